@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration, read once from the environment and validated before anything starts.
+ * Defaults point at loopback services so a developer machine needs no settings at all.
+ */
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const base64Key32 = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes encoded as Base64');
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  MONGO_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL')
+    .default('mongodb://127.0.0.1:27017/baygate'),
+  AMQP_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').default('amqp://guest:guest@127.0.0.1:5672'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: booleanFlag.default(false),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
+  /** AES-256-GCM keys for personal data at rest: "id:base64key" pairs, comma separated, newest first. */
+  PII_KEYS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/, 'must be "keyId:base64Key[,keyId:base64Key…]"')
+    .refine(
+      (v) => v.split(',').every((pair) => base64Key32.safeParse(pair.split(':')[1]).success),
+      'every key must be 32 bytes (AES-256) in Base64',
+    )
+    // Development-only key, clearly not a secret: production must set its own.
+    .default('dev1:ZGV2ZWxvcG1lbnQtb25seS1rZXktMzItYnl0ZXMhIQ=='),
+  /** HMAC key for the keyed hashes that let us look personal data up without storing it in clear. */
+  PII_HASH_KEY: base64Key32.default('ZGV2LW9ubHktaG1hYy1rZXktZm9yLWJsaW5kLWluZGV4'),
+  /** CNY per 1 HKD and per 1 MOP, used by source-format mappings that carry foreign prices. */
+  FX_HKD_CNY: z.coerce.number().positive().default(0.92),
+  FX_MOP_CNY: z.coerce.number().positive().default(0.89),
+  CERTS_DIR: z.string().min(1).default('certs-dev'),
+  CENTERS_FILE: z.string().min(1).default('config/centers.json'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: { variable: string; message: string }[]) {
+    super(
+      'Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.keys(configSchema.shape);
+  const input: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '?'),
+        message: issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
