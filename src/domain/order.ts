@@ -216,6 +216,12 @@ const paymentSchema = z.object({
   payTime: cebTimestamp,
   /** Remark (CEB411 note). */
   note: z.string().max(1000).optional(),
+  /**
+   * Order number as the payment company recorded it, optional. Only for the three-documents check when
+   * the payment data comes from another system: when present it must equal the head orderNo.
+   * Message builders always use the head orderNo.
+   */
+  orderNo: z.string().trim().max(60).optional(),
 });
 
 const logisticsBase = {
@@ -236,6 +242,15 @@ const logisticsBase = {
 /** The waybill for import (CEB511 LogisticsHead). Consignee fields come from the order head. */
 const importLogisticsSchema = z.object({
   ...logisticsBase,
+  /**
+   * Order number, consignee name, telephone and address as the logistics company recorded them,
+   * all optional. Only for the three-documents check when the waybill data comes from the carrier's
+   * system: when present each must be identical to the order head. Builders use the head values.
+   */
+  orderNo: z.string().trim().max(60).optional(),
+  consignee: z.string().trim().max(100).optional(),
+  consigneeTelephone: z.string().trim().max(50).optional(),
+  consigneeAddress: z.string().trim().max(200).optional(),
   /** Waybill (parcel label) number (logisticsNo), unique per logistics company for 6 months. */
   logisticsNo: text(60),
   /** Goods summary shown on the waybill (CEB511 goodsInfo), optional. */
