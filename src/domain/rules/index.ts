@@ -1,0 +1,81 @@
+/**
+ * Business rules an order must pass before any message is built or signed. Every rule is a pure
+ * function of the order (plus reference data); all violations are reported together, never just the
+ * first, so a merchant fixes an order in one round trip.
+ */
+import { parseBaygateOrder, type BaygateOrder } from '../order';
+import { defaultCodeTables, defaultTaxRates } from '../reference-data';
+import { checkArithmetic } from './arithmetic';
+import { checkCodeTables } from './code-tables';
+import { checkCurrency } from './currency';
+import { checkHsCodes } from './hs-code';
+import { checkIdentity } from './identity';
+import { checkAnnualLimit, checkSingleLimit, type AnnualUsageLookup } from './limits';
+import { checkStructure } from './structure';
+import { checkTax } from './tax-rule';
+import { checkThreeDocuments } from './three-documents';
+import { checkTradeModeFields } from './trade-mode';
+import { violation, type RuleViolation, type StaticRule, type StaticRuleDeps } from './types';
+
+export type { RuleViolation, RuleCode, StaticRuleDeps } from './types';
+export type { AnnualUsageLookup } from './limits';
+export { ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT, limitValue, limitYear } from './limits';
+export { gb11643CheckChar, isValidGb11643, gb11643Problem } from './gb11643';
+export { TAX_TOLERANCE } from './tax-rule';
+
+/** The synchronous rules, in the order their violations are reported. */
+export const staticRules: readonly StaticRule[] = [
+  checkStructure,
+  checkHsCodes,
+  checkCodeTables,
+  checkCurrency,
+  checkArithmetic,
+  checkTax,
+  checkSingleLimit,
+  checkIdentity,
+  checkThreeDocuments,
+  checkTradeModeFields,
+];
+
+export interface OrderRuleDeps extends Partial<StaticRuleDeps> {
+  /** Needed for the 26,000 CNY annual limit of import orders. */
+  annualUsage: AnnualUsageLookup;
+}
+
+function withDefaults(deps: Partial<StaticRuleDeps> = {}): StaticRuleDeps {
+  return { codeTables: deps.codeTables ?? defaultCodeTables, taxRates: deps.taxRates ?? defaultTaxRates };
+}
+
+/** Every rule except the annual limit (which needs the store). */
+export function validateOrderStatic(order: BaygateOrder, deps: Partial<StaticRuleDeps> = {}): RuleViolation[] {
+  const resolved = withDefaults(deps);
+  return staticRules.flatMap((rule) => rule(order, resolved));
+}
+
+/**
+ * Every rule, including the annual limit. Resolves to [] when the order may be declared. A failing
+ * lookup rejects the promise: that is an infrastructure error, not a fact about the order.
+ */
+export async function validateOrder(order: BaygateOrder, deps: OrderRuleDeps): Promise<RuleViolation[]> {
+  const violations = validateOrderStatic(order, deps);
+  violations.push(...(await checkAnnualLimit(order, deps.annualUsage)));
+  return violations;
+}
+
+export type CheckOrderResult = { ok: true; order: BaygateOrder } | { ok: false; order?: BaygateOrder; violations: RuleViolation[] };
+
+/**
+ * Untrusted input → parsed order + every violation. Shape problems come back as code "SCHEMA" (and the
+ * business rules do not run, since they need a well-formed order).
+ */
+export async function checkOrder(input: unknown, deps: OrderRuleDeps): Promise<CheckOrderResult> {
+  const parsed = parseBaygateOrder(input);
+  if (!parsed.ok) {
+    return {
+      ok: false,
+      violations: parsed.issues.map((issue) => violation(issue.path, 'SCHEMA', `格式错误：${issue.message}`, issue.message)),
+    };
+  }
+  const violations = await validateOrder(parsed.order, deps);
+  return violations.length === 0 ? { ok: true, order: parsed.order } : { ok: false, order: parsed.order, violations };
+}
