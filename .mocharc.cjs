@@ -3,7 +3,6 @@ module.exports = {
   'node-option': ['import=tsx'],
   spec: ['test/**/*.test.ts'],
   ignore: ['test/chaos/**'],
-  require: [],
   timeout: 20000,
   'forbid-only': true,
   'forbid-pending': true,

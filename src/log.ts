@@ -6,10 +6,10 @@ import { pino, type Logger } from 'pino';
  */
 export const redactedPaths = [
   'buyerIdNumber', 'buyerName', 'buyerTelephone', 'consignee', 'consigneeTelephone', 'consigneeAddress',
-  'payerIdNumber', 'payerName', 'telephone', 'idNumber', 'address', 'name', 'phone',
+  'payerIdNumber', 'payerName', 'telephone', 'idNumber', 'address', 'phone',
   '*.buyerIdNumber', '*.buyerName', '*.buyerTelephone', '*.consignee', '*.consigneeTelephone', '*.consigneeAddress',
   '*.payerIdNumber', '*.payerName', '*.telephone', '*.idNumber', '*.address', '*.phone',
-  '*.*.idNumber', '*.*.name', '*.*.phone', '*.*.telephone', '*.*.address',
+  '*.*.idNumber', '*.*.phone', '*.*.telephone', '*.*.address', '*.*.buyerIdNumber', '*.*.consigneeAddress',
   'req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]',
   'password', 'passwd', '*.password', 'apiKey', '*.apiKey',
 ];

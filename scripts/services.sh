@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Development and test services: RabbitMQ and a MongoDB-wire server (FerretDB v1.24, SQLite backend).
+#
+#   scripts/services.sh start [rabbitmq|mongo]    use MONGO_URL / AMQP_URL when they answer, else start on loopback
+#   scripts/services.sh stop  [rabbitmq|mongo]    stop only what this script started (by pid)
+#   scripts/services.sh restart rabbitmq|mongo    used by the chaos tests
+#   scripts/services.sh status
+#
+# Idempotent: starting twice is fine. Data, logs and pids live in .services/ (git-ignored).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STATE="$ROOT/.services"
+mkdir -p "$STATE"
+
+AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}
+MONGO_URL=${MONGO_URL:-mongodb://127.0.0.1:27017/baygate}
+RABBITMQ_PORT=${BAYGATE_RABBITMQ_PORT:-5672}
+MONGO_PORT=${BAYGATE_MONGO_PORT:-27017}
+RMQ_DIR="$STATE/rabbitmq"
+FDB_DIR="$STATE/ferretdb"
+NODENAME=baygate@localhost
+
+probe() { PROBE_TIMEOUT_MS=${PROBE_TIMEOUT_MS:-2000} node --import tsx "$ROOT/scripts/probe.ts" "$@" 2>/dev/null; }
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+say() { echo "services: $*"; }
+
+wait_until() { # what, seconds, command…
+  local what=$1 secs=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then say "$what did not answer within ${secs}s" >&2; return 1; fi
+    sleep 0.5
+  done
+}
+
+# RabbitMQ runs as the calling user with everything (cookie, mnesia, logs) under .services/rabbitmq.
+rmq_env() {
+  export HOME="$RMQ_DIR/home" RABBITMQ_NODENAME=$NODENAME RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT=$RABBITMQ_PORT RABBITMQ_DIST_PORT=$((RABBITMQ_PORT + 20000)) \
+    RABBITMQ_MNESIA_BASE="$RMQ_DIR/mnesia" RABBITMQ_LOG_BASE="$RMQ_DIR/log" \
+    RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq" RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins" \
+    RABBITMQ_PID_FILE="$RMQ_DIR/rabbitmq.pid" ERL_EPMD_ADDRESS=127.0.0.1
+}
+
+start_rabbitmq() {
+  if probe amqp "$AMQP_URL"; then say "rabbitmq answers at ${AMQP_URL%%@*}@… (using it)"; return 0; fi
+  local rmq=/usr/lib/rabbitmq/bin/rabbitmq-server
+  [ -x $rmq ] || { say "rabbitmq-server is not installed (Debian: apt-get install rabbitmq-server)" >&2; return 1; }
+  if ! pid_alive "$RMQ_DIR/started.pid"; then
+    mkdir -p "$RMQ_DIR/home" "$RMQ_DIR/log" "$RMQ_DIR/mnesia"
+    cat > "$RMQ_DIR/rabbitmq.conf" <<CONF
+listeners.tcp.default = 127.0.0.1:$RABBITMQ_PORT
+loopback_users.guest = true
+disk_free_limit.absolute = 50MB
+vm_memory_high_watermark.relative = 0.4
+log.console = false
+CONF
+    echo '[].' > "$RMQ_DIR/enabled_plugins"
+    (rmq_env; setsid nohup $rmq > "$RMQ_DIR/log/startup.log" 2>&1 & echo $! > "$RMQ_DIR/started.pid")
+    say "starting rabbitmq on 127.0.0.1:$RABBITMQ_PORT (pid $(cat "$RMQ_DIR/started.pid"))"
+  fi
+  wait_until rabbitmq 90 probe amqp "$AMQP_URL" || { tail -20 "$RMQ_DIR/log/startup.log" >&2; return 1; }
+  say "rabbitmq ready"
+}
+
+start_mongo() {
+  if probe mongo "$MONGO_URL"; then say "mongodb-compatible server answers at ${MONGO_URL%%\?*} (using it)"; return 0; fi
+  if ! pid_alive "$FDB_DIR/started.pid"; then
+    bash "$ROOT/scripts/install-ferretdb.sh"
+    mkdir -p "$FDB_DIR/data"
+    (cd "$FDB_DIR" && setsid nohup "$STATE/bin/ferretdb" --handler=sqlite --sqlite-url="file:$FDB_DIR/data/" \
+      --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$FDB_DIR" --telemetry=disable \
+      --log-level=warn --debug-addr=- > "$FDB_DIR/ferretdb.log" 2>&1 & echo $! > "$FDB_DIR/started.pid")
+    say "starting FerretDB v1.24 (SQLite) on 127.0.0.1:$MONGO_PORT (pid $(cat "$FDB_DIR/started.pid"))"
+  fi
+  wait_until ferretdb 60 probe mongo "$MONGO_URL" || { tail -20 "$FDB_DIR/ferretdb.log" >&2; return 1; }
+  say "ferretdb ready"
+}
+
+stop_pidfile() { # name pidfile
+  local name=$1 pidfile=$2
+  if pid_alive "$pidfile"; then
+    local pid; pid=$(cat "$pidfile")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    say "$name stopped"
+  fi
+  rm -f "$pidfile"
+}
+
+stop_rabbitmq() {
+  if pid_alive "$RMQ_DIR/started.pid"; then
+    (rmq_env; /usr/lib/rabbitmq/bin/rabbitmqctl -n $NODENAME stop >/dev/null 2>&1 || true)
+  fi
+  stop_pidfile rabbitmq "$RMQ_DIR/started.pid"
+}
+stop_mongo() { stop_pidfile ferretdb "$FDB_DIR/started.pid"; }
+
+status() {
+  if probe amqp "$AMQP_URL"; then say "rabbitmq: up$(pid_alive "$RMQ_DIR/started.pid" && echo " (started here, pid $(cat "$RMQ_DIR/started.pid"))")"; else say "rabbitmq: down"; fi
+  if probe mongo "$MONGO_URL"; then say "mongo: up$(pid_alive "$FDB_DIR/started.pid" && echo " (FerretDB started here, pid $(cat "$FDB_DIR/started.pid"))")"; else say "mongo: down"; fi
+}
+
+cmd=${1:-status}; which=${2:-all}
+case "$cmd" in
+  start)
+    case "$which" in rabbitmq) start_rabbitmq ;; mongo) start_mongo ;; all) start_rabbitmq & r=$!; start_mongo; wait $r ;; esac ;;
+  stop)
+    case "$which" in rabbitmq) stop_rabbitmq ;; mongo) stop_mongo ;; all) stop_rabbitmq; stop_mongo ;; esac ;;
+  restart)
+    case "$which" in rabbitmq) stop_rabbitmq; start_rabbitmq ;; mongo) stop_mongo; start_mongo ;; *) echo "restart rabbitmq|mongo" >&2; exit 2 ;; esac ;;
+  status) status ;;
+  ctl) # rabbitmqctl against the node started here (tests use it to force-close connections)
+    shift; (rmq_env; /usr/lib/rabbitmq/bin/rabbitmqctl -n $NODENAME "$@") ;;
+  *) echo "usage: $0 start|stop|restart|status [rabbitmq|mongo] | ctl <rabbitmqctl args>" >&2; exit 2 ;;
+esac

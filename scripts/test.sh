@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `npm test`: starts RabbitMQ and the MongoDB-compatible server when none answer, runs every mocha test,
+# and stops afterwards only what it started itself.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+before=$(bash scripts/services.sh status 2>/dev/null || true)
+bash scripts/services.sh start || { echo "npm test: the services could not be started (see above)" >&2; exit 1; }
+
+if [ -d ../shared/ceb-2022 ]; then
+  echo "npm test: official CEB schemas found at ../shared/ceb-2022: XSD conformance tests will run"
+else
+  echo "npm test: official CEB schemas not found at ../shared/ceb-2022: XSD conformance tests against them are not run"
+fi
+
+out=$(mktemp)
+npx mocha --color "$@" 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+# One plain closing line that any CI reads: "N passed, N failed".
+strip() { sed -E 's/\x1b\[[0-9;]*m//g' "$out"; }
+passed=$(strip | grep -oE '^ +[0-9]+ passing' | grep -oE '[0-9]+' | tail -1)
+failed=$(strip | grep -oE '^ +[0-9]+ failing' | grep -oE '[0-9]+' | tail -1)
+echo "mocha: ${passed:-0} passed, ${failed:-0} failed"
+rm -f "$out"
+
+# Leave running what was already running before (a developer's `npm run services:start`).
+if ! grep -q "rabbitmq: up" <<<"$before"; then bash scripts/services.sh stop rabbitmq >/dev/null; fi
+if ! grep -q "mongo: up" <<<"$before"; then bash scripts/services.sh stop mongo >/dev/null; fi
+exit $rc

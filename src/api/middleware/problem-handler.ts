@@ -1,0 +1,48 @@
+import type { Middleware } from 'koa';
+import { ProblemError, type ProblemDetails } from '../problem';
+import type { RequestState } from './request-context';
+
+/**
+ * The one error handler: every failure leaves as application/problem+json (RFC 9457). Unknown errors become
+ * a 500 whose detail says nothing about internals; the log line carries the stack and the request id.
+ */
+export function problemHandler(): Middleware<RequestState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new ProblemError(404, 'not-found', 'Not Found', { detail: `No route for ${ctx.method} ${ctx.path}.` });
+      }
+      if (ctx.status === 405 && (ctx.body === undefined || typeof ctx.body === 'string')) {
+        throw new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', { detail: `${ctx.method} is not allowed on ${ctx.path}.` });
+      }
+    } catch (err) {
+      const problem = toProblem(err);
+      if (problem.status >= 500) {
+        ctx.state.log?.error({ err }, 'request failed');
+      }
+      if (err instanceof ProblemError) {
+        for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
+      }
+      ctx.status = problem.status;
+      ctx.type = 'application/problem+json';
+      ctx.body = { ...problem, instance: problem.instance ?? ctx.path, requestId: ctx.state.requestId };
+    }
+  };
+}
+
+function toProblem(err: unknown): ProblemDetails {
+  if (err instanceof ProblemError) return err.problem;
+  const httpError = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; type?: string };
+  const status = httpError?.status ?? httpError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // Errors from koa/bodyparser (malformed JSON, too large): their messages are safe to show.
+    return {
+      type: `https://baygate.dev/problems/http-${status}`,
+      title: httpError.type === 'entity.too.large' ? 'Content Too Large' : 'Bad Request',
+      status,
+      detail: httpError.expose ? httpError.message : undefined,
+    };
+  }
+  return { type: 'https://baygate.dev/problems/internal', title: 'Internal Server Error', status: 500, detail: 'The gateway failed to handle this request; it has been logged.' };
+}

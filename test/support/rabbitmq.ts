@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import type { AmqpClient } from '../../src/queue/amqp';
+
+/**
+ * Forcibly closes the client's connection: from the broker side with rabbitmqctl when the broker is the one
+ * scripts/services.sh started, otherwise by destroying the client's socket (what a network cut looks like).
+ */
+export function forceCloseConnection(client: AmqpClient): 'broker' | 'socket' {
+  try {
+    execFileSync('bash', ['scripts/services.sh', 'ctl', 'close_all_connections', 'closed by test'], { stdio: 'pipe', timeout: 15000 });
+    return 'broker';
+  } catch {
+    const model = client.currentConnection as unknown as { connection?: { stream?: { destroy(): void } } } | undefined;
+    model?.connection?.stream?.destroy();
+    return 'socket';
+  }
+}
+
+export function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = async () => {
+      try {
+        if (await predicate()) return resolve();
+      } catch {
+        // keep polling until the deadline
+      }
+      if (Date.now() > deadline) return reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      setTimeout(tick, 50);
+    };
+    void tick();
+  });
+}
