@@ -343,7 +343,7 @@ export async function verifySignedXml(xml: string, options: VerifyOptions): Prom
       extendSeen = true;
       continue;
     }
-    fail('CONTENT_AFTER_SIGNING', `${nodeKind(n)} ${n.nodeType === ELEMENT ? '' : ''}after ds:Signature is not allowed${exportLayout ? ' (only ExtendMessage may follow it in export messages)' : ''}`);
+    fail('CONTENT_AFTER_SIGNING', `${nodeKind(n)} after ds:Signature is not allowed${exportLayout ? ' (only ExtendMessage may follow it in export messages)' : ''}`);
   }
 
   // --- certificate: from KeyInfo, believed only through trust lists or the pinned certificate -------
@@ -364,7 +364,7 @@ export async function verifySignedXml(xml: string, options: VerifyOptions): Prom
   }
   if (cert.keyFamily !== methodInfo.keyFamily) fail('ALG_KEY_MISMATCH', `SignatureMethod ${methodInfo.name} needs an ${methodInfo.keyFamily.toUpperCase()} key, the certificate holds ${cert.keyFamily.toUpperCase()}`);
   const decision = await trust(cert, options.at);
-  if (!decision.ok) fail('CERT_UNTRUSTED', `certificate ${cert.serialHex} (${cert.subject}): ${decision.reason ?? 'not trusted'}`);
+  if (!decision.ok) fail('CERT_UNTRUSTED', `KeyInfo certificate is not trusted: ${decision.reason ?? `${cert.serialHex} (${cert.subject}) rejected`}`);
   if (mode === 'strict' && keyInfo) {
     const keyNames = keyInfo.getElementsByTagNameNS(XMLDSIG_NS, 'KeyName');
     for (let i = 0; i < keyNames.length; i++) {

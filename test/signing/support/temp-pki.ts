@@ -89,3 +89,14 @@ function configFile(dir: string, ext: 'ca' | 'ee' | string): string {
   writeFileSync(path, `[req]\ndistinguished_name=dn\n[dn]\n[v3]\n${v3}`);
   return path;
 }
+
+let shared: TempPki | undefined;
+/** One temporary PKI per test process (key generation costs seconds); removed when the process exits. */
+export function sharedTempPki(): TempPki {
+  if (!shared) {
+    const pki = createTempPki();
+    shared = pki;
+    process.once('exit', () => pki.cleanup());
+  }
+  return shared;
+}
