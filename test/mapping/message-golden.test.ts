@@ -1,0 +1,22 @@
+import { expect } from 'chai';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildMessage } from '../../src/mapping/message-builder';
+import { fixedContext, GOLDEN_CASES, GOLDEN_DIR, goldenOrder } from '../xml/support/golden-orders';
+
+/**
+ * One golden file per message type, built from fixed orders, guids and time. A diff here means the
+ * bytes we sign changed: review it, then regenerate with BAYGATE_UPDATE_GOLDEN=1.
+ */
+describe('message golden files', () => {
+  const update = process.env.BAYGATE_UPDATE_GOLDEN === '1';
+
+  for (const c of GOLDEN_CASES) {
+    it(`${c.file} is reproduced byte for byte`, () => {
+      const built = buildMessage(c.type, goldenOrder(c.order), fixedContext());
+      const path = join(GOLDEN_DIR, c.file);
+      if (update || !existsSync(path)) writeFileSync(path, built.xml);
+      expect(built.xml).to.equal(readFileSync(path, 'utf8'));
+    });
+  }
+});

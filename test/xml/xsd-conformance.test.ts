@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseBaygateOrderOrThrow, type BaygateOrder } from '../../src/domain/order';
+import { buildMessage, type BuildContext } from '../../src/mapping/message-builder';
+import { EXPORT_MESSAGE_TYPES, IMPORT_MESSAGE_TYPES, MESSAGE_TYPES, type MessageType } from '../../src/mapping/message-types';
+import { generateValidOrder } from '../support/order-generator';
+import { fixedContext } from './support/golden-orders';
+import { SIGNATURE_REQUIRED, validateBatch, withPlaceholderSignature, xmllintAvailable, xmllintC14n } from './support/xmllint';
+import { OFFICIAL_MISSING_NOTE, officialCebAvailable, officialXsdPath } from './support/xsd-sequence';
+
+/**
+ * Every message built from every example order and from hundreds of generated valid orders must
+ * validate against the official XSD. Documents are validated in one xmllint run per message type.
+ */
+
+const RANDOM_ORDERS = 300;
+const MAX_LENGTH_ORDERS = 20;
+
+function typesFor(order: BaygateOrder): readonly MessageType[] {
+  return order.direction === 'import' ? IMPORT_MESSAGE_TYPES : EXPORT_MESSAGE_TYPES;
+}
+
+/** Cancel/refund data that fits any import order: refund every line, in part when the quantity allows. */
+function contextFor(order: BaygateOrder, seed: number): BuildContext {
+  const base = fixedContext({ guid: undefined, headGuid: undefined });
+  return {
+    ...base,
+    refund: {
+      invtNo: '514120261000000101',
+      reason: `退货 #${seed} & <破损>`,
+      items: order.items.map((i) => ({ gnum: i.gnum, qty: i.qty })),
+    },
+  };
+}
+
+describe('built messages against the official XSD', function () {
+  this.timeout(120_000);
+  const docs = new Map<MessageType, Array<{ name: string; xml: string }>>(MESSAGE_TYPES.map((t) => [t, []]));
+  let official = false;
+
+  before(function () {
+    official = officialCebAvailable();
+    if (!official) console.log(`      ${OFFICIAL_MISSING_NOTE}`);
+    if (!xmllintAvailable()) throw new Error('xmllint (libxml2-utils) is required for the XSD tests');
+  });
+
+  it('builds every message type from every example order', () => {
+    const dir = join(process.cwd(), 'examples', 'orders');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files.length).to.be.greaterThan(0);
+    for (const f of files) {
+      const order = parseBaygateOrderOrThrow(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+      for (const type of typesFor(order)) {
+        const { xml } = buildMessage(type, order, contextFor(order, 0));
+        docs.get(type)?.push({ name: `${f}-${type}`, xml });
+      }
+    }
+  });
+
+  it(`builds every message type from ${RANDOM_ORDERS} generated orders and ${MAX_LENGTH_ORDERS} at maximum lengths`, () => {
+    for (let seed = 1; seed <= RANDOM_ORDERS + MAX_LENGTH_ORDERS; seed++) {
+      const maxLengths = seed > RANDOM_ORDERS;
+      const order = generateValidOrder(seed, { maxLengths, direction: seed % 3 === 0 ? 'export' : 'import' });
+      for (const type of typesFor(order)) {
+        const { xml } = buildMessage(type, order, contextFor(order, seed));
+        docs.get(type)?.push({ name: `seed${seed}-${type}`, xml });
+      }
+    }
+    for (const t of MESSAGE_TYPES) expect(docs.get(t)?.length, t).to.be.greaterThan(50);
+  });
+
+  for (const type of MESSAGE_TYPES) {
+    it(`${type}: every built message validates against the official schema`, function () {
+      const batch = docs.get(type) ?? [];
+      expect(batch.length).to.be.greaterThan(0);
+      if (!official) return; // the note was printed once in before()
+      const side = EXPORT_MESSAGE_TYPES.includes(type) ? 'export' : 'import';
+      const prepared = SIGNATURE_REQUIRED.has(type) ? batch.map((d) => ({ ...d, xml: withPlaceholderSignature(d.xml) })) : batch;
+      const failures = validateBatch(officialXsdPath(side), prepared);
+      expect(failures.slice(0, 3), `${failures.length} of ${batch.length} ${type} messages fail the XSD`).to.deep.equal([]);
+    });
+  }
+
+  it('generated messages with XML-special characters are canonical too (xmllint --c14n identity)', () => {
+    let checked = 0;
+    for (const type of MESSAGE_TYPES) {
+      for (const d of (docs.get(type) ?? []).filter((x) => /&amp;|&lt;|&gt;|"/.test(x.xml)).slice(0, 3)) {
+        expect(xmllintC14n(d.xml), d.name).to.equal(d.xml);
+        checked++;
+      }
+    }
+    expect(checked).to.be.greaterThan(10);
+  });
+});
