@@ -1,7 +1,6 @@
 // Tests run TypeScript through tsx; the root hook checks the services once and fails loudly without them.
 module.exports = {
   'node-option': ['import=tsx'],
-  spec: ['test/**/*.test.ts'],
   ignore: ['test/chaos/**'],
   timeout: 20000,
   'forbid-only': true,

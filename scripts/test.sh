@@ -15,6 +15,7 @@ else
 fi
 
 out=$(mktemp)
+if [ $# -eq 0 ]; then set -- "test/**/*.test.ts"; fi
 npx mocha --color "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 # One plain closing line that any CI reads: "N passed, N failed".
