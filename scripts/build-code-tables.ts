@@ -4,7 +4,7 @@
  *
  * Output: one {code: name} object per table, keys sorted, so diffs stay readable when the dumps are
  * refreshed. The generated files are committed: the official folder is not available on users' machines.
- * Rerunnable: `node --import tsx scripts/build-code-tables.ts [sourceDir]`.
+ * Rerunnable: `node --import tsx scripts/build-code-tables.ts [sourceDir] [outDir]`.
  */
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -18,7 +18,7 @@ interface DumpEntry {
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sourceDir = resolve(process.argv[2] ?? join(repoRoot, '..', 'shared', 'ceb-2022', 'codes'));
-const outDir = join(repoRoot, 'mappings', 'codes');
+const outDir = resolve(process.argv[3] ?? join(repoRoot, 'mappings', 'codes'));
 
 function readDump(file: string): DumpEntry[] {
   const parsed: unknown = JSON.parse(readFileSync(join(sourceDir, file), 'utf8'));
