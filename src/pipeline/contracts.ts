@@ -1,0 +1,39 @@
+import type { RuleViolation } from '../domain/rules';
+import type { MessageType } from '../mapping/message-types';
+import type { DeclarationView } from '../store/contracts';
+
+/**
+ * The submission use case, as the HTTP API and the CLI see it. Implementation: src/pipeline/submission.ts.
+ * Order of work for each order: parse (Baygate format or a mapped source format) → business rules →
+ * annual-limit reservation → route to a clearance center → persist one declaration per message type.
+ * Nothing is published here: the dispatch workers publish from the stored state.
+ */
+export interface SubmitOptions {
+  sellerId: string;
+  /** ebcCodes this seller may declare for; an order for another company is rejected. Empty = no restriction. */
+  allowedEbcCodes: string[];
+  /** Source format name (a file in mappings/sources/), or undefined for the Baygate format. */
+  source?: string;
+  /** All or nothing: when any order is invalid, none is stored. */
+  atomic?: boolean;
+  requestId: string;
+}
+
+export type OrderOutcome =
+  | { index: number; orderNo?: string; outcome: 'accepted' | 'duplicate'; declarations: { id: string; messageType: MessageType; center: string; status: string }[] }
+  | { index: number; orderNo?: string; outcome: 'rejected'; violations: RuleViolation[] };
+
+export interface SubmitResult {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  orders: OrderOutcome[];
+}
+
+export interface SubmissionService {
+  submit(orders: unknown[], options: SubmitOptions): Promise<SubmitResult>;
+  /** CEB623: cancels an inventory (the declaration must be a CEB621 of this seller that customs accepted). */
+  cancel(inventoryDeclarationId: string, input: { reason: string; invtNo?: string }, options: { sellerIds: string[]; requestId: string }): Promise<DeclarationView>;
+  /** CEB625: return (refund) of an inventory. */
+  refund(inventoryDeclarationId: string, input: { reason: string; invtNo?: string }, options: { sellerIds: string[]; requestId: string }): Promise<DeclarationView>;
+}
