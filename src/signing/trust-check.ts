@@ -1,5 +1,4 @@
-import type { X509Certificate } from 'node:crypto';
-import type { TrustLists } from './trust';
+import { checkCertificate, type TrustLists } from './trust';
 import { loadCertificate, type CertificateInfo } from './certificate';
 
 /**
@@ -17,10 +16,8 @@ export interface TrustDecision {
 export type CertificateTrustCheck = (cert: CertificateInfo, at?: Date) => TrustDecision | Promise<TrustDecision>;
 
 export function trustListCheck(trustLists: TrustLists): CertificateTrustCheck {
-  return async (cert, at) => {
-    // TEMP until H3's module lands: loaded lazily.
-    const { checkCertificate } = await import('./trust');
-    const result = await checkCertificate(cert.x509 as X509Certificate, trustLists, at ? { at } : {});
+  return (cert, at) => {
+    const result = checkCertificate(cert.x509, trustLists, at ? { at } : {});
     if (!result.ok) return { ok: false, reason: result.reason ?? 'rejected by the relying-party check' };
     return { ok: true, trustedBy: result.trustList ?? 'trust-list' };
   };

@@ -128,11 +128,12 @@ function parseUntrusted(xml: string, maxBytes: number, maxDepth: number): XDocum
   if (Buffer.byteLength(xml, 'utf8') > maxBytes) fail('XML_TOO_LARGE', `document is larger than ${maxBytes} bytes`);
   // Refused before any parsing: no DTD means no entity expansion, no external entities, no billion laughs.
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) fail('XML_DOCTYPE_FORBIDDEN', 'DOCTYPE and entity declarations are not accepted');
+  // Warnings count too: xmldom recovers from unclosed tags and similar with only a warning.
   const problems: string[] = [];
   const record = (msg: string): void => {
     problems.push(String(msg).split('\n')[0] ?? String(msg));
   };
-  const doc = new DOMParser({ errorHandler: { warning: () => {}, error: record, fatalError: record } }).parseFromString(xml, 'text/xml') as unknown as XDocument;
+  const doc = new DOMParser({ errorHandler: { warning: record, error: record, fatalError: record } }).parseFromString(xml, 'text/xml') as unknown as XDocument;
   if (problems.some((p) => /only one element|Hierarchy request/i.test(p))) fail('XML_MULTIPLE_ROOTS', 'document has more than one root element');
   if (problems.length > 0) fail('XML_MALFORMED', problems[0] as string);
   const root = doc.documentElement;
