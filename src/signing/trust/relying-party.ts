@@ -255,7 +255,7 @@ function revocation(cert: ParsedCertificate, ca: DesignatedIssuingCa, at: Date):
   if (!crl) return { ok: false, code: 'CRL_MISSING', detail: `trust list names no CRL for "${ca.cert.subject}"` };
   if (!bytesEqual(crl.issuerDer, ca.cert.subjectDer)) return { ok: false, code: 'CRL_INVALID', detail: `CRL ${ca.crlPath} is not issued by "${ca.cert.subject}"` };
   if (!isSignedBy(crl, ca.cert.publicKey)) return { ok: false, code: 'CRL_INVALID', detail: `CRL signature does not verify with the key of "${ca.cert.subject}"` };
-  if (at < crl.thisUpdate) return { ok: false, code: 'CRL_NOT_YET_VALID', detail: `CRL thisUpdate ${day(crl.thisUpdate)} is after ${day(at)}` };
+  // A CRL issued after `at` is still authoritative for `at`: entries carry their revocation dates.
   if (crl.nextUpdate && at > crl.nextUpdate) return { ok: false, code: 'CRL_STALE', detail: `CRL nextUpdate ${day(crl.nextUpdate)} has passed (checked at ${day(at)})` };
   const entry = crl.revoked.get(cert.serialHex);
   if (entry && entry.revokedAt <= at) {

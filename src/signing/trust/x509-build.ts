@@ -83,6 +83,8 @@ export interface CertificateSpec {
   keyUsage: KeyUsageName[];
   policies?: PolicySpec[];
   crlUri?: string;
+  /** Overrides the authorityKeyIdentifier (tests imitate forgeries that copy the real CA's key id). */
+  authorityKeyId?: Buffer;
 }
 
 export const KEY_USAGE_BITS = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
@@ -127,7 +129,7 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
     extension('2.5.29.19', true, seq(spec.ca ? [bool(true), ...(spec.pathLength !== undefined ? [smallInt(spec.pathLength)] : [])] : [])),
     extension('2.5.29.15', true, keyUsageBits(spec.keyUsage)),
     extension('2.5.29.14', false, octets(keyIdentifier(subjectPublic))),
-    extension('2.5.29.35', false, seq([asn1.create(Class.CONTEXT_SPECIFIC, 0, false, bin(keyIdentifier(issuerPublic)))])),
+    extension('2.5.29.35', false, seq([asn1.create(Class.CONTEXT_SPECIFIC, 0, false, bin(spec.authorityKeyId ?? keyIdentifier(issuerPublic)))])),
   ];
   if (spec.policies?.length) extensions.push(extension('2.5.29.32', false, policiesExtension(spec.policies)));
   if (spec.crlUri) {
