@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { CliError } from '../cli-error';
+import {
+  inventoryCancelRequestSchema, inventoryRefundRequestSchema, parseBaygateOrder, toOrderIssues, type BaygateOrder,
+} from '../../domain/order';
+import { validateOrderStatic } from '../../domain/rules/index';
+import { buildMessage, MessageBuildError, type BuildContext } from '../../mapping/message-builder';
+import { declaringParty } from '../../mapping/message-sender';
+import { isMessageType, MESSAGE_TYPES, type MessageType } from '../../mapping/message-types';
+
+/**
+ * `baygate map --type <CEB…> [--source <format>] <order.json>`: prints the unsigned, canonical XML of one
+ * declaration on stdout (exit 0). A bad order prints every problem on stderr and no XML (exit 1).
+ * The annual-limit rule needs the store and is not checked here.
+ */
+
+interface MapOptions {
+  type: string;
+  source?: string;
+  copCode?: string;
+  copName?: string;
+  dxpId: string;
+  guid?: string;
+  now?: string;
+  invtNo?: string;
+  reason?: string;
+  refundLines?: string;
+}
+
+/** Placeholder DXP user number for previews; real senders are configured per customs centre. */
+const PREVIEW_DXP_ID = 'DXPENT0000000000';
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 1);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${path}: not valid JSON (${(err as Error).message})`, 1);
+  }
+}
+
+/** Converts a source-format document with the source mapper (mappings/sources/<format>.json). */
+async function fromSource(format: string, input: unknown): Promise<unknown> {
+  // Loaded on demand: the source mapper is optional for this command and lives in its own module.
+  const mod = (await import(new URL('../../mapping/source-mapper.ts', import.meta.url).href)) as Record<string, unknown>;
+  const fn = (mod.mapSourceOrder ?? mod.mapSource ?? mod.mapToBaygateOrder) as
+    | ((format: string, input: unknown) => unknown)
+    | undefined;
+  if (typeof fn !== 'function') throw new CliError('--source: the source mapper is not available in this build', 1);
+  const result = await fn(format, input);
+  // The mapper reports problems either by throwing or with { ok: false, issues }.
+  if (result && typeof result === 'object' && 'ok' in result) {
+    const r = result as { ok: boolean; order?: unknown; value?: unknown; issues?: Array<{ path?: string; message?: string }> };
+    if (!r.ok) {
+      const lines = (r.issues ?? []).map((i) => `  ${i.path ?? '(source)'}: ${i.message ?? String(i)}`);
+      throw new CliError(`--source ${format}: the document does not map to a Baygate order:\n${lines.join('\n')}`, 1);
+    }
+    return r.order ?? r.value;
+  }
+  return result;
+}
+
+function parseRefundLines(spec: string | undefined): Array<{ gnum: number; qty: number }> | undefined {
+  if (spec === undefined) return undefined;
+  return spec.split(',').map((part) => {
+    const m = /^\s*(\d+):(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (!m) throw new CliError(`--refund-lines: expected gnum:qty[,gnum:qty…], got "${part}"`, 2);
+    return { gnum: Number(m[1]), qty: Number(m[2]) };
+  });
+}
+
+function requestContext(type: MessageType, opts: MapOptions): Partial<BuildContext> {
+  if (type !== 'CEB623' && type !== 'CEB625') return {};
+  const input = { invtNo: opts.invtNo, reason: opts.reason, items: parseRefundLines(opts.refundLines) };
+  if (type === 'CEB623') {
+    const parsed = inventoryCancelRequestSchema.safeParse({ invtNo: input.invtNo, reason: input.reason });
+    if (!parsed.success) throw new CliError(`CEB623 needs --invt-no and --reason:\n${toOrderIssues(parsed.error).map((i) => `  --${i.path === 'invtNo' ? 'invt-no' : i.path}: ${i.message}`).join('\n')}`, 2);
+    return { cancel: parsed.data };
+  }
+  const parsed = inventoryRefundRequestSchema.safeParse(input);
+  if (!parsed.success) throw new CliError(`CEB625 needs --invt-no and --reason:\n${toOrderIssues(parsed.error).map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, 2);
+  return { refund: parsed.data };
+}
+
+export function register(program: Command): void {
+  program
+    .command('map')
+    .description('print the unsigned customs XML built from one order (no signing, nothing sent)')
+    .argument('<order>', 'order file (Baygate JSON, or a source format with --source)')
+    .requiredOption('--type <type>', `message type: ${MESSAGE_TYPES.join('|')}`)
+    .option('--source <format>', 'read the file in this source format (mappings/sources/<format>.json)')
+    .option('--cop-code <code>', 'BaseTransfer copCode (default: the company that declares this type)')
+    .option('--cop-name <name>', 'BaseTransfer copName (default: that company\'s name)')
+    .option('--dxp-id <id>', 'BaseTransfer dxpId, the DXP user number', PREVIEW_DXP_ID)
+    .option('--guid <guid>', 'message guid (default: a fresh one)')
+    .option('--now <time>', 'time for appTime when the order has none, ISO 8601 (default: now)')
+    .option('--invt-no <invtNo>', 'CEB623/625: inventory number customs assigned')
+    .option('--reason <text>', 'CEB623/625: reason for the cancel or return')
+    .option('--refund-lines <list>', 'CEB625: returned lines as gnum:qty[,gnum:qty…] (default: everything)')
+    .action(async (orderPath: string, opts: MapOptions) => {
+      const type = opts.type.toUpperCase();
+      if (!isMessageType(type)) throw new CliError(`--type must be one of ${MESSAGE_TYPES.join(', ')}, got "${opts.type}"`, 2);
+      const now = opts.now === undefined ? undefined : new Date(opts.now);
+      if (now && Number.isNaN(now.getTime())) throw new CliError(`--now: not a date: ${opts.now}`, 2);
+
+      let input = readJson(orderPath);
+      if (opts.source) input = await fromSource(opts.source, input);
+
+      const parsed = parseBaygateOrder(input);
+      if (!parsed.ok) {
+        throw new CliError(`${orderPath}: not a valid Baygate order (${parsed.issues.length} problem${parsed.issues.length === 1 ? '' : 's'}):\n`
+          + parsed.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'), 1);
+      }
+      const order: BaygateOrder = parsed.order;
+      const violations = validateOrderStatic(order);
+      if (violations.length > 0) {
+        throw new CliError(`${orderPath}: the order breaks ${violations.length} rule${violations.length === 1 ? '' : 's'}:\n`
+          + violations.map((v) => `  ${v.path}: ${v.code} ${v.message.en} / ${v.message.zh}`).join('\n'), 1);
+      }
+
+      const party = declaringParty(type, order);
+      const ctx: BuildContext = {
+        sender: { copCode: opts.copCode ?? party.copCode, copName: opts.copName ?? party.copName, dxpId: opts.dxpId },
+        ...(opts.guid ? { guid: opts.guid } : {}),
+        ...(now ? { now } : {}),
+        ...requestContext(type, opts),
+      };
+      try {
+        process.stdout.write(buildMessage(type, order, ctx).xml + '\n');
+      } catch (err) {
+        if (err instanceof MessageBuildError) {
+          throw new CliError(`${orderPath}: ${err.message}`, 1);
+        }
+        throw err;
+      }
+    });
+}
