@@ -166,8 +166,7 @@ const itemBase = {
   note: z.string().max(1000).optional(),
 };
 
-const importItemSchema = z
-  .object({
+const importItemObject = z.object({
     ...itemBase,
     /** Seller's SKU (CEB itemNo), optional for import. Max 20 (CEB621 limit; CEB311 allows 30). */
     itemNo: z.string().trim().max(20).optional(),
@@ -175,11 +174,10 @@ const importItemSchema = z
     gmodel: text(510),
     /** Bar code (CEB barCode), optional for import. */
     barCode: z.string().trim().max(50).optional(),
-  })
-  .transform((item) => ({ ...item, gname: item.gname ?? item.itemName }));
+  });
+const importItemSchema = importItemObject.transform((item) => ({ ...item, gname: item.gname ?? item.itemName }));
 
-const exportItemSchema = z
-  .object({
+const exportItemObject = z.object({
     ...itemBase,
     /** Seller's SKU (CEB303/603 itemNo), required for export. */
     itemNo: text(20),
@@ -187,8 +185,8 @@ const exportItemSchema = z
     gmodel: text(250),
     /** Bar code (CEB603 barCode, required there): defaults to "无" (none). */
     barCode: text(50).default('无'),
-  })
-  .transform((item) => ({ ...item, gname: item.gname ?? item.itemName }));
+  });
+const exportItemSchema = exportItemObject.transform((item) => ({ ...item, gname: item.gname ?? item.itemName }));
 
 // ---------------------------------------------------------------------------------------------------
 // Payment and logistics
@@ -426,6 +424,27 @@ export type ExportLogistics = ExportOrder['logistics'];
 export type TradeMode = z.output<typeof tradeModeSchema>;
 export type SellerRegion = z.output<typeof sellerRegionSchema>;
 export type Direction = BaygateOrder['direction'];
+
+/**
+ * Every field path an order of a direction can have: head fields, "payment.x", "logistics.x", and
+ * the item fields separately. Source mappings are checked against this list at load time.
+ */
+export function orderFieldPaths(direction: Direction): { order: string[]; item: string[] } {
+  const head = direction === 'import' ? importOrderSchema.shape : exportOrderSchema.shape;
+  const nested: Record<string, Record<string, unknown>> =
+    direction === 'import'
+      ? { payment: paymentSchema.shape, logistics: importLogisticsSchema.shape }
+      : { logistics: exportLogisticsSchema.shape };
+  const order: string[] = [];
+  for (const key of Object.keys(head)) {
+    if (key === 'items') continue;
+    const inner = nested[key];
+    if (inner) order.push(...Object.keys(inner).map((k) => `${key}.${k}`));
+    else order.push(key);
+  }
+  const item = Object.keys(direction === 'import' ? importItemObject.shape : exportItemObject.shape);
+  return { order, item };
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Cancel (CEB623) and refund (CEB625) requests: the data an order does not have yet
