@@ -71,7 +71,8 @@ function semanticProblems(mapping: SourceMapping, file: string, knownParams: rea
   if (mapping.name !== expectedName) add('name', `must equal the file name "${expectedName}"`);
 
   const direction = mapping.order.direction;
-  const directions = direction && 'const' in direction && (direction.const === 'import' || direction.const === 'export') ? [direction.const] : (['import', 'export'] as const);
+  const fixed = direction && 'const' in direction ? direction.const : undefined;
+  const directions: readonly ('import' | 'export')[] = fixed === 'import' || fixed === 'export' ? [fixed] : ['import', 'export'];
   const orderTargets = new Set(directions.flatMap((d) => orderFieldPaths(d).order));
   const itemTargets = new Set(directions.flatMap((d) => orderFieldPaths(d).item));
 
