@@ -176,6 +176,12 @@ interface PrivateMaterial {
 }
 
 const publicCache = new WeakMap<KeyObject, PublicMaterial>();
+/**
+ * Second-level cache by public point: X509Certificate.publicKey and createPublicKey() hand out a new
+ * KeyObject each time, and rebuilding the verification window table costs more than a verification.
+ */
+const publicByPoint = new Map<string, PublicMaterial>();
+const PUBLIC_BY_POINT_LIMIT = 1024;
 const privateCache = new WeakMap<KeyObject, PrivateMaterial>();
 
 const SM2_CURVE_OID_DER = Buffer.from('06082a811ccf5501822d', 'hex');
@@ -194,9 +200,15 @@ function publicMaterial(key: KeyObject): PublicMaterial {
   // The SPKI of an EC key ends with the BIT STRING holding the uncompressed point 04 ‖ x ‖ y.
   const raw = spki.subarray(spki.length - 65);
   if (raw[0] !== 0x04) throw new Error('sm2: public key is not an uncompressed point');
-  const point = { x: toBigInt(raw.subarray(1, 33)), y: toBigInt(raw.subarray(33, 65)) };
-  if (!isOnCurve(point)) throw new Error('sm2: public key point is not on the SM2 curve');
-  const material: PublicMaterial = { point, za: new Map() };
+  const pointHex = raw.toString('hex');
+  let material = publicByPoint.get(pointHex);
+  if (!material) {
+    const point = { x: toBigInt(raw.subarray(1, 33)), y: toBigInt(raw.subarray(33, 65)) };
+    if (!isOnCurve(point)) throw new Error('sm2: public key point is not on the SM2 curve');
+    material = { point, za: new Map() };
+    if (publicByPoint.size >= PUBLIC_BY_POINT_LIMIT) publicByPoint.delete(publicByPoint.keys().next().value as string);
+    publicByPoint.set(pointHex, material);
+  }
   publicCache.set(key, material);
   return material;
 }

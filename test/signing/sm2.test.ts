@@ -131,15 +131,20 @@ describe('signing/sm2', () => {
     expect(sm2Za(opensslPublic).equals(sm2Za(nodeKeys.publicKey))).to.equal(false);
   });
 
-  it('signs at least 500 messages per second (native k·G, no pure-JS scalar multiplication)', () => {
+  it("signs at native speed: at least half the rate of Node's own (wrong-ID) SM2 signing, measured interleaved", () => {
+    // Interleaved batches so a loaded machine slows both sides alike; the comparison with
+    // `openssl speed sm2` proper is the benchmark's job. Pure-JS scalar multiplication would be ~10x slower.
+    let ours = 0;
+    let native = 0;
     const started = performance.now();
-    let count = 0;
-    while (performance.now() - started < 400) {
-      sm2Sign(nodeKeys.privateKey, message);
-      count++;
+    while (performance.now() - started < 800) {
+      let t = performance.now();
+      for (let i = 0; i < 20; i++) sm2Sign(opensslKey, message);
+      ours += performance.now() - t;
+      t = performance.now();
+      for (let i = 0; i < 20; i++) nodeSign('sm3', message, opensslKey);
+      native += performance.now() - t;
     }
-    const perSecond = count / ((performance.now() - started) / 1000);
-    // Loose floor so a loaded CI box passes; the real comparison with `openssl speed sm2` is the bench.
-    expect(perSecond).to.be.greaterThan(500);
+    expect(native / ours).to.be.greaterThan(0.5);
   });
 });
