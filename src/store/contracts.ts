@@ -23,6 +23,8 @@ export interface HistoryEntry {
   signer?: { subject: string; serialHex: string };
   /** Customs text (returnInfo) or our reason. */
   info?: string;
+  /** Document numbers the receipt carried (invtNo, preNo, copNo…): CEB623/625 need the invtNo customs assigned. */
+  documentKeys?: Record<string, string>;
 }
 
 /** What the API hands to the store for each message type of an accepted order. */
