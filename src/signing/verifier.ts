@@ -1,5 +1,4 @@
 import { createHash, randomBytes, verify as rsaVerify } from 'node:crypto';
-import { DOMParser } from '@xmldom/xmldom';
 import { C14nCanonicalization } from 'xml-crypto';
 import {
   C14N_URI,
@@ -14,6 +13,7 @@ import {
 import { loadCertificate, type CertificateInfo } from './certificate';
 import { canonicalSignedInfo, compactSignedInfo, layoutForRootName, mergeNamespaces, type NamespaceDeclaration } from './eport-layout';
 import { VerificationError, type VerificationErrorCode } from './errors';
+import { CDATA, COMMENT, ELEMENT, isWhitespace, parseUntrusted, PI, TEXT, type XAttr, type XElement, type XNode } from './safe-xml';
 import { sm2Verify, SM2_DEFAULT_ID } from './sm2';
 import type { TrustLists } from './trust';
 import { pinnedCertificateCheck, trustListCheck, type CertificateTrustCheck } from './trust-check';
@@ -83,81 +83,6 @@ export const DEFAULT_MAX_DEPTH = 64;
 const fail = (code: VerificationErrorCode, message: string): never => {
   throw new VerificationError(code, message);
 };
-
-const ELEMENT = 1;
-const TEXT = 3;
-const CDATA = 4;
-const PI = 7;
-const COMMENT = 8;
-
-// Minimal structural view of the xmldom nodes we touch (xmldom's own typings are the DOM lib's).
-interface XNode {
-  nodeType: number;
-  nodeName: string;
-  nodeValue: string | null;
-  parentNode: XNode | null;
-  childNodes: { length: number; [i: number]: XNode };
-  nextSibling: XNode | null;
-}
-interface XAttr {
-  name: string;
-  value: string;
-  prefix: string | null;
-  localName: string;
-}
-interface XElement extends XNode {
-  localName: string;
-  prefix: string | null;
-  namespaceURI: string | null;
-  attributes: { length: number; [i: number]: XAttr };
-  getAttribute(name: string): string | null;
-  hasAttribute(name: string): boolean;
-  getElementsByTagNameNS(ns: string, local: string): { length: number; [i: number]: XElement };
-  removeChild(child: XNode): XNode;
-  replaceChild(newChild: XNode, oldChild: XNode): XNode;
-}
-interface XDocument extends XNode {
-  documentElement: XElement | null;
-  getElementsByTagNameNS(ns: string, local: string): { length: number; [i: number]: XElement };
-  createTextNode(data: string): XNode;
-}
-
-const isWhitespace = (s: string): boolean => /^[ \t\r\n]*$/.test(s);
-
-function parseUntrusted(xml: string, maxBytes: number, maxDepth: number): XDocument {
-  if (Buffer.byteLength(xml, 'utf8') > maxBytes) fail('XML_TOO_LARGE', `document is larger than ${maxBytes} bytes`);
-  // Refused before any parsing: no DTD means no entity expansion, no external entities, no billion laughs.
-  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) fail('XML_DOCTYPE_FORBIDDEN', 'DOCTYPE and entity declarations are not accepted');
-  // Warnings count too: xmldom recovers from unclosed tags and similar with only a warning.
-  const problems: string[] = [];
-  const record = (msg: string): void => {
-    problems.push(String(msg).split('\n')[0] ?? String(msg));
-  };
-  const doc = new DOMParser({ errorHandler: { warning: record, error: record, fatalError: record } }).parseFromString(xml, 'text/xml') as unknown as XDocument;
-  if (problems.some((p) => /only one element|Hierarchy request/i.test(p))) fail('XML_MULTIPLE_ROOTS', 'document has more than one root element');
-  if (problems.length > 0) fail('XML_MALFORMED', problems[0] as string);
-  const root = doc.documentElement;
-  if (!root) return fail('XML_MALFORMED', 'document has no root element');
-  let elements = 0;
-  for (let i = 0; i < doc.childNodes.length; i++) {
-    const n = doc.childNodes[i] as XNode;
-    if (n.nodeType === ELEMENT) elements++;
-    else if (n.nodeType === TEXT && !isWhitespace(n.nodeValue ?? '')) fail('XML_MALFORMED', 'text outside the root element');
-    else if (n.nodeType === PI && n.nodeName !== 'xml') fail('XML_MALFORMED', `processing instruction <?${n.nodeName}?> outside the root element is not accepted`);
-  }
-  if (elements !== 1) fail('XML_MULTIPLE_ROOTS', `document has ${elements} root elements`);
-  // Depth check without recursion (a deep document must not blow our stack either).
-  const stack: [XNode, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [XNode, number];
-    if (depth > maxDepth) fail('XML_TOO_DEEP', `elements nested deeper than ${maxDepth}`);
-    for (let i = 0; i < node.childNodes.length; i++) {
-      const child = node.childNodes[i] as XNode;
-      if (child.nodeType === ELEMENT) stack.push([child, depth + 1]);
-    }
-  }
-  return doc;
-}
 
 /** Element children of a ds structure element; whitespace text is allowed between them, nothing else. */
 function dsChildren(el: XElement, where: string): XElement[] {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
-import { pinnedCertificateCheck, trustListCheck } from '../../src/signing/trust-check';
+import { pinnedCertificateCheck } from '../../src/signing/trust-check';
 import { verifySignedXml } from '../../src/signing/verifier';
 import { sm2SignatureToDer } from '../../src/signing/sm2';
 import { sharedTempPki } from './support/temp-pki';
