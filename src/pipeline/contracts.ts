@@ -1,4 +1,3 @@
-import type { RuleViolation } from '../domain/rules';
 import type { MessageType } from '../mapping/message-types';
 import type { DeclarationView } from '../store/contracts';
 
@@ -19,9 +18,16 @@ export interface SubmitOptions {
   requestId: string;
 }
 
+/** A business-rule violation, or a submission-level one (unknown source format, no center, not your company). */
+export interface SubmissionViolation {
+  path: string;
+  code: string;
+  message: { zh: string; en: string };
+}
+
 export type OrderOutcome =
   | { index: number; orderNo?: string; outcome: 'accepted' | 'duplicate'; declarations: { id: string; messageType: MessageType; center: string; status: string }[] }
-  | { index: number; orderNo?: string; outcome: 'rejected'; violations: RuleViolation[] };
+  | { index: number; orderNo?: string; outcome: 'rejected'; violations: SubmissionViolation[] };
 
 export interface SubmitResult {
   accepted: number;

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isKnownStatus } from '../domain/status';
+import type { VerifiedDocument } from '../signing/verifier';
+import type { DeclarationStore, DeclarationView, ReceiptStore, StoredReceipt } from '../store/contracts';
+import { parseReceipt, type ReceiptReturn } from '../xml/receipts/parse-receipt';
+import { RECEIPT_TYPES } from '../xml/receipts/receipt-types';
+
+/**
+ * Receipt ingestion, shared by the RabbitMQ consumer and `POST /v1/receipts`:
+ * verify (strict, centers' trust list) → parse only the signed bytes → store the receipt once → move each
+ * matched declaration forward (a no-op for duplicates and late/out-of-order receipts) → report the rest.
+ * A receipt whose returns match no declaration is kept and reported, never dropped.
+ */
+export class ReceiptRejectedError extends Error {
+  constructor(public readonly code: string, message: string) {
+    super(message);
+    this.name = 'ReceiptRejectedError';
+  }
+}
+
+export interface ReturnOutcome {
+  guid: string;
+  status: string;
+  declarationId: string | null;
+  applied: boolean;
+  reason?: string;
+}
+
+export interface IngestResult {
+  receiptId: string;
+  receiptType: string;
+  duplicate: boolean;
+  unknown: boolean;
+  returns: ReturnOutcome[];
+}
+
+export interface ReceiptIngestorOptions {
+  declarations: DeclarationStore;
+  receipts: ReceiptStore;
+  /** Strict verification against the clearance centers' trust list. */
+  verify: (xml: string) => Promise<VerifiedDocument>;
+  logger: Logger;
+  onApplied?: (declaration: DeclarationView, status: string, receivedAt: Date, returnTime: Date | undefined) => void;
+}
+
+export class ReceiptIngestor {
+  constructor(private readonly o: ReceiptIngestorOptions) {}
+
+  async ingest(raw: Buffer | string, via: 'amqp' | 'http', center?: string): Promise<IngestResult> {
+    const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+    let verified: VerifiedDocument;
+    try {
+      verified = await this.o.verify(text);
+    } catch (err) {
+      throw new ReceiptRejectedError((err as { code?: string }).code ?? 'SIGNATURE_INVALID', `receipt signature rejected: ${(err as Error).message}`);
+    }
+    let parsed;
+    try {
+      parsed = parseReceipt(verified.signedXml); // only the signed bytes are read
+    } catch (err) {
+      throw new ReceiptRejectedError((err as { code?: string }).code ?? 'RECEIPT_INVALID', `receipt unreadable: ${(err as Error).message}`);
+    }
+
+    const receivedAt = new Date();
+    const { receipt, duplicate } = await this.o.receipts.insert({
+      messageType: parsed.type,
+      digest: createHash('sha256').update(text).digest('hex'),
+      raw: text,
+      center,
+      signer: { subject: verified.signer.subject, serialHex: verified.signer.serialHex, trustList: verified.signer.trustedBy },
+      returns: parsed.returns,
+      receivedAt,
+      via,
+    });
+
+    // Applying again on a duplicate is safe (status moves are idempotent) and finishes the work of an
+    // earlier attempt that stored the receipt but crashed before applying it.
+    const answers = RECEIPT_TYPES[parsed.type].answers;
+    const outcomes: ReturnOutcome[] = [];
+    for (const ret of parsed.returns) outcomes.push(await this.applyReturn(ret, receipt, answers, receivedAt));
+    const matched = outcomes.map((o) => o.declarationId);
+    const unknown = matched.every((m) => m === null);
+    await this.o.receipts.markMatched(receipt.id, matched);
+    if (unknown) this.o.logger.warn({ receiptId: receipt.id, receiptType: parsed.type, returns: parsed.returns.length }, 'receipt for unknown declaration kept for brokers');
+    return { receiptId: receipt.id, receiptType: parsed.type, duplicate, unknown, returns: outcomes };
+  }
+
+  private async applyReturn(ret: ReceiptReturn, receipt: StoredReceipt, answers: string | undefined, receivedAt: Date): Promise<ReturnOutcome> {
+    const declaration = await this.match(ret, answers);
+    if (!declaration) return { guid: ret.guid, status: ret.status, declarationId: null, applied: false, reason: 'unknown-declaration' };
+    if (!isKnownStatus(ret.status)) return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: 'unknown-status' };
+    const returnTime = parseReturnTime(ret.returnTime);
+    const result = await this.o.declarations.applyStatus({ id: declaration.id }, ret.status, {
+      at: returnTime ?? receivedAt,
+      source: 'receipt',
+      receiptId: receipt.id,
+      signer: receipt.signer ? { subject: receipt.signer.subject, serialHex: receipt.signer.serialHex } : undefined,
+      info: describeReturn(ret),
+      documentKeys: documentKeys(ret),
+    });
+    if (result.applied && result.declaration) this.o.onApplied?.(result.declaration, ret.status, receivedAt, returnTime);
+    return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: result.applied, reason: result.reason };
+  }
+
+  /**
+   * Receipts echo the guid of the message they answer; that is the primary key. Order receipts also carry
+   * the order number, which finds the declaration when a center answers with a guid of its own.
+   */
+  private async match(ret: ReceiptReturn, answers: string | undefined): Promise<DeclarationView | null> {
+    const byGuid = ret.guid ? await this.o.declarations.findByMessageGuid(ret.guid.toUpperCase()) : null;
+    if (byGuid) return byGuid;
+    const orderNo = ret.keys.orderNo;
+    if (orderNo && answers) {
+      const candidates = await this.o.declarations.findByOrderNo(orderNo);
+      return candidates.find((d) => d.messageType === answers && (!ret.keys.ebpCode || d.platformCode === ret.keys.ebpCode)) ?? null;
+    }
+    return null;
+  }
+
+  /** A center's delivery notice: the manifest left its queue. Moves queued → delivered. */
+  async delivered(notice: { messageGuid: string; center?: string; at?: string }): Promise<boolean> {
+    const at = notice.at ? new Date(notice.at) : new Date();
+    const result = await this.o.declarations.applyStatus({ messageGuid: notice.messageGuid }, 'delivered', {
+      at: Number.isNaN(at.getTime()) ? new Date() : at,
+      source: 'connector',
+      info: notice.center ? `taken by clearance center ${notice.center}` : undefined,
+    });
+    return result.applied;
+  }
+}
+
+/** YYYYMMDDhhmmssSSS (Beijing time, UTC+8) → Date; undefined when absent or malformed. */
+export function parseReturnTime(value: string | undefined): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})?$/.exec(value ?? '');
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, ms] = m;
+  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms ?? '000'}+08:00`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** Customs' own text, plus the specification's meaning of a negative code when customs sent none. */
+function describeReturn(ret: ReceiptReturn): string | undefined {
+  const meaning = ret.error?.messages[0];
+  if (ret.returnInfo && meaning && !ret.returnInfo.includes(meaning)) return `${ret.returnInfo} [${ret.status}: ${meaning}]`;
+  return ret.returnInfo || meaning || undefined;
+}
+
+function documentKeys(ret: ReceiptReturn): Record<string, string> | undefined {
+  const keys = Object.fromEntries(Object.entries(ret.keys).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+  return Object.keys(keys).length > 0 ? keys : undefined;
+}
