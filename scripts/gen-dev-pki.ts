@@ -6,11 +6,11 @@
  * recognition (MR) lists and of the customs E-port CA. Regenerating is safe: keys and serials change,
  * the structure (ids, paths, negative cases) stays the same, and tests read everything through index.json.
  *
- * Usage: node --import tsx scripts/gen-dev-pki.ts [--out <dir>]
+ * Usage: node --import tsx scripts/gen-dev-pki.ts [--out <dir>] [--readme-only]
  */
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCertificate, buildCrl, type NameSpec, type PolicySpec } from '../src/signing/trust/x509-build';
@@ -204,6 +204,13 @@ function main(): void {
   const outIndex = args.indexOf('--out');
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const out = outIndex >= 0 && args[outIndex + 1] ? resolve(args[outIndex + 1] as string) : join(repoRoot, 'certs-dev');
+  if (args.includes('--readme-only')) {
+    // Rewrites README.md from the existing index.json without touching keys (fixtures may depend on them).
+    const existing = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { identities: IndexEntry[] };
+    writeFileSync(join(out, 'README.md'), readme(existing.identities));
+    process.stdout.write(`README.md rewritten in ${out}\n`);
+    return;
+  }
 
   for (const dir of ['gd', 'hk', 'mo', 'eport', 'untrusted', 'trust-lists']) rmSync(join(out, dir), { recursive: true, force: true });
   rmSync(join(out, 'index.json'), { force: true });
@@ -475,7 +482,25 @@ verification and relying-party code can be tested end to end; they are not the r
   zero byte (KeyName must keep leading zeros).
 - Valid certificates last until 2046; CRLs have nextUpdate 2046-06-30.
 
-Check a certificate: \`npx baygate certs check certs-dev/hk/seller-hk.cert.pem\`.
+Check a certificate: \`npx baygate certs check certs-dev/hk/seller-hk.cert.pem\` (add \`--chain <id>.chain.pem\` to
+offer intermediates, \`--at <ISO time>\` to check at another time, \`--json\` for the verdict object).
+
+## Trust-list files
+
+Each \`trust-lists/<id>.json\` (validated by zod when loaded) has \`id\`, \`region\`, \`domain\`
+(\`mutual-recognition\` or \`eport\`), \`checks\` (which MR checks the list requires: \`mrPeriod\`,
+\`recognisedRoot\`, \`designatedIssuer\`, \`certificateTypeName\`, \`mrPolicy\`), \`policyOidPrefix\` and
+\`entries[]\`: the recognised \`root\` (certPath + sha256) and its designated \`issuingCas[]\` (certPath, sha256,
+\`certificateTypeNames\`, \`mrPeriod {from, to|null}\`, \`crlPath\`). The E-port list turns the MR-only
+checks off: it is a separate trust domain with a CPS policy. Chain signatures, validity and CRL revocation
+always apply.
+
+SM2 certificates and CRLs here are signed with SM2/SM3 and the standard distinguishing ID
+\`1234567812345678\`. Note that \`openssl verify\` (OpenSSL 3.0) checks SM2 certificate signatures with an
+*empty* ID and therefore reports "certificate signature failure" for them, as Node's
+\`X509Certificate.verify()\` does; verify the TBSCertificate with
+\`openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678\` instead (see
+\`test/signing/pki.test.ts\`). RSA chains verify with plain \`openssl verify -crl_check\`.
 
 | id | role | region | algorithm | trust list | negative case |
 |---|---|---|---|---|---|
