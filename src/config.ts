@@ -42,6 +42,25 @@ export const configSchema = z.object({
   FX_HKD_CNY: z.coerce.number().positive().default(0.92),
   FX_MOP_CNY: z.coerce.number().positive().default(0.89),
   CERTS_DIR: z.string().min(1).default('certs-dev'),
+  /** Trust lists (GD, HK, MO, E-port, receipt signers). */
+  TRUST_DIR: z.string().min(1).default('certs-dev/trust-lists'),
+  /** Signing identity: an id from $CERTS_DIR/index.json, used unless SIGNER_KEY_FILE is set. */
+  SIGNER_IDENTITY: z.string().min(1).default('operator-rsa'),
+  /** Key file (PEM or PKCS#12) and certificate for signing manifests, instead of SIGNER_IDENTITY. */
+  SIGNER_KEY_FILE: z.string().min(1).optional(),
+  SIGNER_CERT_FILE: z.string().min(1).optional(),
+  SIGNER_PASSWORD: z.string().optional(),
+  /** Signature algorithm; default by key: rsa-sha1 (the spec) for RSA, sm2-sm3 (chinaport 2022 URIs) for SM2. */
+  SIGNER_ALGORITHM: z.enum(['rsa-sha1', 'rsa-sha256', 'sm2-sm3', 'sm2-sm3-w3c']).optional(),
+  /** BaseTransfer of every message: our E-port registration (development values by default). */
+  SENDER_COP_CODE: z.string().min(1).max(18).default('4403960ABC'),
+  SENDER_COP_NAME: z.string().min(1).max(100).default('湾关通跨境电商服务（深圳）有限公司'),
+  SENDER_DXP_ID: z.string().min(1).max(30).default('DXPENT0000458712'),
+  /** Dispatch worker tuning. */
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(64),
+  WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(30000),
+  WORKER_POLL_MS: z.coerce.number().int().min(5).default(100),
+  WORKER_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(8),
   CENTERS_FILE: z.string().min(1).default('config/centers.json'),
 });
 
