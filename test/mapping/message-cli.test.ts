@@ -41,6 +41,13 @@ describe('baygate map (CLI)', function () {
     expect(r.stdout).to.contain('<ceb:InvtRefundList><ceb:gnum>2</ceb:gnum><ceb:gcode>2106909090</ceb:gcode>');
   });
 
+  it('reads a source-format document with --source through the source mapper', () => {
+    const r = run('--type', 'CEB511', '--source', 'hk-seller', join(process.cwd(), 'examples', 'sources', 'hk-seller.json'));
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^<ceb:CEB511Message [^>]+><ceb:Logistics><ceb:LogisticsHead>/);
+    expect(r.stdout).to.contain('<ceb:logisticsNo>BQ5345000005858</ceb:logisticsNo>');
+  });
+
   it('lists every business-rule violation on stderr, prints no XML and exits 1', () => {
     const order = goldenInput('import-9610');
     const items = order.items as Array<Record<string, unknown>>;

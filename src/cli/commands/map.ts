@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import {
   inventoryCancelRequestSchema, inventoryRefundRequestSchema, parseBaygateOrder, toOrderIssues, type BaygateOrder,
 } from '../../domain/order';
 import { validateOrderStatic } from '../../domain/rules/index';
+import { loadConfig } from '../../config';
 import { buildMessage, MessageBuildError, type BuildContext } from '../../mapping/message-builder';
 import { declaringParty } from '../../mapping/message-sender';
 import { isMessageType, MESSAGE_TYPES, type MessageType } from '../../mapping/message-types';
+import { loadSourceMappings, mapSourceRecord, paramsFromConfig, SourceMappingError } from '../../mapping/source-mapper';
 
 /**
  * `baygate map --type <CEB…> [--source <format>] <order.json>`: prints the unsigned, canonical XML of one
@@ -28,6 +31,8 @@ interface MapOptions {
   refundLines?: string;
 }
 
+const SOURCE_MAPPINGS_DIR = fileURLToPath(new URL('../../../mappings/sources/', import.meta.url));
+
 /** Placeholder DXP user number for previews; real senders are configured per customs centre. */
 const PREVIEW_DXP_ID = 'DXPENT0000000000';
 
@@ -46,24 +51,22 @@ function readJson(path: string): unknown {
 }
 
 /** Converts a source-format document with the source mapper (mappings/sources/<format>.json). */
-async function fromSource(format: string, input: unknown): Promise<unknown> {
-  // Loaded on demand: the source mapper is optional for this command and lives in its own module.
-  const mod = (await import(new URL('../../mapping/source-mapper.ts', import.meta.url).href)) as Record<string, unknown>;
-  const fn = (mod.mapSourceOrder ?? mod.mapSource ?? mod.mapToBaygateOrder) as
-    | ((format: string, input: unknown) => unknown)
-    | undefined;
-  if (typeof fn !== 'function') throw new CliError('--source: the source mapper is not available in this build', 1);
-  const result = await fn(format, input);
-  // The mapper reports problems either by throwing or with { ok: false, issues }.
-  if (result && typeof result === 'object' && 'ok' in result) {
-    const r = result as { ok: boolean; order?: unknown; value?: unknown; issues?: Array<{ path?: string; message?: string }> };
-    if (!r.ok) {
-      const lines = (r.issues ?? []).map((i) => `  ${i.path ?? '(source)'}: ${i.message ?? String(i)}`);
-      throw new CliError(`--source ${format}: the document does not map to a Baygate order:\n${lines.join('\n')}`, 1);
-    }
-    return r.order ?? r.value;
+function fromSource(format: string, input: unknown, path: string): unknown {
+  let mappings;
+  try {
+    mappings = loadSourceMappings(SOURCE_MAPPINGS_DIR);
+  } catch (err) {
+    if (err instanceof SourceMappingError) throw new CliError(err.message, 1);
+    throw err;
   }
-  return result;
+  const mapping = mappings.get(format);
+  if (!mapping) throw new CliError(`--source: unknown format "${format}" (known: ${[...mappings.keys()].sort().join(', ')})`, 2);
+  const result = mapSourceRecord(mapping, input, { params: paramsFromConfig(loadConfig()) });
+  if (!result.ok) {
+    throw new CliError(`${path}: does not map to a Baygate order with --source ${format} (${result.issues.length} problem${result.issues.length === 1 ? '' : 's'}):\n`
+      + result.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'), 1);
+  }
+  return result.order;
 }
 
 function parseRefundLines(spec: string | undefined): Array<{ gnum: number; qty: number }> | undefined {
@@ -103,14 +106,14 @@ export function register(program: Command): void {
     .option('--invt-no <invtNo>', 'CEB623/625: inventory number customs assigned')
     .option('--reason <text>', 'CEB623/625: reason for the cancel or return')
     .option('--refund-lines <list>', 'CEB625: returned lines as gnum:qty[,gnum:qty…] (default: everything)')
-    .action(async (orderPath: string, opts: MapOptions) => {
+    .action((orderPath: string, opts: MapOptions) => {
       const type = opts.type.toUpperCase();
       if (!isMessageType(type)) throw new CliError(`--type must be one of ${MESSAGE_TYPES.join(', ')}, got "${opts.type}"`, 2);
       const now = opts.now === undefined ? undefined : new Date(opts.now);
       if (now && Number.isNaN(now.getTime())) throw new CliError(`--now: not a date: ${opts.now}`, 2);
 
       let input = readJson(orderPath);
-      if (opts.source) input = await fromSource(opts.source, input);
+      if (opts.source) input = fromSource(opts.source, input, orderPath);
 
       const parsed = parseBaygateOrder(input);
       if (!parsed.ok) {
