@@ -38,6 +38,30 @@ describe('signing/sm2', () => {
     expect(sm3('abc').toString('hex')).to.equal('66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
   });
 
+  describe('GM/T 0003.5 (GB/T 32918.5) appendix example: d = 3945208F…C5B8, ID 1234567812345678, "message digest"', () => {
+    const d = '3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8';
+    const publicPoint = '0409f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13';
+    // PKCS#8 { ecPublicKey, SM2 curve, ECPrivateKey { 1, d, [1] publicKey } } built from the published values.
+    const pkcs8 = Buffer.from(`308187020100301306072a8648ce3d020106082a811ccf5501822d046d306b0201010420${d}a144034200${publicPoint}`, 'hex');
+    const standardKey = (): KeyObject => createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+
+    it('Z_A is B2E14C5C…A4F3', () => {
+      expect(sm2Za(standardKey()).toString('hex')).to.equal('b2e14c5c79c6df5b85f4fe7ed8db7a262b9da7e07ccb0ea9f4747b8ccda8a4f3');
+    });
+
+    it('the published signature (r = F5A03B06…20B3, s = B1B6AA29…C1AA) verifies; a changed message or ID does not', () => {
+      const signature = Buffer.from('f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa', 'hex');
+      const publicKey = createPublicKey(standardKey());
+      expect(sm2Verify(publicKey, 'message digest', signature)).to.equal(true);
+      expect(sm2Verify(publicKey, 'message digesT', signature)).to.equal(false);
+      expect(sm2Verify(publicKey, 'message digest', signature, { id: 'ALICE123@YAHOO.COM' })).to.equal(false);
+    });
+
+    it('our signatures with that key verify', () => {
+      expect(sm2Verify(createPublicKey(standardKey()), 'message digest', sm2Sign(standardKey(), 'message digest'))).to.equal(true);
+    });
+  });
+
   it('signs as raw r‖s of 64 bytes, randomised per call', () => {
     const a = sm2Sign(opensslKey, message);
     const b = sm2Sign(opensslKey, message);
