@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,10 +61,10 @@ const minimal = (overrides: Record<string, unknown> = {}) =>
 
 describe('source mappings', () => {
   it('loads and validates every shipped mapping file', () => {
-    expect([...shipped.keys()].sort()).to.include.members(['hk-seller', 'marketplace-flat']);
+    expect([...shipped.keys()].sort()).to.include.members(['hk-seller', 'marketplace-flat', 'mo-seller']);
   });
 
-  for (const name of ['marketplace-flat', 'hk-seller']) {
+  for (const name of readdirSync(mappingsDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''))) {
     it(`${name}: maps its example input to an order that passes every rule`, async () => {
       const result = mapSourceRecord(mapping(name), sourceExample(name), { params });
       if (!result.ok) throw new Error(JSON.stringify(result.issues));
@@ -73,8 +73,16 @@ describe('source mappings', () => {
   }
 
   it('every example input has a mapping and every mapping an example input', () => {
-    const examples = ['hk-seller', 'marketplace-flat'];
-    for (const name of shipped.keys()) expect(examples, `examples/sources/${name}.json`).to.include(name);
+    const examples = readdirSync(sourcesDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+    expect(examples).to.deep.equal([...shipped.keys()].sort());
+  });
+
+  it('mo-seller converts MOP at FX_MOP_CNY and finds origin codes by Chinese name', () => {
+    const result = mapSourceRecord(mapping('mo-seller'), sourceExample('mo-seller'), { params: { ...params, FX_MOP_CNY: 0.89 } });
+    if (!result.ok || result.order.direction !== 'import') throw new Error(JSON.stringify(result));
+    expect(result.order.items.map((i) => i.price)).to.deep.equal([69.42, 85.89, 105.02]);
+    expect(result.order.items.map((i) => i.country)).to.deep.equal(['121', '121', '311']);
+    expect(result.order.discount).to.equal(8.9);
   });
 
   it('marketplace-flat reads numbered columns, looks codes up and strips phone formatting', () => {
