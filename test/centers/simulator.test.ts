@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { expect } from 'chai';
+import { wrapDxp } from '../../src/centers/dxp';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/centers/simulator';
+import { loadSimulatorProfile, type SimulatorProfile } from '../../src/centers/simulator/profiles';
+import { centerQueueName, RECEIPTS_EXCHANGE } from '../../src/queue/topology';
+import { devIdentity, devTrustLists } from '../signing/support/dev-identities';
+import { silentLogger } from '../support/logger';
+import { waitFor } from '../support/rabbitmq';
+import { AMQP_URL, requireRabbitMQ } from '../support/services';
+import { allFour, freshImportOrder, publishManifest, ReceiptCollector, signedManifest, uniqueCenterCode } from './support';
+
+/**
+ * The clearance-center simulator end to end at the queue level: signed manifests published to
+ * `baygate.manifests` with the center's routing key, signed receipts read back from the
+ * `baygate.receipts` exchange (this run's own routing keys), verified against the dev trust lists and
+ * parsed by the gateway's receipt parser.
+ */
+describe('centers/simulator against RabbitMQ', function () {
+  this.timeout(30000);
+  const run = randomBytes(4).toString('hex');
+  const centerGd = devIdentity('center-gd');
+  let connection: ChannelModel;
+  let channel: ConfirmChannel;
+  let collector: ReceiptCollector;
+  const started: Simulator[] = [];
+  const codes: string[] = [];
+  const fast = loadSimulatorProfile('fast');
+
+  before(async () => {
+    await requireRabbitMQ();
+    connection = await amqplib.connect(AMQP_URL);
+    channel = await connection.createConfirmChannel();
+    collector = await ReceiptCollector.open(RECEIPTS_EXCHANGE, run);
+  });
+
+  after(async () => {
+    for (const s of started) await s.stop().catch(() => undefined);
+    const cleanup = await connection.createChannel();
+    for (const code of codes) await cleanup.deleteQueue(centerQueueName(code)).catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    await collector?.close();
+  });
+
+  async function simulator(overrides: Partial<SimulatorOptions> & { profile?: SimulatorProfile } = {}): Promise<Simulator> {
+    const code = uniqueCenterCode();
+    codes.push(code);
+    const sim = await startSimulator({
+      center: { code, queue: centerQueueName(code), receiptSigner: 'center-gd' },
+      amqpUrl: AMQP_URL,
+      logger: silentLogger(),
+      profile: fast,
+      seed: 7,
+      trustLists: devTrustLists(),
+      receipts: { receiptKey: collector.receiptKey, deliveryKey: collector.deliveryKey },
+      ...overrides,
+    });
+    started.push(sim);
+    return sim;
+  }
+
+  it('answers an order, payment, waybill and inventory with signed receipts in the expected order', async () => {
+    const sim = await simulator();
+    const order = freshImportOrder();
+    const m = await allFour(order);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+
+    expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['2', '120', '399', '800', '899']);
+    for (const type of ['CEB311', 'CEB411', 'CEB511'] as const) expect(await collector.waitForStatuses(m[type].guid, 2)).to.deep.equal(['2', '120']);
+
+    const inventory = await collector.receiptsFor(m.CEB621.guid);
+    for (const r of inventory) {
+      expect(r.signerSerial).to.equal(centerGd.serialHex);
+      expect(devTrustLists().receiptSigners.map((s) => s.cert.serialHex)).to.include(r.signerSerial);
+      expect(r.receipt.type).to.equal('CEB622');
+      expect(r.receipt.guid).to.not.equal(m.CEB621.guid);
+      expect(r.receipt.returns[0]?.returnTime).to.match(/^\d{17}$/);
+      expect(r.receipt.returns[0]?.keys).to.include({ copNo: order.copNo, customsCode: order.customsCode, ebcCode: order.ebcCode });
+    }
+    expect(new Set(inventory.map((r) => r.receipt.guid)).size).to.equal(5);
+    expect(inventory[0]?.receipt.returns[0]?.keys.invtNo, 'no inventory number while only declared').to.equal(undefined);
+    expect(inventory[4]?.receipt.returns[0]?.keys.invtNo).to.match(/^5141\d{4}1\d{9}$/);
+    const orderReceipt = (await collector.receiptsFor(m.CEB311.guid))[0];
+    expect(orderReceipt?.receipt.type).to.equal('CEB312');
+    expect(orderReceipt?.receipt.returns[0]?.keys.orderNo).to.equal(order.orderNo);
+    expect((await collector.receiptsFor(m.CEB411.guid))[0]?.receipt.returns[0]?.keys.payTransactionId).to.equal(order.payment.payTransactionId);
+    expect((await collector.receiptsFor(m.CEB511.guid))[0]?.receipt.returns[0]?.keys.logisticsNo).to.equal(order.logistics.logisticsNo);
+
+    const notices = collector.notices().filter((n) => n.center === sim.center);
+    expect(notices.map((n) => n.messageGuid).sort()).to.deep.equal(Object.values(m).map((x) => x.guid).sort());
+    expect(sim.stats()).to.include({ accepted: 4, rejected: 0, duplicatesIgnored: 0 });
+  });
+
+  it('holds an inventory that arrives before its order, payment and waybill, and releases it once they come', async () => {
+    const sim = await simulator();
+    const m = await allFour(freshImportOrder());
+    await publishManifest(channel, sim.center, m.CEB621, m.CEB621.signed);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await collector.statusesFor(m.CEB621.guid)).to.deep.equal([]);
+    for (const type of ['CEB311', 'CEB411', 'CEB511'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+    expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['2', '120', '399', '800', '899']);
+  });
+
+  it('rejects (100) an inventory whose companion documents never arrive, naming what is missing', async () => {
+    const sim = await simulator({ profile: { ...fast, threeDocuments: { waitMs: 200, pollMs: 20 } } });
+    const m = await allFour(freshImportOrder());
+    await publishManifest(channel, sim.center, m.CEB311, m.CEB311.signed);
+    await publishManifest(channel, sim.center, m.CEB621, m.CEB621.signed);
+    expect(await collector.waitForStatuses(m.CEB621.guid, 1)).to.deep.equal(['100']);
+    const info = (await collector.receiptsFor(m.CEB621.guid))[0]?.receipt.returns[0]?.returnInfo ?? '';
+    expect(info).to.include('CEB411').and.to.include('CEB511').and.not.include('CEB311');
+  });
+
+  it('answers an unsigned inventory with -621029 (signature verification failed)', async () => {
+    const sim = await simulator();
+    const m = await allFour(freshImportOrder());
+    await publishManifest(channel, sim.center, m.CEB621, m.CEB621.xml);
+    expect(await collector.waitForStatuses(m.CEB621.guid, 1)).to.deep.equal(['-621029']);
+    const r = (await collector.receiptsFor(m.CEB621.guid))[0];
+    expect(r?.receipt.returns[0]?.error?.known).to.equal(true);
+    expect(r?.signerSerial).to.equal(centerGd.serialHex);
+  });
+
+  it('answers a tampered signed inventory (a value changed after signing) with -621029', async () => {
+    const sim = await simulator();
+    const order = freshImportOrder();
+    const m = await allFour(order);
+    const tampered = m.CEB621.signed.replace(`<ceb:buyerName>${order.buyerName}</ceb:buyerName>`, '<ceb:buyerName>王五</ceb:buyerName>');
+    expect(tampered).to.not.equal(m.CEB621.signed);
+    await publishManifest(channel, sim.center, m.CEB621, tampered);
+    expect(await collector.waitForStatuses(m.CEB621.guid, 1)).to.deep.equal(['-621029']);
+    expect(sim.stats().rejected).to.equal(1);
+  });
+
+  it('answers an inventory over the 5,000 CNY single-transaction limit with -621005', async () => {
+    const sim = await simulator();
+    const order = freshImportOrder((o) => {
+      o.acturalPaid = 5200;
+      o.payment.amountPaid = 5200;
+    });
+    const m = await allFour(order);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+    expect(await collector.waitForStatuses(m.CEB621.guid, 1)).to.deep.equal(['-621005']);
+    expect((await collector.receiptsFor(m.CEB621.guid))[0]?.receipt.returns[0]?.returnInfo).to.include('单笔限额');
+  });
+
+  it('answers the inventory that would take a buyer past 26,000 CNY a year with -621018', async () => {
+    const sim = await simulator();
+    const guids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const m = await allFour(freshImportOrder((o) => {
+        o.acturalPaid = 4800;
+        o.payment.amountPaid = 4800;
+      }));
+      for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+      guids.push(m.CEB621.guid);
+      await collector.waitForStatuses(m.CEB621.guid, 1); // one after the other: the ledger books them in order
+    }
+    const firsts = await Promise.all(guids.map(async (g) => (await collector.statusesFor(g))[0]));
+    expect(firsts).to.deep.equal(['2', '2', '2', '2', '2', '-621018']); // 5 × 4,800 = 24,000; a 6th exceeds 26,000
+  });
+
+  it('takes a manifest delivered twice only once: one receipt sequence, the duplicate acked and ignored', async () => {
+    const sim = await simulator();
+    const m = await allFour(freshImportOrder());
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+    await publishManifest(channel, sim.center, m.CEB621, m.CEB621.signed);
+    await collector.waitForStatuses(m.CEB621.guid, 5);
+    await sim.idle();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await collector.statusesFor(m.CEB621.guid)).to.deep.equal(['2', '120', '399', '800', '899']);
+    expect(sim.stats().duplicatesIgnored).to.equal(1);
+    const q = await (await connection.createChannel()).checkQueue(centerQueueName(sim.center));
+    expect(q.messageCount).to.equal(0);
+  });
+
+  it('unwraps a DXP envelope and answers the wrapped declaration', async () => {
+    const sim = await simulator();
+    const m = await allFour(freshImportOrder());
+    const wrap = (x: { guid: string; type: string; signed: string }) =>
+      wrapDxp(x.signed, { copMsgId: x.guid, senderId: 'DXPENT0000460001', receiverIds: ['DXPEDCCEB0000002'], createdAt: new Date(), msgType: `${x.type}Message` });
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], wrap(m[type]));
+    expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['2', '120', '399', '800', '899']);
+  });
+
+  it('fault "duplicate" sends every receipt twice (same receipt guid), nothing else changes', async () => {
+    const sim = await simulator({ faults: 'duplicate=1' });
+    const m = await signedManifest('CEB311', freshImportOrder());
+    await publishManifest(channel, sim.center, m, m.signed);
+    expect(await collector.waitForStatuses(m.guid, 4)).to.deep.equal(['2', '2', '120', '120']);
+    const guids = (await collector.receiptsFor(m.guid)).map((r) => r.receipt.guid);
+    expect(guids[0]).to.equal(guids[1]);
+    expect(guids[2]).to.equal(guids[3]);
+    expect(sim.stats().faults.duplicate).to.equal(2);
+  });
+
+  it('fault "out-of-order" delivers later statuses before earlier ones, with returnTime still in generation order', async () => {
+    const sim = await simulator({ faults: 'out-of-order=1' });
+    const m = await allFour(freshImportOrder());
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+    expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['120', '2', '800', '399', '899']);
+    const times = (await collector.receiptsFor(m.CEB621.guid)).map((r) => r.receipt.returns[0]?.returnTime ?? '');
+    expect(times[0]! > times[1]!, '120 was generated after 2').to.equal(true);
+  });
+
+  it('fault "drop-delivery-notice" takes the manifest without announcing it', async () => {
+    const sim = await simulator({ faults: 'drop-delivery-notice=1' });
+    const m = await signedManifest('CEB311', freshImportOrder());
+    await publishManifest(channel, sim.center, m, m.signed);
+    await collector.waitForStatuses(m.guid, 2);
+    expect(collector.notices().filter((n) => n.messageGuid === m.guid)).to.have.length(0);
+  });
+
+  it('fault "no-ack" leaves the manifest unacknowledged: it is back in the queue once the simulator stops', async () => {
+    const sim = await simulator({ faults: 'no-ack=1' });
+    const m = await signedManifest('CEB311', freshImportOrder());
+    await publishManifest(channel, sim.center, m, m.signed);
+    await collector.waitForStatuses(m.guid, 2);
+    await sim.stop();
+    const check = await connection.createChannel();
+    await waitFor(async () => (await check.checkQueue(centerQueueName(sim.center))).messageCount === 1, 5000, 'manifest back in the queue');
+    await check.close();
+  });
+
+  it('fault "slow-ack" holds the ack for the profile delay: with prefetch 1 the next manifest waits for it', async () => {
+    const sim = await simulator({ faults: 'slow-ack=1', prefetch: 1, profile: { ...fast, slowAckMs: 600 } });
+    const first = await signedManifest('CEB311', freshImportOrder());
+    const second = await signedManifest('CEB311', freshImportOrder());
+    const t0 = Date.now();
+    await publishManifest(channel, sim.center, first, first.signed);
+    await publishManifest(channel, sim.center, second, second.signed);
+    await collector.waitForStatuses(first.guid, 2);
+    const firstDone = Date.now() - t0;
+    await collector.waitForStatuses(second.guid, 2);
+    expect(firstDone).to.be.below(550);
+    expect(Date.now() - t0).to.be.at.least(600);
+    expect(sim.stats().faults['slow-ack']).to.equal(2);
+  });
+});
