@@ -3,7 +3,7 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkCertificate, loadTrustLists, oidIsUnder, parseCertificate, TrustListError, type TrustLists } from '../../src/signing/trust';
+import { checkCertificate, checkReceiptSigner, loadTrustLists, oidIsUnder, parseCertificate, TrustListError, type TrustLists } from '../../src/signing/trust';
 import { buildCertificate, buildCrl } from '../../src/signing/trust/x509-build';
 import { toPem } from '../../src/signing/trust/der';
 
@@ -117,10 +117,11 @@ describe('signing/trust: relying-party MR check against certs-dev', () => {
     expect(verdict.reason).to.match(/^CRL_STALE: CRL nextUpdate 2046-06-30T00:00:00Z has passed/);
   });
 
-  it('accepts PEM, DER and an X509Certificate object alike', () => {
+  it('accepts PEM (also after an openssl preamble), DER and an X509Certificate object alike', () => {
     const pem = certOf('seller-mo');
     const der = new X509Certificate(pem).raw;
-    for (const input of [pem, pem.toString(), der, new X509Certificate(pem)]) expect(checkCertificate(input, trust).ok).to.equal(true);
+    const withPreamble = Buffer.concat([Buffer.from('Bag Attributes\n    friendlyName: seller-mo\nsubject=C = MO\n'), pem]);
+    for (const input of [pem, pem.toString(), der, new X509Certificate(pem), withPreamble]) expect(checkCertificate(input, trust).ok).to.equal(true);
   });
 
   it('reports an unreadable certificate as CERT_UNPARSEABLE instead of throwing', () => {
@@ -262,5 +263,35 @@ describe('signing/trust: trust-list loading errors name the file and the path', 
     const lists = loadTrustLists(join(dir, 'certs-dev', 'trust-lists'));
     const verdict = checkCertificate(readFileSync(join(CERTS, 'hk', 'seller-hk-revoked.cert.pem')), lists);
     expect(verdict.reason).to.match(/^CRL_INVALID: CRL signature does not verify with the key of ".*e-Cert CA 2"$/);
+  });
+});
+
+describe('signing/trust: receipt signers (trust-lists/centers.json)', () => {
+  let trust: TrustLists;
+  before(() => {
+    trust = loadTrustLists(TRUST);
+  });
+
+  for (const id of ['center-gd', 'center-hk', 'center-mo']) {
+    it(`${id} is a pinned receipt signer that passes its trust list`, () => {
+      const verdict = checkReceiptSigner(certOf(id), trust);
+      expect(verdict.reason).to.equal(undefined);
+      expect(verdict.ok).to.equal(true);
+      expect(verdict.centerId).to.equal(id);
+    });
+  }
+
+  it('an MR-trusted seller is not a receipt signer', () => {
+    expect(checkCertificate(certOf('seller-hk'), trust).ok).to.equal(true);
+    const verdict = checkReceiptSigner(certOf('seller-hk'), trust);
+    expect(verdict.ok).to.equal(false);
+    expect(verdict.reason).to.match(/^RECEIPT_SIGNER_NOT_PINNED: certificate [0-9a-f]+ \(.*Baygate Dev Kowloon Trading\) is not a pinned clearance-center receipt signer \(known: center-gd, center-hk, center-mo\)$/);
+  });
+
+  it('a pinned center certificate still fails when the relying-party check fails (e.g. after its validity)', () => {
+    const verdict = checkReceiptSigner(certOf('center-hk'), trust, { at: new Date('2047-01-01T00:00:00Z') });
+    expect(verdict.ok).to.equal(false);
+    expect(verdict.centerId).to.equal('center-hk');
+    expect(verdict.reason).to.match(/^CERT_EXPIRED: /);
   });
 });

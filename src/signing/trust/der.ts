@@ -25,8 +25,9 @@ export function toDer(node: Asn1): Buffer {
 
 /** PEM (any label) or DER → DER. */
 export function pemOrDerToDer(input: Buffer | string, label: string): Buffer {
-  const text = typeof input === 'string' ? input : input.subarray(0, 64).toString('latin1').includes('-----BEGIN') ? input.toString('latin1') : null;
-  if (text === null) return input as Buffer;
+  // DER always starts with a SEQUENCE tag; anything else is treated as PEM text (which may carry a preamble).
+  if (typeof input !== 'string' && input[0] === 0x30) return input;
+  const text = typeof input === 'string' ? input : input.toString('latin1');
   const match = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`).exec(text);
   if (!match) throw new Error(`expected a PEM block "${label}"`);
   return Buffer.from((match[1] as string).replace(/\s+/g, ''), 'base64');
