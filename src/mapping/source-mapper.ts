@@ -374,7 +374,8 @@ function itemRecords(mapping: SourceMapping, record: unknown): unknown[] {
   for (let n = start; lines.length < max; n++) {
     const columnPrefix = prefix.replace('{n}', String(n));
     if (isMissing((record as Record<string, unknown>)[columnPrefix + presentWhen])) break;
-    const line: Record<string, unknown> = {};
+    // Null prototype: a column named "item_1___proto__" in untrusted input stays an ordinary key.
+    const line = Object.create(null) as Record<string, unknown>;
     for (const [key, value] of Object.entries(record)) if (key.startsWith(columnPrefix)) line[key.slice(columnPrefix.length)] = value;
     lines.push(line);
   }

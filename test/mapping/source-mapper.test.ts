@@ -148,6 +148,16 @@ describe('source mappings', () => {
     expect(result.issues.map((i) => i.path)).to.deep.equal(['buyerName', 'payment.payerName']);
   });
 
+  it('treats a "__proto__" column in untrusted input as data', () => {
+    const record = { ...sourceExample('marketplace-flat') };
+    // Line 2 has no bar code: an inherited "ean" would show up as one.
+    Object.defineProperty(record, 'item_2___proto__', { value: { ean: '6666666666666', polluted: true }, enumerable: true });
+    const result = mapSourceRecord(mapping('marketplace-flat'), record, { params });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.order.items[1]!.barCode).to.equal(undefined);
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+  });
+
   it('rejects a record without lines', () => {
     const result = mapSourceRecord(mapping('hk-seller'), { ...sourceExample('hk-seller'), '貨品 Items': [] }, { params });
     expect(result.ok).to.equal(false);
