@@ -29,14 +29,14 @@ export function checkThreeDocuments(order: BaygateOrder): RuleViolation[] {
   mustEqual('logistics.consigneeAddress', order.logistics.consigneeAddress, order.consigneeAddress, '运单收货地址', 'waybill consigneeAddress');
 
   const payer = order.payment;
-  const payerChecks: [string, string, string, string][] = [
-    ['payment.payerIdType', payer.payerIdType, order.buyerIdType, 'ID type'],
-    ['payment.payerIdNumber', payer.payerIdNumber, order.buyerIdNumber, 'ID number'],
-    ['payment.payerName', payer.payerName, order.buyerName, 'name'],
+  const payerChecks: [string, string, string, string, string][] = [
+    ['payment.payerIdType', payer.payerIdType, order.buyerIdType, '证件类型', 'ID type'],
+    ['payment.payerIdNumber', payer.payerIdNumber, order.buyerIdNumber, '证件号码', 'ID number'],
+    ['payment.payerName', payer.payerName, order.buyerName, '姓名', 'name'],
   ];
-  for (const [path, actual, expected, what] of payerChecks) {
+  for (const [path, actual, expected, zh, en] of payerChecks) {
     if (actual !== expected) {
-      out.push(violation(path, 'PAYER_NOT_BUYER', `支付人与订购人不一致（${path.split('.')[1]}）`, `the payer's ${what} differs from the buyer's`));
+      out.push(violation(path, 'PAYER_NOT_BUYER', `支付人${zh}与订购人不一致`, `the payer's ${en} differs from the buyer's`));
     }
   }
   return out;
