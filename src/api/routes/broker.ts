@@ -1,0 +1,309 @@
+import Router from '@koa/router';
+import type { Middleware, ParameterizedContext } from 'koa';
+import { z } from 'zod';
+import { isTerminal, statusLabel } from '../../domain/status';
+import { MESSAGE_TYPES, type MessageType } from '../../mapping/message-types';
+import type { DeclarationFilter, DeclarationStore, DeclarationView, HistoryEntry, ReceiptStore, StoredReceipt } from '../../store/contracts';
+import type { Principal, Role } from '../auth/principal';
+import type { RequestState } from '../middleware/request-context';
+import { problems } from '../problem';
+
+/**
+ * Broker views of declarations: a filtered, cursor-paginated list with counts per status, one declaration,
+ * and its timeline with the receipts behind each step. Brokers see their sellers' declarations, sellers
+ * their own, admins all. Responses are built field by field from an allow-list (never by spreading a
+ * stored document), so personal data cannot reach a broker even if the store view grows a field.
+ */
+
+export type AuthedState = RequestState & { principal?: Principal };
+export type AuthedContext = ParameterizedContext<AuthedState>;
+
+/** Roles that may read declarations. Centers post receipts; they do not browse. */
+export const READER_ROLES: readonly Role[] = ['seller', 'broker', 'admin'];
+
+export function principalOf(ctx: { state: AuthedState }, roles: readonly Role[] = READER_ROLES): Principal {
+  const principal = ctx.state.principal;
+  if (!principal) throw problems.unauthorized();
+  if (!roles.includes(principal.role)) throw problems.forbidden(`The ${principal.role} role cannot use this endpoint.`);
+  return principal;
+}
+
+/** Sellers the principal may see: undefined = every seller (admin). A non-admin without sellers sees none. */
+export function visibleSellers(principal: Principal): string[] | undefined {
+  if (principal.role === 'admin') return undefined;
+  return principal.sellerIds ?? (principal.role === 'seller' ? [principal.id] : []);
+}
+
+export function canSee(principal: Principal, sellerId: string): boolean {
+  const visible = visibleSellers(principal);
+  return visible === undefined || visible.includes(sellerId);
+}
+
+/**
+ * Masks an identity number to its first 4 and last 4 characters (4405**********0014). Applied again to
+ * what the store calls masked, so a clear number stored by mistake still leaves masked.
+ */
+export function maskIdNumber(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^[^*]{4}\*+[^*]{4}$/.test(value)) return value; // already masked
+  const chars = [...value];
+  if (chars.length <= 8) return '*'.repeat(chars.length);
+  return chars.slice(0, 4).join('') + '*'.repeat(chars.length - 8) + chars.slice(-4).join('');
+}
+
+export interface DeclarationSummary {
+  id: string;
+  sellerId: string;
+  platformCode: string;
+  orderNo: string;
+  messageType: MessageType;
+  direction: string;
+  tradeMode: string;
+  customsCode: string;
+  center: string;
+  status: string;
+  label: { zh: string; en: string };
+  terminal: boolean;
+  messageGuid?: string;
+  attempts: number;
+  lastError?: string;
+  amountCny: number;
+  buyerIdMasked?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The broker-safe form of a declaration (allow-list). */
+export function toSummary(d: DeclarationView): DeclarationSummary {
+  return {
+    id: d.id,
+    sellerId: d.sellerId,
+    platformCode: d.platformCode,
+    orderNo: d.orderNo,
+    messageType: d.messageType,
+    direction: d.direction,
+    tradeMode: d.tradeMode,
+    customsCode: d.customsCode,
+    center: d.center,
+    status: d.status,
+    label: statusLabel(d.status),
+    terminal: d.terminal ?? isTerminal(d.status, d.messageType),
+    ...(d.messageGuid ? { messageGuid: d.messageGuid } : {}),
+    attempts: d.attempts,
+    ...(d.lastError ? { lastError: d.lastError } : {}),
+    amountCny: d.amountCny,
+    ...(d.buyerIdMasked ? { buyerIdMasked: maskIdNumber(d.buyerIdMasked) } : {}),
+    createdAt: new Date(d.createdAt).toISOString(),
+    updatedAt: new Date(d.updatedAt).toISOString(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Query parsing
+
+const list = <T extends string>(item: z.ZodType<T, string>) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(item).max(50, 'at most 50 values'));
+
+const statusValue = z.string().regex(/^(accepted|signed|queued|delivered|failed|-?\d{1,7})$/, 'must be a gateway status (accepted, signed, queued, delivered, failed) or a customs code such as 120 or -621005');
+const centerValue = z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/, 'must be a center code such as GD or HK');
+const sellerValue = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'must be a seller id');
+const messageTypeValue = z.enum(MESSAGE_TYPES, { error: `must be one of ${MESSAGE_TYPES.join(', ')}` });
+const instant = z
+  .string()
+  .refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date or date-time')
+  .transform((v) => new Date(v));
+
+export const filterQuerySchema = z.object({
+  status: list(statusValue).optional(),
+  center: list(centerValue).optional(),
+  seller: list(sellerValue).optional(),
+  messageType: list(messageTypeValue).optional(),
+  orderNo: z.string().min(1).max(64).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+});
+
+const listQuerySchema = filterQuerySchema.extend({
+  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+  cursor: z.string().min(1).max(512).regex(/^[A-Za-z0-9_=.:-]+$/, 'is not a cursor this API issued').optional(),
+});
+
+export type FilterQuery = z.output<typeof filterQuerySchema>;
+
+/** Validates a query string against `schema`; a bad value is a 400 naming the parameter. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, unknown>): z.output<S> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((i) => ({ path: `query.${i.path.join('.')}`, code: i.code, message: i.message }));
+    throw problems.badRequest(`Invalid query parameter${errors.length > 1 ? 's' : ''}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`, errors);
+  }
+  return parsed.data;
+}
+
+/**
+ * The store filter for what this principal asked for and may see. Asking for a seller one does not serve
+ * is refused (403) rather than silently answered with nothing.
+ */
+export function filterFor(principal: Principal, query: FilterQuery): DeclarationFilter {
+  const visible = visibleSellers(principal);
+  let sellerIds = visible;
+  if (query.seller && query.seller.length > 0) {
+    const foreign = visible === undefined ? [] : query.seller.filter((s) => !visible.includes(s));
+    if (foreign.length > 0) throw problems.forbidden(`Not one of your sellers: ${foreign.join(', ')}.`);
+    sellerIds = query.seller;
+  }
+  if (query.from && query.to && query.from > query.to) throw problems.badRequest('query.from must not be after query.to.', [{ path: 'query.from', code: 'range', message: 'must not be after to' }]);
+  return {
+    ...(sellerIds !== undefined ? { sellerIds } : {}),
+    ...(query.status?.length ? { status: query.status } : {}),
+    ...(query.center?.length ? { center: query.center } : {}),
+    ...(query.messageType?.length ? { messageType: query.messageType } : {}),
+    ...(query.orderNo ? { orderNo: query.orderNo } : {}),
+    ...(query.from ? { from: query.from } : {}),
+    ...(query.to ? { to: query.to } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Timeline
+
+export interface TimelineReceipt {
+  id: string;
+  type: string;
+  receivedAt: string;
+  via: string;
+  center?: string;
+  signer?: { subject: string; serialHex: string; trustList?: string };
+  /** The return of this receipt that answered this declaration. */
+  returnStatus?: string;
+  returnInfo?: string;
+  returnTime?: string;
+}
+
+export interface TimelineStep {
+  eventId: string;
+  status: string;
+  label: { zh: string; en: string };
+  at: string;
+  source: HistoryEntry['source'];
+  info?: string;
+  signer?: { subject: string; serialHex: string };
+  documentKeys?: Record<string, string>;
+  receiptId?: string;
+  receipt?: TimelineReceipt;
+}
+
+function stringField(value: unknown, key: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = (value as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+/** The return of a receipt that matched this declaration (the receipt may answer up to 100 messages). */
+function returnFor(receipt: StoredReceipt, declaration: DeclarationView, status: string): unknown {
+  const byMatch = receipt.matched.findIndex((m) => m === declaration.id);
+  if (byMatch >= 0) return receipt.returns[byMatch];
+  const byGuid = receipt.returns.find((r) => declaration.messageGuid && stringField(r, 'guid')?.toUpperCase() === declaration.messageGuid.toUpperCase());
+  return byGuid ?? (receipt.returns.length === 1 ? receipt.returns[0] : receipt.returns.find((r) => stringField(r, 'status') === status));
+}
+
+export function toTimelineReceipt(receipt: StoredReceipt, declaration: DeclarationView, status: string): TimelineReceipt {
+  const ret = returnFor(receipt, declaration, status);
+  const returnStatus = stringField(ret, 'status') ?? stringField(ret, 'returnStatus');
+  const returnInfo = stringField(ret, 'returnInfo');
+  const returnTime = stringField(ret, 'returnTime');
+  return {
+    id: receipt.id,
+    type: receipt.messageType,
+    receivedAt: new Date(receipt.receivedAt).toISOString(),
+    via: receipt.via,
+    ...(receipt.center ? { center: receipt.center } : {}),
+    ...(receipt.signer ? { signer: { subject: receipt.signer.subject, serialHex: receipt.signer.serialHex, ...(receipt.signer.trustList ? { trustList: receipt.signer.trustList } : {}) } } : {}),
+    ...(returnStatus ? { returnStatus } : {}),
+    ...(returnInfo ? { returnInfo } : {}),
+    ...(returnTime ? { returnTime } : {}),
+  };
+}
+
+export async function buildTimeline(declaration: DeclarationView, receipts: Pick<ReceiptStore, 'findById'>): Promise<TimelineStep[]> {
+  const ids = [...new Set(declaration.history.map((h) => h.receiptId).filter((id): id is string => typeof id === 'string'))];
+  const found = new Map<string, StoredReceipt | null>(await Promise.all(ids.map(async (id) => [id, await receipts.findById(id)] as const)));
+  return [...declaration.history]
+    .sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0))
+    .map((h) => {
+      const receipt = h.receiptId ? found.get(h.receiptId) : undefined;
+      return {
+        eventId: h.eventId,
+        status: h.status,
+        label: statusLabel(h.status),
+        at: new Date(h.at).toISOString(),
+        source: h.source,
+        ...(h.info ? { info: h.info } : {}),
+        ...(h.signer ? { signer: { subject: h.signer.subject, serialHex: h.signer.serialHex } } : {}),
+        ...(h.documentKeys ? { documentKeys: { ...h.documentKeys } } : {}),
+        ...(h.receiptId ? { receiptId: h.receiptId } : {}),
+        ...(receipt ? { receipt: toTimelineReceipt(receipt, declaration, h.status) } : {}),
+      };
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Routes
+
+export interface BrokerRouteDeps {
+  declarations: Pick<DeclarationStore, 'list' | 'countByStatus' | 'findById'>;
+  receipts: Pick<ReceiptStore, 'findById'>;
+  /** Authentication middleware: sets ctx.state.principal (or answers 401). */
+  auth: Middleware<AuthedState>;
+}
+
+const ID = /^[A-Za-z0-9-]{1,64}$/;
+
+export function brokerRoutes(deps: BrokerRouteDeps): Router<AuthedState> {
+  const router = new Router<AuthedState>();
+
+  router.get('/v1/declarations', deps.auth, async (ctx) => {
+    const principal = principalOf(ctx);
+    const query = parseQuery(listQuerySchema, ctx.query);
+    const filter = filterFor(principal, query);
+    if (filter.sellerIds && filter.sellerIds.length === 0) {
+      ctx.body = { items: [], counts: {}, total: 0 };
+      return;
+    }
+    const [page, counts] = await Promise.all([
+      deps.declarations.list(filter, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) }),
+      deps.declarations.countByStatus(filter),
+    ]);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (page.nextCursor) {
+      const next = new URL(ctx.href);
+      next.searchParams.set('cursor', page.nextCursor);
+      next.searchParams.set('limit', String(query.limit));
+      ctx.set('Link', `<${next.pathname}${next.search}>; rel="next"`);
+    }
+    ctx.body = { items: page.items.map(toSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}), counts, total };
+  });
+
+  const visibleDeclaration = async (ctx: AuthedContext, id: string): Promise<DeclarationView> => {
+    const principal = principalOf(ctx);
+    if (!ID.test(id)) throw problems.notFound('No such declaration.');
+    const declaration = await deps.declarations.findById(id);
+    // Another tenant's declaration answers exactly like a missing one: its existence is not disclosed.
+    if (!declaration || !canSee(principal, declaration.sellerId)) throw problems.notFound('No such declaration.');
+    return declaration;
+  };
+
+  router.get('/v1/declarations/:id', deps.auth, async (ctx) => {
+    ctx.body = toSummary(await visibleDeclaration(ctx, ctx.params.id ?? ''));
+  });
+
+  router.get('/v1/declarations/:id/timeline', deps.auth, async (ctx) => {
+    const declaration = await visibleDeclaration(ctx, ctx.params.id ?? '');
+    ctx.body = { declaration: toSummary(declaration), steps: await buildTimeline(declaration, deps.receipts) };
+  });
+
+  return router;
+}

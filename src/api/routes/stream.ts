@@ -1,0 +1,148 @@
+import { PassThrough } from 'node:stream';
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import type { DeclarationStore } from '../../store/contracts';
+import { isEventId, replayEvents, type LiveEvent, type LiveEvents } from '../live-events';
+import { problems } from '../problem';
+import { principalOf, visibleSellers, type AuthedState } from './broker';
+
+/**
+ * `GET /v1/stream`: status changes as Server-Sent Events. Each event is
+ *
+ *   id: <history eventId>
+ *   event: status
+ *   data: {"declarationId":…,"orderNo":…,"messageType":…,"center":…,"status":…,"label":{…},"at":…}
+ *
+ * A client that reconnects with `Last-Event-ID` first gets what it missed (replayed from the store, at most
+ * `replayMax` events per connection — the stream then ends and the client resumes from there), then the
+ * live events. Delivery is at least once: a client may see an event twice around a reconnect.
+ * Comment lines every `heartbeatMs` keep proxies from timing the connection out.
+ * A client that does not read its stream is disconnected once `maxBufferedBytes` are waiting for it.
+ */
+export interface StreamRouteDeps {
+  live: LiveEvents;
+  declarations: Pick<DeclarationStore, 'eventsSince'>;
+  auth: Middleware<AuthedState>;
+  heartbeatMs?: number;
+  maxBufferedBytes?: number;
+  /** Live events held while a replay runs; more and the client is asked to reconnect. */
+  maxPendingEvents?: number;
+  replayMax?: number;
+  /** Reconnection delay the client is told (SSE `retry:`). */
+  retryMs?: number;
+}
+
+export function formatSse(event: LiveEvent): string {
+  const data = {
+    declarationId: event.declarationId,
+    orderNo: event.orderNo,
+    messageType: event.messageType,
+    center: event.center,
+    status: event.status,
+    label: event.label,
+    at: event.at,
+  };
+  // JSON.stringify never emits a raw newline, so the data fits one `data:` line.
+  return `id: ${event.id}\nevent: status\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
+  const router = new Router<AuthedState>();
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const maxBufferedBytes = deps.maxBufferedBytes ?? 1_000_000;
+  const maxPendingEvents = deps.maxPendingEvents ?? 5_000;
+  const replayMax = deps.replayMax ?? 10_000;
+
+  router.get('/v1/stream', deps.auth, async (ctx) => {
+    const principal = principalOf(ctx);
+    const sellerIds = visibleSellers(principal);
+    const lastEventIdRaw = ctx.get('Last-Event-ID') || (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
+    const lastEventId = lastEventIdRaw.trim().toLowerCase();
+    if (lastEventId !== '' && !isEventId(lastEventId)) {
+      throw problems.badRequest('Last-Event-ID must be an event id this stream sent (24 hex digits).', [{ path: 'header.Last-Event-ID', code: 'invalid_format', message: 'must be 24 hex digits' }]);
+    }
+
+    const body = new PassThrough();
+    ctx.req.socket.setTimeout(0);
+    ctx.req.socket.setNoDelay(true);
+    ctx.req.socket.setKeepAlive(true);
+    ctx.status = 200;
+    ctx.set('Content-Type', 'text/event-stream; charset=utf-8');
+    ctx.set('Cache-Control', 'no-cache, no-transform');
+    ctx.set('Connection', 'keep-alive');
+    ctx.set('X-Accel-Buffering', 'no'); // nginx: do not buffer the stream
+    ctx.body = body;
+
+    let open = true;
+    let live = false;
+    const pending: LiveEvent[] = [];
+    let overflowed = false;
+    const sentDuringReplay = new Set<string>();
+
+    const end = () => {
+      if (!open) return;
+      open = false;
+      clearInterval(heartbeat);
+      unsubscribe();
+      body.end();
+    };
+    const write = (chunk: string) => {
+      if (!open) return;
+      body.write(chunk);
+      // The client is not reading: stop buffering for it; it resumes with Last-Event-ID.
+      if (body.writableLength > maxBufferedBytes) end();
+    };
+
+    const heartbeat = setInterval(() => write(`: heartbeat ${new Date().toISOString()}\n\n`), heartbeatMs);
+    heartbeat.unref();
+    let unsubscribe: () => void = () => undefined;
+    unsubscribe = deps.live.subscribe({
+      ...(sellerIds ? { sellerIds } : {}),
+      deliver: (event) => {
+        if (live) return write(formatSse(event));
+        if (pending.length < maxPendingEvents) pending.push(event);
+        else overflowed = true;
+      },
+      close: end,
+    });
+    ctx.req.once('close', end);
+    body.once('close', end);
+
+    write(`retry: ${deps.retryMs ?? 3000}\n: connected\n\n`);
+    if (sellerIds && sellerIds.length === 0) {
+      live = true; // sees no seller: heartbeats only
+      return;
+    }
+
+    let more = false;
+    if (lastEventId) {
+      try {
+        const replay = await replayEvents(
+          deps.declarations,
+          lastEventId,
+          sellerIds ? { sellerIds } : {},
+          (event) => {
+            sentDuringReplay.add(event.id);
+            write(formatSse(event));
+          },
+          { max: replayMax },
+        );
+        more = replay.more;
+      } catch (err) {
+        ctx.state.log.warn({ err: (err as Error).message }, 'stream replay failed; client will retry');
+        end();
+        return;
+      }
+    }
+    if (more || overflowed) {
+      end(); // the client reconnects with the last id it got and continues from there
+      return;
+    }
+    for (const event of pending) if (!sentDuringReplay.has(event.id)) write(formatSse(event));
+    pending.length = 0;
+    sentDuringReplay.clear();
+    live = true;
+  });
+
+  return router;
+}
