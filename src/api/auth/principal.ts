@@ -22,4 +22,6 @@ export interface Principal {
   centerCode?: string;
   /** Id of the API key used (for rate limits and audit), never the key itself. */
   keyId: string;
+  /** Per-account rate limit override (requests per minute); the role's default applies when absent. */
+  rateLimitPerMinute?: number;
 }

@@ -1,0 +1,109 @@
+import type { Middleware } from 'koa';
+import type { Connection } from 'mongoose';
+import type { AuthState } from '../auth/authenticate';
+import type { Principal } from '../auth/principal';
+import { ProblemError } from '../problem';
+
+/**
+ * Per-API-key rate limit: a fixed window counted in MongoDB (`rate_limits`, one document per key and
+ * window, `_id` "<keyId>:<windowStart>", one atomic upserting `$inc` per request).
+ *
+ * Why shared and not per process: gateways are stateless and several copies run behind a load balancer,
+ * so a per-process limit would multiply with the number of copies (or need dividing by a copy count
+ * nobody keeps up to date), and a key hammering one copy would be treated differently from one spread
+ * over all. The cost is one small single-document write per request. That is affordable at the ≥ 1,000
+ * orders/s target because the limit counts REQUESTS, and bulk submitters send batches (up to 1,000 orders
+ * per request); a seller posting orders one by one at that rate is exactly what the limit should slow.
+ * If MongoDB cannot count (outage), the request is let through (fail open): the submission itself needs
+ * MongoDB and will fail on its own, and a counter hiccup must not turn into an API outage.
+ *
+ * Headers (draft-ietf-httpapi-ratelimit-headers): RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset
+ * (seconds until the window ends) and RateLimit-Policy; a 429 adds Retry-After.
+ * FerretDB v1 has no TTL indexes, so past windows are deleted by an occasional sweep from this middleware.
+ */
+export const RATE_LIMITS_COLLECTION = 'rate_limits';
+
+export interface RateLimitOptions {
+  connection: Connection;
+  windowMs?: number;
+  /** Requests per window for a principal; the account's own `rateLimitPerMinute` wins when set. */
+  limitFor?: (principal: Principal) => number;
+  now?: () => number;
+  sweepEveryMs?: number;
+}
+
+/** Defaults per role (requests per minute). */
+export const DEFAULT_LIMITS: Record<Principal['role'], number> = { seller: 600, broker: 1200, center: 6000, admin: 1200 };
+
+interface WindowDoc {
+  _id: string;
+  count: number;
+  expiresAt: Date;
+}
+
+export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
+  const windowMs = options.windowMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const limitFor = options.limitFor ?? ((p: Principal) => DEFAULT_LIMITS[p.role]);
+  const sweepEveryMs = options.sweepEveryMs ?? 5 * 60_000;
+  let lastSweep = 0;
+
+  const collection = () => {
+    const db = options.connection.db;
+    if (!db) throw new Error('mongodb not connected');
+    return db.collection<WindowDoc>(RATE_LIMITS_COLLECTION);
+  };
+
+  async function count(keyId: string, windowStart: number): Promise<number> {
+    const doc = await collection().findOneAndUpdate(
+      { _id: `${keyId}:${windowStart}` },
+      { $inc: { count: 1 }, $setOnInsert: { expiresAt: new Date(windowStart + 2 * windowMs) } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    return doc?.count ?? 1;
+  }
+
+  function maybeSweep(t: number): void {
+    if (t - lastSweep < sweepEveryMs) return;
+    lastSweep = t;
+    void collection().deleteMany({ expiresAt: { $lt: new Date(t) } }).catch(() => undefined);
+  }
+
+  return async (ctx, next) => {
+    const principal = ctx.state.principal;
+    if (!principal) return next();
+    const limit = principal.rateLimitPerMinute !== undefined ? Math.max(1, Math.round((principal.rateLimitPerMinute * windowMs) / 60_000)) : limitFor(principal);
+    const t = now();
+    const windowStart = Math.floor(t / windowMs) * windowMs;
+    const resetSeconds = Math.max(1, Math.ceil((windowStart + windowMs - t) / 1000));
+    let used: number;
+    try {
+      // Retry once: two first requests of a window can race on the upsert (duplicate key on insert).
+      used = await count(principal.keyId, windowStart).catch(() => count(principal.keyId, windowStart));
+    } catch (err) {
+      ctx.state.log?.warn({ err }, 'rate limit counter unavailable; request let through');
+      return next();
+    }
+    maybeSweep(t);
+    ctx.set('RateLimit-Limit', String(limit));
+    ctx.set('RateLimit-Remaining', String(Math.max(0, limit - used)));
+    ctx.set('RateLimit-Reset', String(resetSeconds));
+    ctx.set('RateLimit-Policy', `${limit};w=${Math.round(windowMs / 1000)}`);
+    if (used > limit) {
+      throw new ProblemError(
+        429,
+        'rate-limited',
+        'Too Many Requests',
+        { detail: `API key ${principal.keyId} made more than ${limit} requests in ${Math.round(windowMs / 1000)} s; retry after ${resetSeconds} s.` },
+        {
+          'Retry-After': String(resetSeconds),
+          'RateLimit-Limit': String(limit),
+          'RateLimit-Remaining': '0',
+          'RateLimit-Reset': String(resetSeconds),
+          'RateLimit-Policy': `${limit};w=${Math.round(windowMs / 1000)}`,
+        },
+      );
+    }
+    await next();
+  };
+}
