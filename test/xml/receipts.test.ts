@@ -155,6 +155,32 @@ describe('receipt parser', () => {
       expect(refusal(deep).code).to.equal('XML_TOO_DEEP');
     });
 
+    it('answers 2,000 randomly damaged receipts with a result or a ReceiptParseError, never another error', function () {
+      this.timeout(30_000);
+      const base = fixture('ceb622-negative-codes.xml').toString('utf8');
+      let seed = 7;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+      const alphabet = ['<', '>', '/', '&', ';', '"', "'", '=', ':', '!', '?', '[', ']', 'x', ' ', '\u0000', '\uD800', '<!DOCTYPE a>', '&#x0;', 'ceb:', 'xmlns="urn:x"'];
+      const outcomes = { parsed: 0, refused: 0 };
+      for (let n = 0; n < 2000; n++) {
+        let text = base;
+        for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+          const at = Math.floor(rnd() * text.length);
+          const op = rnd();
+          if (op < 0.4) text = text.slice(0, at) + text.slice(at + 1 + Math.floor(rnd() * 8));
+          else text = text.slice(0, at) + alphabet[Math.floor(rnd() * alphabet.length)] + text.slice(at);
+        }
+        try {
+          parseReceipt(text);
+          outcomes.parsed++;
+        } catch (err) {
+          if (!(err instanceof ReceiptParseError)) throw new Error(`input #${n} raised ${(err as Error).name}: ${(err as Error).message}\n${text}`, { cause: err });
+          outcomes.refused++;
+        }
+      }
+      expect(outcomes.refused).to.be.greaterThan(100);
+    });
+
     it('refuses a DOCTYPE hidden after comments and processing instructions', () => {
       const xml = '<?xml version="1.0"?><!-- c --><?pi x?><!DOCTYPE a SYSTEM "http://evil/x.dtd"><a/>';
       expect(refusal(xml).code).to.equal('XML_DOCTYPE_FORBIDDEN');

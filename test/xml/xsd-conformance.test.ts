@@ -70,6 +70,17 @@ describe('built messages against the official XSD', function () {
     for (const t of MESSAGE_TYPES) expect(docs.get(t)?.length, t).to.be.greaterThan(50);
   });
 
+  it('builds every message type from orders with the maximum of 99 lines', () => {
+    for (const [seed, direction] of [[9001, 'import'], [9002, 'import'], [9003, 'export']] as const) {
+      const order = generateValidOrder(seed, { direction, itemCount: 99 });
+      expect(order.items).to.have.length(99);
+      for (const type of typesFor(order)) {
+        const { xml } = buildMessage(type, order, contextFor(order, seed));
+        docs.get(type)?.push({ name: `seed${seed}-99-lines-${type}`, xml });
+      }
+    }
+  });
+
   for (const type of MESSAGE_TYPES) {
     it(`${type}: every built message validates against the official schema`, function () {
       const batch = docs.get(type) ?? [];

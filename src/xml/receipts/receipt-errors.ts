@@ -10,8 +10,8 @@ export type ReceiptErrorCode =
   | 'RECEIPT_INVALID';
 
 export class ReceiptParseError extends Error {
-  constructor(public readonly code: ReceiptErrorCode, message: string) {
-    super(`${code}: ${message}`);
+  constructor(public readonly code: ReceiptErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
     this.name = 'ReceiptParseError';
   }
 }

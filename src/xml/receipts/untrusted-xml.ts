@@ -177,11 +177,20 @@ function resolveTree(raw: RawNode, scope: ReadonlyMap<string, string>): XmlEleme
 export function parseUntrustedXml(input: string | Buffer, limits: UntrustedXmlLimits = DEFAULT_XML_LIMITS): XmlElement {
   const xml = toText(input, limits);
   prescan(xml, limits.maxDepth);
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) {
-    throw new ReceiptParseError('XML_MALFORMED', `${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  let raw: RawNode[];
+  try {
+    const valid = XMLValidator.validate(xml);
+    if (valid !== true) {
+      throw new ReceiptParseError('XML_MALFORMED', `${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+    }
+    raw = parser.parse(xml) as RawNode[];
+  } catch (err) {
+    // The validator and the parser disagree on some broken input (a damaged XML declaration passes one
+    // and makes the other throw a plain Error): whatever they raise, the input is malformed.
+    if (err instanceof ReceiptParseError) throw err;
+    throw new ReceiptParseError('XML_MALFORMED', (err as Error).message, { cause: err });
   }
-  const top = (parser.parse(xml) as RawNode[]).filter((n) => !('#text' in n) && !('#cdata' in n));
+  const top = raw.filter((n) => !('#text' in n) && !('#cdata' in n));
   if (top.length !== 1) throw new ReceiptParseError('XML_MALFORMED', `expected one root element, found ${top.length}`);
   return resolveTree(top[0] as RawNode, new Map([['xml', XML_NS]]));
 }
