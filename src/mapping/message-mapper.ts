@@ -133,8 +133,10 @@ function compileLeaf(leaf: LeafMapping, where: string, inForEach: boolean, probl
   const check = (text: string): string | undefined => {
     const bad = invalidXmlCharIndex(text);
     if (bad !== -1) return `contains a character XML cannot carry (U+${text.charCodeAt(bad).toString(16).toUpperCase().padStart(4, '0')} at ${bad})`;
-    // String length is at least the code-point count, so only count code points when it matters.
-    const n = text.length > (maxLength ?? length ?? Infinity) || (length !== undefined && text.length !== length) ? codePoints(text) : text.length;
+    // XSD lengths count characters (code points). A JS string's length is at least that count, so code
+    // points are only counted when the quick length could be wrong about the outcome.
+    const mayDiffer = length !== undefined || (maxLength !== undefined && text.length > maxLength);
+    const n = mayDiffer ? codePoints(text) : text.length;
     if (length !== undefined && n !== length) return `must be exactly ${length} characters, got ${n} ("${text}")`;
     if (maxLength !== undefined && n > maxLength) return `must be at most ${maxLength} characters, got ${n}`;
     if (n < min) return min === 1 ? 'must not be empty' : `must be at least ${min} characters, got ${n}`;
