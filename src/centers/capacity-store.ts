@@ -3,8 +3,15 @@ import type { CapacityLedger } from './routing';
 
 /**
  * CapacityLedger in MongoDB: one counter document per center per day (`_id` "<center>:<YYYY-MM-DD>"),
- * incremented with an atomic upserting `$inc`, so every gateway copy counts into the same document and
- * no increment is lost. Old days are left for reporting; a TTL index removes them after `retainDays`.
+ * incremented with an upserting `$inc`, so every gateway copy counts into the same document. Old days
+ * are left for reporting; a TTL index removes them after `retainDays`.
+ *
+ * On MongoDB `$inc` is atomic. On FerretDB 1.24 with its SQLite backend (what `npm run services` starts)
+ * it is NOT: concurrent updates of one document lose increments (50 parallel `$inc` → ~15; even a
+ * compare-and-set `updateOne({_id, used: old}, {$set})` loses some). So increments from this process are
+ * also serialised per counter: one gateway copy counts exactly everywhere; several copies writing the
+ * same counter in the same instant can still undercount on FerretDB. Capacity only steers routing (it
+ * never refuses a declaration), so the worst case is a slightly uneven split between centers.
  */
 export const CAPACITY_COLLECTION = 'center_capacity';
 
@@ -18,6 +25,8 @@ interface CapacityDoc {
 
 export class MongoCapacityLedger implements CapacityLedger {
   private indexed = false;
+  /** Per-counter chain of in-flight increments (see the class comment). */
+  private readonly chains = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly connection: Connection,
@@ -46,13 +55,35 @@ export class MongoCapacityLedger implements CapacityLedger {
   }
 
   async consume(center: string, day: string, count = 1): Promise<number> {
+    const key = `${center}:${day}`;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.increment(center, day, count));
+    this.chains.set(key, next);
+    try {
+      return await next;
+    } finally {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    }
+  }
+
+  private async increment(center: string, day: string, count: number): Promise<number> {
     await this.ensureIndex();
     const retainMs = (this.options.retainDays ?? 35) * 86_400_000;
-    const doc = await this.collection().findOneAndUpdate(
-      { _id: `${center}:${day}` },
-      { $inc: { used: count }, $setOnInsert: { center, day, expiresAt: new Date(Date.parse(`${day}T00:00:00Z`) + retainMs) } },
-      { upsert: true, returnDocument: 'after' },
-    );
+    const update = () =>
+      this.collection().findOneAndUpdate(
+        { _id: `${center}:${day}` },
+        { $inc: { used: count }, $setOnInsert: { center, day, expiresAt: new Date(Date.parse(`${day}T00:00:00Z`) + retainMs) } },
+        { upsert: true, returnDocument: 'after' },
+      );
+    let doc: CapacityDoc | null;
+    try {
+      doc = await update();
+    } catch (err) {
+      // Two first-of-the-day upserts can race to insert the same _id; the loser finds the document now
+      // and its retry is a plain $inc (MongoDB retries this itself, FerretDB does not).
+      if ((err as { code?: number }).code !== 11000) throw err;
+      doc = await update();
+    }
     if (!doc) throw new Error(`capacity counter ${center}:${day} was not returned after $inc`);
     return doc.used;
   }
