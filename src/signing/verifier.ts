@@ -65,6 +65,8 @@ export interface VerifiedSigner {
   readonly digestMethod: string;
   /** Trust list that accepted the certificate, or 'pinned'. */
   readonly trustedBy: string;
+  /** Id of the trust list (absent when the certificate was pinned by the caller). */
+  readonly trustList?: string;
   readonly pinned: boolean;
 }
 
@@ -340,6 +342,7 @@ export async function verifySignedXml(xml: string, options: VerifyOptions): Prom
       signatureMethod,
       digestMethod,
       trustedBy: decision.trustedBy ?? 'trust-list',
+      ...(decision.trustedBy === 'pinned' ? {} : { trustList: decision.trustedBy ?? 'trust-list' }),
       pinned: decision.trustedBy === 'pinned',
     },
   };

@@ -30,7 +30,7 @@ describe('signing/signers and verifier with the development trust lists', () => 
     const signer = await signerFor('seller-gd');
     expect(signer.identity.trustedBy).to.equal('gd');
     const verified = await verifySignedXml(signer.signSync(unsigned), { trustLists: devTrustLists() });
-    expect(verified.signer).to.include({ serialHex: devIdentity('seller-gd').serialHex, trustedBy: 'gd', pinned: false, algorithm: 'rsa-sha1' });
+    expect(verified.signer).to.include({ serialHex: devIdentity('seller-gd').serialHex, trustedBy: 'gd', trustList: 'gd', pinned: false, algorithm: 'rsa-sha1' });
     expect(verified.signedXml).to.equal(unsigned);
   });
 

@@ -33,6 +33,7 @@ describe('signing/verifier', () => {
     expect(verified.mode).to.equal('strict');
     expect(verified.signer).to.include({ serialHex: '0c0ffee1', algorithm: 'rsa-sha1', trustedBy: 'pinned', pinned: true });
     expect(verified.signer.subject).to.include('Baygate Fixture Signer');
+    expect(verified.signer.trustList).to.equal(undefined);
   });
 
   it('strict mode rejects a message re-indented after signing (DIGEST_MISMATCH)', async () => {
