@@ -7,7 +7,7 @@ import {
 } from '../../src/mapping/message-mapper';
 import { isGroup, isOmitted, type ElementMapping } from '../../src/mapping/message-mapping-schema';
 import { MESSAGE_TYPES } from '../../src/mapping/message-types';
-import { OFFICIAL_MISSING_NOTE, officialCebAvailable, xsdMessageTree, type XsdNode } from '../xml/support/xsd-sequence';
+import { officialCebAvailable, xsdMessageTree, type XsdNode, noteOfficialMissing } from '../xml/support/xsd-sequence';
 
 function errorOf(fn: () => unknown): MappingFileError {
   try {
@@ -74,7 +74,7 @@ describe('message mapping files', () => {
 
   it('follow the official XSD element sequence, occurrences and facets', function () {
     if (!officialCebAvailable()) {
-      console.log(`      ${OFFICIAL_MISSING_NOTE}`);
+      noteOfficialMissing();
       return;
     }
     const problems: string[] = [];
@@ -86,7 +86,7 @@ describe('message mapping files', () => {
 
   it('the XSD comparison notices a swapped pair of elements', function () {
     if (!officialCebAvailable()) {
-      console.log(`      ${OFFICIAL_MISSING_NOTE}`);
+      noteOfficialMissing();
       return;
     }
     const m = mappings.get('CEB411') as CompiledMapping;

@@ -6,7 +6,7 @@ import { ReceiptParseError, type ReceiptErrorCode } from '../../src/xml/receipts
 import { RECEIPT_TYPES, type ReceiptType } from '../../src/xml/receipts/receipt-types';
 import { describeReturnCode } from '../../src/xml/receipts/return-codes';
 import { DEFAULT_XML_LIMITS } from '../../src/xml/receipts/untrusted-xml';
-import { OFFICIAL_CEB_DIR, OFFICIAL_MISSING_NOTE } from './support/xsd-sequence';
+import { OFFICIAL_CEB_DIR, noteOfficialMissing } from './support/xsd-sequence';
 
 const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'receipts');
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
@@ -31,7 +31,7 @@ describe('receipt parser', () => {
 
     it('are all present (or the absence is reported)', () => {
       if (!available) {
-        console.log(`      ${OFFICIAL_MISSING_NOTE} (official receipt samples not read; hand-made fixtures below still run)`);
+        noteOfficialMissing();
         return;
       }
       const names = readdirSync(join(OFFICIAL_CEB_DIR, 'samples', 'import'));

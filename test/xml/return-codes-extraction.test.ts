@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractReturnCodes, toReturnCodeTable } from '../../scripts/extract-return-codes';
-import { OFFICIAL_CEB_DIR, OFFICIAL_MISSING_NOTE } from './support/xsd-sequence';
+import { OFFICIAL_CEB_DIR, noteOfficialMissing } from './support/xsd-sequence';
 
 /** The code table is generated from the specification text; these tests keep the generator honest. */
 describe('return-code extraction (scripts/extract-return-codes.ts)', () => {
@@ -55,7 +55,7 @@ describe('return-code extraction (scripts/extract-return-codes.ts)', () => {
   it('the committed mappings/codes/return-codes.json is what the script makes from the official specification', function () {
     const spec = join(OFFICIAL_CEB_DIR, 'spec-2022-05.txt');
     if (!existsSync(spec)) {
-      console.log(`      ${OFFICIAL_MISSING_NOTE} (return-code table not re-derived)`);
+      noteOfficialMissing();
       return;
     }
     const fresh = toReturnCodeTable(extractReturnCodes(readFileSync(spec, 'utf8')), 'CEB specification 2022-05, §7 错误信息 (tables 7-1 and 7-2)');

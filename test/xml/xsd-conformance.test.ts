@@ -7,7 +7,7 @@ import { EXPORT_MESSAGE_TYPES, IMPORT_MESSAGE_TYPES, MESSAGE_TYPES, type Message
 import { generateValidOrder } from '../support/order-generator';
 import { fixedContext } from './support/golden-orders';
 import { SIGNATURE_REQUIRED, validateBatch, withPlaceholderSignature, xmllintAvailable, xmllintC14n } from './support/xmllint';
-import { OFFICIAL_MISSING_NOTE, officialCebAvailable, officialXsdPath } from './support/xsd-sequence';
+import { officialCebAvailable, officialXsdPath, noteOfficialMissing } from './support/xsd-sequence';
 
 /**
  * Every message built from every example order and from hundreds of generated valid orders must
@@ -41,7 +41,7 @@ describe('built messages against the official XSD', function () {
 
   before(function () {
     official = officialCebAvailable();
-    if (!official) console.log(`      ${OFFICIAL_MISSING_NOTE}`);
+    if (!official) noteOfficialMissing();
     if (!xmllintAvailable()) throw new Error('xmllint (libxml2-utils) is required for the XSD tests');
   });
 

@@ -11,9 +11,18 @@ import { DOMParser } from '@xmldom/xmldom';
 
 const XS = 'http://www.w3.org/2001/XMLSchema';
 
-export const OFFICIAL_CEB_DIR = resolve(process.cwd(), '..', 'shared', 'ceb-2022');
+/** `../shared/ceb-2022` from the repository root; BAYGATE_OFFICIAL_CEB_DIR overrides it (e.g. to rehearse its absence). */
+export const OFFICIAL_CEB_DIR = process.env.BAYGATE_OFFICIAL_CEB_DIR ?? resolve(process.cwd(), '..', 'shared', 'ceb-2022');
 export const OFFICIAL_MISSING_NOTE =
   'official CEB schemas not found at ../shared/ceb-2022: XSD conformance checks not run';
+
+let noted = false;
+/** Prints OFFICIAL_MISSING_NOTE once per test run (every skipped official check calls this). */
+export function noteOfficialMissing(): void {
+  if (noted) return;
+  noted = true;
+  console.log(`      ${OFFICIAL_MISSING_NOTE}`);
+}
 
 export function officialCebAvailable(): boolean {
   return existsSync(join(OFFICIAL_CEB_DIR, 'xsd', 'ceb-import-2022.xsd'));
