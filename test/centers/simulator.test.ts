@@ -6,10 +6,12 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { loadSimulatorProfile, type SimulatorProfile } from '../../src/centers/simulator/profiles';
 import { centerQueueName, RECEIPTS_EXCHANGE } from '../../src/queue/topology';
 import { devIdentity, devTrustLists } from '../signing/support/dev-identities';
-import { silentLogger } from '../support/logger';
+import { captureLogger, silentLogger } from '../support/logger';
 import { waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
-import { allFour, freshImportOrder, publishManifest, ReceiptCollector, signedManifest, uniqueCenterCode } from './support';
+import { allFour, freshImportOrder, publishManifest, ReceiptCollector, sellerGdSigner, SENDER, signedManifest, uniqueCenterCode } from './support';
+import { buildMessage } from '../../src/mapping/message-builder';
+import { officialXsdDir } from '../../src/centers/simulator/schema-check';
 
 /**
  * The clearance-center simulator end to end at the queue level: signed manifests published to
@@ -159,6 +161,36 @@ describe('centers/simulator against RabbitMQ', function () {
     }
     const firsts = await Promise.all(guids.map(async (g) => (await collector.statusesFor(g))[0]));
     expect(firsts).to.deep.equal(['2', '2', '2', '2', '2', '-621018']); // 5 × 4,800 = 24,000; a 6th exceeds 26,000
+  });
+
+  it('answers a correctly signed inventory that breaks the official schema with -621001 naming the element', async function () {
+    if (!officialXsdDir()) {
+      console.log('official CEB schemas not found at ../shared/ceb-2022: XSD conformance checks not run');
+      return;
+    }
+    const sim = await simulator();
+    const order = freshImportOrder();
+    const built = buildMessage('CEB621', order, { sender: SENDER });
+    // copNo is at most 20 characters in the schema; signed after the change, so only the XSD can catch it.
+    const broken = built.xml.replace(`<ceb:copNo>${order.copNo}</ceb:copNo>`, `<ceb:copNo>${'C'.repeat(25)}</ceb:copNo>`);
+    const signed = await (await sellerGdSigner()).sign(broken);
+    await publishManifest(channel, sim.center, built, signed);
+    expect(await collector.waitForStatuses(built.guid, 1)).to.deep.equal(['-621001']);
+    expect((await collector.receiptsFor(built.guid))[0]?.receipt.returns[0]?.returnInfo).to.match(/copNo/);
+  });
+
+  it('without the official schemas logs one line saying so and falls back to a structural check', async () => {
+    const { logger, text } = captureLogger('info');
+    const sim = await simulator({ xsdDir: null, logger });
+    expect(text()).to.include('official CEB schemas not found at ../shared/ceb-2022');
+    const good = await signedManifest('CEB311', freshImportOrder());
+    const built = buildMessage('CEB311', freshImportOrder(), { sender: SENDER });
+    const badSigned = await (await sellerGdSigner()).sign(built.xml.replace('<ceb:dxpMode>DXP</ceb:dxpMode>', '<ceb:dxpMode>FTP</ceb:dxpMode>'));
+    await publishManifest(channel, sim.center, good, good.signed);
+    await publishManifest(channel, sim.center, built, badSigned);
+    expect(await collector.waitForStatuses(good.guid, 2)).to.deep.equal(['2', '120']);
+    expect(await collector.waitForStatuses(built.guid, 1)).to.deep.equal(['-301008']);
+    expect((await collector.receiptsFor(built.guid))[0]?.receipt.returns[0]?.returnInfo).to.include('dxpMode must be "DXP"');
   });
 
   it('takes a manifest delivered twice only once: one receipt sequence, the duplicate acked and ignored', async () => {

@@ -21,7 +21,7 @@ import { checkAndBookLimits, MemoryUsageLedger, ThreeDocumentIndex, type BuyerUs
 import { readManifest, type ManifestView } from './manifest';
 import { loadSimulatorProfile, parseFaults, seededRandom, type FaultName, type FaultRates, type SimulatorProfile } from './profiles';
 import { buildReceipt, invtNoFor, preNoFor } from './receipt-builder';
-import { officialXsdDir, validateWithXmllint, xsdFor } from './schema-check';
+import { officialXsdDir, structuralProblems, validateWithXmllint, xsdFor } from './schema-check';
 import { formatFailureStatus, planAcceptedReceipts, signatureFailureStatus, swapAdjacent, timelineKindOf, type PlannedReceipt } from './timeline';
 
 /**
@@ -149,7 +149,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     })());
   const xsdDir = options.xsdDir === undefined ? officialXsdDir() : options.xsdDir;
   if (profile.xsdValidation && !xsdDir) {
-    logger.warn('official CEB schemas not found at ../shared/ceb-2022: manifests get a structural check instead of XSD validation');
+    logger.warn('official CEB schemas not found at ../shared/ceb-2022: manifests get a structural check (envelope, guids, BaseTransfer) instead of XSD validation');
   }
   const receiptsExchange = options.receipts?.exchange ?? RECEIPTS_EXCHANGE;
   const receiptKey = options.receipts?.receiptKey ?? RECEIPT_ROUTING_KEY;
@@ -328,10 +328,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       await reject(unverified, signatureFailureStatus(unverified.type), `验签失败！${(err as Error).message}`.slice(0, 1000));
       return;
     }
-    if (profile.xsdValidation && xsdDir) {
-      const result = await validateWithXmllint(cebXml, xsdFor(manifest.type, xsdDir));
-      if (!result.ok) {
-        await reject(manifest, formatFailureStatus(manifest.type), `报文格式校验失败：${result.errors.join('; ')}`.slice(0, 1000));
+    if (profile.xsdValidation) {
+      const errors = xsdDir ? (await validateWithXmllint(cebXml, xsdFor(manifest.type, xsdDir))).errors : structuralProblems(cebXml);
+      if (errors.length > 0) {
+        await reject(manifest, formatFailureStatus(manifest.type), `报文格式校验失败：${errors.join('; ')}`.slice(0, 1000));
         return;
       }
     }
