@@ -50,7 +50,7 @@ export class SoftwareXmlSigner implements SyncXmlSigner {
     if (!decision.ok) {
       throw new SigningError('SIGNER_CERT_UNTRUSTED', `certificate ${certificate.serialHex} (${certificate.subject}) fails the relying-party check: ${decision.reason ?? 'rejected'}`);
     }
-    const identity: SignerIdentity = { subject: certificate.subject, serialHex: certificate.serialHex, trustedBy: decision.trustedBy ?? 'trust-list' };
+    const identity: SignerIdentity = { subject: certificate.subject, serialHex: certificate.serialHex, trustedBy: decision.trustedBy ?? 'trust-list', notAfter: new Date(certificate.x509.validTo) };
     return new SoftwareXmlSigner(algorithm, identity, profile, certificate, signatureValue);
   }
 

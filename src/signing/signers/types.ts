@@ -8,6 +8,11 @@ export interface SignerIdentity {
   readonly serialHex: string;
   /** Trust list that accepted the certificate at construction ('pinned' for a caller-pinned one). */
   readonly trustedBy: string;
+  /**
+   * End of the certificate's validity. The relying-party check runs once, at construction: a long-lived
+   * process should build a new signer before this date (and when trust lists or CRLs change).
+   */
+  readonly notAfter: Date;
 }
 
 /**

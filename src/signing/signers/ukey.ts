@@ -176,7 +176,7 @@ export class UKeyXmlSigner implements XmlSigner {
       if (!decision.ok) {
         throw new SigningError('SIGNER_CERT_UNTRUSTED', `USB-key certificate ${certificate.serialHex} (${certificate.subject}) fails the relying-party check: ${decision.reason ?? 'rejected'}`);
       }
-      const identity: SignerIdentity = { subject: certificate.subject, serialHex: certificate.serialHex, trustedBy: decision.trustedBy ?? 'trust-list' };
+      const identity: SignerIdentity = { subject: certificate.subject, serialHex: certificate.serialHex, trustedBy: decision.trustedBy ?? 'trust-list', notAfter: new Date(certificate.x509.validTo) };
       return new UKeyXmlSigner(algorithm, identity, profile, certificate, client, options.password);
     } catch (err) {
       await client.close();
