@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import { createPrivateKey } from 'node:crypto';
+import { buildMessage } from '../../src/mapping/message-builder';
+import { EXPORT_MESSAGE_TYPES } from '../../src/mapping/message-types';
+import { SoftwareXmlSigner } from '../../src/signing/signers/software';
+import { pinnedCertificateCheck } from '../../src/signing/trust-check';
+import { verifySignedXml } from '../../src/signing/verifier';
+import { sharedTempPki, type TempPki } from '../signing/support/temp-pki';
+import { fixedContext, GOLDEN_CASES, goldenOrder } from './support/golden-orders';
+import { validateBatch } from './support/xmllint';
+import { noteOfficialMissing, officialCebAvailable, officialXsdPath } from './support/xsd-sequence';
+
+/**
+ * The builder's contract with the signing layer: its output is signed as it is (no re-canonicalisation),
+ * and removing the Signature gives back exactly the bytes we built. Also: with a real signature in
+ * place, CEB621/623/625 (which the schema requires to be signed) validate against the official XSD.
+ */
+describe('built messages through the signing layer', function () {
+  this.timeout(60_000);
+  let pki: TempPki;
+  before(() => {
+    pki = sharedTempPki();
+  });
+
+  for (const key of ['rsa', 'sm2'] as const) {
+    it(`every message type signed with ${key.toUpperCase()} verifies strictly, and the signed bytes are our bytes`, async () => {
+      const signer = await SoftwareXmlSigner.create({ privateKey: createPrivateKey(pki[key].keyPem), certificate: pki[key].certPem, trust: pinnedCertificateCheck(pki[key].certPem) });
+      const signedDocs: Array<{ name: string; xml: string; side: 'import' | 'export' }> = [];
+      for (const c of GOLDEN_CASES) {
+        const { xml } = buildMessage(c.type, goldenOrder(c.order), fixedContext());
+        const side = EXPORT_MESSAGE_TYPES.includes(c.type) ? 'export' : 'import';
+        const signed = signer.signSync(xml, side);
+        const verified = await verifySignedXml(signed, { pinnedCertificate: pki[key].certPem });
+        expect(verified.signedXml, c.file).to.equal(xml);
+        signedDocs.push({ name: c.file, xml: signed, side });
+      }
+      if (!officialCebAvailable()) {
+        noteOfficialMissing();
+        return;
+      }
+      for (const side of ['import', 'export'] as const) {
+        const failures = validateBatch(officialXsdPath(side), signedDocs.filter((d) => d.side === side));
+        expect(failures, `signed ${side} messages fail the XSD`).to.deep.equal([]);
+      }
+    });
+  }
+});
