@@ -95,7 +95,7 @@ describe('signing/E-port USB-key signer against the simulated key client', () =>
 
   it('times out (UKEY_TIMEOUT) when the key does not answer, and recovers on the next call', async () => {
     const sim = await simulator(pki.rsa);
-    const signer = await connect(sim, pinnedCertificateCheck(pki.rsa.certPem), { timeoutMs: 200 });
+    const signer = await connect(sim, pinnedCertificateCheck(pki.rsa.certPem), { timeoutMs: 1000 });
     sim.behaviour = 'silent';
     expect((await errorOf(signer.sign(unsigned))).code).to.equal('UKEY_TIMEOUT');
     sim.behaviour = 'normal';
