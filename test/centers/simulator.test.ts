@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { expect } from 'chai';
 import { wrapDxp } from '../../src/centers/dxp';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/centers/simulator';
+import { startSimulator, startSimulators, type Simulator, type SimulatorOptions } from '../../src/centers/simulator';
+import { buildCenterRegistry } from '../../src/centers/registry';
 import { loadSimulatorProfile, type SimulatorProfile } from '../../src/centers/simulator/profiles';
 import { centerQueueName, RECEIPTS_EXCHANGE } from '../../src/queue/topology';
 import { devIdentity, devTrustLists } from '../signing/support/dev-identities';
@@ -61,6 +62,35 @@ describe('centers/simulator against RabbitMQ', function () {
     started.push(sim);
     return sim;
   }
+
+  it('startSimulators runs one simulator per registry center on one connection, skipping https centers', async () => {
+    const [a, b, c] = [uniqueCenterCode(), uniqueCenterCode(), uniqueCenterCode()];
+    codes.push(a, b, c);
+    const center = (code: string, transport: string, extra: Record<string, unknown> = {}) => ({
+      code, region: 'GD', name: { zh: '测试', en: 'test' }, districts: ['5141'], queue: centerQueueName(code), transport,
+      receiptSigner: code === b ? 'center-mo' : 'center-gd', dailyCapacity: 10, interruptionBacklog: 5, ...extra,
+    });
+    const registry = buildCenterRegistry({
+      centers: [
+        center(a, 'amqp'),
+        center(b, 'dxp', { dxp: { senderId: 'DXPENT0000460001', receiverId: 'DXPEDCCEB0000002' } }),
+        center(c, 'https', { https: { url: 'https://127.0.0.1:9/ceb', clientIdentity: 'operator-rsa', caPath: 'certs-dev/eport/eport-root.cert.pem' } }),
+      ],
+    });
+    const fleet = await startSimulators({ registry, amqpUrl: AMQP_URL, logger: silentLogger(), profile: fast, trustLists: devTrustLists(), receipts: { receiptKey: collector.receiptKey, deliveryKey: collector.deliveryKey } });
+    try {
+      expect(fleet.simulators.map((s) => s.center)).to.deep.equal([a, b]);
+      const one = await signedManifest('CEB311', freshImportOrder());
+      const two = await signedManifest('CEB311', freshImportOrder());
+      await publishManifest(channel, a, one, one.signed);
+      await publishManifest(channel, b, two, two.signed);
+      expect(await collector.waitForStatuses(one.guid, 2)).to.deep.equal(['2', '120']);
+      expect(await collector.waitForStatuses(two.guid, 2)).to.deep.equal(['2', '120']);
+      expect((await collector.receiptsFor(two.guid))[0]?.signerSerial).to.equal(devIdentity('center-mo').serialHex);
+    } finally {
+      await fleet.stop();
+    }
+  });
 
   it('answers an order, payment, waybill and inventory with signed receipts in the expected order', async () => {
     const sim = await simulator();

@@ -385,3 +385,36 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 function withInvtNo(status: string): boolean {
   return !['1', '2', '3', '4'].includes(status) && !status.startsWith('-');
 }
+
+export interface SimulatorFleet {
+  readonly simulators: readonly Simulator[];
+  stop(): Promise<void>;
+}
+
+/**
+ * One simulator per registry center (or per code in `centers`), sharing one RabbitMQ connection — what
+ * a local stack runs in-process. Centers with transport "https" are skipped unless listed explicitly
+ * (their queue belongs to the HTTPS connector).
+ */
+export async function startSimulators(options: Omit<SimulatorOptions, 'center' | 'amqp'> & { centers?: readonly string[] }): Promise<SimulatorFleet> {
+  const registry = options.registry ?? loadCenterRegistry();
+  const codes = options.centers ?? registry.centers.filter((c) => c.transport !== 'https').map((c) => c.code);
+  const logger = options.logger ?? createLogger({ name: 'center-simulator' });
+  const amqp = new AmqpClient({ url: options.amqpUrl ?? loadConfig().AMQP_URL, logger, connectionName: 'baygate-center-simulators' });
+  await amqp.connect();
+  const simulators: Simulator[] = [];
+  try {
+    for (const code of codes) simulators.push(await startSimulator({ ...options, registry, logger, center: code, amqp }));
+  } catch (err) {
+    await amqp.close();
+    throw err;
+  }
+  return {
+    simulators,
+    async stop() {
+      await amqp.cancelConsumers().catch(() => undefined);
+      await Promise.all(simulators.map((s) => s.stop()));
+      await amqp.close();
+    },
+  };
+}
