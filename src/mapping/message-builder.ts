@@ -76,11 +76,15 @@ export class MessageBuildError extends Error {
   }
 }
 
-let defaultMappings: Map<MappingKey, CompiledMapping> | undefined;
+/**
+ * The mappings in mappings/messages, loaded and validated when this module is first imported, so a
+ * process that can build messages (worker, API, CLI) refuses to start with a bad mapping file, naming
+ * the file, the element path and the reason (MappingFileError). ~30 ms.
+ */
+const defaultMappings: Map<MappingKey, CompiledMapping> = loadMessageMappings();
 
-/** The mappings in mappings/messages, loaded and validated once (a bad file fails the first build loudly). */
 export function messageMappings(): Map<MappingKey, CompiledMapping> {
-  return (defaultMappings ??= loadMessageMappings());
+  return defaultMappings;
 }
 
 function mappingFor(type: MessageType, order: BaygateOrder, mappings: Map<MappingKey, CompiledMapping>): CompiledMapping {
