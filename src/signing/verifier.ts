@@ -297,7 +297,9 @@ export async function verifySignedXml(xml: string, options: VerifyOptions): Prom
     const keyNames = keyInfo.getElementsByTagNameNS(XMLDSIG_NS, 'KeyName');
     for (let i = 0; i < keyNames.length; i++) {
       const name = plainText(keyNames[i] as XElement, 'SIG_STRUCTURE', 'KeyName').trim().toLowerCase();
-      if (name !== cert.serialHex) fail('KEYNAME_MISMATCH', `KeyName ${name} is not the certificate serial ${cert.serialHex}`);
+      // Same number, written with or without the DER sign byte / leading zeros, is the same serial.
+      const sameSerial = /^[0-9a-f]+$/.test(name) && name.replace(/^0+/, '') === cert.serialHex.replace(/^0+/, '');
+      if (!sameSerial) fail('KEYNAME_MISMATCH', `KeyName ${name} is not the certificate serial ${cert.serialHex}`);
     }
   }
 

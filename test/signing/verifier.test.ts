@@ -96,6 +96,8 @@ describe('signing/verifier', () => {
     const xml = read('ceb311-signed-rsa.xml').replace('<ds:KeyName>0c0ffee1</ds:KeyName>', '<ds:KeyName>0001</ds:KeyName>');
     expect(await codeOf(xml, { pinnedCertificate: fixtureCert })).to.equal('KEYNAME_MISMATCH');
     expect(await codeOf(xml, { pinnedCertificate: fixtureCert, mode: 'eport' })).to.equal('ACCEPTED');
+    const sameNumber = read('ceb311-signed-rsa.xml').replace('<ds:KeyName>0c0ffee1</ds:KeyName>', '<ds:KeyName>C0FFEE1</ds:KeyName>');
+    expect(await codeOf(sameNumber, { pinnedCertificate: fixtureCert })).to.equal('ACCEPTED');
   });
 
   it('rejects documents over the size limit before parsing (XML_TOO_LARGE)', async () => {
