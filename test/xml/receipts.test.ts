@@ -145,6 +145,14 @@ describe('receipt parser', () => {
       expect(refusal(fixture('ceb312-100-returns.xml'), { limits: { ...DEFAULT_XML_LIMITS, maxBytes: 1024 } }).message).to.match(/limit is 1024/);
     });
 
+    it('refuses a wide document with more elements than the limit', () => {
+      const wide = '<CEB312Message xmlns="http://www.chinaport.gov.cn/ceb">' + '<x></x>'.repeat(100_001) + '</CEB312Message>';
+      expect(Buffer.byteLength(wide)).to.be.lessThan(DEFAULT_XML_LIMITS.maxBytes);
+      const err = refusal(wide);
+      expect(err.code).to.equal('XML_TOO_LARGE');
+      expect(err.message).to.contain('more than 100000 elements');
+    });
+
     it('refuses bytes that are not UTF-8', () => {
       const bytes = Buffer.concat([Buffer.from('<CEB312Message xmlns="http://www.chinaport.gov.cn/ceb">'), Buffer.from([0xc3, 0x28]), Buffer.from('</CEB312Message>')]);
       expect(refusal(bytes).code).to.equal('XML_MALFORMED');

@@ -19,13 +19,19 @@ export interface UntrustedXmlLimits {
   maxBytes: number;
   /** Maximum element nesting depth (the root is depth 1). */
   maxDepth: number;
+  /** Maximum number of elements: bounds parser work on wide, flat documents. */
+  maxElements: number;
 }
 
 export const DEFAULT_XML_LIMITS: UntrustedXmlLimits = {
-  // A CEB900 echoes the original message (up to 100 inventories) in oriBizMessage; 4 MiB leaves room.
-  maxBytes: 4 * 1024 * 1024,
+  // The largest legitimate input is a CEB900 echoing one of our messages (one order each, ≤ 99 lines,
+  // well under 200 KB) or a 100-return receipt (~30 KB). fast-xml-parser reads ~3 MB/s here, so the
+  // limit also caps the CPU one message can cost (< 1 s).
+  maxBytes: 2 * 1024 * 1024,
   // Receipts are 3–4 levels deep (a signed one reaches 6 inside ds:Signature).
   maxDepth: 32,
+  // A full CEB816 (100 tax bills × 99 lines) has ~71,000 elements; a 100-return receipt ~800.
+  maxElements: 100_000,
 };
 
 export interface XmlElement {
@@ -63,9 +69,11 @@ function toText(input: string | Buffer, limits: UntrustedXmlLimits): string {
   return text;
 }
 
-/** Linear scan: refuses markup declarations and excessive nesting before anything is parsed. */
-function prescan(xml: string, maxDepth: number): void {
+/** Linear scan: refuses markup declarations, excessive nesting and element counts before anything is parsed. */
+function prescan(xml: string, limits: UntrustedXmlLimits): void {
+  const { maxDepth, maxElements } = limits;
   let depth = 0;
+  let elements = 0;
   let i = xml.indexOf('<');
   while (i !== -1) {
     if (xml.startsWith('<!--', i)) {
@@ -101,9 +109,9 @@ function prescan(xml: string, maxDepth: number): void {
     }
     if (j >= xml.length) throw new ReceiptParseError('XML_MALFORMED', 'unterminated tag');
     if (xml[i + 1] === '/') depth--;
-    else if (xml[j - 1] !== '/') {
-      depth++;
-      if (depth > maxDepth) throw new ReceiptParseError('XML_TOO_DEEP', `elements nest deeper than ${maxDepth} levels`);
+    else {
+      if (++elements > maxElements) throw new ReceiptParseError('XML_TOO_LARGE', `more than ${maxElements} elements`);
+      if (xml[j - 1] !== '/' && ++depth > maxDepth) throw new ReceiptParseError('XML_TOO_DEEP', `elements nest deeper than ${maxDepth} levels`);
     }
     i = xml.indexOf('<', j + 1);
   }
@@ -176,7 +184,7 @@ function resolveTree(raw: RawNode, scope: ReadonlyMap<string, string>): XmlEleme
 
 export function parseUntrustedXml(input: string | Buffer, limits: UntrustedXmlLimits = DEFAULT_XML_LIMITS): XmlElement {
   const xml = toText(input, limits);
-  prescan(xml, limits.maxDepth);
+  prescan(xml, limits);
   let raw: RawNode[];
   try {
     const valid = XMLValidator.validate(xml);
