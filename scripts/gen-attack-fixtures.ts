@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { VerificationErrorCode } from '../src/signing/errors';
 import { SoftwareXmlSigner } from '../src/signing/signers/software';
 import { pinnedCertificateCheck } from '../src/signing/trust-check';
+import { reindentLikeEport } from '../test/signing/support/reindent';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(root, 'test/fixtures/signing');
@@ -223,12 +224,7 @@ async function main(): Promise<void> {
 
   // E-port compatibility: the same message re-indented after signing (pretty SignedInfo, whitespace
   // around the Signature). Strict XML-DSig must reject it; eport mode must accept it.
-  const pretty = (sig: string): string =>
-    sig
-      .replace(/></g, '>\n<')
-      .replace(/<ds:(DigestValue|SignatureValue|X509Certificate|KeyName)>\n?/g, '<ds:$1>')
-      .replace(/\n<\/ds:(DigestValue|SignatureValue|X509Certificate|KeyName|Transform|CanonicalizationMethod|SignatureMethod|DigestMethod)>/g, '</ds:$1>');
-  const reindented = bodyBefore + '\n\t' + pretty(signature) + '\n' + rootEnd;
+  const reindented = reindentLikeEport(signed);
   writeFileSync(join(fixtures, 'ceb311-signed-rsa-reindented.xml'), reindented);
   process.stdout.write(`wrote ${attacks.length} attack fixtures to ${attacksDir}\n`);
 }

@@ -7,6 +7,7 @@ import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { pinnedCertificateCheck } from '../../src/signing/trust-check';
 import { ALGORITHM_URI } from '../../src/signing/algorithms';
 import { sharedTempPki } from './support/temp-pki';
+import { reindentLikeEport } from './support/reindent';
 
 const dir = new URL('../fixtures/signing/', import.meta.url);
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
@@ -66,6 +67,21 @@ describe('signing/verifier', () => {
     const signer = await SoftwareXmlSigner.create({ privateKey: createPrivateKey(pki.sm2.keyPem), certificate: pki.sm2.certPem, trust: pinnedCertificateCheck(pki.sm2.certPem) });
     const verified = await verifySignedXml(signer.signSync(unsigned), { pinnedCertificate: pki.sm2.certPem });
     expect(verified.signer).to.include({ algorithm: 'sm2-sm3', serialHex: '00a1b2' });
+  });
+
+  it('eport mode accepts a re-indented SM2 message (wrapped Base64, pretty SignedInfo); strict mode does not', async () => {
+    const signer = await SoftwareXmlSigner.create({ privateKey: createPrivateKey(pki.sm2.keyPem), certificate: pki.sm2.certPem, trust: pinnedCertificateCheck(pki.sm2.certPem) });
+    const reindented = reindentLikeEport(signer.signSync(unsigned));
+    const verified = await verifySignedXml(reindented, { pinnedCertificate: pki.sm2.certPem, mode: 'eport' });
+    expect(verified.signedXml).to.equal(unsigned);
+    expect(await codeOf(reindented, { pinnedCertificate: pki.sm2.certPem })).to.equal('DIGEST_MISMATCH');
+  });
+
+  it('eport mode accepts a message whose only change is a pretty SignedInfo (the strict check fails on the signature)', async () => {
+    const signed = read('ceb311-signed-rsa.xml');
+    const prettySignedInfo = signed.replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, (si) => si.replace(/><ds:/g, '>\n<ds:').replace(/><\/ds:(SignedInfo|Reference|Transforms)>/g, '>\n</ds:$1>'));
+    expect(await codeOf(prettySignedInfo, { pinnedCertificate: fixtureCert })).to.equal('SIGNATURE_INVALID');
+    expect(await codeOf(prettySignedInfo, { pinnedCertificate: fixtureCert, mode: 'eport' })).to.equal('ACCEPTED');
   });
 
   it('enforces a narrowed allow-list (SHA-1 refused when the caller allows only SHA-256)', async () => {
