@@ -19,11 +19,11 @@ export interface UntrustedXmlLimits {
   maxBytes: number;
   /** Maximum element nesting depth (the root is depth 1). */
   maxDepth: number;
-  /** Maximum number of elements: bounds parser work on wide, flat documents. */
-  maxElements: number;
+  /** Maximum number of elements: bounds parser work on wide, flat documents (default 100,000). */
+  maxElements?: number;
 }
 
-export const DEFAULT_XML_LIMITS: UntrustedXmlLimits = {
+export const DEFAULT_XML_LIMITS: Required<UntrustedXmlLimits> = {
   // The largest legitimate input is a CEB900 echoing one of our messages (one order each, ≤ 99 lines,
   // well under 200 KB) or a 100-return receipt (~30 KB). fast-xml-parser reads ~3 MB/s here, so the
   // limit also caps the CPU one message can cost (< 1 s).
@@ -71,7 +71,8 @@ function toText(input: string | Buffer, limits: UntrustedXmlLimits): string {
 
 /** Linear scan: refuses markup declarations, excessive nesting and element counts before anything is parsed. */
 function prescan(xml: string, limits: UntrustedXmlLimits): void {
-  const { maxDepth, maxElements } = limits;
+  const { maxDepth } = limits;
+  const maxElements = limits.maxElements ?? DEFAULT_XML_LIMITS.maxElements;
   let depth = 0;
   let elements = 0;
   let i = xml.indexOf('<');
