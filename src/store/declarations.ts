@@ -1,0 +1,696 @@
+import { randomUUID } from 'node:crypto';
+import { ObjectId, type Collection, type Filter } from 'mongodb';
+import type { BaygateOrder } from '../domain/order';
+import { decideTransition, isTerminal, statusRank } from '../domain/status';
+import type { MessageType } from '../mapping/message-types';
+import type {
+  ClaimedDeclaration,
+  DeclarationFilter,
+  DeclarationStore,
+  DeclarationView,
+  HistoryEntry,
+  NewDeclaration,
+} from './contracts';
+import {
+  insertManyIgnoringDuplicates,
+  isDuplicateKey,
+  raw,
+  type DeclarationDoc,
+  type EventDoc,
+  type GuidDoc,
+  type LeaseDoc,
+  type ManifestDoc,
+  type QueueDoc,
+  type StoreModels,
+} from './models';
+import { maskIdNumber, type PiiVault } from './pii';
+
+/**
+ * DeclarationStore on the append-only layout described in models.ts. Atomicity comes from unique inserts:
+ *  - a status step is an insert into declaration_events with slot "<id>:<rank>" (unique): the same rank
+ *    cannot be reached twice, and the status shown is the highest-ranked step, so it only moves forward;
+ *  - a claim is an insert into dispatch_leases with _id "<id>#<seq>": exactly one worker wins claim <seq>;
+ *  - markSigned is fenced by the unique "signed" step, markQueued by the unique "queued" step.
+ * The few plain updates left touch only dispatch_queue/dispatch_leases (small: work not yet handed over)
+ * and are made only by the lease holder.
+ */
+
+const SIGNED_RANK = statusRank('signed');
+const QUEUED_RANK = statusRank('queued');
+
+export const orderContext = (id: string) => `declarations/${id}/order`;
+export const manifestContext = (id: string) => `declarations/${id}/manifest`;
+
+interface SealedOrderPayload {
+  order: BaygateOrder;
+  extra?: Record<string, unknown>;
+}
+
+type ViewParts = { base: DeclarationDoc; events: EventDoc[]; queue?: Pick<QueueDoc, 'attempts' | 'lastError'> };
+
+export class MongoDeclarationStore implements DeclarationStore {
+  private readonly declarations: Collection<DeclarationDoc>;
+  private readonly events: Collection<EventDoc>;
+  private readonly queue: Collection<QueueDoc>;
+  private readonly leases: Collection<LeaseDoc>;
+  private readonly manifests: Collection<ManifestDoc>;
+  private readonly guids: Collection<GuidDoc>;
+
+  constructor(models: StoreModels, private readonly vault: PiiVault) {
+    this.declarations = raw(models.Declaration);
+    this.events = raw(models.Event);
+    this.queue = raw(models.Queue);
+    this.leases = raw(models.Lease);
+    this.manifests = raw(models.Manifest);
+    this.guids = raw(models.Guid);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Submission
+  // -------------------------------------------------------------------------------------------------
+
+  async insertMany(input: NewDeclaration[]): Promise<{ inserted: DeclarationView[]; existing: DeclarationView[] }> {
+    if (input.length === 0) return { inserted: [], existing: [] };
+    const now = new Date();
+    const docs = input.map((d) => this.toDeclarationDoc(d, now));
+    const duplicates = await insertManyIgnoringDuplicates(this.declarations, docs);
+    const fresh = docs.filter((_, i) => !duplicates.has(i));
+
+    // Declaration first, then its first step, then the work item: a crash in between leaves a declaration
+    // that `repairDispatchQueue` (or the retried submission below) completes, never a work item without one.
+    const acceptedEvents = fresh.map((d) => acceptedEvent(d));
+    await insertManyIgnoringDuplicates(this.events, acceptedEvents);
+    await insertManyIgnoringDuplicates(this.queue, fresh.map((d) => queueDocFor(d, now)));
+
+    const inserted = fresh.map((d, i) => toView({ base: d, events: [acceptedEvents[i]!], queue: { attempts: 0 } }));
+    if (duplicates.size === 0) return { inserted, existing: [] };
+
+    const wanted = docs.filter((_, i) => duplicates.has(i));
+    const found = await this.declarations
+      .find({ $or: wanted.map((d) => ({ platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType })) })
+      .toArray();
+    const byKey = new Map(found.map((d) => [idempotencyKey(d), d]));
+    const existingDocs: DeclarationDoc[] = [];
+    for (const w of wanted) {
+      const existing = byKey.get(idempotencyKey(w));
+      if (!existing) throw new Error(`declaration id ${w._id} is already used by another declaration (not ${w.platformCode}/${w.orderNo}/${w.messageType})`);
+      if (!existingDocs.includes(existing)) existingDocs.push(existing);
+    }
+    const existing = await this.views(existingDocs);
+    await this.completeInterruptedInserts(existing, existingDocs, now);
+    return { inserted, existing };
+  }
+
+  /** A retried submission finds a declaration that never got its first step or work item: finish it. */
+  private async completeInterruptedInserts(views: DeclarationView[], docs: DeclarationDoc[], now: Date): Promise<void> {
+    const incomplete = docs.filter((d, i) => views[i]!.history.length === 0);
+    if (incomplete.length === 0) return;
+    await insertManyIgnoringDuplicates(this.events, incomplete.map((d) => acceptedEvent(d)));
+    await insertManyIgnoringDuplicates(this.queue, incomplete.map((d) => queueDocFor(d, now)));
+  }
+
+  private toDeclarationDoc(d: NewDeclaration, now: Date): DeclarationDoc {
+    const payload: SealedOrderPayload = d.extra === undefined ? { order: d.order } : { order: d.order, extra: d.extra };
+    const doc: DeclarationDoc = {
+      _id: d.id,
+      sellerId: d.sellerId,
+      platformCode: d.platformCode,
+      orderNo: d.orderNo,
+      messageType: d.messageType,
+      direction: d.direction,
+      tradeMode: d.tradeMode,
+      customsCode: d.customsCode,
+      center: d.center,
+      amountCny: d.amountCny,
+      requestId: d.requestId,
+      orderSealed: this.vault.sealJson(payload, orderContext(d.id)),
+      createdAt: now,
+    };
+    if (d.sellerRegion) doc.sellerRegion = d.sellerRegion;
+    if (d.order.direction === 'import') {
+      doc.buyerIdHash = this.vault.blindIndex('idNumber', d.order.buyerIdNumber);
+      doc.buyerIdMasked = maskIdNumber(d.order.buyerIdNumber);
+    }
+    return doc;
+  }
+
+  /**
+   * Re-creates missing work items: declarations still at accepted/signed with no queue entry (a gateway that
+   * crashed between the two inserts). Scans everything: run it at start-up, not in a loop. Returns the ids.
+   */
+  async repairDispatchQueue(now = new Date()): Promise<string[]> {
+    const inQueue = new Set((await this.queue.find({}, { projection: { _id: 1 } }).toArray()).map((q) => q._id));
+    const current = await this.currentSteps({});
+    const repaired: string[] = [];
+    const bases = await this.declarations.find({}, { projection: { orderSealed: 0 } }).toArray();
+    for (const base of bases) {
+      if (inQueue.has(base._id)) continue;
+      const step = current.get(base._id);
+      if (step && step.rank > SIGNED_RANK) continue;
+      const full = await this.declarations.findOne({ _id: base._id });
+      if (!full) continue;
+      const item = queueDocFor(full, now);
+      if (step?.status === 'signed' && step.messageGuid) {
+        const manifest = await this.manifests.findOne({ _id: `${full._id}:${step.messageGuid}` });
+        if (manifest) Object.assign(item, { status: 'signed', manifestSealed: manifest.xmlSealed, messageGuid: manifest.messageGuid, digest: manifest.digest });
+      }
+      if (!step) await insertManyIgnoringDuplicates(this.events, [acceptedEvent(full)]);
+      await insertManyIgnoringDuplicates(this.queue, [item]);
+      repaired.push(full._id);
+    }
+    return repaired;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Dispatch
+  // -------------------------------------------------------------------------------------------------
+
+  async claimDue(owner: string, leaseMs: number, limit: number, now = new Date()): Promise<ClaimedDeclaration[]> {
+    if (limit <= 0) return [];
+    const until = new Date(now.getTime() + leaseMs);
+    const leaseState = await this.leaseState();
+    const busy = [...leaseState.entries()].filter(([, l]) => !l.released && l.until > now).map(([id]) => id);
+    const due = await this.queue
+      .find({ dueAt: { $lte: now }, ...(busy.length ? { _id: { $nin: busy } } : {}) }, { projection: { _id: 1, dueAt: 1 } })
+      .sort({ dueAt: 1, _id: 1 })
+      .limit(limit * 3 + 10)
+      .toArray();
+
+    // Race for the candidates in rounds: each round inserts as many leases as are still wanted; a lost
+    // insert (11000) means another worker got that one, so the next round tries further candidates.
+    const won: { id: string; seq: number; token: string }[] = [];
+    let next = 0;
+    for (let round = 0; round < 4 && won.length < limit && next < due.length; round++) {
+      const batch = due.slice(next, next + (limit - won.length));
+      next += batch.length;
+      const leases: LeaseDoc[] = batch.map((q) => {
+        const seq = (leaseState.get(q._id)?.seq ?? 0) + 1;
+        return { _id: `${q._id}#${seq}`, declarationId: q._id, seq, owner, token: randomUUID(), until };
+      });
+      const lost = await insertManyIgnoringDuplicates(this.leases, leases);
+      leases.forEach((l, i) => {
+        if (!lost.has(i)) won.push({ id: l.declarationId, seq: l.seq, token: l.token });
+      });
+    }
+    if (won.length === 0) return [];
+
+    const items = await this.queue.find({ _id: { $in: won.map((w) => w.id) } }).toArray();
+    const byId = new Map(items.map((q) => [q._id, q]));
+    const claimed: ClaimedDeclaration[] = [];
+    const orphans: string[] = [];
+    for (const w of won) {
+      const q = byId.get(w.id);
+      if (!q) {
+        orphans.push(`${w.id}#${w.seq}`); // handed over meanwhile by a previous holder
+        continue;
+      }
+      const payload = this.vault.openJson<SealedOrderPayload>(q.orderSealed, orderContext(q._id));
+      const c: ClaimedDeclaration = {
+        id: q._id,
+        messageType: q.messageType,
+        center: q.center,
+        status: q.status,
+        attempts: w.seq - 1,
+        requestId: q.requestId,
+        order: payload.order,
+        leaseToken: w.token,
+      };
+      if (payload.extra !== undefined) c.extra = payload.extra;
+      if (q.status === 'signed' && q.manifestSealed && q.messageGuid && q.digest) {
+        c.manifest = { xml: this.vault.openText(q.manifestSealed, manifestContext(q._id)), messageGuid: q.messageGuid, digest: q.digest };
+      }
+      claimed.push(c);
+    }
+    if (orphans.length) await this.leases.deleteMany({ _id: { $in: orphans } });
+    return claimed;
+  }
+
+  /** Current (highest-seq) lease of each declaration that has one. */
+  private async leaseState(ids?: string[]): Promise<Map<string, LeaseDoc>> {
+    const filter: Filter<LeaseDoc> = ids ? { declarationId: { $in: ids } } : {};
+    const all = await this.leases.find(filter).toArray();
+    const current = new Map<string, LeaseDoc>();
+    for (const l of all) {
+      const seen = current.get(l.declarationId);
+      if (!seen || l.seq > seen.seq) current.set(l.declarationId, l);
+    }
+    return current;
+  }
+
+  /** The ids (of those asked) whose current lease carries that token. */
+  private async holding(items: { id: string; leaseToken: string }[]): Promise<Map<string, LeaseDoc>> {
+    const state = await this.leaseState(items.map((i) => i.id));
+    const held = new Map<string, LeaseDoc>();
+    for (const item of items) {
+      const lease = state.get(item.id);
+      if (lease && !lease.released && lease.token === item.leaseToken) held.set(item.id, lease);
+    }
+    return held;
+  }
+
+  async markSigned(
+    id: string,
+    leaseToken: string,
+    manifest: { xml: string; messageGuid: string; digest: string; signer: { subject: string; serialHex: string } },
+  ): Promise<boolean> {
+    if (!(await this.holding([{ id, leaseToken }])).has(id)) return false;
+    const item = await this.queue.findOne({ _id: id });
+    if (!item || item.status !== 'accepted') return false;
+
+    const now = new Date();
+    const xmlSealed = this.vault.sealText(manifest.xml, manifestContext(id));
+    await insertManyIgnoringDuplicates(this.manifests, [
+      { _id: `${id}:${manifest.messageGuid}`, declarationId: id, messageGuid: manifest.messageGuid, digest: manifest.digest, signer: manifest.signer, xmlSealed, createdAt: now },
+    ]);
+    const event = stepEvent(item, 'signed', now, { source: 'worker', signer: manifest.signer }, { attempts: item.attempts, messageGuid: manifest.messageGuid, digest: manifest.digest });
+    try {
+      await this.events.insertOne(event);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // Someone signed first (a previous holder whose lease ran out). Make the work item carry THAT
+      // manifest, so whoever publishes sends the bytes customs will answer for.
+      const winner = await this.events.findOne({ slot: event.slot });
+      if (winner?.messageGuid === manifest.messageGuid) return true; // our own earlier call
+      if (winner?.messageGuid) await this.adoptManifest(id, winner.messageGuid);
+      return false;
+    }
+    await this.recordGuid(manifest.messageGuid, id);
+    await this.queue.updateOne(
+      { _id: id },
+      { $set: { status: 'signed', manifestSealed: xmlSealed, messageGuid: manifest.messageGuid, digest: manifest.digest } },
+    );
+    return true;
+  }
+
+  private async recordGuid(messageGuid: string, id: string): Promise<void> {
+    try {
+      await this.guids.insertOne({ _id: messageGuid, declarationId: id });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const owner = await this.guids.findOne({ _id: messageGuid });
+      if (owner?.declarationId !== id) throw new Error(`message guid ${messageGuid} already belongs to declaration ${owner?.declarationId}`, { cause: err });
+    }
+  }
+
+  private async adoptManifest(id: string, messageGuid: string): Promise<void> {
+    const m = await this.manifests.findOne({ _id: `${id}:${messageGuid}` });
+    if (!m) return;
+    await this.recordGuid(messageGuid, id);
+    await this.queue.updateOne({ _id: id }, { $set: { status: 'signed', manifestSealed: m.xmlSealed, messageGuid, digest: m.digest } });
+  }
+
+  async markQueued(items: { id: string; leaseToken: string }[], at = new Date()): Promise<number> {
+    if (items.length === 0) return 0;
+    const held = await this.holding(items);
+    if (held.size === 0) return 0;
+    const work = await this.queue.find({ _id: { $in: [...held.keys()] }, status: 'signed' }).toArray();
+    if (work.length === 0) return 0;
+    const events = work.map((q) => stepEvent(q, 'queued', at, { source: 'worker' }, { attempts: q.attempts, lastError: q.lastError, messageGuid: q.messageGuid, digest: q.digest }));
+    const already = await insertManyIgnoringDuplicates(this.events, events);
+    const ids = work.map((q) => q._id);
+    // Handed to the broker: the work item and its leases go. (A crash before this line leaves a work item
+    // whose "queued" step exists; the next claimer publishes again — at-least-once — and cannot step back.)
+    await this.queue.deleteMany({ _id: { $in: ids } });
+    await this.leases.deleteMany({ declarationId: { $in: ids } });
+    return work.length - already.size;
+  }
+
+  async recordFailure(id: string, leaseToken: string, error: string, outcome: { retryAt: Date } | { permanent: true }): Promise<void> {
+    const held = (await this.holding([{ id, leaseToken }])).get(id);
+    if (!held) return; // our lease was taken over: the new holder decides
+    const item = await this.queue.findOne({ _id: id });
+    if (!item) return;
+    const lastError = error.slice(0, 2000);
+    if ('retryAt' in outcome) {
+      await this.queue.updateOne({ _id: id }, { $set: { dueAt: outcome.retryAt, lastError }, $inc: { attempts: 1 } });
+      await this.leases.updateOne({ _id: held._id }, { $set: { released: true, until: new Date() } });
+      return;
+    }
+    const event = stepEvent(item, 'failed', new Date(), { source: 'worker', info: lastError }, { attempts: item.attempts + 1, lastError });
+    await insertManyIgnoringDuplicates(this.events, [event]); // already terminal: nothing to add
+    await this.queue.deleteOne({ _id: id });
+    await this.leases.deleteMany({ declarationId: id });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Status from receipts / connectors
+  // -------------------------------------------------------------------------------------------------
+
+  async applyStatus(
+    match: { id: string } | { messageGuid: string },
+    status: string,
+    entry: Omit<HistoryEntry, 'eventId' | 'status'>,
+  ): Promise<{ applied: boolean; declaration?: DeclarationView; reason?: string }> {
+    const id = 'id' in match ? match.id : (await this.guids.findOne({ _id: match.messageGuid }))?.declarationId;
+    if (!id) return { applied: false, reason: 'unknown-declaration' };
+    const base = await this.declarations.findOne({ _id: id });
+    if (!base) return { applied: false, reason: 'unknown-declaration' };
+    let events = await this.events.find({ declarationId: id }).toArray();
+    const current = currentStep(events)?.status ?? 'accepted';
+    const decision = decideTransition(current, status, base.messageType);
+    if (!decision.apply) {
+      return { applied: false, reason: decision.reason, declaration: toView({ base, events, queue: await this.queueBookkeeping(id) }) };
+    }
+    const event = stepEvent(
+      { _id: id, sellerId: base.sellerId, center: base.center, messageType: base.messageType, orderNo: base.orderNo, declaredAt: base.createdAt },
+      status,
+      entry.at,
+      entry,
+    );
+    try {
+      await this.events.insertOne(event);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // A concurrent change reached this rank first.
+      events = await this.events.find({ declarationId: id }).toArray();
+      const winner = events.find((e) => e.slot === event.slot);
+      return { applied: false, reason: winner?.status === status ? 'duplicate' : 'out-of-order', declaration: toView({ base, events, queue: await this.queueBookkeeping(id) }) };
+    }
+    events.push(event);
+    if (decision.rank >= QUEUED_RANK) {
+      // Customs (or the center) has it: nothing left to dispatch, whatever a worker still holds.
+      await this.queue.deleteOne({ _id: id });
+      await this.leases.deleteMany({ declarationId: id });
+    }
+    return { applied: true, declaration: toView({ base, events, queue: await this.queueBookkeeping(id) }) };
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Reads
+  // -------------------------------------------------------------------------------------------------
+
+  async findById(id: string): Promise<DeclarationView | null> {
+    const base = await this.declarations.findOne({ _id: id });
+    return base ? (await this.views([base]))[0]! : null;
+  }
+
+  async findByMessageGuid(messageGuid: string): Promise<DeclarationView | null> {
+    const g = await this.guids.findOne({ _id: messageGuid });
+    return g ? this.findById(g.declarationId) : null;
+  }
+
+  async findByOrderNo(orderNo: string, sellerIds?: string[]): Promise<DeclarationView[]> {
+    const filter: Filter<DeclarationDoc> = { orderNo };
+    if (sellerIds) filter.sellerId = { $in: sellerIds };
+    const docs = await this.declarations.find(filter).sort({ createdAt: 1, _id: 1 }).toArray();
+    return this.views(docs);
+  }
+
+  async manifestXml(id: string): Promise<string | null> {
+    const signed = await this.events.findOne({ slot: `${id}:${SIGNED_RANK}` });
+    if (!signed?.messageGuid) return null;
+    const m = await this.manifests.findOne({ _id: `${id}:${signed.messageGuid}` });
+    return m ? this.vault.openText(m.xmlSealed, manifestContext(id)) : null;
+  }
+
+  async orderOf(id: string): Promise<{ order: BaygateOrder; extra?: Record<string, unknown> } | null> {
+    const base = await this.declarations.findOne({ _id: id }, { projection: { orderSealed: 1 } });
+    if (!base) return null;
+    return this.vault.openJson<SealedOrderPayload>(base.orderSealed, orderContext(id));
+  }
+
+  async list(filter: DeclarationFilter, page: { limit: number; cursor?: string }): Promise<{ items: DeclarationView[]; nextCursor?: string }> {
+    const limit = Math.max(1, Math.min(page.limit, 1000));
+    const query = baseFilter(filter);
+    let cursor = page.cursor ? decodeCursor(page.cursor) : undefined;
+    const statuses = filter.status?.length ? new Set(filter.status) : undefined;
+    const items: DeclarationView[] = [];
+    // Without a status filter one page is one read; with one, read on until the page is full.
+    for (let round = 0; round < 50; round++) {
+      const chunk = statuses ? Math.max(limit * 4, 200) : limit + 1;
+      const docs = await this.declarations
+        .find({ ...query, ...(cursor ? afterCursor(cursor) : {}) }, { projection: { orderSealed: 0 } })
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(chunk)
+        .toArray();
+      const views = await this.views(docs as DeclarationDoc[]);
+      for (const v of views) {
+        if (statuses && !statuses.has(v.status)) {
+          cursor = { t: v.createdAt.getTime(), id: v.id };
+          continue;
+        }
+        if (items.length === limit) return { items, nextCursor: encodeCursor(items[items.length - 1]!) };
+        items.push(v);
+        cursor = { t: v.createdAt.getTime(), id: v.id };
+      }
+      if (docs.length < chunk) return { items };
+    }
+    return items.length ? { items, nextCursor: encodeCursor(items[items.length - 1]!) } : { items };
+  }
+
+  async countByStatus(filter: DeclarationFilter): Promise<Record<string, number>> {
+    const ids = await this.declarations.find(baseFilter(filter), { projection: { _id: 1 } }).toArray();
+    const steps = await this.currentSteps(hasBaseFilter(filter) ? { declarationId: { $in: ids.map((d) => d._id) } } : {});
+    const counts: Record<string, number> = {};
+    const wanted = filter.status?.length ? new Set(filter.status) : undefined;
+    for (const { _id } of ids) {
+      const status = steps.get(_id)?.status ?? 'accepted';
+      if (wanted && !wanted.has(status)) continue;
+      counts[status] = (counts[status] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  async stuck(olderThan: Date, filter: DeclarationFilter = {}): Promise<DeclarationView[]> {
+    const ids = await this.declarations.find(baseFilter(filter), { projection: { _id: 1, createdAt: 1 } }).toArray();
+    const steps = await this.currentSteps(hasBaseFilter(filter) ? { declarationId: { $in: ids.map((d) => d._id) } } : {}, true);
+    const wanted = filter.status?.length ? new Set(filter.status) : undefined;
+    const stuckIds = ids
+      .filter((d) => {
+        const step = steps.get(d._id);
+        const status = step?.status ?? 'accepted';
+        if (step?.terminal) return false;
+        if (wanted && !wanted.has(status)) return false;
+        return (step?.lastAt ?? d.createdAt) < olderThan;
+      })
+      .map((d) => d._id);
+    if (stuckIds.length === 0) return [];
+    const docs = await this.declarations.find({ _id: { $in: stuckIds } }, { projection: { orderSealed: 0 } }).sort({ createdAt: 1, _id: 1 }).toArray();
+    return this.views(docs as DeclarationDoc[]);
+  }
+
+  async eventsSince(afterEventId: string | undefined, limit: number, filter: DeclarationFilter = {}): Promise<{ declaration: DeclarationView; event: HistoryEntry }[]> {
+    const query: Filter<EventDoc> = {};
+    if (afterEventId) query._id = { $gt: afterEventId };
+    if (filter.sellerIds) query.sellerId = { $in: filter.sellerIds };
+    if (filter.center?.length) query.center = { $in: filter.center };
+    if (filter.messageType?.length) query.messageType = { $in: filter.messageType };
+    if (filter.orderNo) query.orderNo = filter.orderNo;
+    if (filter.status?.length) query.status = { $in: filter.status };
+    if (filter.from || filter.to) query.declaredAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
+    const events = await this.events.find(query).sort({ _id: 1 }).limit(Math.max(1, limit)).toArray();
+    if (events.length === 0) return [];
+    const ids = [...new Set(events.map((e) => e.declarationId))];
+    const docs = await this.declarations.find({ _id: { $in: ids } }, { projection: { orderSealed: 0 } }).toArray();
+    const views = new Map((await this.views(docs as DeclarationDoc[])).map((v) => [v.id, v]));
+    return events.flatMap((e) => {
+      const declaration = views.get(e.declarationId);
+      return declaration ? [{ declaration, event: toHistoryEntry(e) }] : [];
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
+  /** Builds views for these declarations with two more reads (their events and their work items). */
+  private async views(docs: DeclarationDoc[]): Promise<DeclarationView[]> {
+    if (docs.length === 0) return [];
+    const ids = docs.map((d) => d._id);
+    const single = ids.length === 1;
+    const [events, queue] = await Promise.all([
+      this.events.find(single ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }).toArray(),
+      this.queue.find(single ? { _id: ids[0]! } : { _id: { $in: ids } }, { projection: { attempts: 1, lastError: 1 } }).toArray(),
+    ]);
+    const eventsById = new Map<string, EventDoc[]>();
+    for (const e of events) {
+      const list = eventsById.get(e.declarationId);
+      if (list) list.push(e);
+      else eventsById.set(e.declarationId, [e]);
+    }
+    const queueById = new Map(queue.map((q) => [q._id, q]));
+    return docs.map((base) => toView({ base, events: eventsById.get(base._id) ?? [], queue: queueById.get(base._id) }));
+  }
+
+  private async queueBookkeeping(id: string): Promise<Pick<QueueDoc, 'attempts' | 'lastError'> | undefined> {
+    return (await this.queue.findOne({ _id: id }, { projection: { attempts: 1, lastError: 1 } })) ?? undefined;
+  }
+
+  /** Highest-ranked step per declaration (and optionally when it last changed). */
+  private async currentSteps(
+    filter: Filter<EventDoc>,
+    withLastAt = false,
+  ): Promise<Map<string, { status: string; rank: number; terminal: boolean; messageGuid?: string; lastAt?: Date }>> {
+    const events = await this.events
+      .find(filter, { projection: { declarationId: 1, status: 1, rank: 1, terminal: 1, messageGuid: 1, at: 1 } })
+      .toArray();
+    const out = new Map<string, { status: string; rank: number; terminal: boolean; messageGuid?: string; lastAt?: Date }>();
+    for (const e of events) {
+      const seen = out.get(e.declarationId);
+      const lastAt = withLastAt ? (seen?.lastAt && seen.lastAt > e.at ? seen.lastAt : e.at) : undefined;
+      const guid = e.messageGuid ?? seen?.messageGuid;
+      if (!seen || e.rank > seen.rank) out.set(e.declarationId, { status: e.status, rank: e.rank, terminal: e.terminal, messageGuid: guid, lastAt });
+      else {
+        seen.lastAt = lastAt;
+        seen.messageGuid = guid;
+      }
+    }
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Pure helpers
+// ---------------------------------------------------------------------------------------------------
+
+type EventOwner = Pick<QueueDoc, '_id' | 'sellerId' | 'center' | 'messageType' | 'orderNo' | 'declaredAt'>;
+
+function stepEvent(
+  owner: EventOwner,
+  status: string,
+  at: Date,
+  entry: Omit<HistoryEntry, 'eventId' | 'status' | 'at'>,
+  extra: Partial<Pick<EventDoc, 'attempts' | 'lastError' | 'messageGuid' | 'digest'>> = {},
+): EventDoc {
+  const rank = statusRank(status);
+  const event: EventDoc = {
+    _id: new ObjectId().toHexString(),
+    declarationId: owner._id,
+    slot: `${owner._id}:${rank}`,
+    status,
+    rank,
+    terminal: isTerminal(status, owner.messageType as MessageType),
+    at,
+    source: entry.source,
+    sellerId: owner.sellerId,
+    center: owner.center,
+    messageType: owner.messageType,
+    orderNo: owner.orderNo,
+    declaredAt: owner.declaredAt,
+  };
+  if (entry.receiptId !== undefined) event.receiptId = entry.receiptId;
+  if (entry.signer !== undefined) event.signer = { subject: entry.signer.subject, serialHex: entry.signer.serialHex };
+  if (entry.info !== undefined) event.info = entry.info;
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) (event as unknown as Record<string, unknown>)[k] = v;
+  return event;
+}
+
+function acceptedEvent(d: DeclarationDoc): EventDoc {
+  return stepEvent(eventOwner(d), 'accepted', d.createdAt, { source: 'api', info: `request ${d.requestId}` }, { attempts: 0 });
+}
+
+function eventOwner(d: DeclarationDoc): EventOwner {
+  return { _id: d._id, sellerId: d.sellerId, center: d.center, messageType: d.messageType, orderNo: d.orderNo, declaredAt: d.createdAt };
+}
+
+function queueDocFor(d: DeclarationDoc, now: Date): QueueDoc {
+  return {
+    _id: d._id,
+    status: 'accepted',
+    dueAt: now,
+    attempts: 0,
+    messageType: d.messageType,
+    center: d.center,
+    requestId: d.requestId,
+    sellerId: d.sellerId,
+    orderNo: d.orderNo,
+    declaredAt: d.createdAt,
+    orderSealed: d.orderSealed,
+  };
+}
+
+function idempotencyKey(d: Pick<DeclarationDoc, 'platformCode' | 'orderNo' | 'messageType'>): string {
+  return `${d.platformCode}\u0000${d.orderNo}\u0000${d.messageType}`;
+}
+
+function currentStep(events: EventDoc[]): EventDoc | undefined {
+  let best: EventDoc | undefined;
+  for (const e of events) if (!best || e.rank > best.rank) best = e;
+  return best;
+}
+
+function toHistoryEntry(e: EventDoc): HistoryEntry {
+  const h: HistoryEntry = { eventId: e._id, status: e.status, at: e.at, source: e.source };
+  if (e.receiptId !== undefined && e.receiptId !== null) h.receiptId = e.receiptId;
+  if (e.signer) h.signer = { subject: e.signer.subject, serialHex: e.signer.serialHex };
+  if (e.info !== undefined && e.info !== null) h.info = e.info;
+  return h;
+}
+
+function toView({ base, events, queue }: ViewParts): DeclarationView {
+  const history = [...events].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  const step = currentStep(history);
+  const status = step?.status ?? 'accepted';
+  const signed = history.find((e) => e.rank === SIGNED_RANK);
+  const last = history[history.length - 1];
+  const updatedAt = history.reduce((max, e) => (e.at > max ? e.at : max), base.createdAt);
+  const view: DeclarationView = {
+    id: base._id,
+    sellerId: base.sellerId,
+    platformCode: base.platformCode,
+    orderNo: base.orderNo,
+    messageType: base.messageType,
+    direction: base.direction,
+    tradeMode: base.tradeMode,
+    customsCode: base.customsCode,
+    center: base.center,
+    status,
+    terminal: step ? step.terminal : false,
+    attempts: queue?.attempts ?? last?.attempts ?? 0,
+    amountCny: base.amountCny,
+    requestId: base.requestId,
+    history: history.map(toHistoryEntry),
+    createdAt: base.createdAt,
+    updatedAt,
+  };
+  const lastError = queue ? queue.lastError : [...history].reverse().find((e) => e.lastError)?.lastError;
+  if (lastError) view.lastError = lastError;
+  if (signed?.messageGuid) view.messageGuid = signed.messageGuid;
+  if (signed?.digest) view.digest = signed.digest;
+  if (base.buyerIdMasked) view.buyerIdMasked = base.buyerIdMasked;
+  return view;
+}
+
+function baseFilter(filter: DeclarationFilter): Filter<DeclarationDoc> {
+  const q: Filter<DeclarationDoc> = {};
+  if (filter.sellerIds) q.sellerId = { $in: filter.sellerIds };
+  if (filter.center?.length) q.center = { $in: filter.center };
+  if (filter.messageType?.length) q.messageType = { $in: filter.messageType };
+  if (filter.orderNo) q.orderNo = filter.orderNo;
+  if (filter.from || filter.to) q.createdAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
+  return q;
+}
+
+function hasBaseFilter(filter: DeclarationFilter): boolean {
+  return Object.keys(baseFilter(filter)).length > 0;
+}
+
+interface Cursor {
+  t: number;
+  id: string;
+}
+
+function encodeCursor(v: DeclarationView): string {
+  return Buffer.from(JSON.stringify({ t: v.createdAt.getTime(), id: v.id })).toString('base64url');
+}
+
+/** Opaque cursor → position; a malformed cursor is a caller error with a clear message. */
+export function decodeCursor(cursor: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (parsed && typeof parsed === 'object' && typeof (parsed as Cursor).t === 'number' && typeof (parsed as Cursor).id === 'string') return parsed as Cursor;
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('invalid page cursor');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+function afterCursor(c: Cursor): Filter<DeclarationDoc> {
+  const t = new Date(c.t);
+  return { $or: [{ createdAt: { $lt: t } }, { createdAt: t, _id: { $lt: c.id } }] };
+}

@@ -1,0 +1,31 @@
+import type { Connection } from 'mongoose';
+import type { Config } from '../config';
+import { MongoAnnualUsageStore } from './annual-usage';
+import { MongoDeclarationStore } from './declarations';
+import { ensureIndexes, storeModels, type StoreModels } from './models';
+import { PiiVault } from './pii';
+import { MongoReceiptStore } from './receipts';
+
+export interface Stores {
+  declarations: MongoDeclarationStore;
+  receipts: MongoReceiptStore;
+  annualUsage: MongoAnnualUsageStore;
+  vault: PiiVault;
+  models: StoreModels;
+  /** Creates collections and indexes (idempotent); await once before serving. */
+  init(): Promise<void>;
+}
+
+/** The stores on one mongoose connection (never the global default), with the PII keys from config. */
+export function createStores(connection: Connection, config: Pick<Config, 'PII_KEYS' | 'PII_HASH_KEY'>): Stores {
+  const models = storeModels(connection);
+  const vault = PiiVault.fromConfig(config);
+  return {
+    declarations: new MongoDeclarationStore(models, vault),
+    receipts: new MongoReceiptStore(models),
+    annualUsage: new MongoAnnualUsageStore(models, vault),
+    vault,
+    models,
+    init: () => ensureIndexes(models),
+  };
+}

@@ -1,0 +1,412 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { Collection, Document, OptionalUnlessRequiredId } from 'mongodb';
+import type { MessageType } from '../mapping/message-types';
+import type { Direction, HistoryEntry } from './contracts';
+import type { SealedValue } from './pii';
+
+/**
+ * Collections of the store, as mongoose models on a given connection (never the global default).
+ *
+ * Layout, and why it is not "one mutable document per declaration": on the MongoDB-compatible server we
+ * run (FerretDB v1.24 with SQLite) a conditional update is a read followed by an unconditional write —
+ * two racing `updateOne({_id, status: 'accepted'}, …)` BOTH report a modification, and 200 racing capped
+ * `$inc` end at 4 — and no query, UPDATE or DELETE uses an index (every one scans its whole table;
+ * `->'$._id'` in the query vs `->"_id"` in the index). What IS atomic there: inserting into a unique
+ * index, and deleting (only one deleter counts a row). So:
+ *  - `declarations` are written once (insert) with the sealed order and the clear, non-personal fields;
+ *  - their status lives in `declaration_events`, an append-only log with a UNIQUE `slot`
+ *    "<declarationId>:<rank>": a step of a given rank can be taken once, atomically, and the current
+ *    status is the event with the highest rank (so it can only move forward);
+ *  - the dispatch work queue (`dispatch_queue`) holds only the declarations not yet handed to the broker
+ *    (small; updating it is cheap), and leases are unique inserts "<declarationId>#<seq>" (`dispatch_leases`);
+ *  - annual usage is an append-only ledger per (buyer hash, year) with unique sequence slots (`annual_usage`).
+ * The same code is correct on MongoDB, where the indexes below also make the reads fast.
+ */
+
+export const sealedSchema = new Schema<SealedValue>(
+  { k: { type: String, required: true }, iv: { type: Buffer, required: true }, tag: { type: Buffer, required: true }, ct: { type: Buffer, required: true } },
+  { _id: false },
+);
+
+const signerSchema = new Schema({ subject: String, serialHex: String, trustList: String }, { _id: false });
+
+// ---------------------------------------------------------------------------------------------------
+// Declarations (write-once)
+// ---------------------------------------------------------------------------------------------------
+
+export interface DeclarationDoc {
+  _id: string;
+  sellerId: string;
+  platformCode: string;
+  orderNo: string;
+  messageType: MessageType;
+  direction: Direction;
+  tradeMode: '9610' | '1210';
+  customsCode: string;
+  center: string;
+  amountCny: number;
+  requestId: string;
+  sellerRegion?: string;
+  /** HMAC of the buyer's normalised ID number (import only): find a buyer's declarations without the number. */
+  buyerIdHash?: string;
+  buyerIdMasked?: string;
+  /** The whole BaygateOrder (+ extra), AAD "declarations/<id>/order". */
+  orderSealed: SealedValue;
+  createdAt: Date;
+}
+
+const declarationSchema = new Schema<DeclarationDoc>(
+  {
+    _id: { type: String, required: true },
+    sellerId: { type: String, required: true },
+    platformCode: { type: String, required: true },
+    orderNo: { type: String, required: true },
+    messageType: { type: String, required: true },
+    direction: { type: String, required: true },
+    tradeMode: { type: String, required: true },
+    customsCode: { type: String, required: true },
+    center: { type: String, required: true },
+    amountCny: { type: Number, required: true },
+    requestId: { type: String, required: true },
+    sellerRegion: String,
+    buyerIdHash: String,
+    buyerIdMasked: String,
+    orderSealed: { type: sealedSchema, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'declarations', autoCreate: true },
+);
+// The idempotency key: a retried submission finds its declarations instead of duplicating them.
+declarationSchema.index({ platformCode: 1, orderNo: 1, messageType: 1 }, { unique: true, name: 'idempotency_key' });
+declarationSchema.index({ sellerId: 1, createdAt: -1 });
+declarationSchema.index({ center: 1, createdAt: -1 });
+declarationSchema.index({ orderNo: 1 });
+declarationSchema.index({ buyerIdHash: 1 }, { sparse: true });
+
+// ---------------------------------------------------------------------------------------------------
+// Declaration events (append-only; the status is the highest-ranked event)
+// ---------------------------------------------------------------------------------------------------
+
+export interface EventDoc {
+  /** Time-ordered ObjectId hex: the SSE / webhook event id. */
+  _id: string;
+  declarationId: string;
+  /** "<declarationId>:<rank>", unique: each rank is reached at most once, atomically. */
+  slot: string;
+  status: string;
+  rank: number;
+  terminal: boolean;
+  at: Date;
+  source: HistoryEntry['source'];
+  receiptId?: string;
+  signer?: { subject: string; serialHex: string };
+  info?: string;
+  /** Dispatch bookkeeping at the time of the step (failed attempts so far, last error). */
+  attempts?: number;
+  lastError?: string;
+  /** For the `signed` step: the manifest this declaration was sent with. */
+  messageGuid?: string;
+  digest?: string;
+  // Denormalised from the declaration so event streams can be filtered without a join.
+  sellerId: string;
+  center: string;
+  messageType: string;
+  orderNo: string;
+  declaredAt: Date;
+}
+
+const eventSchema = new Schema<EventDoc>(
+  {
+    _id: { type: String, required: true },
+    declarationId: { type: String, required: true },
+    slot: { type: String, required: true },
+    status: { type: String, required: true },
+    rank: { type: Number, required: true },
+    terminal: { type: Boolean, required: true },
+    at: { type: Date, required: true },
+    source: { type: String, required: true },
+    receiptId: String,
+    signer: signerSchema,
+    info: String,
+    attempts: Number,
+    lastError: String,
+    messageGuid: String,
+    digest: String,
+    sellerId: { type: String, required: true },
+    center: { type: String, required: true },
+    messageType: { type: String, required: true },
+    orderNo: { type: String, required: true },
+    declaredAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'declaration_events', autoCreate: true },
+);
+eventSchema.index({ slot: 1 }, { unique: true, name: 'one_step_per_rank' });
+eventSchema.index({ declarationId: 1 });
+eventSchema.index({ sellerId: 1, _id: 1 });
+
+// ---------------------------------------------------------------------------------------------------
+// Dispatch queue (declarations not yet handed to the broker) and leases
+// ---------------------------------------------------------------------------------------------------
+
+export interface QueueDoc {
+  /** The declaration id. */
+  _id: string;
+  status: 'accepted' | 'signed';
+  /** Not before this instant (nextAttemptAt). */
+  dueAt: Date;
+  /** Failed attempts recorded so far. */
+  attempts: number;
+  lastError?: string;
+  messageType: MessageType;
+  center: string;
+  requestId: string;
+  sellerId: string;
+  orderNo: string;
+  declaredAt: Date;
+  /** Same sealed value as the declaration's (AAD names the declaration, not the collection). */
+  orderSealed: SealedValue;
+  /** Once signed: the manifest, AAD "declarations/<id>/manifest". */
+  manifestSealed?: SealedValue;
+  messageGuid?: string;
+  digest?: string;
+}
+
+const queueSchema = new Schema<QueueDoc>(
+  {
+    _id: { type: String, required: true },
+    status: { type: String, required: true },
+    dueAt: { type: Date, required: true },
+    attempts: { type: Number, required: true },
+    lastError: String,
+    messageType: { type: String, required: true },
+    center: { type: String, required: true },
+    requestId: { type: String, required: true },
+    sellerId: { type: String, required: true },
+    orderNo: { type: String, required: true },
+    declaredAt: { type: Date, required: true },
+    orderSealed: { type: sealedSchema, required: true },
+    manifestSealed: sealedSchema,
+    messageGuid: String,
+    digest: String,
+  },
+  { versionKey: false, collection: 'dispatch_queue', autoCreate: true },
+);
+queueSchema.index({ dueAt: 1 });
+
+export interface LeaseDoc {
+  /** "<declarationId>#<seq>": unique, so exactly one worker wins claim number <seq>. */
+  _id: string;
+  declarationId: string;
+  seq: number;
+  owner: string;
+  token: string;
+  until: Date;
+  released?: boolean;
+}
+
+const leaseSchema = new Schema<LeaseDoc>(
+  {
+    _id: { type: String, required: true },
+    declarationId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    owner: { type: String, required: true },
+    token: { type: String, required: true },
+    until: { type: Date, required: true },
+    released: Boolean,
+  },
+  { versionKey: false, collection: 'dispatch_leases', autoCreate: true },
+);
+leaseSchema.index({ declarationId: 1 });
+
+// ---------------------------------------------------------------------------------------------------
+// Signed manifests and the messageGuid → declaration map (write-once)
+// ---------------------------------------------------------------------------------------------------
+
+export interface ManifestDoc {
+  /** "<declarationId>:<messageGuid>". */
+  _id: string;
+  declarationId: string;
+  messageGuid: string;
+  digest: string;
+  signer: { subject: string; serialHex: string };
+  xmlSealed: SealedValue;
+  createdAt: Date;
+}
+
+const manifestSchema = new Schema<ManifestDoc>(
+  {
+    _id: { type: String, required: true },
+    declarationId: { type: String, required: true },
+    messageGuid: { type: String, required: true },
+    digest: { type: String, required: true },
+    signer: signerSchema,
+    xmlSealed: { type: sealedSchema, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'declaration_manifests', autoCreate: true },
+);
+
+export interface GuidDoc {
+  /** The message guid (upper case, as sent). Unique by construction. */
+  _id: string;
+  declarationId: string;
+}
+
+const guidSchema = new Schema<GuidDoc>(
+  { _id: { type: String, required: true }, declarationId: { type: String, required: true } },
+  { versionKey: false, collection: 'message_guids', autoCreate: true },
+);
+
+// ---------------------------------------------------------------------------------------------------
+// Receipts
+// ---------------------------------------------------------------------------------------------------
+
+export interface ReceiptDoc {
+  _id: string;
+  messageType: string;
+  digest: string;
+  raw: string;
+  center?: string;
+  signer?: { subject: string; serialHex: string; trustList?: string };
+  returns: unknown[];
+  receivedAt: Date;
+  via: 'amqp' | 'http';
+}
+
+const receiptSchema = new Schema<ReceiptDoc>(
+  {
+    _id: { type: String, required: true },
+    messageType: { type: String, required: true },
+    digest: { type: String, required: true },
+    raw: { type: String, required: true },
+    center: String,
+    signer: signerSchema,
+    returns: { type: [Schema.Types.Mixed], default: [] },
+    receivedAt: { type: Date, required: true },
+    via: { type: String, required: true },
+  },
+  { versionKey: false, collection: 'receipts', autoCreate: true },
+);
+receiptSchema.index({ digest: 1 }, { unique: true, name: 'one_receipt_per_digest' });
+
+export interface ReceiptMatchDoc {
+  /** The receipt id. */
+  _id: string;
+  matched: (string | null)[];
+  unknown: boolean;
+  at: Date;
+}
+
+const receiptMatchSchema = new Schema<ReceiptMatchDoc>(
+  { _id: { type: String, required: true }, matched: { type: [Schema.Types.Mixed], default: [] }, unknown: { type: Boolean, required: true }, at: { type: Date, required: true } },
+  { versionKey: false, collection: 'receipt_matches', autoCreate: true },
+);
+receiptMatchSchema.index({ unknown: 1 });
+
+// ---------------------------------------------------------------------------------------------------
+// Annual usage ledger
+// ---------------------------------------------------------------------------------------------------
+
+export interface UsageEntryDoc {
+  /** "<bucket>#<seq>": unique, so two gateways cannot both append entry <seq> on what they read. */
+  _id: string;
+  /** "<buyerIdHash>:<year>". */
+  bucket: string;
+  seq: number;
+  op: 'reserve' | 'release';
+  orderKey: string;
+  amount: number;
+  at: Date;
+}
+
+const usageSchema = new Schema<UsageEntryDoc>(
+  {
+    _id: { type: String, required: true },
+    bucket: { type: String, required: true },
+    seq: { type: Number, required: true },
+    op: { type: String, required: true },
+    orderKey: { type: String, required: true },
+    amount: { type: Number, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'annual_usage', autoCreate: true },
+);
+usageSchema.index({ bucket: 1, seq: 1 });
+
+// ---------------------------------------------------------------------------------------------------
+
+export interface StoreModels {
+  Declaration: Model<DeclarationDoc>;
+  Event: Model<EventDoc>;
+  Queue: Model<QueueDoc>;
+  Lease: Model<LeaseDoc>;
+  Manifest: Model<ManifestDoc>;
+  Guid: Model<GuidDoc>;
+  Receipt: Model<ReceiptDoc>;
+  ReceiptMatch: Model<ReceiptMatchDoc>;
+  Usage: Model<UsageEntryDoc>;
+}
+
+/** Registers (or reuses) the models on this connection. */
+export function storeModels(connection: Connection): StoreModels {
+  const model = <T>(name: string, schema: Schema<T>): Model<T> =>
+    (connection.models[name] as Model<T> | undefined) ?? connection.model<T>(name, schema);
+  return {
+    Declaration: model('Declaration', declarationSchema),
+    Event: model('DeclarationEvent', eventSchema),
+    Queue: model('DispatchQueueEntry', queueSchema),
+    Lease: model('DispatchLease', leaseSchema),
+    Manifest: model('DeclarationManifest', manifestSchema),
+    Guid: model('MessageGuid', guidSchema),
+    Receipt: model('Receipt', receiptSchema),
+    ReceiptMatch: model('ReceiptMatch', receiptMatchSchema),
+    Usage: model('AnnualUsageEntry', usageSchema),
+  };
+}
+
+/** Creates the collections and indexes (idempotent). FerretDB v1 has no partial/TTL indexes: none are used. */
+export async function ensureIndexes(models: StoreModels): Promise<void> {
+  for (const m of Object.values(models) as Model<unknown>[]) await m.init();
+}
+
+/** The native driver collection behind a model (the store's hot paths bypass mongoose casting). */
+export function raw<T extends Document>(model: Model<T>): Collection<T> {
+  const db = model.db.db;
+  if (!db) throw new Error('the store needs a connected mongoose connection');
+  return db.collection<T>(model.collection.collectionName);
+}
+
+/** MongoDB duplicate-key error (11000), as thrown for inserts by MongoDB and FerretDB alike. */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/** Indexes of the documents an unordered insertMany rejected as duplicates; rethrows any other failure. */
+export function duplicateIndexes(err: unknown): Set<number> {
+  const e = err as { writeErrors?: unknown; code?: unknown };
+  const writeErrors = e && typeof e === 'object' ? e.writeErrors : undefined;
+  if (!writeErrors) {
+    if (isDuplicateKey(err)) throw new Error('duplicate key without per-document details', { cause: err });
+    throw err;
+  }
+  const list = (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) as { index?: number; code?: number; err?: { index?: number; code?: number } }[];
+  const out = new Set<number>();
+  for (const w of list) {
+    const code = w.code ?? w.err?.code;
+    const index = w.index ?? w.err?.index;
+    if (code !== 11000 || typeof index !== 'number') throw err;
+    out.add(index);
+  }
+  return out;
+}
+
+/** insertMany(ordered: false) that tolerates duplicates: returns the indexes that were duplicates. */
+export async function insertManyIgnoringDuplicates<T extends Document>(collection: Collection<T>, docs: T[]): Promise<Set<number>> {
+  if (docs.length === 0) return new Set();
+  try {
+    await collection.insertMany(docs as unknown as OptionalUnlessRequiredId<T>[], { ordered: false });
+    return new Set();
+  } catch (err) {
+    return duplicateIndexes(err);
+  }
+}
