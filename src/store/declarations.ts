@@ -161,6 +161,31 @@ export class MongoDeclarationStore implements DeclarationStore {
     return repaired;
   }
 
+  /**
+   * Key rotation: re-seals, with the newest PII key, every stored value sealed with an older one (orders,
+   * work items, manifests). Run after putting a new key first in PII_KEYS; once it reports 0, the old key
+   * can leave the ring. Returns how many values were re-sealed. Maintenance job: it scans everything.
+   */
+  async reencryptAll(): Promise<number> {
+    const current = this.vault.currentKeyId;
+    let count = 0;
+    for (const d of await this.declarations.find({ 'orderSealed.k': { $ne: current } }, { projection: { orderSealed: 1 } }).toArray()) {
+      await this.declarations.updateOne({ _id: d._id }, { $set: { orderSealed: this.vault.reencrypt(d.orderSealed, orderContext(d._id)) } });
+      count++;
+    }
+    for (const q of await this.queue.find({ $or: [{ 'orderSealed.k': { $ne: current } }, { 'manifestSealed.k': { $exists: true, $ne: current } }] }).toArray()) {
+      const set: Partial<QueueDoc> = { orderSealed: this.vault.reencrypt(q.orderSealed, orderContext(q._id)) };
+      if (q.manifestSealed) set.manifestSealed = this.vault.reencrypt(q.manifestSealed, manifestContext(q._id));
+      await this.queue.updateOne({ _id: q._id }, { $set: set });
+      count++;
+    }
+    for (const m of await this.manifests.find({ 'xmlSealed.k': { $ne: current } }, { projection: { xmlSealed: 1, declarationId: 1 } }).toArray()) {
+      await this.manifests.updateOne({ _id: m._id }, { $set: { xmlSealed: this.vault.reencrypt(m.xmlSealed, manifestContext(m.declarationId)) } });
+      count++;
+    }
+    return count;
+  }
+
   // -------------------------------------------------------------------------------------------------
   // Dispatch
   // -------------------------------------------------------------------------------------------------
