@@ -1,7 +1,10 @@
 import { sign as rsaSign, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { keyFamilyOf, loadCertificate } from './certificate';
+import { loadKeyMaterial } from './signers/key-loader';
 import { sm2Sign, sm2SignatureToDer, SM2_DEFAULT_ID } from './sm2';
 import { UKEY_METHOD, ukeyRequestSchema, type UKeyResult } from './signers/ukey-protocol';
 
@@ -111,4 +114,20 @@ export async function startUKeySimulator(options: UKeySimulatorOptions): Promise
         server.close(() => resolve());
       }),
   };
+}
+
+// Runnable for local development without a card:
+//   node --import tsx src/signing/ukey-simulator.ts --key <key.pem|bundle.p12> [--cert <cert.pem>] [--password <p12 pw>] [--pin 88888888] [--port 61232]
+// then: npx baygate sign --ukey --password 88888888 message.xml
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: { key: { type: 'string' }, cert: { type: 'string' }, password: { type: 'string' }, pin: { type: 'string', default: '88888888' }, port: { type: 'string', default: '61232' } },
+  });
+  if (!values.key) {
+    process.stderr.write('usage: ukey-simulator --key <key.pem|bundle.p12> [--cert <cert.pem>] [--password <pw>] [--pin <pin>] [--port <port>]\n');
+    process.exit(2);
+  }
+  const material = loadKeyMaterial({ keyPath: values.key, ...(values.cert ? { certPath: values.cert } : {}), ...(values.password ? { password: values.password } : {}) });
+  const sim = await startUKeySimulator({ privateKey: material.privateKey, certificate: material.certificate.der, password: values.pin ?? '88888888', port: Number(values.port) });
+  process.stdout.write(`E-port USB-key simulator on ${sim.url} (certificate ${material.certificate.serialHex}, ${material.certificate.subject})\n`);
 }

@@ -8,6 +8,8 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from '../../src/cli/cli-error';
 import { register as registerSign } from '../../src/cli/commands/sign';
 import { register as registerVerify } from '../../src/cli/commands/verify';
+import { createPrivateKey } from 'node:crypto';
+import { startUKeySimulator } from '../../src/signing/ukey-simulator';
 import { devIdentity, devP12Password } from './support/dev-identities';
 
 /** `baygate sign` / `baygate verify` end to end, through bin/baygate.js as a user runs them. */
@@ -109,7 +111,26 @@ describe('signing/CLI: baygate sign and baygate verify', function () {
     expect(r.stdout).to.equal('');
   });
 
-  it('usage errors exit 2 (both --trust and --cert; unknown --alg)', async () => {
+  it('sign --ukey <url> signs through the E-port USB-key client (--password is the PIN)', async () => {
+    const identity = devIdentity('operator-rsa');
+    const sim = await startUKeySimulator({ privateKey: createPrivateKey(readFileSync(identity.keyPath)), certificate: readFileSync(identity.certPath), password: '88888888' });
+    try {
+      const signed = await baygateInProcess(['sign', '--ukey', sim.url, '--password', '88888888', join(fixtures, 'ceb311-unsigned.xml')]);
+      expect(signed.status, signed.stderr).to.equal(0);
+      const file = join(dir, 'ukey-signed.xml');
+      writeFileSync(file, signed.stdout);
+      const verified = await baygateInProcess(['verify', file]);
+      expect(verified.stdout).to.include(`serial=${identity.serialHex} algorithm=rsa-sha1 trust-list=eport`);
+      const wrongPin = await baygateInProcess(['sign', '--ukey', sim.url, '--password', '0000', join(fixtures, 'ceb311-unsigned.xml')]);
+      expect(wrongPin.status).to.equal(1);
+      expect(wrongPin.stderr).to.include('UKEY_FAILED');
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('usage errors exit 2 (both --trust and --cert; unknown --alg; both --key and --ukey)', async () => {
+    expect((await baygateInProcess(['sign', '--key', 'k.pem', '--ukey', join(fixtures, 'ceb311-unsigned.xml')])).status).to.equal(2);
     expect((await baygateInProcess(['verify', '--trust', 'x', '--cert', 'y', signedFile])).status).to.equal(2);
     const identity = devIdentity('seller-gd');
     expect((await baygateInProcess(['sign', '--key', identity.keyPath, '--alg', 'rsa-md5', join(fixtures, 'ceb311-unsigned.xml')])).status).to.equal(2);
