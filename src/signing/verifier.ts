@@ -218,7 +218,8 @@ export async function verifySignedXml(xml: string, options: VerifyOptions): Prom
 
   // --- SignedInfo = CanonicalizationMethod, SignatureMethod, Reference ------------------------------
   const siChildren = dsChildren(signedInfo, 'ds:SignedInfo');
-  const c14nMethod = algorithmOf(expectDs(siChildren[0], 'CanonicalizationMethod', 'ds:SignedInfo'));
+  const c14nMethodEl = expectDs(siChildren[0], 'CanonicalizationMethod', 'ds:SignedInfo');
+  const c14nMethod = algorithmOf(c14nMethodEl);
   const signatureMethodEl = expectDs(siChildren[1], 'SignatureMethod', 'ds:SignedInfo');
   const references = siChildren.slice(2);
   if (references.length === 0) fail('SIG_STRUCTURE', 'ds:SignedInfo has no ds:Reference');
@@ -228,6 +229,8 @@ export async function verifySignedXml(xml: string, options: VerifyOptions): Prom
   const signatureMethod = algorithmOf(signatureMethodEl);
   const methodInfo = SIGNATURE_METHODS.get(signatureMethod);
   if (!methodInfo || !allowedSignature.has(signatureMethod)) return fail('ALG_NOT_ALLOWED', `SignatureMethod ${signatureMethod} is not allowed`);
+  // Parameters (HMACOutputLength, InclusiveNamespaces, …) have no place in this profile.
+  if (dsChildren(c14nMethodEl, 'ds:CanonicalizationMethod').length > 0) fail('SIG_STRUCTURE', 'ds:CanonicalizationMethod must be empty');
   if (dsChildren(signatureMethodEl, 'ds:SignatureMethod').length > 0) fail('SIG_STRUCTURE', 'ds:SignatureMethod must be empty');
 
   // --- Reference URI="" with the enveloped transform ------------------------------------------------
@@ -252,7 +255,9 @@ export async function verifySignedXml(xml: string, options: VerifyOptions): Prom
   if (transforms.length > 2 || (transforms.length === 2 && transforms[1] !== C14N_URI)) {
     fail('TRANSFORM_NOT_ALLOWED', `Transforms must be enveloped-signature optionally followed by C14N, got ${transforms.join(', ')}`);
   }
-  const digestMethod = algorithmOf(expectDs(refChildren[at], 'DigestMethod', 'ds:Reference'));
+  const digestMethodEl = expectDs(refChildren[at], 'DigestMethod', 'ds:Reference');
+  if (dsChildren(digestMethodEl, 'ds:DigestMethod').length > 0) fail('SIG_STRUCTURE', 'ds:DigestMethod must be empty');
+  const digestMethod = algorithmOf(digestMethodEl);
   const digestHash = DIGEST_METHODS.get(digestMethod);
   if (!digestHash || !allowedDigest.has(digestMethod)) return fail('ALG_NOT_ALLOWED', `DigestMethod ${digestMethod} is not allowed`);
   const digestValueEl = expectDs(refChildren[at + 1], 'DigestValue', 'ds:Reference');

@@ -147,6 +147,14 @@ describe('signing/verifier', () => {
     expect(await codeOf(asImport, { pinnedCertificate: pki.rsa.certPem })).to.equal('CONTENT_AFTER_SIGNING');
   });
 
+  it('rejects algorithm parameters inside CanonicalizationMethod / DigestMethod (SIG_STRUCTURE)', async () => {
+    const signed = read('ceb311-signed-rsa.xml');
+    const withInclusive = signed.replace('REC-xml-c14n-20010315"></ds:CanonicalizationMethod>', 'REC-xml-c14n-20010315"><ds:Extra></ds:Extra></ds:CanonicalizationMethod>');
+    expect(await codeOf(withInclusive, { pinnedCertificate: fixtureCert })).to.equal('SIG_STRUCTURE');
+    const withDigestParam = signed.replace('xmldsig#sha1"></ds:DigestMethod>', 'xmldsig#sha1"><ds:Extra></ds:Extra></ds:DigestMethod>');
+    expect(await codeOf(withDigestParam, { pinnedCertificate: fixtureCert })).to.equal('SIG_STRUCTURE');
+  });
+
   it('rejects a SignatureValue with a comment inside (SIGNATURE_VALUE_MALFORMED)', async () => {
     const xml = read('ceb311-signed-rsa.xml').replace('<ds:SignatureValue>', '<ds:SignatureValue><!-- x -->');
     expect(await codeOf(xml, { pinnedCertificate: fixtureCert })).to.equal('SIGNATURE_VALUE_MALFORMED');
