@@ -166,7 +166,10 @@ export function signatureInsertionIndex(doc: CanonicalDocument, layout: MessageL
   if (layout !== 'export') throw new SigningError('LAYOUT_INVALID', `layout must be 'import' or 'export', got ${String(layout)}`);
   const extendQName = (doc.rootPrefix ? doc.rootPrefix + ':' : '') + 'ExtendMessage';
   const extendEnd = `</${extendQName}>`;
-  if (!doc.body.startsWith(extendEnd, endTag - extendEnd.length)) return endTag;
+  // Canonical documents from elsewhere may be indented: look past whitespace before the root end tag.
+  let lastContent = endTag;
+  while (lastContent > 0 && ' \t\r\n'.includes(doc.body.charAt(lastContent - 1))) lastContent--;
+  if (!doc.body.startsWith(extendEnd, lastContent - extendEnd.length)) return endTag;
   // ExtendMessage is the root's last child; no earlier root child can contain an element of that
   // name (their content models are fixed by the XSD), so its first start tag is the one to precede.
   let at = doc.body.indexOf(`<${extendQName}`);

@@ -44,6 +44,13 @@ describe('signing/E-port layout', () => {
     expect(signed).to.match(/<\/ceb:BaseTransfer><ds:Signature [\s\S]*<\/ds:Signature><ceb:ExtendMessage>/);
   });
 
+  it('puts the Signature before ExtendMessage in an indented export message too, keeping every byte', async () => {
+    const indented = unsignedExport.replace(/></g, '>\n  <');
+    const signed = (await rsaSigner()).signSync(indented, 'export');
+    expect(signed).to.match(/<\/ds:Signature><ceb:ExtendMessage>/);
+    expect(signed.replace(SIGNATURE, '')).to.equal(indented);
+  });
+
   it('puts the Signature last in an export message without ExtendMessage', async () => {
     const noExtend = unsignedExport.replace(/<ceb:ExtendMessage>[\s\S]*<\/ceb:ExtendMessage>/, '');
     const signed = (await rsaSigner()).signSync(noExtend, 'export');
