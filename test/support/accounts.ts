@@ -6,6 +6,7 @@ import { AccountStore, type Account } from '../../src/api/auth/account-store';
  * the request headers that carry them. Every helper goes through the real AccountStore.
  */
 export interface TestKey {
+  account: Account;
   keyId: string;
   token: string;
   headers: Record<string, string>;
@@ -18,7 +19,7 @@ export function bearer(token: string): Record<string, string> {
   return { Authorization: `Bearer ${token}` };
 }
 
-export async function createAccountWithKey(connection: Connection, account: Account, options: { expiresAt?: Date } = {}): Promise<TestKey & { account: Account }> {
+export async function createAccountWithKey(connection: Connection, account: Account, options: { expiresAt?: Date } = {}): Promise<TestKey> {
   const store = new AccountStore(connection);
   await store.upsertAccount(account);
   const key = await store.createKey(account.id, options);

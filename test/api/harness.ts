@@ -1,0 +1,143 @@
+import { resolve } from 'node:path';
+import type { Connection } from 'mongoose';
+import { createApp } from '../../src/api/app';
+import { createAuth, type AuthDeps, type AuthOptions } from '../../src/api/auth';
+import { IdempotencyStore } from '../../src/api/middleware/idempotency';
+import { openApiRoutes } from '../../src/api/openapi';
+import { declarationsRoutes } from '../../src/api/routes/declarations';
+import { healthRoutes } from '../../src/api/routes/health';
+import { ordersRoutes } from '../../src/api/routes/orders';
+import { receiptsRoutes } from '../../src/api/routes/receipts';
+import { webhooksRoutes } from '../../src/api/routes/webhooks';
+import { MongoCapacityLedger } from '../../src/centers/capacity-store';
+import { MongoCenterStateStore } from '../../src/centers/health';
+import { loadCenterRegistry } from '../../src/centers/registry';
+import { NoCenterForDistrictError, routeAndReserve } from '../../src/centers/routing';
+import { loadConfig } from '../../src/config';
+import type { BaygateOrder } from '../../src/domain/order';
+import { loadSourceMappings, paramsFromConfig } from '../../src/mapping/source-mapper';
+import { ReceiptIngestor } from '../../src/pipeline/receipts';
+import { NoCenterError, Submission } from '../../src/pipeline/submission';
+import { WebhookStore } from '../../src/pipeline/webhooks';
+import { createReceiptVerifier } from '../../src/runtime/signing';
+import { listen } from '../../src/runtime/http-server';
+import { loadTrustLists } from '../../src/signing/trust';
+import { createStores, type Stores } from '../../src/store';
+import { connectMongo, pingMongo } from '../../src/store/mongo';
+import { silentLogger } from '../support/logger';
+import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
+
+/**
+ * The seller API as the gateway wires it, on a database of its own and an ephemeral port: real stores
+ * (FerretDB), real submission, routing, receipt verification and access control. Same wiring as the
+ * composition root (src/runtime/gateway.ts).
+ */
+export interface ApiHarness {
+  base: string;
+  connection: Connection;
+  stores: Stores;
+  auth: AuthDeps;
+  submission: Submission;
+  webhooks: WebhookStore;
+  idempotency: IdempotencyStore;
+  /** Counts documents of a collection (optionally filtered), for "nothing was stored" checks. */
+  count(collection: string, filter?: Record<string, unknown>): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(name: string, options: { auth?: AuthOptions; limits?: { maxBodyBytes?: number; maxOrders?: number }; submission?: (s: Submission) => Submission } = {}): Promise<ApiHarness> {
+  await requireMongo();
+  const url = mongoUrlFor(name);
+  await dropDatabase(url);
+  const logger = silentLogger();
+  // Explicit 32-byte keys: test data only.
+  const config = loadConfig({ MONGO_URL: url, PII_KEYS: `apitest:${Buffer.alloc(32, 7).toString('base64')}`, PII_HASH_KEY: Buffer.alloc(32, 9).toString('base64') });
+  const connection = await connectMongo(url, logger);
+  const stores = createStores(connection, config);
+  await stores.init();
+  const registry = loadCenterRegistry();
+  const capacity = new MongoCapacityLedger(connection);
+  const centerStates = new MongoCenterStateStore(connection);
+  let submission = new Submission({
+    declarations: stores.declarations,
+    annualUsage: stores.annualUsage,
+    route: async (order: BaygateOrder) => {
+      try {
+        return (await routeAndReserve(order.customsCode, registry.centers, capacity, centerStates, { count: order.direction === 'import' ? 4 : 3 })).center;
+      } catch (err) {
+        if (err instanceof NoCenterForDistrictError) throw new NoCenterError(order.customsCode);
+        throw err;
+      }
+    },
+    sourceMappings: loadSourceMappings(resolve('mappings/sources')),
+    sourceParams: paramsFromConfig(config),
+    logger,
+  });
+  if (options.submission) submission = options.submission(submission);
+  const auth = createAuth(connection, { cacheMs: 0, ...(options.auth ?? {}) });
+  const idempotency = new IdempotencyStore(connection);
+  const webhooks = new WebhookStore(connection);
+  const ingestor = new ReceiptIngestor({
+    declarations: stores.declarations,
+    receipts: stores.receipts,
+    verify: createReceiptVerifier(loadTrustLists(resolve('certs-dev/trust-lists'))),
+    logger,
+  });
+  const app = createApp({
+    logger,
+    routers: [
+      healthRoutes({ mongodb: () => pingMongo(connection) }),
+      openApiRoutes(),
+      ordersRoutes({ submission, auth, idempotency, limits: options.limits }),
+      declarationsRoutes({ declarations: stores.declarations, submission, auth, idempotency }),
+      receiptsRoutes({ ingestor, auth }),
+      webhooksRoutes({ webhooks, auth, allowPrivateUrls: true }),
+    ],
+  });
+  const http = await listen(app, 0, '127.0.0.1');
+  return {
+    base: `http://127.0.0.1:${http.port}`,
+    connection,
+    stores,
+    auth,
+    submission,
+    webhooks,
+    idempotency,
+    count: (collection, filter = {}) => connection.db!.collection(collection).countDocuments(filter),
+    close: async () => {
+      await http.close();
+      await connection.close();
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+/** One HTTP call; JSON bodies are serialised, strings sent as they are. */
+export async function call(base: string, method: string, path: string, options: { headers?: Record<string, string>; json?: unknown; body?: string | Buffer; type?: string } = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  let body: string | Buffer | undefined = options.body;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  if (options.type) headers['Content-Type'] = options.type;
+  const res = await fetch(base + path, { method, headers, body: body as BodyInit | undefined });
+  const text = await res.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    parsed = {};
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+export function isProblem(reply: Reply, status: number): boolean {
+  return reply.status === status && /^application\/problem\+json/.test(reply.headers.get('content-type') ?? '');
+}
