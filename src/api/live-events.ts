@@ -118,6 +118,8 @@ export class LiveEvents {
   /** Ids delivered recently (within the overlap window), with their second, to drop re-read entries. */
   private readonly delivered = new Map<string, number>();
   private newestId?: string;
+  /** Entries at or below this id predate the poller: read for the overlap, never delivered. */
+  private startId?: string;
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private closed = false;
@@ -163,6 +165,7 @@ export class LiveEvents {
   private startPolling(): void {
     // Live from now on: a client that wants the past sends Last-Event-ID and gets a replay.
     this.newestId = eventIdFloor(Date.now());
+    this.startId = this.newestId;
     this.delivered.clear();
     const tick = () => {
       if (!this.timer) return;
@@ -196,6 +199,7 @@ export class LiveEvents {
         if (this.delivered.has(event.eventId)) continue;
         this.delivered.set(event.eventId, eventIdSeconds(event.eventId));
         if (this.newestId === undefined || event.eventId > this.newestId) this.newestId = event.eventId;
+        if (this.startId !== undefined && event.eventId <= this.startId) continue;
         this.fanOut(toLiveEvent(declaration, event));
         sent += 1;
       }

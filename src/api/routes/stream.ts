@@ -99,6 +99,8 @@ export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
     unsubscribe = deps.live.subscribe({
       ...(sellerIds ? { sellerIds } : {}),
       deliver: (event) => {
+        // What the client says it has already seen (the hub re-reads a short overlap window) is not sent again.
+        if (lastEventId && event.id <= lastEventId) return;
         if (live) return write(formatSse(event));
         if (pending.length < maxPendingEvents) pending.push(event);
         else overflowed = true;
