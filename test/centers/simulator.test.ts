@@ -8,6 +8,7 @@ import { loadSimulatorProfile, type SimulatorProfile } from '../../src/centers/s
 import { centerQueueName, RECEIPTS_EXCHANGE } from '../../src/queue/topology';
 import { devIdentity, devTrustLists } from '../signing/support/dev-identities';
 import { captureLogger, silentLogger } from '../support/logger';
+import { AmqpClient } from '../../src/queue/amqp';
 import { waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
 import { allFour, freshImportOrder, publishManifest, ReceiptCollector, sellerGdSigner, SENDER, signedManifest, uniqueCenterCode } from './support';
@@ -221,6 +222,31 @@ describe('centers/simulator against RabbitMQ', function () {
     expect(await collector.waitForStatuses(good.guid, 2)).to.deep.equal(['2', '120']);
     expect(await collector.waitForStatuses(built.guid, 1)).to.deep.equal(['-301008']);
     expect((await collector.receiptsFor(built.guid))[0]?.receipt.returns[0]?.returnInfo).to.include('dxpMode must be "DXP"');
+  });
+
+  it('keeps consuming after its connection drops (AmqpClient reconnects and re-creates the consumer)', async () => {
+    const { logger: amqpLogger, text: amqpLog } = captureLogger('debug');
+    const amqp = new AmqpClient({ url: AMQP_URL, logger: amqpLogger, maxReconnectDelayMs: 300 });
+    await amqp.connect();
+    try {
+      const sim = await simulator({ amqp });
+      const before = await signedManifest('CEB311', freshImportOrder());
+      await publishManifest(channel, sim.center, before, before.signed);
+      await collector.waitForStatuses(before.guid, 2);
+      // Cut only this client's socket (what a network failure looks like); other connections are untouched.
+      const model = amqp.currentConnection as unknown as { connection: { stream: { destroy(err?: Error): void } } };
+      model.connection.stream.destroy(new Error('network cut by test'));
+      await waitFor(() => !amqp.isReady, 5000, 'the drop to be noticed');
+      await waitFor(() => amqp.isReady, 10000, 'reconnection');
+      const after = await signedManifest('CEB311', freshImportOrder());
+      await publishManifest(channel, sim.center, after, after.signed);
+      expect(await collector.waitForStatuses(after.guid, 2)).to.deep.equal(['2', '120']);
+    } catch (err) {
+      console.log(amqpLog());
+      throw err;
+    } finally {
+      await amqp.close();
+    }
   });
 
   it('takes a manifest delivered twice only once: one receipt sequence, the duplicate acked and ignored', async () => {
