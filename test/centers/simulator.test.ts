@@ -194,6 +194,35 @@ describe('centers/simulator against RabbitMQ', function () {
     expect(firsts).to.deep.equal(['2', '2', '2', '2', '2', '-621018']); // 5 × 4,800 = 24,000; a 6th exceeds 26,000
   });
 
+  it("gives the buyer's annual quota back when a released inventory is cancelled (CEB623 → CEB624)", async () => {
+    const sim = await simulator();
+    const big = (paid: number) => freshImportOrder((o) => {
+      o.acturalPaid = paid;
+      o.payment.amountPaid = paid;
+    });
+    const first = big(4900);
+    const m1 = await allFour(first);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m1[type], m1[type].signed);
+    await collector.waitForStatuses(m1.CEB621.guid, 5);
+    const invtNo = (await collector.receiptsFor(m1.CEB621.guid)).at(-1)?.receipt.returns[0]?.keys.invtNo as string;
+    // 4,900 + 4 × 4,900 = 24,500 used; a further 4,900 would pass 26,000 …
+    for (let i = 0; i < 4; i++) {
+      const m = await allFour(big(4900));
+      for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+      await collector.waitForStatuses(m.CEB621.guid, 1);
+    }
+    // … unless the first inventory is cancelled.
+    const cancel = buildMessage('CEB623', first, { sender: SENDER, cancel: { invtNo, reason: '买家取消订单' } });
+    const cancelSigned = await (await sellerGdSigner()).sign(cancel.xml);
+    await publishManifest(channel, sim.center, cancel, cancelSigned);
+    expect(await collector.waitForStatuses(cancel.guid, 3)).to.deep.equal(['2', '120', '399']);
+    expect((await collector.receiptsFor(cancel.guid))[0]?.receipt.type).to.equal('CEB624');
+    expect((await collector.receiptsFor(cancel.guid))[0]?.receipt.returns[0]?.keys.invtNo).to.equal(invtNo);
+    const last = await allFour(big(4900));
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, last[type], last[type].signed);
+    expect((await collector.waitForStatuses(last.CEB621.guid, 1))[0]).to.equal('2');
+  });
+
   it('answers a correctly signed inventory that breaks the official schema with -621001 naming the element', async function () {
     if (!officialXsdDir()) {
       console.log('official CEB schemas not found at ../shared/ceb-2022: XSD conformance checks not run');

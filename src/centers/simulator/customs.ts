@@ -13,11 +13,13 @@ export interface BuyerUsageLedger {
   used(buyerId: string, year: number): Promise<number>;
   /** Adds `amount` under `entryKey` once (a redelivered inventory does not count twice). */
   add(buyerId: string, year: number, entryKey: string, amount: number): Promise<void>;
+  /** Gives an entry's amount back (the inventory was cancelled); unknown keys are ignored. */
+  release(buyerId: string, year: number, entryKey: string): Promise<void>;
 }
 
 export class MemoryUsageLedger implements BuyerUsageLedger {
   private readonly totals = new Map<string, number>();
-  private readonly entries = new Set<string>();
+  private readonly entries = new Map<string, number>();
 
   async used(buyerId: string, year: number): Promise<number> {
     return this.totals.get(`${buyerId}:${year}`) ?? 0;
@@ -26,8 +28,16 @@ export class MemoryUsageLedger implements BuyerUsageLedger {
   async add(buyerId: string, year: number, entryKey: string, amount: number): Promise<void> {
     const key = `${buyerId}:${year}`;
     if (this.entries.has(`${key}:${entryKey}`)) return;
-    this.entries.add(`${key}:${entryKey}`);
+    this.entries.set(`${key}:${entryKey}`, amount);
     this.totals.set(key, Math.round(((this.totals.get(key) ?? 0) + amount) * 100) / 100);
+  }
+
+  async release(buyerId: string, year: number, entryKey: string): Promise<void> {
+    const key = `${buyerId}:${year}`;
+    const amount = this.entries.get(`${key}:${entryKey}`);
+    if (amount === undefined) return;
+    this.entries.delete(`${key}:${entryKey}`);
+    this.totals.set(key, Math.round(((this.totals.get(key) ?? 0) - amount) * 100) / 100);
   }
 }
 
@@ -72,7 +82,7 @@ export function inventoryAmount(inventory: ManifestView, index: ThreeDocumentInd
   return goods + (Number(inventory.head.freight) || 0) + (Number(inventory.head.insuredFee) || 0);
 }
 
-export type LimitDecision = { ok: true; amount: number } | { ok: false; status: string; info: string; amount: number };
+export type LimitDecision = { ok: true; amount: number; buyer: string; year: number } | { ok: false; status: string; info: string; amount: number };
 
 /** Single and annual limits; on success the amount is booked for the buyer (idempotent per inventory). */
 export async function checkAndBookLimits(
@@ -95,5 +105,5 @@ export async function checkAndBookLimits(
     return { ok: false, status: ERROR_CODES.annualLimit, amount, info: `清单[${copNo}]中购买人[${masked}]已用购买额度为[${used}]，本次购买将超过年度限额[${limits.annualCny}]` };
   }
   await ledger.add(buyer, year, inventory.guid, amount);
-  return { ok: true, amount };
+  return { ok: true, amount, buyer, year };
 }

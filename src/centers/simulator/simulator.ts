@@ -157,6 +157,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const dedup = options.dedup ?? new MemoryManifestDedup();
   const usage = options.usageLedger ?? new MemoryUsageLedger();
   const documents = new ThreeDocumentIndex();
+  /** Inventories this center released, by the inventory number it issued: a cancel (CEB623) gives the buyer's quota back. */
+  const issued = new Map<string, { buyer: string; year: number; guid: string }>();
 
   const ownsClient = !options.amqp;
   const amqp = options.amqp ?? new AmqpClient({ url: options.amqpUrl ?? loadConfig().AMQP_URL, logger, connectionName: `baygate-center-simulator-${center.code}` });
@@ -268,6 +270,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (missing.length > 0) return reject(manifest, '100', `海关退单：三单信息不全，未收到${missing.join('、')}[${subject}]`);
       const limits = await checkAndBookLimits(manifest, documents, usage, profile.limits, new Date());
       if (!limits.ok) return reject(manifest, limits.status, limits.info);
+      issued.set(invtNoFor(manifest), { buyer: limits.buyer, year: limits.year, guid: manifest.guid });
+    }
+    if (manifest.type === 'CEB623') {
+      const target = issued.get(manifest.head.invtNo ?? '');
+      if (target) {
+        await usage.release(target.buyer, target.year, target.guid);
+        issued.delete(manifest.head.invtNo ?? '');
+      }
     }
     stats.accepted++;
     await runTimeline(manifest, planAcceptedReceipts(timelineKindOf(manifest.type), profile, { subject, random }), Date.now());
