@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { expect } from 'chai';
 import { startHttpsConnector, type HttpsConnector } from '../../src/centers/https-connector';
+import { startSimulator, type Simulator } from '../../src/centers/simulator';
+import { loadSimulatorProfile } from '../../src/centers/simulator/profiles';
+import { devTrustLists } from '../signing/support/dev-identities';
 import { centerQueueName, MANIFESTS_EXCHANGE, RECEIPTS_EXCHANGE } from '../../src/queue/topology';
 import { CERTS_DEV } from '../signing/support/dev-identities';
 import { silentLogger } from '../support/logger';
 import { waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
-import { publishManifest, ReceiptCollector, signedManifest, freshImportOrder, uniqueCenterCode } from './support';
+import { allFour, publishManifest, ReceiptCollector, signedManifest, freshImportOrder, uniqueCenterCode } from './support';
 
 /**
  * The HTTPS push connector against a local HTTPS server that demands a client certificate: the server's
@@ -45,6 +48,7 @@ describe('centers/https-connector (mutual TLS push)', function () {
   let channel: ConfirmChannel;
   let collector: ReceiptCollector;
   const servers: Server[] = [];
+  const simulators: Simulator[] = [];
   const connectors: HttpsConnector[] = [];
   const codes: string[] = [];
   const operatorKey = readFileSync(join(CERTS_DEV, 'eport/operator-rsa.key.pem'));
@@ -63,6 +67,7 @@ describe('centers/https-connector (mutual TLS push)', function () {
 
   after(async () => {
     for (const c of connectors) await c.stop().catch(() => undefined);
+    for (const s of simulators) await s.stop().catch(() => undefined);
     for (const s of servers) s.close();
     const cleanup = await connection.createChannel();
     for (const code of codes) await cleanup.deleteQueue(centerQueueName(code)).catch(() => undefined);
@@ -90,8 +95,7 @@ describe('centers/https-connector (mutual TLS push)', function () {
   }
 
   /** A center queue of our own, without dead-lettering (a refused test message must not reach the shared dead-letter queue). */
-  async function connector(url: string, serverCa: string): Promise<{ code: string; connector: HttpsConnector }> {
-    const code = uniqueCenterCode();
+  async function connector(url: string, serverCa: string, code = uniqueCenterCode(), timeoutMs = 3000): Promise<{ code: string; connector: HttpsConnector }> {
     codes.push(code);
     const ch = await connection.createChannel();
     await ch.assertExchange(MANIFESTS_EXCHANGE, 'direct', { durable: true });
@@ -99,7 +103,7 @@ describe('centers/https-connector (mutual TLS push)', function () {
     await ch.bindQueue(centerQueueName(code), MANIFESTS_EXCHANGE, code);
     await ch.close();
     const c = await startHttpsConnector({
-      center: { code, queue: centerQueueName(code), https: { url, clientIdentity: 'operator-rsa', caPath: 'unused', timeoutMs: 3000 } },
+      center: { code, queue: centerQueueName(code), https: { url, clientIdentity: 'operator-rsa', caPath: 'unused', timeoutMs } },
       amqpUrl: AMQP_URL,
       logger: silentLogger(),
       tls: { key: operatorKey, cert: operatorCert, ca: serverCa },
@@ -155,6 +159,50 @@ describe('centers/https-connector (mutual TLS push)', function () {
     expect(server.seen).to.have.length(1);
     expect(c.stats().delivered).to.equal(0);
     expect(await queueDepth(code)).to.equal(0);
+  });
+
+  /** A simulated https center: no queue consumer, manifests arrive by POST through the connector. */
+  async function httpsCenter(faults?: string): Promise<{ code: string; sim: Simulator }> {
+    const code = uniqueCenterCode();
+    const sim = await startSimulator({
+      center: { code, queue: centerQueueName(code), receiptSigner: 'center-hk', transport: 'https' },
+      amqpUrl: AMQP_URL,
+      logger: silentLogger(),
+      profile: loadSimulatorProfile('fast'),
+      trustLists: devTrustLists(),
+      declareTopology: false,
+      receipts: { receiptKey: collector.receiptKey, deliveryKey: collector.deliveryKey },
+      httpsIntake: { port: 0, key: trusted.key, cert: trusted.cert, clientCa: eportCas },
+      ...(faults ? { faults } : {}),
+    });
+    simulators.push(sim);
+    return { code, sim };
+  }
+
+  it('end to end: queue → connector → simulated https center → signed receipts, the center never consuming the queue itself', async () => {
+    const { code, sim } = await httpsCenter();
+    await connector(sim.httpsUrl as string, trusted.ca, code);
+    const m = await allFour(freshImportOrder());
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, code, m[type], m[type].signed);
+    expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['2', '120', '399', '800', '899']);
+    const receipt = (await collector.receiptsFor(m.CEB621.guid))[0];
+    expect(receipt?.trustedBy).to.equal('hk');
+    // Both the connector and the center announce the delivery.
+    await waitFor(() => collector.notices().filter((n) => n.messageGuid === m.CEB621.guid).length === 2, 5000, 'two notices');
+    const q = await (await connection.createChannel()).checkQueue(centerQueueName(code));
+    expect(q.consumerCount).to.equal(1); // the connector only
+  });
+
+  it('a center that takes a POST but never answers (no-ack): the connector times out, retries, and the retry is a harmless duplicate', async () => {
+    const { code, sim } = await httpsCenter('no-ack=1');
+    const { connector: c } = await connector(sim.httpsUrl as string, trusted.ca, code, 400);
+    const m = await signedManifest('CEB311', freshImportOrder());
+    await publishManifest(channel, code, m, m.signed);
+    await waitFor(() => c.stats().delivered === 1, 10000, 'delivery after the timeout');
+    expect(c.stats().retried).to.equal(1);
+    expect(sim.stats()).to.include({ taken: 2, duplicatesIgnored: 1 });
+    await sim.idle();
+    expect(await collector.statusesFor(m.guid)).to.deep.equal(['2', '120']);
   });
 
   it('refuses to talk to a server whose certificate is not from the configured CA: nothing is POSTed, the manifest stays queued', async () => {

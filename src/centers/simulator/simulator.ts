@@ -4,7 +4,9 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../config';
 import { createLogger } from '../../log';
-import { AmqpClient, NotConnectedError, PublishNotConfirmedError, UnroutableError, type Delivery } from '../../queue/amqp';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { AmqpClient, NotConnectedError, PublishNotConfirmedError, UnroutableError } from '../../queue/amqp';
 import {
   DELIVERY_ROUTING_KEY, HEADER_CENTER, HEADER_MESSAGE_TYPE, RECEIPT_ROUTING_KEY, RECEIPTS_EXCHANGE,
   declareCenterQueue, declareCoreTopology,
@@ -75,6 +77,17 @@ export class MongoManifestDedup implements ManifestDedup {
   }
 }
 
+/** One manifest as it reached the center, whichever way (queue delivery or HTTPS POST). */
+interface Intake {
+  content: Buffer;
+  messageId?: string;
+  redelivered: boolean;
+  /** Taken: AMQP ack / HTTP 202. */
+  ack(): void;
+  /** Not taken: requeue (AMQP nack+requeue / HTTP 503) or refuse for good (dead-letter / HTTP 400). */
+  nack(options?: { requeue?: boolean }): void;
+}
+
 export type SimulatedCenter = Pick<CenterConfig, 'code' | 'queue' | 'receiptSigner'> & Partial<Pick<CenterConfig, 'transport' | 'name'>>;
 
 export interface SimulatorOptions {
@@ -107,6 +120,14 @@ export interface SimulatorOptions {
   echoGuid?: 'message' | 'head';
   dedup?: ManifestDedup;
   usageLedger?: BuyerUsageLedger;
+  /**
+   * Also accept manifests POSTed over HTTPS with mutual TLS (centers with transport "https", fed by
+   * `baygate center connect`). 202 = taken; 400 = refused for good; 503 = try again; under the no-ack
+   * fault no answer is sent (the connector times out and retries; the retry is a harmless duplicate).
+   */
+  /** Consume the center queue (default: yes, except for a transport "https" center, whose queue the connector drains). */
+  consumeQueue?: boolean;
+  httpsIntake?: { port: number; host?: string; key: string | Buffer; cert: string | Buffer; clientCa: string | Buffer; maxBytes?: number };
 }
 
 export interface SimulatorStats {
@@ -125,6 +146,8 @@ export interface Simulator {
   readonly queue: string;
   readonly profile: SimulatorProfile;
   readonly faults: FaultRates;
+  /** https://host:port/ when the HTTPS intake runs. */
+  readonly httpsUrl?: string;
   stats(): SimulatorStats;
   /** Resolves when nothing is scheduled or being published (tests, graceful stop). */
   idle(timeoutMs?: number): Promise<void>;
@@ -283,9 +306,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     await runTimeline(manifest, planAcceptedReceipts(timelineKindOf(manifest.type), profile, { subject, random }), Date.now());
   }
 
-  function settle(delivery: Delivery): void {
+  function settle(delivery: Intake): void {
     if (hits('no-ack')) {
-      logger.info({ messageId: delivery.message.properties.messageId as string | undefined }, 'fault no-ack: manifest left unacknowledged');
+      logger.info({ messageId: delivery.messageId }, 'fault no-ack: manifest left unacknowledged');
       return;
     }
     if (hits('slow-ack')) {
@@ -295,10 +318,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     delivery.ack();
   }
 
-  async function handle(delivery: Delivery): Promise<void> {
+  async function handle(delivery: Intake): Promise<void> {
     stats.taken++;
-    const props = delivery.message.properties;
-    const messageId = typeof props.messageId === 'string' ? props.messageId : undefined;
+    const messageId = delivery.messageId;
     let cebXml: string;
     try {
       cebXml = looksLikeDxp(delivery.content) ? unwrapDxp(delivery.content).message : new TextDecoder('utf-8', { fatal: true }).decode(delivery.content);
@@ -355,26 +377,42 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     await process(manifest);
   }
 
-  await amqp.consume(
-    center.queue,
-    async (delivery) => {
-      if (stopped) return; // left unsettled: the broker redelivers it to the next consumer
-      await track(
-        handle(delivery).catch((err: unknown) => {
-          logger.error({ err: (err as Error).message }, 'manifest handling failed; requeued');
-          delivery.nack({ requeue: true });
-        }),
-      );
-    },
-    { prefetch: options.prefetch ?? 32 },
-  );
-  logger.info({ queue: center.queue, profile: typeof options.profile === 'string' ? options.profile : 'custom', faults }, 'clearance-center simulator consuming');
+  const take = async (intake: Intake): Promise<void> => {
+    await track(
+      handle(intake).catch((err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'manifest handling failed; requeued');
+        intake.nack({ requeue: true });
+      }),
+    );
+  };
+
+  const consumeQueue = options.consumeQueue ?? center.transport !== 'https';
+  if (consumeQueue) {
+    await amqp.consume(
+      center.queue,
+      async (delivery) => {
+        if (stopped) return; // left unsettled: the broker redelivers it to the next consumer
+        const messageId = delivery.message.properties.messageId as unknown;
+        await take({
+          content: delivery.content,
+          ...(typeof messageId === 'string' ? { messageId } : {}),
+          redelivered: delivery.redelivered,
+          ack: () => delivery.ack(),
+          nack: (o) => delivery.nack(o),
+        });
+      },
+      { prefetch: options.prefetch ?? 32 },
+    );
+  }
+  const server = options.httpsIntake ? await startHttpsIntake(options.httpsIntake, take, () => stopped, logger) : undefined;
+  logger.info({ queue: consumeQueue ? center.queue : '(not consumed)', profile: typeof options.profile === 'string' ? options.profile : 'custom', faults }, 'clearance-center simulator consuming');
 
   return {
     center: center.code,
     queue: center.queue,
     profile,
     faults,
+    ...(server ? { httpsUrl: `https://${options.httpsIntake?.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}/` } : {}),
     stats: () => structuredClone(stats),
     async idle(timeoutMs = 30000) {
       const deadline = Date.now() + timeoutMs;
@@ -385,6 +423,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     async stop() {
       stopped = true;
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
       for (const [t, wake] of timers) {
         clearTimeout(t);
         wake();
@@ -396,6 +438,61 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       await signer.close();
     },
   };
+}
+
+/** HTTPS intake: each POST becomes an Intake whose ack/nack answer the request. */
+async function startHttpsIntake(
+  config: NonNullable<SimulatorOptions['httpsIntake']>,
+  take: (intake: Intake) => Promise<void>,
+  isStopped: () => boolean,
+  logger: Logger,
+): Promise<Server> {
+  const maxBytes = config.maxBytes ?? 14 * 1024 * 1024;
+  const server = createServer({ key: config.key, cert: config.cert, ca: config.clientCa, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        res.writeHead(413).end();
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (res.writableEnded) return;
+      if (isStopped()) {
+        res.writeHead(503).end();
+        return;
+      }
+      let answered = false;
+      const answer = (status: number) => {
+        if (answered || res.writableEnded) return;
+        answered = true;
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 202 ? 'accepted' : 'refused');
+      };
+      const header = req.headers['x-baygate-message-id'];
+      void take({
+        content: Buffer.concat(chunks),
+        ...(typeof header === 'string' && header ? { messageId: header } : {}),
+        redelivered: false,
+        ack: () => answer(202),
+        nack: ({ requeue = true } = {}) => answer(requeue ? 503 : 400),
+      });
+    });
+  });
+  server.on('tlsClientError', (err) => logger.warn({ err: err.message }, 'https intake: TLS handshake refused'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host ?? '127.0.0.1', () => resolve());
+  });
+  logger.info({ port: (server.address() as AddressInfo).port }, 'https intake listening (mutual TLS)');
+  return server;
 }
 
 /** The root guid of a CEB message, read from its start tag only. */

@@ -64,11 +64,28 @@ export function register(program: Command): void {
     .option('--faults <list>', 'faults to inject: duplicate,out-of-order,slow-ack,no-ack,drop-delivery-notice (each optionally =rate)')
     .option('--seed <n>', 'seed for rejections and faults (reproducible runs)', positiveInt('seed'))
     .option('--prefetch <n>', 'manifests in flight', positiveInt('prefetch'))
+    .option('--https-port <n>', 'also accept POSTed manifests over HTTPS with mutual TLS on this port (transport "https" centers)', positiveInt('https-port'))
+    .option('--tls-key <file>', 'server key (PEM) for --https-port')
+    .option('--tls-cert <file>', 'server certificate (PEM) for --https-port')
+    .option('--tls-client-ca <file>', 'CA(s) client certificates must chain to', 'certs-dev/eport/eport-rsa-ca.chain.pem')
     .option('--persistent-dedup', 'remember taken manifests in MongoDB (MONGO_URL) so a restart does not answer them again')
     .option('--file <path>', 'registry file')
-    .action(async (opts: { center: string; profile: string; faults?: string; seed?: number; prefetch?: number; persistentDedup?: boolean; file?: string }) => {
+    .action(async (opts: { center: string; profile: string; faults?: string; seed?: number; prefetch?: number; persistentDedup?: boolean; file?: string; httpsPort?: number; tlsKey?: string; tlsCert?: string; tlsClientCa: string }) => {
       const { config, registry } = await loadRegistry(opts.file);
       if (!registry.find(opts.center)) throw new CliError(`unknown center "${opts.center}" (known: ${registry.codes().join(', ')})`, 2);
+      let httpsIntake: { port: number; key: Buffer; cert: Buffer; clientCa: Buffer } | undefined;
+      if (opts.httpsPort !== undefined) {
+        if (!opts.tlsKey || !opts.tlsCert) throw new CliError('--https-port needs --tls-key and --tls-cert', 2);
+        const { readFileSync } = await import('node:fs');
+        const read = (file: string, what: string) => {
+          try {
+            return readFileSync(file);
+          } catch (err) {
+            throw new CliError(`cannot read ${what} ${file}: ${(err as Error).message}`, 2);
+          }
+        };
+        httpsIntake = { port: opts.httpsPort, key: read(opts.tlsKey, '--tls-key'), cert: read(opts.tlsCert, '--tls-cert'), clientCa: read(opts.tlsClientCa, '--tls-client-ca') };
+      }
       const { createLogger } = await import('../../log');
       const { startSimulator, MongoManifestDedup } = await import('../../centers/simulator');
       const { SimulatorConfigError } = await import('../../centers/simulator/profiles');
@@ -91,6 +108,7 @@ export function register(program: Command): void {
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
           ...(opts.prefetch !== undefined ? { prefetch: opts.prefetch } : {}),
           ...(mongo ? { dedup: new MongoManifestDedup(mongo, opts.center) } : {}),
+          ...(httpsIntake ? { httpsIntake } : {}),
         });
       } catch (err) {
         await mongo?.close();
