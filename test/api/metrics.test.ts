@@ -43,12 +43,14 @@ describe('metrics: GET /metrics and the pipeline hooks', function () {
   });
 
   it('times HTTP requests by the matched route template, never the raw path', async () => {
-    await fetch(`${h.base}/v1/declarations/${declarationId}`, { headers: admin.headers });
+    await fetch(`${h.base}/v1/declarations?orderNo=MET-1`, { headers: admin.headers });
     await fetch(`${h.base}/v1/declarations/${declarationId}/timeline`, { headers: admin.headers });
+    await fetch(`${h.base}/v1/declarations/00000000-0000-4000-8000-000000000000/timeline`, { headers: admin.headers });
     await fetch(`${h.base}/no/such/path/${declarationId}`);
     const { text } = await scrape(h.base);
-    expect(sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: '/v1/declarations/:id', status: '200' })).to.equal(1);
+    expect(sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: '/v1/declarations', status: '200' })).to.equal(1);
     expect(sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: '/v1/declarations/:id/timeline', status: '200' })).to.equal(1);
+    expect(sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: '/v1/declarations/:id/timeline', status: '404' })).to.equal(1);
     expect(sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' })).to.equal(1);
     expect(text).to.not.include(declarationId);
   });

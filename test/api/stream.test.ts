@@ -4,6 +4,16 @@ import { createAdmin, createBroker, createSeller, type TestKey } from '../suppor
 import { waitFor } from '../support/rabbitmq';
 import { advance, seedDeclaration, startBrokerHarness, type BrokerHarness } from './broker-harness';
 
+interface StatusData {
+  declarationId: string;
+  orderNo: string;
+  messageType: string;
+  center: string;
+  status: string;
+  label: { zh: string; en: string };
+  at: string;
+}
+
 /** A test SSE client over fetch: collects events and the raw text (for comment lines). */
 async function openStream(url: string, headers: Record<string, string>) {
   const controller = new AbortController();
@@ -31,7 +41,7 @@ async function openStream(url: string, headers: Record<string, string>) {
     events,
     raw: () => raw,
     ended: () => ended,
-    data: () => events.filter((e) => e.event === 'status').map((e) => ({ id: e.id, ...(JSON.parse(e.data) as Record<string, unknown>) })),
+    data: () => events.filter((e) => e.event === 'status').map((e) => ({ id: e.id, ...(JSON.parse(e.data) as StatusData) })),
     close: async () => {
       controller.abort();
       await reading;

@@ -6,6 +6,7 @@ import { MESSAGE_TYPES, type MessageType } from '../../mapping/message-types';
 import type { DeclarationFilter, DeclarationStore, DeclarationView, HistoryEntry, ReceiptStore, StoredReceipt } from '../../store/contracts';
 import type { Principal, Role } from '../auth/principal';
 import type { RequestState } from '../middleware/request-context';
+import { registerRoute } from '../openapi';
 import { problems } from '../problem';
 
 /**
@@ -117,17 +118,17 @@ const instant = z
   .transform((v) => new Date(v));
 
 export const filterQuerySchema = z.object({
-  status: list(statusValue).optional(),
-  center: list(centerValue).optional(),
-  seller: list(sellerValue).optional(),
-  messageType: list(messageTypeValue).optional(),
-  orderNo: z.string().min(1).max(64).optional(),
-  from: instant.optional(),
-  to: instant.optional(),
+  status: list(statusValue).optional().describe('statuses, comma-separated (accepted, queued, 120, 899, -621005 …)'),
+  center: list(centerValue).optional().describe('clearance center codes, comma-separated'),
+  seller: list(sellerValue).optional().describe('seller ids, comma-separated (must be sellers the caller may see)'),
+  messageType: list(messageTypeValue).optional().describe('message types, comma-separated (CEB311, CEB621 …)'),
+  orderNo: z.string().min(1).max(64).optional().describe('exact order number'),
+  from: instant.optional().describe('created at or after (ISO 8601)'),
+  to: instant.optional().describe('created before (ISO 8601)'),
 });
 
 const listQuerySchema = filterQuerySchema.extend({
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50).describe('page size, 1–200'),
   cursor: z.string().min(1).max(512).regex(/^[A-Za-z0-9_=.:-]+$/, 'is not a cursor this API issued').optional(),
 });
 
@@ -296,10 +297,6 @@ export function brokerRoutes(deps: BrokerRouteDeps): Router<AuthedState> {
     return declaration;
   };
 
-  router.get('/v1/declarations/:id', deps.auth, async (ctx) => {
-    ctx.body = toSummary(await visibleDeclaration(ctx, ctx.params.id ?? ''));
-  });
-
   router.get('/v1/declarations/:id/timeline', deps.auth, async (ctx) => {
     const declaration = await visibleDeclaration(ctx, ctx.params.id ?? '');
     ctx.body = { declaration: toSummary(declaration), steps: await buildTimeline(declaration, deps.receipts) };
@@ -307,3 +304,137 @@ export function brokerRoutes(deps: BrokerRouteDeps): Router<AuthedState> {
 
   return router;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// OpenAPI
+
+const labelSchema = z.object({ zh: z.string(), en: z.string() });
+const timestamp = z.string().describe('ISO 8601 date-time');
+
+export const declarationSummarySchema = z.object({
+  id: z.string(),
+  sellerId: z.string(),
+  platformCode: z.string(),
+  orderNo: z.string(),
+  messageType: z.enum(MESSAGE_TYPES),
+  direction: z.string(),
+  tradeMode: z.string(),
+  customsCode: z.string(),
+  center: z.string(),
+  status: z.string().describe('gateway step (accepted, signed, queued, delivered, failed) or customs returnStatus (e.g. 120, 899, -621005)'),
+  label: labelSchema.describe('status in Chinese (as customs writes it) and English'),
+  terminal: z.boolean(),
+  messageGuid: z.string().optional(),
+  attempts: z.number().int(),
+  lastError: z.string().optional(),
+  amountCny: z.number(),
+  buyerIdMasked: z.string().optional().describe('buyer ID number, first and last 4 characters only (4405**********0014)'),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+const listResponseSchema = z.object({
+  items: z.array(declarationSummarySchema),
+  nextCursor: z.string().optional().describe('pass as ?cursor= for the next page (also in the Link header, rel="next")'),
+  counts: z.record(z.string(), z.number().int()).describe('declarations per status matching the same filter (all pages)'),
+  total: z.number().int(),
+});
+
+const timelineReceiptSchema = z.object({
+  id: z.string(),
+  type: z.string().describe('receipt message type (CEB312, CEB622, …)'),
+  receivedAt: timestamp,
+  via: z.string(),
+  center: z.string().optional(),
+  signer: z.object({ subject: z.string(), serialHex: z.string(), trustList: z.string().optional() }).optional().describe('the verified signer of the receipt'),
+  returnStatus: z.string().optional(),
+  returnInfo: z.string().optional(),
+  returnTime: z.string().optional().describe('YYYYMMDDhhmmssSSS, Beijing time, as customs sent it'),
+});
+
+const timelineResponseSchema = z.object({
+  declaration: declarationSummarySchema,
+  steps: z.array(
+    z.object({
+      eventId: z.string(),
+      status: z.string(),
+      label: labelSchema,
+      at: timestamp,
+      source: z.enum(['api', 'worker', 'receipt', 'connector', 'sweeper']),
+      info: z.string().optional(),
+      signer: z.object({ subject: z.string(), serialHex: z.string() }).optional(),
+      documentKeys: z.record(z.string(), z.string()).optional(),
+      receiptId: z.string().optional(),
+      receipt: timelineReceiptSchema.optional(),
+    }),
+  ),
+});
+
+const exampleSummary: z.infer<typeof declarationSummarySchema> = {
+  id: '0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73',
+  sellerId: 'seller-gd',
+  platformCode: '4401961A2B',
+  orderNo: 'BG20261128GZ000101',
+  messageType: 'CEB621',
+  direction: 'import',
+  tradeMode: '9610',
+  customsCode: '5141',
+  center: 'GD',
+  status: '120',
+  label: { zh: '海关入库', en: 'accepted into the customs system' },
+  terminal: false,
+  messageGuid: 'C2F1D3A4-5B6C-4D7E-8F90-1A2B3C4D5E6F',
+  attempts: 1,
+  amountCny: 318.5,
+  buyerIdMasked: '4405**********0014',
+  createdAt: '2026-11-28T09:30:00.000Z',
+  updatedAt: '2026-11-28T09:30:04.120Z',
+};
+
+registerRoute({
+  method: 'GET',
+  path: '/v1/declarations',
+  summary: 'Search declarations (filters, cursor pagination, counts per status)',
+  description:
+    'Newest first. Filters combine with AND; list-valued ones take comma-separated values or repeat. `counts` are per status for the same filter over all pages. ' +
+    'Brokers see the sellers they serve, sellers their own, admins all; asking for a seller one does not serve is 403. No personal data: the buyer ID shows masked.',
+  tags: ['broker'],
+  roles: [...READER_ROLES],
+  query: listQuerySchema,
+  responses: {
+    200: { description: 'One page of declarations.', headers: { Link: '<…?cursor=…>; rel="next" when there is a next page' }, content: { 'application/json': { schema: listResponseSchema, example: { items: [exampleSummary], nextCursor: 'eyJjIjoiMjAyNi0xMS0yOFQwOTozMDowMC4wMDBaIn0', counts: { '120': 1, accepted: 3 }, total: 4 } } } },
+    400: { description: 'Invalid query parameter (errors[].path names it, e.g. query.status.0).', problem: true },
+  },
+});
+
+registerRoute({
+  method: 'GET',
+  path: '/v1/declarations/:id/timeline',
+  summary: "A declaration's timeline: every status step with the receipt behind it",
+  description: 'Each step that came from a receipt carries the receipt id and type, its verified signer (subject, serial) and the customs text (returnInfo). Another tenant\'s declaration answers 404 like a missing one.',
+  tags: ['broker'],
+  roles: [...READER_ROLES],
+  params: z.object({ id: z.string().min(1).max(64).describe('declaration id (UUID)') }),
+  responses: {
+    200: {
+      description: 'The declaration and its steps, oldest first.',
+      content: {
+        'application/json': {
+          schema: timelineResponseSchema,
+          example: {
+            declaration: exampleSummary,
+            steps: [
+              { eventId: '6748371a0000000000000001', status: 'accepted', label: { zh: '已受理', en: 'accepted' }, at: '2026-11-28T09:30:00.000Z', source: 'api' },
+              {
+                eventId: '6748371e0000000000000004', status: '120', label: { zh: '海关入库', en: 'accepted into the customs system' }, at: '2026-11-28T09:30:04.000Z', source: 'receipt',
+                signer: { subject: 'CN=Guangdong Clearance Center', serialHex: '01691f7f' }, receiptId: 'r-6748371e',
+                receipt: { id: 'r-6748371e', type: 'CEB622', receivedAt: '2026-11-28T09:30:04.120Z', via: 'amqp', center: 'GD', signer: { subject: 'CN=Guangdong Clearance Center', serialHex: '01691f7f' }, returnStatus: '120', returnInfo: '[Code:2600;Desc:放行]', returnTime: '20261128173004000' },
+              },
+            ],
+          },
+        },
+      },
+    },
+    404: { description: 'No such declaration, or not visible to the caller.', problem: true },
+  },
+});

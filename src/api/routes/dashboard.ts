@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
+import { z } from 'zod';
 import type { RequestState } from '../middleware/request-context';
+import { registerRoute } from '../openapi';
 
 /**
  * The broker dashboard: three static files (src/api/dashboard/assets), read once at start-up and served
@@ -42,3 +44,31 @@ export function dashboardRoutes(options: { dir?: string } = {}): Router<RequestS
   for (const name of Object.keys(FILES)) router.get(`/dashboard/${name}`, serve(name));
   return router;
 }
+
+registerRoute({
+  method: 'GET',
+  path: '/dashboard',
+  summary: 'Broker dashboard (HTML; log in with an API key)',
+  description: 'Static page with its script and style at /dashboard/app.js and /dashboard/style.css. The page itself is public; every figure it shows is fetched with the key the user enters.',
+  tags: ['broker'],
+  roles: 'public',
+  responses: { 200: { description: 'The dashboard page.', content: { 'text/html': { schema: z.string(), example: '<!doctype html>…' } } } },
+});
+for (const [name, type] of [['app.js', 'text/javascript'], ['style.css', 'text/css']] as const) {
+  registerRoute({
+    method: 'GET',
+    path: `/dashboard/${name}`,
+    summary: `Dashboard ${name === 'app.js' ? 'script' : 'style sheet'}`,
+    tags: ['broker'],
+    roles: 'public',
+    responses: { 200: { description: `The ${name} of the dashboard.`, content: { [type]: { schema: z.string(), example: '…' } } } },
+  });
+}
+registerRoute({
+  method: 'GET',
+  path: '/dashboard/',
+  summary: 'Broker dashboard (same page as /dashboard)',
+  tags: ['broker'],
+  roles: 'public',
+  responses: { 200: { description: 'The dashboard page.', content: { 'text/html': { schema: z.string(), example: '<!doctype html>…' } } } },
+});

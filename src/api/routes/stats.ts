@@ -7,6 +7,7 @@ import { isNegativeCode, isTerminal, statusLabel } from '../../domain/status';
 import type { MessageType } from '../../mapping/message-types';
 import type { DeclarationFilter, DeclarationStore } from '../../store/contracts';
 import { eventIdFloor } from '../live-events';
+import { registerRoute } from '../openapi';
 import { parseQuery, principalOf, toSummary, visibleSellers, type AuthedState } from './broker';
 
 /**
@@ -222,3 +223,66 @@ async function centerFigures(deps: StatsRouteDeps, at: Date): Promise<Stats['cen
     };
   });
 }
+
+const label = z.object({ zh: z.string(), en: z.string() });
+
+export const statsSchema = z.object({
+  generatedAt: z.string(),
+  windowMinutes: z.number().int(),
+  throughput: z.object({
+    perMinute: z.array(z.object({ minute: z.string(), accepted: z.number().int(), final: z.number().int() })),
+    accepted: z.number().int(),
+    final: z.number().int(),
+    truncated: z.boolean(),
+  }),
+  centers: z.array(
+    z.object({
+      center: z.string(),
+      name: label.optional(),
+      backlog: z.union([z.object({ messages: z.number().int(), consumers: z.number().int().optional() }), z.object({ error: z.string() })]),
+      capacity: z.object({ day: z.string(), daily: z.number().int(), used: z.number().int(), remaining: z.number().int() }),
+      state: z.object({ status: z.string(), reason: z.string().optional(), since: z.string().optional(), checkedAt: z.string().optional() }),
+    }),
+  ),
+  stuck: z.object({
+    thresholdSeconds: z.number().int(),
+    total: z.number().int(),
+    byStatus: z.record(z.string(), z.number().int()),
+    items: z.array(z.object({ id: z.string(), orderNo: z.string(), sellerId: z.string(), messageType: z.string(), center: z.string(), status: z.string(), label, since: z.string(), ageSeconds: z.number() })),
+  }),
+  rejections: z.object({
+    total: z.number().int(),
+    reasons: z.array(z.object({ code: z.string(), text: z.string(), count: z.number().int(), label })),
+  }),
+});
+
+registerRoute({
+  method: 'GET',
+  path: '/v1/stats',
+  summary: 'Throughput, center backlog/capacity/state, stuck declarations, rejection reasons',
+  description:
+    'Throughput counts declarations accepted and reaching a final status per minute over the last `minutes`. Centers: RabbitMQ backlog, capacity left today (China Standard Time) and interruption state. ' +
+    'Stuck: non-final declarations without a change for `stuckAfter` seconds (default 600). Rejections: customs 100 and negative codes in the window, grouped by code and text. Declaration figures cover the caller\'s sellers only.',
+  tags: ['broker'],
+  roles: ['seller', 'broker', 'admin'],
+  query: statsQuerySchema,
+  responses: {
+    200: {
+      description: 'The figures.',
+      content: {
+        'application/json': {
+          schema: statsSchema,
+          example: {
+            generatedAt: '2026-11-28T09:31:00.000Z',
+            windowMinutes: 2,
+            throughput: { perMinute: [{ minute: '2026-11-28T09:30:00.000Z', accepted: 12, final: 9 }, { minute: '2026-11-28T09:31:00.000Z', accepted: 3, final: 1 }], accepted: 15, final: 10, truncated: false },
+            centers: [{ center: 'GD', name: { zh: '广东跨境电商通关服务中心（广州）', en: 'Guangdong Cross-border Clearance Center (Guangzhou)' }, backlog: { messages: 4, consumers: 1 }, capacity: { day: '2026-11-28', daily: 200000, used: 1520, remaining: 198480 }, state: { status: 'available', since: '2026-11-28T08:00:00.000Z', checkedAt: '2026-11-28T09:30:58.000Z' } }],
+            stuck: { thresholdSeconds: 600, total: 1, byStatus: { queued: 1 }, items: [{ id: '0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73', orderNo: 'BG20261128GZ000101', sellerId: 'seller-gd', messageType: 'CEB621', center: 'GD', status: 'queued', label: { zh: '已入队', en: 'queued for the clearance center' }, since: '2026-11-28T09:10:00.000Z', ageSeconds: 1260 }] },
+            rejections: { total: 2, reasons: [{ code: '-621005', text: '超过单次交易限值', count: 2, label: { zh: '业务错误', en: 'customs error -621005' } }] },
+          },
+        },
+      },
+    },
+    400: { description: 'Invalid minutes or stuckAfter.', problem: true },
+  },
+});

@@ -1,8 +1,10 @@
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
+import { z } from 'zod';
 import type { DeclarationStore } from '../../store/contracts';
 import { isEventId, replayEvents, type LiveEvent, type LiveEvents } from '../live-events';
+import { registerRoute } from '../openapi';
 import { problems } from '../problem';
 import { principalOf, visibleSellers, type AuthedState } from './broker';
 
@@ -148,3 +150,28 @@ export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
 
   return router;
 }
+
+registerRoute({
+  method: 'GET',
+  path: '/v1/stream',
+  summary: 'Live status changes (Server-Sent Events)',
+  description:
+    'text/event-stream. Each status change is `id: <eventId>`, `event: status`, `data: {"declarationId","orderNo","messageType","center","status","label","at"}`. ' +
+    'Send `Last-Event-ID` (browsers do it on reconnect) to replay what was missed first; delivery is at least once. Comment lines every 15 s keep the connection alive. ' +
+    'Only the sellers the key may see. EventSource cannot send an Authorization header: read the stream with fetch, or use `baygate watch`.',
+  tags: ['broker'],
+  roles: ['seller', 'broker', 'admin'],
+  headers: [{ name: 'Last-Event-ID', description: 'Resume after this event id (24 hex digits).' }],
+  responses: {
+    200: {
+      description: 'The event stream (stays open).',
+      content: {
+        'text/event-stream': {
+          schema: z.string(),
+          example: 'retry: 3000\n: connected\n\nid: 6748371e0000000000000004\nevent: status\ndata: {"declarationId":"0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73","orderNo":"BG20261128GZ000101","messageType":"CEB621","center":"GD","status":"120","label":{"zh":"海关入库","en":"accepted into the customs system"},"at":"2026-11-28T09:30:04.000Z"}\n\n',
+        },
+      },
+    },
+    400: { description: 'Malformed Last-Event-ID.', problem: true },
+  },
+});

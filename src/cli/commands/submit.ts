@@ -16,7 +16,8 @@ interface OrderOutcome {
   orderNo?: string;
   outcome: 'accepted' | 'duplicate' | 'rejected';
   declarations?: { id: string; messageType: string; center: string; status: string }[];
-  violations?: { path: string; code: string; message: { zh: string; en: string } | string }[];
+  /** Field errors: path is a JSON Pointer prefixed with the order's index (/orders/3/items/0/price). */
+  errors?: { path: string; code: string; message: string; messageZh?: string }[];
 }
 
 interface SubmitResponse {
@@ -77,9 +78,8 @@ function progress(total: number, stream: NodeJS.WriteStream, enabled: boolean): 
   return { update: (done) => stream.write(`submitted ${done}/${total} orders\n`), stop: () => undefined };
 }
 
-function violationText(v: NonNullable<OrderOutcome['violations']>[number]): string {
-  const message = typeof v.message === 'string' ? v.message : `${v.message.en} / ${v.message.zh}`;
-  return `${v.path}: ${message} [${v.code}]`;
+function errorText(e: NonNullable<OrderOutcome['errors']>[number]): string {
+  return `${e.path}: ${e.message}${e.messageZh ? ` / ${e.messageZh}` : ''} [${e.code}]`;
 }
 
 /** Pulls the per-order outcomes out of a 2xx answer or a 4xx problem that carries them. */
@@ -159,7 +159,7 @@ export function register(program: Command): void {
         const label = `#${o.index + 1}${o.orderNo ? ` ${o.orderNo}` : ''}`;
         if (o.outcome === 'rejected') {
           lines.push(`REJECTED ${label}`);
-          for (const v of o.violations ?? []) lines.push(`  ${violationText(v)}`);
+          for (const e of o.errors ?? []) lines.push(`  ${errorText(e)}`);
         } else {
           const decls = (o.declarations ?? []).map((d) => `${d.messageType}@${d.center}`).join(', ');
           lines.push(`${o.outcome === 'duplicate' ? 'DUPLICATE' : 'ACCEPTED'} ${label}${decls ? ` → ${decls}` : ''}`);

@@ -228,6 +228,12 @@ function filtersEmpty() {
   return !Object.values(filterParams()).some(Boolean);
 }
 
+/** The broker view of one declaration (the timeline carries it with its labels). */
+async function declaration(id) {
+  const t = await api(`/v1/declarations/${encodeURIComponent(id)}/timeline`).catch(() => undefined);
+  return t && t.declaration;
+}
+
 async function onStatusEvent(id, event) {
   const feed = $('#feed');
   feed.prepend(
@@ -238,7 +244,7 @@ async function onStatusEvent(id, event) {
   const tr = state.rows.get(event.declarationId);
   if (tr) {
     // Receipts can arrive out of order; the row shows the latest state the server holds.
-    const d = await api(`/v1/declarations/${encodeURIComponent(event.declarationId)}`).catch(() => undefined);
+    const d = await declaration(event.declarationId);
     if (d) {
       const fresh = row(d);
       fresh.classList.add('flash');
@@ -246,7 +252,7 @@ async function onStatusEvent(id, event) {
       state.rows.set(d.id, fresh);
     }
   } else if (filtersEmpty()) {
-    const d = await api(`/v1/declarations/${encodeURIComponent(event.declarationId)}`).catch(() => undefined);
+    const d = await declaration(event.declarationId);
     if (d && !state.rows.has(d.id)) {
       const fresh = row(d);
       fresh.classList.add('flash');
