@@ -29,7 +29,7 @@ export const problemSchema = z.looseObject({
       }),
     )
     .optional(),
-}).meta({ id: 'Problem' });
+});
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -194,6 +194,48 @@ registerRoute({
   roles: 'public',
   responses: { 200: { description: 'HTML page rendering /openapi.json.', content: { 'text/html': { schema: z.string(), example: '<!doctype html>…' } } } },
 });
+
+// Health routes (src/api/routes/health.ts) are the composition root's; their docs live here.
+registerRoute({
+  method: 'GET',
+  path: '/healthz',
+  summary: 'Liveness: the process answers (never touches dependencies)',
+  tags: ['operations'],
+  roles: 'public',
+  responses: { 200: { description: 'Alive.', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }), example: { status: 'ok' } } } } },
+});
+registerRoute({
+  method: 'GET',
+  path: '/readyz',
+  summary: 'Readiness: MongoDB and RabbitMQ answer now',
+  tags: ['operations'],
+  roles: 'public',
+  responses: {
+    200: { description: 'Ready.', content: { 'application/json': { schema: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) }), example: { status: 'ready', checks: { mongodb: 'ok', rabbitmq: 'ok' } } } } },
+    503: {
+      description: 'A dependency does not answer; `checks` names it. Retry-After: 5.',
+      problem: true,
+      content: { 'application/problem+json': { example: { type: 'https://baygate.dev/problems/service-unavailable', title: 'Service Unavailable', status: 503, detail: 'Not ready: rabbitmq.', checks: { mongodb: 'ok', rabbitmq: 'no open RabbitMQ channel' } } } },
+    },
+  },
+});
+
+/** "GET /path" of every route the routers mount (HEAD, implied by GET, left out). */
+export function mountedRoutes(routers: readonly Router<never>[] | readonly { stack: { path: string | RegExp; methods: string[] }[] }[]): string[] {
+  const out = new Set<string>();
+  for (const router of routers as readonly { stack: { path: string | RegExp; methods: string[] }[] }[]) {
+    for (const layer of router.stack) {
+      if (typeof layer.path !== 'string') continue;
+      for (const method of layer.methods) if (method !== 'HEAD') out.add(routeKey(method, layer.path));
+    }
+  }
+  return [...out].sort();
+}
+
+/** Routes mounted by these routers that have no registered docs (the composition root can assert on it). */
+export function undocumentedRoutes(routers: Parameters<typeof mountedRoutes>[0]): string[] {
+  return mountedRoutes(routers).filter((key) => !registry.has(key));
+}
 
 /** GET /openapi.json and GET /docs (public: the API's shape is not a secret, its data is). */
 export function openApiRoutes(): Router<RequestState> {

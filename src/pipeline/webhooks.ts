@@ -13,7 +13,7 @@ import type { DeclarationStore, DeclarationView, HistoryEntry } from '../store/c
  *     Event ids are ObjectIds made by the writers' clocks, so an event can be committed slightly AFTER a
  *     later id was read; the cursor therefore only advances past events older than `settleMs`, and the
  *     newest events are read again next time (harmless: the delivery insert is idempotent).
- *  2. delivery: due deliveries are claimed with a lease (like the dispatch worker), POSTed with
+ *  2. delivery: due deliveries are claimed with a unique-insert lease (see claimDue), POSTed with
  *     `Baygate-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, and on failure retried with
  *     exponential backoff (plus jitter) until `maxAttempts`, then marked failed. Every attempt is logged on
  *     the delivery (GET /v1/webhooks/{id}/deliveries).
@@ -24,6 +24,7 @@ import type { DeclarationStore, DeclarationView, HistoryEntry } from '../store/c
 export const WEBHOOKS_COLLECTION = 'webhooks';
 export const DELIVERIES_COLLECTION = 'webhook_deliveries';
 export const CURSORS_COLLECTION = 'cursors';
+export const LEASES_COLLECTION = 'webhook_leases';
 const CURSOR_ID = 'webhooks';
 
 export interface Webhook {
@@ -59,7 +60,14 @@ export interface WebhookDelivery {
 }
 
 type WebhookDoc = Omit<Webhook, 'id'> & { _id: string };
-type DeliveryDoc = Omit<WebhookDelivery, 'id'> & { _id: string; leaseUntil?: Date; leaseOwner?: string };
+type DeliveryDoc = Omit<WebhookDelivery, 'id'> & { _id: string };
+interface LeaseDoc {
+  _id: string;
+  deliveryId: string;
+  owner: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
 interface CursorDoc {
   _id: string;
   eventId: string;
@@ -188,7 +196,7 @@ export class WebhookStore {
   async remove(sellerId: string, id: string): Promise<boolean> {
     const result = await this.webhooks().deleteOne({ _id: id, sellerId });
     if (result.deletedCount === 0) return false;
-    await this.deliveries().updateMany({ webhookId: id, status: 'pending' }, { $set: { status: 'cancelled' }, $unset: { leaseUntil: '', leaseOwner: '' } });
+    await this.deliveries().updateMany({ webhookId: id, status: 'pending' }, { $set: { status: 'cancelled' } });
     return true;
   }
 
@@ -228,20 +236,51 @@ export class WebhookStore {
     }
   }
 
-  /** Claims one due delivery for `owner` until now + leaseMs (null when none is due). */
-  async claimDue(owner: string, leaseMs: number, now = new Date()): Promise<WebhookDelivery | null> {
-    const doc = await this.deliveries().findOneAndUpdate(
-      { status: 'pending', nextAttemptAt: { $lte: now }, $or: [{ leaseUntil: { $exists: false } }, { leaseUntil: { $lt: now } }] },
-      { $set: { leaseUntil: new Date(now.getTime() + leaseMs), leaseOwner: owner } },
-      { sort: { nextAttemptAt: 1 }, returnDocument: 'after' },
-    );
-    return doc ? toDelivery(doc) : null;
+  leases() {
+    return this.db().collection<LeaseDoc>(LEASES_COLLECTION);
   }
 
-  async recordAttempt(id: string, owner: string, attempt: DeliveryAttempt, outcome: { delivered: true } | { retryAt: Date } | { failed: true } | { cancelled: true }): Promise<void> {
+  /**
+   * Claims one due delivery for `owner`. FerretDB v1 does not make findOneAndUpdate atomic between
+   * concurrent clients (two workers both "won" the same document in our tests), so a claim is the INSERT
+   * of a lease document whose `_id` names the delivery, its attempt number and the lease time slot
+   * (floor(now / leaseMs)): a primary-key insert has exactly one winner. A lease of the previous slot that
+   * is younger than leaseMs still counts (a claim made just before a slot boundary), and after winning the
+   * delivery is re-read, so a worker acting on a stale read never repeats an attempt already recorded.
+   * A crashed holder's claim lapses with its slot.
+   */
+  async claimDue(owner: string, leaseMs: number, now = new Date()): Promise<WebhookDelivery | null> {
+    const candidates = await this.deliveries()
+      .find({ status: 'pending', nextAttemptAt: { $lte: now } })
+      .sort({ nextAttemptAt: 1 })
+      .limit(20)
+      .toArray();
+    const slot = Math.floor(now.getTime() / leaseMs);
+    // Start at a random candidate so concurrent workers spread over the due deliveries.
+    const offset = Math.floor(Math.random() * Math.max(1, candidates.length));
+    for (let k = 0; k < candidates.length; k++) {
+      const candidate = candidates[(k + offset) % candidates.length]!;
+      const leaseId = `${candidate._id}#${candidate.attempts}#${slot}`;
+      try {
+        await this.leases().insertOne({ _id: leaseId, deliveryId: candidate._id, owner, createdAt: now, expiresAt: new Date(now.getTime() + 2 * leaseMs) });
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) continue;
+        throw err;
+      }
+      const previous = await this.leases().findOne({ _id: `${candidate._id}#${candidate.attempts}#${slot - 1}` });
+      const fresh = await this.deliveries().findOne({ _id: candidate._id });
+      const stillDue = fresh && fresh.status === 'pending' && fresh.attempts === candidate.attempts && fresh.nextAttemptAt.getTime() <= now.getTime();
+      if ((previous && now.getTime() - previous.createdAt.getTime() < leaseMs) || !stillDue) continue;
+      return toDelivery(fresh);
+    }
+    return null;
+  }
+
+  /** Records an attempt, only if the delivery is still at the attempt number that was claimed. */
+  async recordAttempt(id: string, claimedAttempts: number, attempt: DeliveryAttempt, outcome: { delivered: true } | { retryAt: Date } | { failed: true } | { cancelled: true }): Promise<void> {
     const status = 'delivered' in outcome ? 'delivered' : 'failed' in outcome ? 'failed' : 'cancelled' in outcome ? 'cancelled' : 'pending';
     await this.deliveries().updateOne(
-      { _id: id, leaseOwner: owner },
+      { _id: id, attempts: claimedAttempts, status: 'pending' },
       {
         $set: {
           status,
@@ -252,9 +291,13 @@ export class WebhookStore {
         },
         $inc: { attempts: 'cancelled' in outcome ? 0 : 1 },
         $push: { log: attempt },
-        $unset: { leaseUntil: '', leaseOwner: '' },
       },
     );
+  }
+
+  /** Deletes lapsed leases (FerretDB v1 has no TTL indexes). */
+  async sweepLeases(now = new Date()): Promise<number> {
+    return (await this.leases().deleteMany({ expiresAt: { $lt: now } })).deletedCount;
   }
 }
 
@@ -264,7 +307,7 @@ function toWebhook(doc: WebhookDoc): Webhook {
 }
 
 function toDelivery(doc: DeliveryDoc): WebhookDelivery {
-  const { _id, leaseUntil: _l, leaseOwner: _o, ...rest } = doc;
+  const { _id, ...rest } = doc;
   return { id: _id, ...rest, log: rest.log ?? [] };
 }
 
@@ -373,7 +416,7 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     const webhook = await store.find(delivery.webhookId);
     const started = now();
     if (!webhook) {
-      await store.recordAttempt(delivery.id, owner, { at: started, error: 'webhook deleted', ms: 0 }, { cancelled: true });
+      await store.recordAttempt(delivery.id, delivery.attempts, { at: started, error: 'webhook deleted', ms: 0 }, { cancelled: true });
       return;
     }
     const t = Math.floor(started.getTime() / 1000);
@@ -407,14 +450,14 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     const record: DeliveryAttempt = { at: started, ms, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) };
     const attempts = delivery.attempts + 1;
     if (!error) {
-      await store.recordAttempt(delivery.id, owner, record, { delivered: true });
+      await store.recordAttempt(delivery.id, delivery.attempts, record, { delivered: true });
       deps.onDelivered?.(true);
     } else if (attempts >= o.maxAttempts) {
-      await store.recordAttempt(delivery.id, owner, record, { failed: true });
+      await store.recordAttempt(delivery.id, delivery.attempts, record, { failed: true });
       log.warn({ deliveryId: delivery.id, attempts, error }, 'webhook delivery given up');
       deps.onDelivered?.(false);
     } else {
-      await store.recordAttempt(delivery.id, owner, record, { retryAt: new Date(now().getTime() + backoffMs(attempts, o.baseBackoffMs, o.maxBackoffMs)) });
+      await store.recordAttempt(delivery.id, delivery.attempts, record, { retryAt: new Date(now().getTime() + backoffMs(attempts, o.baseBackoffMs, o.maxBackoffMs)) });
       deps.onDelivered?.(false);
     }
   }
@@ -433,11 +476,16 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     return made;
   }
 
+  let lastSweep = 0;
   async function run(): Promise<void> {
     while (running) {
       try {
         await fanOut();
         await deliverDue();
+        if (Date.now() - lastSweep > 10 * o.leaseMs) {
+          lastSweep = Date.now();
+          await store.sweepLeases();
+        }
       } catch (err) {
         log.error({ err }, 'webhook dispatcher pass failed');
       }
