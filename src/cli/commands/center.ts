@@ -68,9 +68,9 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'server key (PEM) for --https-port')
     .option('--tls-cert <file>', 'server certificate (PEM) for --https-port')
     .option('--tls-client-ca <file>', 'CA(s) client certificates must chain to', 'certs-dev/eport/eport-rsa-ca.chain.pem')
-    .option('--persistent-dedup', 'remember taken manifests in MongoDB (MONGO_URL) so a restart does not answer them again')
+    .option('--persistent-state', 'keep taken manifests and buyer quotas in MongoDB (MONGO_URL), so a restart neither answers a manifest twice nor forgets a quota')
     .option('--file <path>', 'registry file')
-    .action(async (opts: { center: string; profile: string; faults?: string; seed?: number; prefetch?: number; persistentDedup?: boolean; file?: string; httpsPort?: number; tlsKey?: string; tlsCert?: string; tlsClientCa: string }) => {
+    .action(async (opts: { center: string; profile: string; faults?: string; seed?: number; prefetch?: number; persistentState?: boolean; file?: string; httpsPort?: number; tlsKey?: string; tlsCert?: string; tlsClientCa: string }) => {
       const { config, registry } = await loadRegistry(opts.file);
       if (!registry.find(opts.center)) throw new CliError(`unknown center "${opts.center}" (known: ${registry.codes().join(', ')})`, 2);
       let httpsIntake: { port: number; key: Buffer; cert: Buffer; clientCa: Buffer } | undefined;
@@ -88,10 +88,11 @@ export function register(program: Command): void {
       }
       const { createLogger } = await import('../../log');
       const { startSimulator, MongoManifestDedup } = await import('../../centers/simulator');
+      const { MongoUsageLedger } = await import('../../centers/simulator/customs');
       const { SimulatorConfigError } = await import('../../centers/simulator/profiles');
       const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, name: 'center-simulator' });
       let mongo: import('mongoose').Connection | undefined;
-      if (opts.persistentDedup) {
+      if (opts.persistentState) {
         const { connectMongo } = await import('../../store/mongo');
         mongo = await connectMongo(config.MONGO_URL, logger);
       }
@@ -107,7 +108,7 @@ export function register(program: Command): void {
           ...(opts.faults ? { faults: opts.faults } : {}),
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
           ...(opts.prefetch !== undefined ? { prefetch: opts.prefetch } : {}),
-          ...(mongo ? { dedup: new MongoManifestDedup(mongo, opts.center) } : {}),
+          ...(mongo ? { dedup: new MongoManifestDedup(mongo, opts.center), usageLedger: new MongoUsageLedger(mongo, opts.center) } : {}),
           ...(httpsIntake ? { httpsIntake } : {}),
         });
       } catch (err) {
