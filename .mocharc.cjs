@@ -6,4 +6,6 @@ module.exports = {
   'forbid-only': true,
   'forbid-pending': true,
   recursive: true,
+  // A leaked handle must not hang CI; tests close what they open, this is the safety net.
+  exit: true,
 };

@@ -35,9 +35,9 @@ export const configSchema = z.object({
       'every key must be 32 bytes (AES-256) in Base64',
     )
     // Development-only key, clearly not a secret: production must set its own.
-    .default('dev1:ZGV2ZWxvcG1lbnQtb25seS1rZXktMzItYnl0ZXMhIQ=='),
+    .default('dev1:YmF5Z2F0ZS1kZXZlbG9wbWVudC1vbmx5LXBpaS1rZXk='),
   /** HMAC key for the keyed hashes that let us look personal data up without storing it in clear. */
-  PII_HASH_KEY: base64Key32.default('ZGV2LW9ubHktaG1hYy1rZXktZm9yLWJsaW5kLWluZGV4'),
+  PII_HASH_KEY: base64Key32.default('YmF5Z2F0ZS1kZXYtb25seS1ibGluZC1pbmRleC1rZXk='),
   /** CNY per 1 HKD and per 1 MOP, used by source-format mappings that carry foreign prices. */
   FX_HKD_CNY: z.coerce.number().positive().default(0.92),
   FX_MOP_CNY: z.coerce.number().positive().default(0.89),

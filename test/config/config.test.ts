@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, configSchema, loadConfig } from '../../src/config';
 
 describe('configuration from the environment', () => {
   it('uses loopback defaults when nothing is set', () => {
@@ -43,5 +43,14 @@ describe('configuration from the environment', () => {
     });
     expect(result.status).to.equal(78);
     expect(result.stderr).to.match(/Invalid configuration:\n\s+PORT:/);
+  });
+});
+
+describe('configuration defaults', () => {
+  it('are themselves valid (the development PII keys are 32 bytes)', () => {
+    const defaults = loadConfig({});
+    expect(configSchema.safeParse(Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, String(v)]))).success).to.equal(true);
+    expect(Buffer.from(defaults.PII_KEYS.split(':')[1]!, 'base64')).to.have.length(32);
+    expect(Buffer.from(defaults.PII_HASH_KEY, 'base64')).to.have.length(32);
   });
 });

@@ -1,0 +1,168 @@
+import type { Logger } from 'pino';
+import { CenterHealthMonitor } from '../centers/health';
+import { wrapDxp } from '../centers/dxp';
+import type { Config } from '../config';
+import { buildMessage } from '../mapping/message-builder';
+import { Dispatcher, type ManifestEncoder } from '../pipeline/dispatcher';
+import { ReceiptIngestor, ReceiptRejectedError } from '../pipeline/receipts';
+import type { Delivery } from '../queue/amqp';
+import {
+  DELIVERY_ROUTING_KEY,
+  HEADER_CENTER,
+  HEADER_DECLARATION_ID,
+  HEADER_MESSAGE_TYPE,
+  MANIFESTS_EXCHANGE,
+  RECEIPTS_QUEUE,
+} from '../queue/topology';
+import type { ClaimedDeclaration } from '../store/contracts';
+import { startCore, type Core } from './components';
+import { createManifestSigner, createReceiptVerifier, singleSignerProvider } from './signing';
+
+/**
+ * `baygate worker`: the dispatch loop, the receipt consumer and the center health monitor. Stateless:
+ * run as many copies as the load needs; they coordinate only through MongoDB leases and RabbitMQ.
+ */
+export interface Worker {
+  core: Core;
+  dispatcher: Dispatcher;
+  ingestor: ReceiptIngestor;
+  stop(): Promise<void>;
+  stopSteps: { name: string; run: () => Promise<void> }[];
+}
+
+export async function startWorker(config: Config, logger: Logger, options: { consumeReceipts?: boolean; monitorCenters?: boolean } = {}): Promise<Worker> {
+  const core = await startCore(config, logger, 'worker');
+  const signer = await createManifestSigner(config, core.trustLists);
+  logger.info({ signer: signer.identity.subject, serial: signer.identity.serialHex, algorithm: signer.algorithm }, 'manifest signer ready');
+
+  const sender = { copCode: config.SENDER_COP_CODE, copName: config.SENDER_COP_NAME, dxpId: config.SENDER_DXP_ID };
+  const build = (claim: ClaimedDeclaration) => {
+    const extra = claim.extra as { invtNo?: string; reason?: string } | undefined;
+    const ctx = {
+      sender,
+      ...(claim.messageType === 'CEB623' ? { cancel: { invtNo: extra?.invtNo ?? '', reason: extra?.reason ?? '' } } : {}),
+      ...(claim.messageType === 'CEB625' ? { refund: { invtNo: extra?.invtNo ?? '', reason: extra?.reason ?? '' } } : {}),
+    };
+    const built = buildMessage(claim.messageType, withCopNo(claim), ctx as Parameters<typeof buildMessage>[2]);
+    return { xml: built.xml, guid: built.guid };
+  };
+
+  const encode: ManifestEncoder = (center, signedXml, meta) => {
+    const config = core.registry.get(center);
+    if (config.transport === 'dxp' && config.dxp) {
+      const envelope = wrapDxp(signedXml, { copMsgId: meta.messageGuid, senderId: config.dxp.senderId, receiverIds: [config.dxp.receiverId], createdAt: new Date(), msgType: `${meta.messageType}Message` });
+      return { body: Buffer.from(envelope, 'utf8'), contentType: 'application/xml' };
+    }
+    return { body: Buffer.from(signedXml, 'utf8'), contentType: 'application/xml' };
+  };
+
+  const dispatcher = new Dispatcher({
+    store: core.stores.declarations,
+    builder: { build },
+    signers: singleSignerProvider(signer),
+    encode,
+    publisher: {
+      publish: (center, body, meta) =>
+        core.amqp.publish(
+          MANIFESTS_EXCHANGE,
+          center,
+          body,
+          {
+            messageId: meta.messageGuid,
+            correlationId: meta.requestId,
+            persistent: true,
+            mandatory: true,
+            contentType: meta.contentType,
+            headers: { [HEADER_DECLARATION_ID]: meta.declarationId, [HEADER_MESSAGE_TYPE]: meta.messageType, [HEADER_CENTER]: center },
+          },
+          2000,
+        ),
+    },
+    logger: logger.child({ component: 'dispatcher' }),
+    batchSize: config.WORKER_BATCH_SIZE,
+    leaseMs: config.WORKER_LEASE_MS,
+    pollMs: config.WORKER_POLL_MS,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS,
+  });
+
+  const ingestor = new ReceiptIngestor({
+    declarations: core.stores.declarations,
+    receipts: core.stores.receipts,
+    verify: createReceiptVerifier(core.trustLists),
+    logger: logger.child({ component: 'receipts' }),
+  });
+
+  if (options.consumeReceipts !== false) {
+    await core.amqp.consume(RECEIPTS_QUEUE, (delivery) => handleReceiptDelivery(delivery, ingestor, logger), { prefetch: 32 });
+  }
+  const monitor = new CenterHealthMonitor({
+    amqp: core.amqp,
+    centers: core.registry.centers.map((c) => ({ code: c.code, queue: c.queue, interruptionBacklog: c.interruptionBacklog })),
+    store: core.centerStates,
+    logger: logger.child({ component: 'center-health' }),
+  });
+  if (options.monitorCenters !== false) monitor.start();
+  dispatcher.start();
+
+  const stopSteps = [
+    { name: 'dispatcher', run: () => dispatcher.stop() },
+    { name: 'center-health', run: () => monitor.stop() },
+    { name: 'rabbitmq', run: () => core.amqp.close() },
+    { name: 'mongodb', run: () => core.mongo.close() },
+  ];
+  return {
+    core,
+    dispatcher,
+    ingestor,
+    stopSteps,
+    stop: async () => {
+      for (const step of stopSteps) await step.run();
+    },
+  };
+}
+
+/**
+ * copNo (企业内部编号) is optional on CEB621 but the inventory receipts (CEB622/624/626) always carry one,
+ * and CEB623/625 require it: when the seller gave none, the gateway numbers the inventory itself from the
+ * declaration id (stable, so a rebuilt message carries the same number).
+ */
+function withCopNo(claim: ClaimedDeclaration): ClaimedDeclaration['order'] {
+  const { order } = claim;
+  if (order.direction !== 'import' || order.copNo) return order;
+  const inventoryId = (claim.extra as { inventoryDeclarationId?: string } | undefined)?.inventoryDeclarationId ?? claim.id;
+  return { ...order, copNo: 'BG' + inventoryId.replace(/-/g, '').slice(0, 18).toUpperCase() };
+}
+
+/**
+ * Receipts queue consumer. A receipt that can never be accepted (bad signature, unreadable) is
+ * dead-lettered at once; a transient failure (database away) is retried in place with backoff rather than
+ * requeued, so an outage does not burn the queue's delivery limit and dead-letter good receipts.
+ */
+export async function handleReceiptDelivery(delivery: Delivery, ingestor: ReceiptIngestor, logger: Logger): Promise<void> {
+  const { message } = delivery;
+  const center = (message.properties.headers?.[HEADER_CENTER] as string | undefined) ?? undefined;
+  let delay = 250;
+  for (let attempt = 1; delivery.channelOpen; attempt++) {
+    try {
+      if (message.fields.routingKey === DELIVERY_ROUTING_KEY) {
+        const notice = JSON.parse(delivery.content.toString('utf8')) as { messageGuid?: unknown; center?: unknown; at?: unknown };
+        if (typeof notice.messageGuid !== 'string') throw new ReceiptRejectedError('DELIVERY_NOTICE_INVALID', 'delivery notice without messageGuid');
+        await ingestor.delivered({ messageGuid: notice.messageGuid, center: typeof notice.center === 'string' ? notice.center : center, at: typeof notice.at === 'string' ? notice.at : undefined });
+      } else {
+        const result = await ingestor.ingest(delivery.content, 'amqp', center);
+        logger.debug({ receiptId: result.receiptId, type: result.receiptType, duplicate: result.duplicate, unknown: result.unknown }, 'receipt ingested');
+      }
+      delivery.ack();
+      return;
+    } catch (err) {
+      if (err instanceof ReceiptRejectedError || err instanceof SyntaxError) {
+        logger.warn({ code: (err as ReceiptRejectedError).code ?? 'MALFORMED', err: (err as Error).message, messageId: message.properties.messageId }, 'receipt rejected; dead-lettered');
+        delivery.nack({ requeue: false });
+        return;
+      }
+      logger.warn({ attempt, err: (err as Error).message }, 'receipt processing failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
