@@ -145,6 +145,15 @@ describe('API access control (API keys, roles, rate limits)', function () {
     expect((await fetch(`${base}/whoami`, { headers: other.headers })).status).to.equal(200);
   });
 
+  it('is exact under concurrency: 30 simultaneous requests against a limit of 10 pass exactly 10', async () => {
+    const seller = await createSeller(connection, { rateLimitPerMinute: 10 });
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => fetch(`${base}/whoami`, { headers: seller.headers }).then((r) => r.status)));
+    const passed = statuses.filter((s) => s === 200).length;
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).to.deep.equal([]);
+    expect(passed).to.equal(10);
+    console.log(`      concurrent rate limit: ${passed} of 30 passed (limit 10)`);
+  });
+
   it('counts the limit in MongoDB, so two gateway copies share it', async () => {
     // A second app instance with its own middleware (as a second process would have) on the same database.
     const second = createAuth(connection, { cacheMs: 0, rateLimit: { windowMs: 60_000, now: () => frozenNow } });
