@@ -13,6 +13,7 @@ import { waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
 import { allFour, freshImportOrder, publishManifest, ReceiptCollector, sellerGdSigner, SENDER, signedManifest, uniqueCenterCode } from './support';
 import { buildMessage } from '../../src/mapping/message-builder';
+import { exportExample } from '../domain/example-orders';
 import { officialXsdDir } from '../../src/centers/simulator/schema-check';
 
 /**
@@ -123,6 +124,26 @@ describe('centers/simulator against RabbitMQ', function () {
     const notices = collector.notices().filter((n) => n.center === sim.center);
     expect(notices.map((n) => n.messageGuid).sort()).to.deep.equal(Object.values(m).map((x) => x.guid).sort());
     expect(sim.stats()).to.include({ accepted: 4, rejected: 0, duplicatesIgnored: 0 });
+  });
+
+  it('answers export declarations: CEB303 → CEB304, CEB505 → CEB506, CEB603 → CEB604 (with its inventory number)', async () => {
+    const sim = await simulator();
+    const order = exportExample();
+    const signer = await sellerGdSigner();
+    const sent: Record<string, string> = {};
+    for (const type of ['CEB303', 'CEB505', 'CEB603'] as const) {
+      const built = buildMessage(type, order, { sender: SENDER });
+      await publishManifest(channel, sim.center, built, await signer.sign(built.xml));
+      sent[type] = built.guid;
+    }
+    expect(await collector.waitForStatuses(sent.CEB603 as string, 5)).to.deep.equal(['2', '120', '399', '800', '899']);
+    expect(await collector.waitForStatuses(sent.CEB303 as string, 2)).to.deep.equal(['2', '120']);
+    expect(await collector.waitForStatuses(sent.CEB505 as string, 2)).to.deep.equal(['2', '120']);
+    const inventory = await collector.receiptsFor(sent.CEB603 as string);
+    expect(inventory.map((r) => r.receipt.type)).to.deep.equal(Array(5).fill('CEB604'));
+    expect(inventory[0]?.receipt.returns[0]?.keys).to.include({ orderNo: order.orderNo, copNo: order.copNo });
+    expect(inventory[0]?.receipt.returns[0]?.keys.invtNo).to.match(/^\d{8}0\d{9}$/);
+    expect((await collector.receiptsFor(sent.CEB303 as string))[0]?.receipt.type).to.equal('CEB304');
   });
 
   it('holds an inventory that arrives before its order, payment and waybill, and releases it once they come', async () => {
