@@ -2,8 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { createApp } from '../../src/api/app';
-import { authenticate } from '../../src/api/auth/authenticate';
-import { AccountStore } from '../../src/api/auth/account-store';
+import { resolve } from 'node:path';
+import type Router from '@koa/router';
+import { createAuth } from '../../src/api/auth';
+import { IdempotencyStore } from '../../src/api/middleware/idempotency';
+import type { RequestState } from '../../src/api/middleware/request-context';
+import { ordersRoutes } from '../../src/api/routes/orders';
+import { loadCenterRegistry } from '../../src/centers/registry';
+import { NoCenterForDistrictError, routeAndReserve } from '../../src/centers/routing';
+import type { BaygateOrder } from '../../src/domain/order';
+import { loadSourceMappings, paramsFromConfig } from '../../src/mapping/source-mapper';
+import { NoCenterError, Submission } from '../../src/pipeline/submission';
 import { LiveEvents } from '../../src/api/live-events';
 import { createMetrics, instrumentHttp, type Metrics } from '../../src/api/metrics';
 import { brokerRoutes } from '../../src/api/routes/broker';
@@ -44,7 +53,10 @@ export const HARNESS_CENTERS = [
   { code: 'HK', name: { zh: '粤港中心', en: 'Hong Kong center' }, dailyCapacity: 500 },
 ];
 
-export async function startBrokerHarness(name: string, options: { logger?: Logger; queueDepth?: StatsRouteDeps['queueDepth']; heartbeatMs?: number } = {}): Promise<BrokerHarness> {
+export async function startBrokerHarness(
+  name: string,
+  options: { logger?: Logger; queueDepth?: StatsRouteDeps['queueDepth']; heartbeatMs?: number; /** Also mount POST /v1/orders (real submission and routing). */ withOrders?: boolean } = {},
+): Promise<BrokerHarness> {
   await requireMongo();
   const url = mongoUrlFor(name);
   await dropDatabase(url);
@@ -53,12 +65,36 @@ export async function startBrokerHarness(name: string, options: { logger?: Logge
   const mongo = await connectMongo(url, logger);
   const stores = createStores(mongo, config);
   await stores.init();
-  const auth = authenticate({ accounts: new AccountStore(mongo), cacheMs: 0 });
+  const authDeps = createAuth(mongo, { cacheMs: 0, rateLimit: false });
+  const auth = authDeps.authenticate;
+  const extra: Router<RequestState>[] = [];
+  if (options.withOrders) {
+    const registry = loadCenterRegistry();
+    const capacity = new MongoCapacityLedger(mongo);
+    const centerStates = new MongoCenterStateStore(mongo);
+    const submission = new Submission({
+      declarations: stores.declarations,
+      annualUsage: stores.annualUsage,
+      route: async (order: BaygateOrder) => {
+        try {
+          return (await routeAndReserve(order.customsCode, registry.centers, capacity, centerStates, { count: order.direction === 'import' ? 4 : 3 })).center;
+        } catch (err) {
+          if (err instanceof NoCenterForDistrictError) throw new NoCenterError(order.customsCode);
+          throw err;
+        }
+      },
+      sourceMappings: loadSourceMappings(resolve('mappings/sources')),
+      sourceParams: paramsFromConfig(config),
+      logger,
+    });
+    extra.push(ordersRoutes({ submission, auth: authDeps, idempotency: new IdempotencyStore(mongo) }));
+  }
   const live = new LiveEvents({ store: stores.declarations, logger, pollMs: 50 });
   const metrics = createMetrics({ declarations: stores.declarations, centers: HARNESS_CENTERS.map((c) => c.code), gaugeCacheMs: 0, defaultMetrics: false });
   const app = createApp({
     logger,
     routers: [
+      ...extra,
       brokerRoutes({ declarations: stores.declarations, receipts: stores.receipts, auth }),
       streamRoutes({ live, declarations: stores.declarations, auth, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) }),
       statsRoutes({
