@@ -22,7 +22,7 @@ import { statsRoutes, type StatsRouteDeps } from '../../src/api/routes/stats';
 import { streamRoutes } from '../../src/api/routes/stream';
 import { MongoCapacityLedger } from '../../src/centers/capacity-store';
 import { MongoCenterStateStore } from '../../src/centers/health';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import type { MessageType } from '../../src/mapping/message-types';
 import { listen } from '../../src/runtime/http-server';
 import { createStores } from '../../src/store';
@@ -39,6 +39,8 @@ import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
  */
 export interface BrokerHarness {
   base: string;
+  /** The configuration the stores use (same PII keys for any worker started against this database). */
+  config: Config;
   mongo: Connection;
   declarations: DeclarationStore;
   receipts: ReceiptStore;
@@ -114,6 +116,7 @@ export async function startBrokerHarness(
   const http = await listen(app, 0, '127.0.0.1');
   return {
     base: `http://127.0.0.1:${http.port}`,
+    config,
     mongo,
     declarations: stores.declarations,
     receipts: stores.receipts,
