@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import type { BaygateOrder, ImportOrder } from '../../src/domain/order';
 import { buildMessage, MessageBuildError, type BuildContext } from '../../src/mapping/message-builder';
-import { generateValidOrder } from '../support/order-generator';
 import { fixedContext, FIXED_GUID, FIXED_HEAD_GUID, goldenOrder, TEST_SENDER } from '../xml/support/golden-orders';
 
 function buildError(fn: () => unknown): MessageBuildError {
@@ -170,17 +169,5 @@ describe('buildMessage', () => {
     expect(xml).not.to.contain('consigneeDistrict');
     expect(xml).not.to.contain('batchNumbers');
     expect(xml).not.to.match(/<ceb:(\w+)><\/ceb:\1>/);
-  });
-
-  it('builds three-item CEB311 messages fast enough for the signing benchmark (> 3,000 per second)', () => {
-    const order = generateValidOrder(42, { direction: 'import', itemCount: 3 });
-    const ctx = { sender: TEST_SENDER };
-    for (let i = 0; i < 200; i++) buildMessage('CEB311', order, ctx);
-    const n = 5000;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) buildMessage('CEB311', order, ctx);
-    const perSecond = n / (Number(process.hrtime.bigint() - t0) / 1e9);
-    console.log(`      CEB311 (3 items): ${Math.round(perSecond)} messages/s`);
-    expect(perSecond).to.be.greaterThan(3000);
   });
 });
