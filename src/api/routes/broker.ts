@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware, ParameterizedContext } from 'koa';
 import { z } from 'zod';
-import { isTerminal, statusLabel } from '../../domain/status';
+import { isTerminal, statusLabel, statusRank } from '../../domain/status';
 import { MESSAGE_TYPES, type MessageType } from '../../mapping/message-types';
 import type { DeclarationFilter, DeclarationStore, DeclarationView, HistoryEntry, ReceiptStore, StoredReceipt } from '../../store/contracts';
 import type { Principal, Role } from '../auth/principal';
@@ -232,8 +232,18 @@ export function toTimelineReceipt(receipt: StoredReceipt, declaration: Declarati
 export async function buildTimeline(declaration: DeclarationView, receipts: Pick<ReceiptStore, 'findById'>): Promise<TimelineStep[]> {
   const ids = [...new Set(declaration.history.map((h) => h.receiptId).filter((id): id is string => typeof id === 'string'))];
   const found = new Map<string, StoredReceipt | null>(await Promise.all(ids.map(async (id) => [id, await receipts.findById(id)] as const)));
+  // Steps in the order of the state machine: receipts are applied concurrently and may be recorded out of
+  // order (a late 120 after 800), but a status only ever counts when it ranks higher, so rank order is the
+  // declaration's real path. Same rank: by time, then id.
+  const rank = (status: string) => {
+    try {
+      return statusRank(status);
+    } catch {
+      return Number.MAX_SAFE_INTEGER;
+    }
+  };
   return [...declaration.history]
-    .sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0))
+    .sort((a, b) => rank(a.status) - rank(b.status) || new Date(a.at).getTime() - new Date(b.at).getTime() || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0))
     .map((h) => {
       const receipt = h.receiptId ? found.get(h.receiptId) : undefined;
       return {

@@ -196,7 +196,7 @@ function applyFilter(filters) {
 function row(d) {
   return el(
     'tr',
-    { 'data-id': d.id, 'data-status': d.status, 'data-order': d.orderNo, onclick: () => openTimeline(d.id) },
+    { 'data-id': d.id, 'data-status': d.status, 'data-order': d.orderNo, 'data-updated': d.updatedAt, onclick: () => openTimeline(d.id) },
     el('td', { 'data-cell': 'updated' }, new Date(d.updatedAt).toLocaleString()),
     el('td', {}, d.orderNo),
     el('td', {}, d.messageType),
@@ -224,6 +224,17 @@ async function loadDeclarations(append) {
   $('#list-summary').textContent = `${page.total} declaration(s) match${Object.values(filterParams()).some(Boolean) ? ' the filter' : ''}; showing ${state.rows.size}.`;
 }
 
+function upsertRow(d) {
+  const current = state.rows.get(d.id);
+  if (current && current.dataset.updated > d.updatedAt) return;
+  const fresh = row(d);
+  fresh.classList.add('flash');
+  if (current) current.replaceWith(fresh);
+  else $('#declarations tbody').prepend(fresh);
+  state.rows.set(d.id, fresh);
+  if (!current) $('#list-summary').textContent = `showing ${state.rows.size} declaration(s), new ones arriving live.`;
+}
+
 function filtersEmpty() {
   return !Object.values(filterParams()).some(Boolean);
 }
@@ -241,24 +252,11 @@ async function onStatusEvent(id, event) {
   );
   while (feed.children.length > 200) feed.lastElementChild.remove();
 
-  const tr = state.rows.get(event.declarationId);
-  if (tr) {
-    // Receipts can arrive out of order; the row shows the latest state the server holds.
+  // New declarations join the unfiltered list; known rows are refreshed. Events arrive faster than the
+  // fetches return, so a fetched state replaces the row only when it is at least as recent as the shown one.
+  if (state.rows.has(event.declarationId) || filtersEmpty()) {
     const d = await declaration(event.declarationId);
-    if (d) {
-      const fresh = row(d);
-      fresh.classList.add('flash');
-      tr.replaceWith(fresh);
-      state.rows.set(d.id, fresh);
-    }
-  } else if (filtersEmpty()) {
-    const d = await declaration(event.declarationId);
-    if (d && !state.rows.has(d.id)) {
-      const fresh = row(d);
-      fresh.classList.add('flash');
-      $('#declarations tbody').prepend(fresh);
-      state.rows.set(d.id, fresh);
-    }
+    if (d) upsertRow(d);
   }
   if (state.openTimeline === event.declarationId) openTimeline(event.declarationId).catch(handleError);
   scheduleRefresh();
