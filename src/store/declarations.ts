@@ -16,13 +16,16 @@ import {
   isDuplicateKey,
   raw,
   type DeclarationDoc,
+  type DeclarationOrderDoc,
   type EventDoc,
   type GuidDoc,
   type LeaseDoc,
   type ManifestDoc,
   type QueueDoc,
+  type SignedWorkDoc,
   type StoreModels,
 } from './models';
+import { Coalescer } from './coalesce';
 import { maskIdNumber, type PiiVault } from './pii';
 
 /**
@@ -46,10 +49,20 @@ interface SealedOrderPayload {
   extra?: Record<string, unknown>;
 }
 
+interface SignRequest {
+  id: string;
+  leaseToken: string;
+  manifest: { xml: string; messageGuid: string; digest: string; signer: { subject: string; serialHex: string } };
+}
+
 type ViewParts = { base: DeclarationDoc; events: EventDoc[]; queue?: Pick<QueueDoc, 'attempts' | 'lastError'> };
 
 export class MongoDeclarationStore implements DeclarationStore {
   private readonly declarations: Collection<DeclarationDoc>;
+  private readonly orders: Collection<DeclarationOrderDoc>;
+  private readonly signed: Collection<SignedWorkDoc>;
+  /** Declarations are write-once: their clear fields can be cached (bounded, per process). */
+  private readonly baseCache = new Map<string, DeclarationDoc>();
   private readonly events: Collection<EventDoc>;
   private readonly queue: Collection<QueueDoc>;
   private readonly leases: Collection<LeaseDoc>;
@@ -58,6 +71,8 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   constructor(models: StoreModels, private readonly vault: PiiVault) {
     this.declarations = raw(models.Declaration);
+    this.orders = raw(models.DeclarationOrder);
+    this.signed = raw(models.SignedWork);
     this.events = raw(models.Event);
     this.queue = raw(models.Queue);
     this.leases = raw(models.Lease);
@@ -73,15 +88,20 @@ export class MongoDeclarationStore implements DeclarationStore {
     if (input.length === 0) return { inserted: [], existing: [] };
     const now = new Date();
     const docs = input.map((d) => this.toDeclarationDoc(d, now));
+    const sealed = input.map((d) => this.sealOrder(d));
+    // Sealed order, then the declaration, then its first step, then the work item: a crash in between
+    // leaves a declaration that `repairDispatchQueue` (or the retried submission below) completes, never
+    // a work item without a declaration or a declaration without its order.
+    await insertManyIgnoringDuplicates(this.orders, sealed);
     const duplicates = await insertManyIgnoringDuplicates(this.declarations, docs);
     const fresh = docs.filter((_, i) => !duplicates.has(i));
+    const freshOrders = sealed.filter((_, i) => !duplicates.has(i));
 
-    // Declaration first, then its first step, then the work item: a crash in between leaves a declaration
-    // that `repairDispatchQueue` (or the retried submission below) completes, never a work item without one.
     const acceptedEvents = fresh.map((d) => acceptedEvent(d));
     await insertManyIgnoringDuplicates(this.events, acceptedEvents);
-    await insertManyIgnoringDuplicates(this.queue, fresh.map((d) => queueDocFor(d, now)));
+    await insertManyIgnoringDuplicates(this.queue, fresh.map((d, i) => queueDocFor(d, freshOrders[i]!, now)));
 
+    for (const d of fresh) this.remember(d);
     const inserted = fresh.map((d, i) => toView({ base: d, events: [acceptedEvents[i]!], queue: { attempts: 0 } }));
     if (duplicates.size === 0) return { inserted, existing: [] };
 
@@ -96,6 +116,10 @@ export class MongoDeclarationStore implements DeclarationStore {
       if (!existing) throw new Error(`declaration id ${w._id} is already used by another declaration (not ${w.platformCode}/${w.orderNo}/${w.messageType})`);
       if (!existingDocs.includes(existing)) existingDocs.push(existing);
     }
+    // The sealed orders of the refused duplicates (new ids) must not stay behind.
+    const existingIds = new Set(existingDocs.map((d) => d._id));
+    const orphanOrders = wanted.map((d) => d._id).filter((id) => !existingIds.has(id));
+    if (orphanOrders.length) await this.orders.deleteMany({ _id: { $in: orphanOrders } });
     const existing = await this.views(existingDocs);
     await this.completeInterruptedInserts(existing, existingDocs, now);
     return { inserted, existing };
@@ -106,11 +130,31 @@ export class MongoDeclarationStore implements DeclarationStore {
     const incomplete = docs.filter((d, i) => views[i]!.history.length === 0);
     if (incomplete.length === 0) return;
     await insertManyIgnoringDuplicates(this.events, incomplete.map((d) => acceptedEvent(d)));
-    await insertManyIgnoringDuplicates(this.queue, incomplete.map((d) => queueDocFor(d, now)));
+    const orders = await this.orders.find({ _id: { $in: incomplete.map((d) => d._id) } }).toArray();
+    const byId = new Map(orders.map((o) => [o._id, o]));
+    await insertManyIgnoringDuplicates(this.queue, incomplete.flatMap((d) => (byId.has(d._id) ? [queueDocFor(d, byId.get(d._id)!, now)] : [])));
+  }
+
+  private sealOrder(d: NewDeclaration): DeclarationOrderDoc {
+    const payload: SealedOrderPayload = d.extra === undefined ? { order: d.order } : { order: d.order, extra: d.extra };
+    return { _id: d.id, orderSealed: this.vault.sealJson(payload, orderContext(d.id)) };
+  }
+
+  /** The clear fields of a declaration (write-once, so cached). */
+  private async base(id: string): Promise<DeclarationDoc | null> {
+    const cached = this.baseCache.get(id);
+    if (cached) return cached;
+    const doc = await this.declarations.findOne({ _id: id });
+    if (doc) this.remember(doc);
+    return doc;
+  }
+
+  private remember(doc: DeclarationDoc): void {
+    if (this.baseCache.size >= 20000) this.baseCache.delete(this.baseCache.keys().next().value!);
+    this.baseCache.set(doc._id, doc);
   }
 
   private toDeclarationDoc(d: NewDeclaration, now: Date): DeclarationDoc {
-    const payload: SealedOrderPayload = d.extra === undefined ? { order: d.order } : { order: d.order, extra: d.extra };
     const doc: DeclarationDoc = {
       _id: d.id,
       sellerId: d.sellerId,
@@ -123,7 +167,6 @@ export class MongoDeclarationStore implements DeclarationStore {
       center: d.center,
       amountCny: d.amountCny,
       requestId: d.requestId,
-      orderSealed: this.vault.sealJson(payload, orderContext(d.id)),
       createdAt: now,
     };
     if (d.sellerRegion) doc.sellerRegion = d.sellerRegion;
@@ -142,21 +185,20 @@ export class MongoDeclarationStore implements DeclarationStore {
     const inQueue = new Set((await this.queue.find({}, { projection: { _id: 1 } }).toArray()).map((q) => q._id));
     const current = await this.currentSteps({});
     const repaired: string[] = [];
-    const bases = await this.declarations.find({}, { projection: { orderSealed: 0 } }).toArray();
+    const bases = await this.declarations.find({}).toArray();
     for (const base of bases) {
       if (inQueue.has(base._id)) continue;
       const step = current.get(base._id);
       if (step && step.rank > SIGNED_RANK) continue;
-      const full = await this.declarations.findOne({ _id: base._id });
-      if (!full) continue;
-      const item = queueDocFor(full, now);
+      const order = await this.orders.findOne({ _id: base._id });
+      if (!order) continue;
       if (step?.status === 'signed' && step.messageGuid) {
-        const manifest = await this.manifests.findOne({ _id: `${full._id}:${step.messageGuid}` });
-        if (manifest) Object.assign(item, { status: 'signed', manifestSealed: manifest.xmlSealed, messageGuid: manifest.messageGuid, digest: manifest.digest });
+        const manifest = await this.manifests.findOne({ _id: `${base._id}:${step.messageGuid}` });
+        if (manifest) await insertManyIgnoringDuplicates(this.signed, [{ _id: base._id, messageGuid: manifest.messageGuid, digest: manifest.digest }]);
       }
-      if (!step) await insertManyIgnoringDuplicates(this.events, [acceptedEvent(full)]);
-      await insertManyIgnoringDuplicates(this.queue, [item]);
-      repaired.push(full._id);
+      if (!step) await insertManyIgnoringDuplicates(this.events, [acceptedEvent(base)]);
+      await insertManyIgnoringDuplicates(this.queue, [queueDocFor(base, order, now)]);
+      repaired.push(base._id);
     }
     return repaired;
   }
@@ -169,14 +211,12 @@ export class MongoDeclarationStore implements DeclarationStore {
   async reencryptAll(): Promise<number> {
     const current = this.vault.currentKeyId;
     let count = 0;
-    for (const d of await this.declarations.find({ 'orderSealed.k': { $ne: current } }, { projection: { orderSealed: 1 } }).toArray()) {
-      await this.declarations.updateOne({ _id: d._id }, { $set: { orderSealed: this.vault.reencrypt(d.orderSealed, orderContext(d._id)) } });
+    for (const d of await this.orders.find({ 'orderSealed.k': { $ne: current } }).toArray()) {
+      await this.orders.updateOne({ _id: d._id }, { $set: { orderSealed: this.vault.reencrypt(d.orderSealed, orderContext(d._id)) } });
       count++;
     }
-    for (const q of await this.queue.find({ $or: [{ 'orderSealed.k': { $ne: current } }, { 'manifestSealed.k': { $exists: true, $ne: current } }] }).toArray()) {
-      const set: Partial<QueueDoc> = { orderSealed: this.vault.reencrypt(q.orderSealed, orderContext(q._id)) };
-      if (q.manifestSealed) set.manifestSealed = this.vault.reencrypt(q.manifestSealed, manifestContext(q._id));
-      await this.queue.updateOne({ _id: q._id }, { $set: set });
+    for (const q of await this.queue.find({ 'orderSealed.k': { $ne: current } }, { projection: { orderSealed: 1 } }).toArray()) {
+      await this.queue.updateOne({ _id: q._id }, { $set: { orderSealed: this.vault.reencrypt(q.orderSealed, orderContext(q._id)) } });
       count++;
     }
     for (const m of await this.manifests.find({ 'xmlSealed.k': { $ne: current } }, { projection: { xmlSealed: 1, declarationId: 1 } }).toArray()) {
@@ -196,58 +236,70 @@ export class MongoDeclarationStore implements DeclarationStore {
     const leaseState = await this.leaseState();
     const busy = [...leaseState.entries()].filter(([, l]) => !l.released && l.until > now).map(([id]) => id);
     const due = await this.queue
-      .find({ dueAt: { $lte: now }, ...(busy.length ? { _id: { $nin: busy } } : {}) }, { projection: { _id: 1, dueAt: 1 } })
+      .find({ dueAt: { $lte: now }, ...(busy.length ? { _id: { $nin: busy } } : {}) })
       .sort({ dueAt: 1, _id: 1 })
       .limit(limit * 3 + 10)
       .toArray();
 
     // Race for the candidates in rounds: each round inserts as many leases as are still wanted; a lost
     // insert (11000) means another worker got that one, so the next round tries further candidates.
-    const won: { id: string; seq: number; token: string }[] = [];
+    const won: { item: QueueDoc; lease: LeaseDoc }[] = [];
     let next = 0;
     for (let round = 0; round < 4 && won.length < limit && next < due.length; round++) {
       const batch = due.slice(next, next + (limit - won.length));
       next += batch.length;
       const leases: LeaseDoc[] = batch.map((q) => {
         const seq = (leaseState.get(q._id)?.seq ?? 0) + 1;
-        return { _id: `${q._id}#${seq}`, declarationId: q._id, seq, owner, token: randomUUID(), until };
+        return {
+          _id: `${q._id}#${seq}`,
+          declarationId: q._id,
+          seq,
+          owner,
+          token: randomUUID(),
+          until,
+          sellerId: q.sellerId,
+          center: q.center,
+          messageType: q.messageType,
+          orderNo: q.orderNo,
+          declaredAt: q.declaredAt,
+          attempts: q.attempts,
+          ...(q.lastError ? { lastError: q.lastError } : {}),
+        };
       });
       const lost = await insertManyIgnoringDuplicates(this.leases, leases);
-      leases.forEach((l, i) => {
-        if (!lost.has(i)) won.push({ id: l.declarationId, seq: l.seq, token: l.token });
+      leases.forEach((lease, i) => {
+        if (!lost.has(i)) won.push({ item: batch[i]!, lease });
       });
     }
     if (won.length === 0) return [];
 
-    const items = await this.queue.find({ _id: { $in: won.map((w) => w.id) } }).toArray();
-    const byId = new Map(items.map((q) => [q._id, q]));
-    const claimed: ClaimedDeclaration[] = [];
-    const orphans: string[] = [];
-    for (const w of won) {
-      const q = byId.get(w.id);
-      if (!q) {
-        orphans.push(`${w.id}#${w.seq}`); // handed over meanwhile by a previous holder
-        continue;
-      }
+    const signed = await this.signedWork(won.map((w) => w.item._id));
+    const manifests = signed.size
+      ? new Map((await this.manifests.find({ _id: { $in: [...signed.values()].map((s) => `${s._id}:${s.messageGuid}`) } }).toArray()).map((m) => [m.declarationId, m]))
+      : new Map<string, ManifestDoc>();
+    return won.map(({ item: q, lease }) => {
       const payload = this.vault.openJson<SealedOrderPayload>(q.orderSealed, orderContext(q._id));
+      const manifest = manifests.get(q._id);
       const c: ClaimedDeclaration = {
         id: q._id,
         messageType: q.messageType,
         center: q.center,
-        status: q.status,
-        attempts: w.seq - 1,
+        status: manifest ? 'signed' : 'accepted',
+        attempts: lease.seq - 1,
         requestId: q.requestId,
         order: payload.order,
-        leaseToken: w.token,
+        leaseToken: lease.token,
       };
       if (payload.extra !== undefined) c.extra = payload.extra;
-      if (q.status === 'signed' && q.manifestSealed && q.messageGuid && q.digest) {
-        c.manifest = { xml: this.vault.openText(q.manifestSealed, manifestContext(q._id)), messageGuid: q.messageGuid, digest: q.digest };
-      }
-      claimed.push(c);
-    }
-    if (orphans.length) await this.leases.deleteMany({ _id: { $in: orphans } });
-    return claimed;
+      if (manifest) c.manifest = { xml: this.vault.openText(manifest.xmlSealed, manifestContext(q._id)), messageGuid: manifest.messageGuid, digest: manifest.digest };
+      return c;
+    });
+  }
+
+  private async signedWork(ids: string[]): Promise<Map<string, SignedWorkDoc>> {
+    if (ids.length === 0) return new Map();
+    const docs = await this.signed.find(ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } }).toArray();
+    return new Map(docs.map((d) => [d._id, d]));
   }
 
   /** Current (highest-seq) lease of each declaration that has one. */
@@ -262,7 +314,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     return current;
   }
 
-  /** The ids (of those asked) whose current lease carries that token. */
+  /** The leases (of those asked) that are current and carry the caller's token. */
   private async holding(items: { id: string; leaseToken: string }[]): Promise<Map<string, LeaseDoc>> {
     const state = await this.leaseState(items.map((i) => i.id));
     const held = new Map<string, LeaseDoc>();
@@ -273,88 +325,110 @@ export class MongoDeclarationStore implements DeclarationStore {
     return held;
   }
 
-  async markSigned(
-    id: string,
-    leaseToken: string,
-    manifest: { xml: string; messageGuid: string; digest: string; signer: { subject: string; serialHex: string } },
-  ): Promise<boolean> {
-    if (!(await this.holding([{ id, leaseToken }])).has(id)) return false;
-    const item = await this.queue.findOne({ _id: id });
-    if (!item || item.status !== 'accepted') return false;
+  private readonly signCoalescer = new Coalescer<SignRequest, boolean>((batch) => this.markSignedMany(batch));
 
+  /**
+   * accepted → signed, only while the caller holds the lease. Concurrent calls are merged into one
+   * markSignedMany (so a worker signing a claimed batch in parallel pays one round trip per collection).
+   */
+  markSigned(id: string, leaseToken: string, manifest: SignRequest['manifest']): Promise<boolean> {
+    return this.signCoalescer.call({ id, leaseToken, manifest });
+  }
+
+  /**
+   * markSigned for a batch (additive to the contract): one result per item, in order. The first signature
+   * of a declaration wins (unique insert into dispatch_signed); a later one is refused (false) unless it is
+   * the same manifest again (true, idempotent). The manifest is kept either way (timeline, re-delivery).
+   */
+  async markSignedMany(items: SignRequest[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const held = await this.holding(items);
+    const mine = items.filter((i) => held.has(i.id));
+    if (mine.length === 0) return items.map(() => false);
     const now = new Date();
-    const xmlSealed = this.vault.sealText(manifest.xml, manifestContext(id));
-    await insertManyIgnoringDuplicates(this.manifests, [
-      { _id: `${id}:${manifest.messageGuid}`, declarationId: id, messageGuid: manifest.messageGuid, digest: manifest.digest, signer: manifest.signer, xmlSealed, createdAt: now },
-    ]);
-    const event = stepEvent(item, 'signed', now, { source: 'worker', signer: manifest.signer }, { attempts: item.attempts, messageGuid: manifest.messageGuid, digest: manifest.digest });
-    try {
-      await this.events.insertOne(event);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      // Someone signed first (a previous holder whose lease ran out). Make the work item carry THAT
-      // manifest, so whoever publishes sends the bytes customs will answer for.
-      const winner = await this.events.findOne({ slot: event.slot });
-      if (winner?.messageGuid === manifest.messageGuid) return true; // our own earlier call
-      if (winner?.messageGuid) await this.adoptManifest(id, winner.messageGuid);
-      return false;
-    }
-    await this.recordGuid(manifest.messageGuid, id);
-    await this.queue.updateOne(
-      { _id: id },
-      { $set: { status: 'signed', manifestSealed: xmlSealed, messageGuid: manifest.messageGuid, digest: manifest.digest } },
+    await insertManyIgnoringDuplicates(
+      this.manifests,
+      mine.map((i) => ({
+        _id: `${i.id}:${i.manifest.messageGuid}`,
+        declarationId: i.id,
+        messageGuid: i.manifest.messageGuid,
+        digest: i.manifest.digest,
+        signer: { subject: i.manifest.signer.subject, serialHex: i.manifest.signer.serialHex },
+        xmlSealed: this.vault.sealText(i.manifest.xml, manifestContext(i.id)),
+        createdAt: now,
+      })),
     );
-    return true;
+    // The same declaration twice in one batch: only its first request competes.
+    const firstPerId = new Map<string, SignRequest>();
+    for (const i of mine) if (!firstPerId.has(i.id)) firstPerId.set(i.id, i);
+    const contenders = [...firstPerId.values()];
+    const lost = await insertManyIgnoringDuplicates(
+      this.signed,
+      contenders.map((i) => ({ _id: i.id, messageGuid: i.manifest.messageGuid, digest: i.manifest.digest })),
+    );
+    const winners = contenders.filter((_, k) => !lost.has(k));
+    const signedNow = await this.signedWork(items.map((i) => i.id).filter((id) => held.has(id)));
+    await this.recordGuids(winners.map((w) => ({ messageGuid: w.manifest.messageGuid, id: w.id })));
+    await insertManyIgnoringDuplicates(
+      this.events,
+      winners.map((w) => {
+        const lease = held.get(w.id)!;
+        return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: w.manifest.signer }, { attempts: lease.attempts, messageGuid: w.manifest.messageGuid, digest: w.manifest.digest });
+      }),
+    );
+    return items.map((i) => held.has(i.id) && signedNow.get(i.id)?.messageGuid === i.manifest.messageGuid);
   }
 
-  private async recordGuid(messageGuid: string, id: string): Promise<void> {
-    try {
-      await this.guids.insertOne({ _id: messageGuid, declarationId: id });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const owner = await this.guids.findOne({ _id: messageGuid });
-      if (owner?.declarationId !== id) throw new Error(`message guid ${messageGuid} already belongs to declaration ${owner?.declarationId}`, { cause: err });
-    }
-  }
-
-  private async adoptManifest(id: string, messageGuid: string): Promise<void> {
-    const m = await this.manifests.findOne({ _id: `${id}:${messageGuid}` });
-    if (!m) return;
-    await this.recordGuid(messageGuid, id);
-    await this.queue.updateOne({ _id: id }, { $set: { status: 'signed', manifestSealed: m.xmlSealed, messageGuid, digest: m.digest } });
+  private async recordGuids(items: { messageGuid: string; id: string }[]): Promise<void> {
+    const dup = await insertManyIgnoringDuplicates(this.guids, items.map((i) => ({ _id: i.messageGuid, declarationId: i.id })));
+    if (dup.size === 0) return;
+    const clashing = items.filter((_, k) => dup.has(k));
+    const owners = await this.guids.find({ _id: { $in: clashing.map((c) => c.messageGuid) } }).toArray();
+    const ownerOf = new Map(owners.map((o) => [o._id, o.declarationId]));
+    const wrong = clashing.filter((c) => ownerOf.get(c.messageGuid) !== c.id);
+    if (wrong.length) throw new Error(`message guid ${wrong[0]!.messageGuid} already belongs to declaration ${ownerOf.get(wrong[0]!.messageGuid)}`);
   }
 
   async markQueued(items: { id: string; leaseToken: string }[], at = new Date()): Promise<number> {
     if (items.length === 0) return 0;
     const held = await this.holding(items);
     if (held.size === 0) return 0;
-    const work = await this.queue.find({ _id: { $in: [...held.keys()] }, status: 'signed' }).toArray();
+    const signed = await this.signedWork([...held.keys()]);
+    const work = [...held.values()].filter((l) => signed.has(l.declarationId));
     if (work.length === 0) return 0;
-    const events = work.map((q) => stepEvent(q, 'queued', at, { source: 'worker' }, { attempts: q.attempts, lastError: q.lastError, messageGuid: q.messageGuid, digest: q.digest }));
+    const events = work.map((l) => {
+      const s = signed.get(l.declarationId)!;
+      return stepEvent(leaseOwner(l), 'queued', at, { source: 'worker' }, { attempts: l.attempts, lastError: l.lastError, messageGuid: s.messageGuid, digest: s.digest });
+    });
     const already = await insertManyIgnoringDuplicates(this.events, events);
-    const ids = work.map((q) => q._id);
-    // Handed to the broker: the work item and its leases go. (A crash before this line leaves a work item
-    // whose "queued" step exists; the next claimer publishes again — at-least-once — and cannot step back.)
-    await this.queue.deleteMany({ _id: { $in: ids } });
-    await this.leases.deleteMany({ declarationId: { $in: ids } });
+    await this.leaveDispatch(work.map((l) => l.declarationId));
     return work.length - already.size;
+  }
+
+  /**
+   * Handed over (or given up): the work item, its leases and its signed marker go. A crash before this
+   * leaves a work item whose "queued" step exists; the next claimer publishes again (at-least-once) and
+   * the status cannot step back.
+   */
+  private async leaveDispatch(ids: string[]): Promise<void> {
+    const byId = ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } };
+    await this.queue.deleteMany(byId);
+    await this.leases.deleteMany(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } });
+    await this.signed.deleteMany(byId);
   }
 
   async recordFailure(id: string, leaseToken: string, error: string, outcome: { retryAt: Date } | { permanent: true }): Promise<void> {
     const held = (await this.holding([{ id, leaseToken }])).get(id);
     if (!held) return; // our lease was taken over: the new holder decides
-    const item = await this.queue.findOne({ _id: id });
-    if (!item) return;
     const lastError = error.slice(0, 2000);
     if ('retryAt' in outcome) {
       await this.queue.updateOne({ _id: id }, { $set: { dueAt: outcome.retryAt, lastError }, $inc: { attempts: 1 } });
       await this.leases.updateOne({ _id: held._id }, { $set: { released: true, until: new Date() } });
       return;
     }
-    const event = stepEvent(item, 'failed', new Date(), { source: 'worker', info: lastError }, { attempts: item.attempts + 1, lastError });
+    const event = stepEvent(leaseOwner(held), 'failed', new Date(), { source: 'worker', info: lastError }, { attempts: held.attempts + 1, lastError });
     await insertManyIgnoringDuplicates(this.events, [event]); // already terminal: nothing to add
-    await this.queue.deleteOne({ _id: id });
-    await this.leases.deleteMany({ declarationId: id });
+    await this.leaveDispatch([id]);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -368,7 +442,7 @@ export class MongoDeclarationStore implements DeclarationStore {
   ): Promise<{ applied: boolean; declaration?: DeclarationView; reason?: string }> {
     const id = 'id' in match ? match.id : (await this.guids.findOne({ _id: match.messageGuid }))?.declarationId;
     if (!id) return { applied: false, reason: 'unknown-declaration' };
-    const base = await this.declarations.findOne({ _id: id });
+    const base = await this.base(id);
     if (!base) return { applied: false, reason: 'unknown-declaration' };
     let events = await this.events.find({ declarationId: id }).toArray();
     const current = currentStep(events)?.status ?? 'accepted';
@@ -394,8 +468,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     events.push(event);
     if (decision.rank >= QUEUED_RANK) {
       // Customs (or the center) has it: nothing left to dispatch, whatever a worker still holds.
-      await this.queue.deleteOne({ _id: id });
-      await this.leases.deleteMany({ declarationId: id });
+      await this.leaveDispatch([id]);
     }
     return { applied: true, declaration: toView({ base, events, queue: await this.queueBookkeeping(id) }) };
   }
@@ -405,7 +478,7 @@ export class MongoDeclarationStore implements DeclarationStore {
   // -------------------------------------------------------------------------------------------------
 
   async findById(id: string): Promise<DeclarationView | null> {
-    const base = await this.declarations.findOne({ _id: id });
+    const base = await this.base(id);
     return base ? (await this.views([base]))[0]! : null;
   }
 
@@ -429,9 +502,9 @@ export class MongoDeclarationStore implements DeclarationStore {
   }
 
   async orderOf(id: string): Promise<{ order: BaygateOrder; extra?: Record<string, unknown> } | null> {
-    const base = await this.declarations.findOne({ _id: id }, { projection: { orderSealed: 1 } });
-    if (!base) return null;
-    return this.vault.openJson<SealedOrderPayload>(base.orderSealed, orderContext(id));
+    const sealed = await this.orders.findOne({ _id: id });
+    if (!sealed) return null;
+    return this.vault.openJson<SealedOrderPayload>(sealed.orderSealed, orderContext(id));
   }
 
   async list(filter: DeclarationFilter, page: { limit: number; cursor?: string }): Promise<{ items: DeclarationView[]; nextCursor?: string }> {
@@ -444,11 +517,11 @@ export class MongoDeclarationStore implements DeclarationStore {
     for (let round = 0; round < 50; round++) {
       const chunk = statuses ? Math.max(limit * 4, 200) : limit + 1;
       const docs = await this.declarations
-        .find({ ...query, ...(cursor ? afterCursor(cursor) : {}) }, { projection: { orderSealed: 0 } })
+        .find({ ...query, ...(cursor ? afterCursor(cursor) : {}) })
         .sort({ createdAt: -1, _id: -1 })
         .limit(chunk)
         .toArray();
-      const views = await this.views(docs as DeclarationDoc[]);
+      const views = await this.views(docs );
       for (const v of views) {
         if (statuses && !statuses.has(v.status)) {
           cursor = { t: v.createdAt.getTime(), id: v.id };
@@ -490,8 +563,8 @@ export class MongoDeclarationStore implements DeclarationStore {
       })
       .map((d) => d._id);
     if (stuckIds.length === 0) return [];
-    const docs = await this.declarations.find({ _id: { $in: stuckIds } }, { projection: { orderSealed: 0 } }).sort({ createdAt: 1, _id: 1 }).toArray();
-    return this.views(docs as DeclarationDoc[]);
+    const docs = await this.declarations.find({ _id: { $in: stuckIds } }).sort({ createdAt: 1, _id: 1 }).toArray();
+    return this.views(docs );
   }
 
   async eventsSince(afterEventId: string | undefined, limit: number, filter: DeclarationFilter = {}): Promise<{ declaration: DeclarationView; event: HistoryEntry }[]> {
@@ -506,8 +579,8 @@ export class MongoDeclarationStore implements DeclarationStore {
     const events = await this.events.find(query).sort({ _id: 1 }).limit(Math.max(1, limit)).toArray();
     if (events.length === 0) return [];
     const ids = [...new Set(events.map((e) => e.declarationId))];
-    const docs = await this.declarations.find({ _id: { $in: ids } }, { projection: { orderSealed: 0 } }).toArray();
-    const views = new Map((await this.views(docs as DeclarationDoc[])).map((v) => [v.id, v]));
+    const docs = await this.declarations.find({ _id: { $in: ids } }).toArray();
+    const views = new Map((await this.views(docs )).map((v) => [v.id, v]));
     return events.flatMap((e) => {
       const declaration = views.get(e.declarationId);
       return declaration ? [{ declaration, event: toHistoryEntry(e) }] : [];
@@ -606,10 +679,9 @@ function eventOwner(d: DeclarationDoc): EventOwner {
   return { _id: d._id, sellerId: d.sellerId, center: d.center, messageType: d.messageType, orderNo: d.orderNo, declaredAt: d.createdAt };
 }
 
-function queueDocFor(d: DeclarationDoc, now: Date): QueueDoc {
+function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date): QueueDoc {
   return {
     _id: d._id,
-    status: 'accepted',
     dueAt: now,
     attempts: 0,
     messageType: d.messageType,
@@ -618,8 +690,12 @@ function queueDocFor(d: DeclarationDoc, now: Date): QueueDoc {
     sellerId: d.sellerId,
     orderNo: d.orderNo,
     declaredAt: d.createdAt,
-    orderSealed: d.orderSealed,
+    orderSealed: order.orderSealed,
   };
+}
+
+function leaseOwner(l: LeaseDoc): EventOwner {
+  return { _id: l.declarationId, sellerId: l.sellerId, center: l.center, messageType: l.messageType, orderNo: l.orderNo, declaredAt: l.declaredAt };
 }
 
 function idempotencyKey(d: Pick<DeclarationDoc, 'platformCode' | 'orderNo' | 'messageType'>): string {

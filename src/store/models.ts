@@ -50,8 +50,6 @@ export interface DeclarationDoc {
   /** HMAC of the buyer's normalised ID number (import only): find a buyer's declarations without the number. */
   buyerIdHash?: string;
   buyerIdMasked?: string;
-  /** The whole BaygateOrder (+ extra), AAD "declarations/<id>/order". */
-  orderSealed: SealedValue;
   createdAt: Date;
 }
 
@@ -71,10 +69,9 @@ const declarationSchema = new Schema<DeclarationDoc>(
     sellerRegion: String,
     buyerIdHash: String,
     buyerIdMasked: String,
-    orderSealed: { type: sealedSchema, required: true },
     createdAt: { type: Date, required: true },
   },
-  { versionKey: false, collection: 'declarations', autoCreate: true },
+  { versionKey: false, collection: 'declarations', autoCreate: true, autoIndex: false },
 );
 // The idempotency key: a retried submission finds its declarations instead of duplicating them.
 declarationSchema.index({ platformCode: 1, orderNo: 1, messageType: 1 }, { unique: true, name: 'idempotency_key' });
@@ -82,6 +79,21 @@ declarationSchema.index({ sellerId: 1, createdAt: -1 });
 declarationSchema.index({ center: 1, createdAt: -1 });
 declarationSchema.index({ orderNo: 1 });
 declarationSchema.index({ buyerIdHash: 1 }, { sparse: true });
+
+/**
+ * The sealed order of a declaration, apart from the declaration itself so that the scans of declarations
+ * (lists, counts) do not drag kilobytes of ciphertext along. Write-once; read by id.
+ */
+export interface DeclarationOrderDoc {
+  _id: string;
+  /** The whole BaygateOrder (+ extra), AAD "declarations/<id>/order". */
+  orderSealed: SealedValue;
+}
+
+const declarationOrderSchema = new Schema<DeclarationOrderDoc>(
+  { _id: { type: String, required: true }, orderSealed: { type: sealedSchema, required: true } },
+  { versionKey: false, collection: 'declaration_orders', autoCreate: true, autoIndex: false },
+);
 
 // ---------------------------------------------------------------------------------------------------
 // Declaration events (append-only; the status is the highest-ranked event)
@@ -138,7 +150,7 @@ const eventSchema = new Schema<EventDoc>(
     orderNo: { type: String, required: true },
     declaredAt: { type: Date, required: true },
   },
-  { versionKey: false, collection: 'declaration_events', autoCreate: true },
+  { versionKey: false, collection: 'declaration_events', autoCreate: true, autoIndex: false },
 );
 eventSchema.index({ slot: 1 }, { unique: true, name: 'one_step_per_rank' });
 eventSchema.index({ declarationId: 1 });
@@ -151,7 +163,6 @@ eventSchema.index({ sellerId: 1, _id: 1 });
 export interface QueueDoc {
   /** The declaration id. */
   _id: string;
-  status: 'accepted' | 'signed';
   /** Not before this instant (nextAttemptAt). */
   dueAt: Date;
   /** Failed attempts recorded so far. */
@@ -165,16 +176,11 @@ export interface QueueDoc {
   declaredAt: Date;
   /** Same sealed value as the declaration's (AAD names the declaration, not the collection). */
   orderSealed: SealedValue;
-  /** Once signed: the manifest, AAD "declarations/<id>/manifest". */
-  manifestSealed?: SealedValue;
-  messageGuid?: string;
-  digest?: string;
 }
 
 const queueSchema = new Schema<QueueDoc>(
   {
     _id: { type: String, required: true },
-    status: { type: String, required: true },
     dueAt: { type: Date, required: true },
     attempts: { type: Number, required: true },
     lastError: String,
@@ -185,11 +191,8 @@ const queueSchema = new Schema<QueueDoc>(
     orderNo: { type: String, required: true },
     declaredAt: { type: Date, required: true },
     orderSealed: { type: sealedSchema, required: true },
-    manifestSealed: sealedSchema,
-    messageGuid: String,
-    digest: String,
   },
-  { versionKey: false, collection: 'dispatch_queue', autoCreate: true },
+  { versionKey: false, collection: 'dispatch_queue', autoCreate: true, autoIndex: false },
 );
 queueSchema.index({ dueAt: 1 });
 
@@ -202,6 +205,14 @@ export interface LeaseDoc {
   token: string;
   until: Date;
   released?: boolean;
+  // Copied from the work item at claim time, so the holder's next steps need not read it again.
+  sellerId: string;
+  center: string;
+  messageType: MessageType;
+  orderNo: string;
+  declaredAt: Date;
+  attempts: number;
+  lastError?: string;
 }
 
 const leaseSchema = new Schema<LeaseDoc>(
@@ -213,8 +224,15 @@ const leaseSchema = new Schema<LeaseDoc>(
     token: { type: String, required: true },
     until: { type: Date, required: true },
     released: Boolean,
+    sellerId: { type: String, required: true },
+    center: { type: String, required: true },
+    messageType: { type: String, required: true },
+    orderNo: { type: String, required: true },
+    declaredAt: { type: Date, required: true },
+    attempts: { type: Number, required: true },
+    lastError: String,
   },
-  { versionKey: false, collection: 'dispatch_leases', autoCreate: true },
+  { versionKey: false, collection: 'dispatch_leases', autoCreate: true, autoIndex: false },
 );
 leaseSchema.index({ declarationId: 1 });
 
@@ -243,7 +261,22 @@ const manifestSchema = new Schema<ManifestDoc>(
     xmlSealed: { type: sealedSchema, required: true },
     createdAt: { type: Date, required: true },
   },
-  { versionKey: false, collection: 'declaration_manifests', autoCreate: true },
+  { versionKey: false, collection: 'declaration_manifests', autoCreate: true, autoIndex: false },
+);
+
+/**
+ * "This work item is signed, with that manifest": one per declaration still in dispatch (unique _id = the
+ * declaration id), so exactly one signature wins and every later attempt re-sends the same bytes.
+ */
+export interface SignedWorkDoc {
+  _id: string;
+  messageGuid: string;
+  digest: string;
+}
+
+const signedWorkSchema = new Schema<SignedWorkDoc>(
+  { _id: { type: String, required: true }, messageGuid: { type: String, required: true }, digest: { type: String, required: true } },
+  { versionKey: false, collection: 'dispatch_signed', autoCreate: true, autoIndex: false },
 );
 
 export interface GuidDoc {
@@ -254,7 +287,7 @@ export interface GuidDoc {
 
 const guidSchema = new Schema<GuidDoc>(
   { _id: { type: String, required: true }, declarationId: { type: String, required: true } },
-  { versionKey: false, collection: 'message_guids', autoCreate: true },
+  { versionKey: false, collection: 'message_guids', autoCreate: true, autoIndex: false },
 );
 
 // ---------------------------------------------------------------------------------------------------
@@ -285,7 +318,7 @@ const receiptSchema = new Schema<ReceiptDoc>(
     receivedAt: { type: Date, required: true },
     via: { type: String, required: true },
   },
-  { versionKey: false, collection: 'receipts', autoCreate: true },
+  { versionKey: false, collection: 'receipts', autoCreate: true, autoIndex: false },
 );
 receiptSchema.index({ digest: 1 }, { unique: true, name: 'one_receipt_per_digest' });
 
@@ -299,7 +332,7 @@ export interface ReceiptMatchDoc {
 
 const receiptMatchSchema = new Schema<ReceiptMatchDoc>(
   { _id: { type: String, required: true }, matched: { type: [Schema.Types.Mixed], default: [] }, unknown: { type: Boolean, required: true }, at: { type: Date, required: true } },
-  { versionKey: false, collection: 'receipt_matches', autoCreate: true },
+  { versionKey: false, collection: 'receipt_matches', autoCreate: true, autoIndex: false },
 );
 receiptMatchSchema.index({ unknown: 1 });
 
@@ -329,7 +362,7 @@ const usageSchema = new Schema<UsageEntryDoc>(
     amount: { type: Number, required: true },
     at: { type: Date, required: true },
   },
-  { versionKey: false, collection: 'annual_usage', autoCreate: true },
+  { versionKey: false, collection: 'annual_usage', autoCreate: true, autoIndex: false },
 );
 usageSchema.index({ bucket: 1, seq: 1 });
 
@@ -337,6 +370,8 @@ usageSchema.index({ bucket: 1, seq: 1 });
 
 export interface StoreModels {
   Declaration: Model<DeclarationDoc>;
+  DeclarationOrder: Model<DeclarationOrderDoc>;
+  SignedWork: Model<SignedWorkDoc>;
   Event: Model<EventDoc>;
   Queue: Model<QueueDoc>;
   Lease: Model<LeaseDoc>;
@@ -353,6 +388,8 @@ export function storeModels(connection: Connection): StoreModels {
     (connection.models[name] as Model<T> | undefined) ?? connection.model<T>(name, schema);
   return {
     Declaration: model('Declaration', declarationSchema),
+    DeclarationOrder: model('DeclarationOrder', declarationOrderSchema),
+    SignedWork: model('DispatchSignedWork', signedWorkSchema),
     Event: model('DeclarationEvent', eventSchema),
     Queue: model('DispatchQueueEntry', queueSchema),
     Lease: model('DispatchLease', leaseSchema),
@@ -364,9 +401,32 @@ export function storeModels(connection: Connection): StoreModels {
   };
 }
 
-/** Creates the collections and indexes (idempotent). FerretDB v1 has no partial/TTL indexes: none are used. */
+/**
+ * Creates the collections and indexes (idempotent). On FerretDB v1 only the UNIQUE indexes are created:
+ * they are what makes the inserts atomic, while its queries never use an index (each one costs only
+ * write time there). On MongoDB every index is created. No partial or TTL indexes (FerretDB v1 has neither).
+ */
 export async function ensureIndexes(models: StoreModels): Promise<void> {
-  for (const m of Object.values(models) as Model<unknown>[]) await m.init();
+  const first = Object.values(models)[0] as Model<unknown>;
+  const ferret = await isFerretDbV1(first);
+  for (const m of Object.values(models) as Model<unknown>[]) {
+    await m.createCollection().catch((err: unknown) => {
+      if ((err as { codeName?: string }).codeName !== 'NamespaceExists' && (err as { code?: number }).code !== 48) throw err;
+    });
+    const collection = raw(m as Model<Document>);
+    for (const [keys, options] of m.schema.indexes()) {
+      if (ferret && !options.unique) continue;
+      await collection.createIndex(keys as Record<string, 1 | -1>, options as Record<string, unknown>);
+    }
+  }
+}
+
+/** FerretDB 1.x (see the layout notes at the top of this file). */
+export async function isFerretDbV1(model: Model<unknown>): Promise<boolean> {
+  const db = model.db.db;
+  if (!db) throw new Error('the store needs a connected mongoose connection');
+  const info = (await db.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: unknown };
+  return typeof info.ferretdbVersion === 'string' && /^v?1\./.test(info.ferretdbVersion);
 }
 
 /** The native driver collection behind a model (the store's hot paths bypass mongoose casting). */

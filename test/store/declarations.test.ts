@@ -190,6 +190,30 @@ describe('declaration store (FerretDB)', function () {
       expect(await store().markQueued([{ id: claims[0]!.id, leaseToken: claims[0]!.leaseToken }])).to.equal(0);
     });
 
+    it('markSignedMany signs a batch in one call: stale tokens and second signatures are refused, the same manifest again is accepted', async () => {
+      await parkAllDue();
+      const views = await Promise.all([accepted(), accepted(), accepted()]);
+      const claims = await store().claimDue('w', 60_000, 10);
+      expect(claims).to.have.length(3);
+      const [a, b, c] = claims as [(typeof claims)[0], (typeof claims)[0], (typeof claims)[0]];
+      const ma = fakeManifest(a.id, a.order as never);
+      const mb = fakeManifest(b.id, b.order as never);
+      const results = await store().markSignedMany([
+        { id: a.id, leaseToken: a.leaseToken, manifest: ma },
+        { id: b.id, leaseToken: b.leaseToken, manifest: mb },
+        { id: b.id, leaseToken: b.leaseToken, manifest: fakeManifest(b.id, b.order as never) },
+        { id: c.id, leaseToken: 'stale', manifest: fakeManifest(c.id, c.order as never) },
+      ]);
+      expect(results).to.deep.equal([true, true, false, false]);
+      expect(await store().markSignedMany([{ id: a.id, leaseToken: a.leaseToken, manifest: ma }])).to.deep.equal([true]);
+      // Parallel single calls are merged into one batch and answer individually.
+      const single = await Promise.all([store().markSigned(c.id, c.leaseToken, fakeManifest(c.id, c.order as never)), store().markSigned(a.id, 'stale', ma)]);
+      expect(single).to.deep.equal([true, false]);
+      expect(await store().markQueued(claims.map((x) => ({ id: x.id, leaseToken: x.leaseToken })))).to.equal(3);
+      for (const v of views) expect((await store().findById(v.id))!.history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued']);
+      expect((await store().findById(b.id))!.messageGuid).to.equal(mb.messageGuid);
+    });
+
     it('recordFailure with retryAt keeps the declaration due later; permanent moves it to failed (terminal)', async () => {
       await parkAllDue();
       const view = await accepted();
