@@ -20,6 +20,8 @@ describe('POST /v1/orders', function () {
   let seller: TestKey;
   // Holds submissions while set, to observe an Idempotency-Key "in flight".
   let gate: Promise<void> | undefined;
+  // Makes the next submission fail like a database outage would.
+  let failNext = false;
 
   before(async () => {
     h = await startApiHarness('api_orders', {
@@ -27,6 +29,10 @@ describe('POST /v1/orders', function () {
         const gated: SubmissionService = {
           submit: async (orders, options) => {
             if (gate) await gate;
+            if (failNext) {
+              failNext = false;
+              throw new Error('simulated database outage');
+            }
             return real.submit(orders, options);
           },
           cancel: (...args) => real.cancel(...args),
@@ -292,6 +298,18 @@ describe('POST /v1/orders', function () {
       expect((await first).status).to.equal(202);
       const third = await call(h.base, 'POST', '/v1/orders', { headers, json: order });
       expect(third.headers.get('idempotent-replayed')).to.equal('true');
+    });
+
+    it('a 500 releases the key: the retry with the same key is processed, not replayed', async () => {
+      const headers = { ...seller.headers, 'Idempotency-Key': 'outage-68' };
+      const order = validOrder(68);
+      failNext = true;
+      const failed = await call(h.base, 'POST', '/v1/orders', { headers, json: order });
+      expect(isProblem(failed, 500)).to.equal(true);
+      expect(failed.text).not.to.include('simulated database outage');
+      const retry = await call(h.base, 'POST', '/v1/orders', { headers, json: order });
+      expect(retry.status).to.equal(202);
+      expect(retry.headers.get('idempotent-replayed')).to.equal(null);
     });
 
     it('keys are per seller: another seller may use the same key', async () => {
