@@ -667,6 +667,7 @@ function stepEvent(
   if (entry.receiptId !== undefined) event.receiptId = entry.receiptId;
   if (entry.signer !== undefined) event.signer = { subject: entry.signer.subject, serialHex: entry.signer.serialHex };
   if (entry.info !== undefined) event.info = entry.info;
+  if (entry.documentKeys !== undefined) event.documentKeys = { ...entry.documentKeys };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) (event as unknown as Record<string, unknown>)[k] = v;
   return event;
 }
@@ -713,6 +714,7 @@ function toHistoryEntry(e: EventDoc): HistoryEntry {
   if (e.receiptId !== undefined && e.receiptId !== null) h.receiptId = e.receiptId;
   if (e.signer) h.signer = { subject: e.signer.subject, serialHex: e.signer.serialHex };
   if (e.info !== undefined && e.info !== null) h.info = e.info;
+  if (e.documentKeys) h.documentKeys = { ...e.documentKeys };
   return h;
 }
 

@@ -113,6 +113,8 @@ export interface EventDoc {
   receiptId?: string;
   signer?: { subject: string; serialHex: string };
   info?: string;
+  /** Document numbers the receipt carried (invtNo, preNo, copNo…). */
+  documentKeys?: Record<string, string>;
   /** Dispatch bookkeeping at the time of the step (failed attempts so far, last error). */
   attempts?: number;
   lastError?: string;
@@ -140,6 +142,7 @@ const eventSchema = new Schema<EventDoc>(
     receiptId: String,
     signer: signerSchema,
     info: String,
+    documentKeys: { type: Schema.Types.Mixed },
     attempts: Number,
     lastError: String,
     messageGuid: String,

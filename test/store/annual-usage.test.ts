@@ -48,15 +48,15 @@ describe('annual usage store (FerretDB)', function () {
     const connectionB = await connectMongo(url, silentLogger());
     const gatewayB = createStores(connectionB, PII_CONFIG).annualUsage;
     try {
-    const buyer = '110105194912310021';
-    for (let round = 0; round < 3; round++) {
-      const year = 2030 + round;
-      const attempts = Array.from({ length: 16 }, (_, i) => (i % 2 ? usage() : gatewayB).reserve(buyer, year, `order-${i}`, 4000, LIMIT));
-      const results = await Promise.all(attempts);
-      const accepted = results.filter((r) => r.ok).length;
-      expect(accepted, `round ${round}`).to.equal(6); // 6 × 4000 = 24000 ≤ 26000 < 7 × 4000
-      expect(await usage().usedThisYear(buyer, year)).to.equal(24000);
-    }
+      const buyer = '110105194912310021';
+      for (let round = 0; round < 3; round++) {
+        const year = 2030 + round;
+        const attempts = Array.from({ length: 16 }, (_, i) => (i % 2 ? usage() : gatewayB).reserve(buyer, year, `order-${i}`, 4000, LIMIT));
+        const results = await Promise.all(attempts);
+        const accepted = results.filter((r) => r.ok).length;
+        expect(accepted, `round ${round}`).to.equal(6); // 6 × 4000 = 24000 ≤ 26000 < 7 × 4000
+        expect(await usage().usedThisYear(buyer, year)).to.equal(24000);
+      }
     } finally {
       await connectionB.close();
     }

@@ -251,7 +251,10 @@ describe('declaration store (FerretDB)', function () {
       const released = await step('800');
       expect(released.applied).to.equal(true);
       expect(released.declaration!.history.at(-1)).to.include({ status: '800', source: 'receipt', receiptId: 'r-800' });
-      expect(await step('899')).to.include({ applied: true });
+      const cleared = await store().applyStatus({ id: view.id }, '899', { at, source: 'receipt', documentKeys: { invtNo: '51412026I000000101' }, signer: undefined });
+      expect(cleared.applied).to.equal(true);
+      expect(cleared.declaration!.history.at(-1)!.documentKeys).to.deep.equal({ invtNo: '51412026I000000101' });
+      expect(cleared.declaration!.history.at(-1)).to.not.have.property('signer');
       expect(await step('-621005')).to.include({ applied: false, reason: 'after-terminal' });
       expect(await step('899')).to.include({ applied: false, reason: 'duplicate' });
       expect(await step('bogus')).to.include({ applied: false, reason: 'unknown-status' });
@@ -260,6 +263,7 @@ describe('declaration store (FerretDB)', function () {
       expect(v.status).to.equal('899');
       expect(v.terminal).to.equal(true);
       expect(v.history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued', '2', '120', '800', '899']);
+      expect(v.history.at(-1)!.documentKeys).to.deep.equal({ invtNo: '51412026I000000101' });
       expect(new Set(v.history.map((h) => h.eventId)).size).to.equal(7);
     });
 
