@@ -80,11 +80,13 @@ export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
     const pending: LiveEvent[] = [];
     let overflowed = false;
     const sentDuringReplay = new Set<string>();
+    let forgetReplayed: NodeJS.Timeout | undefined;
 
     const end = () => {
       if (!open) return;
       open = false;
       clearInterval(heartbeat);
+      clearTimeout(forgetReplayed);
       unsubscribe();
       body.end();
     };
@@ -101,8 +103,10 @@ export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
     unsubscribe = deps.live.subscribe({
       ...(sellerIds ? { sellerIds } : {}),
       deliver: (event) => {
-        // What the client says it has already seen (the hub re-reads a short overlap window) is not sent again.
+        // What the client says it has already seen, or got from the replay, is not sent again (the hub
+        // re-reads a short overlap window, so its first polls can bring replayed entries once more).
         if (lastEventId && event.id <= lastEventId) return;
+        if (sentDuringReplay.has(event.id)) return;
         if (live) return write(formatSse(event));
         if (pending.length < maxPendingEvents) pending.push(event);
         else overflowed = true;
@@ -144,8 +148,9 @@ export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
     }
     for (const event of pending) if (!sentDuringReplay.has(event.id)) write(formatSse(event));
     pending.length = 0;
-    sentDuringReplay.clear();
     live = true;
+    // After the hub's overlap window has passed, replayed ids can no longer come back: free them.
+    if (sentDuringReplay.size > 0) forgetReplayed = setTimeout(() => sentDuringReplay.clear(), 10_000);
   });
 
   return router;
