@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import Router from '@koa/router';
 import { z } from 'zod';
@@ -51,7 +52,7 @@ const deliverySchema = z.object({
 const webhookIdParams = z.object({ id: z.string().min(1).max(64).describe('webhook id') });
 const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).optional().describe('newest first; default 100') });
 
-function isPrivateHost(hostname: string): boolean {
+export function isPrivateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local')) return true;
   const v = isIP(host);
@@ -61,6 +62,23 @@ function isPrivateHost(hostname: string): boolean {
   }
   if (v === 6) return host === '::1' || host === '::' || host.startsWith('fc') || host.startsWith('fd') || host.startsWith('fe80') || host.startsWith('::ffff:');
   return false;
+}
+
+/**
+ * https, and the host (a literal or every address it resolves to now) is not loopback/private/link-local.
+ * A name that does not resolve is refused too. (DNS can change later; the delivery worker runs outside the
+ * gateway's private network in production, which is the real SSRF fence.)
+ */
+export async function isPublicHttpsUrl(url: URL, resolve: (host: string) => Promise<{ address: string }[]> = (host) => lookup(host, { all: true })): Promise<boolean> {
+  if (url.protocol !== 'https:') return false;
+  if (isPrivateHost(url.hostname)) return false;
+  if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) return true;
+  try {
+    const addresses = await resolve(url.hostname);
+    return addresses.length > 0 && addresses.every((a) => !isPrivateHost(a.address));
+  } catch {
+    return false;
+  }
 }
 
 function presentDelivery(d: WebhookDelivery): z.input<typeof deliverySchema> {
@@ -92,8 +110,8 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
       throw problems.validation('The webhook is invalid; nothing was stored.', parsed.error.issues.map((i) => ({ path: '/' + i.path.map(String).join('/'), code: i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_FIELD', message: i.message, messageZh: `字段无效：${i.message}` })));
     }
     const url = new URL(parsed.data.url);
-    if (!deps.allowPrivateUrls && (url.protocol !== 'https:' || isPrivateHost(url.hostname))) {
-      throw problems.validation('The webhook URL must be https and not a private or loopback address.', [{ path: '/url', code: 'URL_NOT_ALLOWED', message: 'must be https and publicly routable', messageZh: '必须是可公开访问的 https 地址' }]);
+    if (!deps.allowPrivateUrls && !(await isPublicHttpsUrl(url))) {
+      throw problems.validation('The webhook URL must be https and resolve to public addresses only.', [{ path: '/url', code: 'URL_NOT_ALLOWED', message: 'must be https and publicly routable', messageZh: '必须是可公开访问的 https 地址' }]);
     }
     const existing = await deps.webhooks.list(principal.id);
     if (existing.length >= MAX_WEBHOOKS_PER_SELLER) throw problems.conflict(`A seller may register at most ${MAX_WEBHOOKS_PER_SELLER} webhooks; delete one first.`);
