@@ -61,6 +61,16 @@ describe('access control on every seller-API route', function () {
     expect(checked).to.be.greaterThan(20);
   });
 
+  it('authenticated answers carry the RateLimit-* headers of the key', async () => {
+    for (const path of [`/v1/declarations/${declarationId}`, `/v1/orders/${orderNo}/declarations`, '/v1/webhooks']) {
+      const r = await call(h.base, 'GET', path, { headers: keys.seller.headers });
+      expect(r.status, path).to.equal(200);
+      expect(Number(r.headers.get('ratelimit-limit')), path).to.equal(600);
+      expect(Number(r.headers.get('ratelimit-remaining')), path).to.be.within(0, 599);
+      expect(r.headers.get('ratelimit-policy'), path).to.equal('600;w=60');
+    }
+  });
+
   it('nothing was stored by any refused request', async () => {
     expect(await h.count('declarations')).to.equal(4);
     expect(await h.count('webhooks')).to.equal(0);
