@@ -356,7 +356,8 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     concurrency: deps.concurrency ?? 8,
     leaseMs: deps.leaseMs ?? 30_000,
     timeoutMs: deps.timeoutMs ?? 10_000,
-    maxAttempts: deps.maxAttempts ?? 12,
+    // 5 s, 10 s, 20 s … capped at 1 h: 30 attempts span about 21 hours.
+    maxAttempts: deps.maxAttempts ?? 30,
     baseBackoffMs: deps.baseBackoffMs ?? 5_000,
     maxBackoffMs: deps.maxBackoffMs ?? 3_600_000,
     settleMs: deps.settleMs ?? 5_000,

@@ -154,7 +154,7 @@ registerRoute({
   summary: 'Register a webhook URL',
   description:
     'Every status change of your declarations is POSTed as JSON `{id, type: "declaration.status_changed", createdAt, data: {declarationId, orderNo, messageType, status, …}}` with `Baygate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, `Baygate-Event-Id` and `Baygate-Delivery-Id`. ' +
-    'Verify the signature over the raw bytes and refuse timestamps older than 5 minutes. Answer 2xx; anything else (or no answer within 10 s) is retried with exponential backoff for about a day. The same event can arrive more than once: de-duplicate by `Baygate-Event-Id`.',
+    'Verify the signature over the raw bytes and refuse timestamps older than 5 minutes. Answer 2xx; anything else (or no answer within 10 s) is retried with exponential backoff (5 s doubling to 1 h) for about 21 hours. The same event can arrive more than once: de-duplicate by `Baygate-Event-Id`.',
   tags: ['webhooks'],
   roles: ['seller'],
   request: { content: { 'application/json': { schema: createWebhookSchema, example: { url: created.url } } } },
