@@ -175,7 +175,7 @@ function scheduleRefresh() {
   state.refreshTimer = setTimeout(() => {
     state.refreshTimer = undefined;
     refreshCounts().catch(handleError);
-  }, 1000);
+  }, 2000);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -224,6 +224,21 @@ async function loadDeclarations(append) {
   $('#list-summary').textContent = `${page.total} declaration(s) match${Object.values(filterParams()).some(Boolean) ? ' the filter' : ''}; showing ${state.rows.size}.`;
 }
 
+// New declarations are fetched in small rounds, so a burst of events stays within the key's rate limit.
+const newRows = new Set();
+let newRowsTimer;
+function queueNewRow(id) {
+  newRows.add(id);
+  if (newRowsTimer) return;
+  newRowsTimer = setTimeout(async function flush() {
+    const round = [...newRows].slice(0, 6);
+    for (const id of round) newRows.delete(id);
+    const fetched = await Promise.all(round.map((id) => declaration(id)));
+    for (const d of fetched) if (d) upsertRow(d);
+    newRowsTimer = newRows.size > 0 ? setTimeout(flush, 700) : undefined;
+  }, 200);
+}
+
 function upsertRow(d) {
   const current = state.rows.get(d.id);
   if (current && current.dataset.updated > d.updatedAt) return;
@@ -252,11 +267,23 @@ async function onStatusEvent(id, event) {
   );
   while (feed.children.length > 200) feed.lastElementChild.remove();
 
-  // New declarations join the unfiltered list; known rows are refreshed. Events arrive faster than the
-  // fetches return, so a fetched state replaces the row only when it is at least as recent as the shown one.
-  if (state.rows.has(event.declarationId) || filtersEmpty()) {
-    const d = await declaration(event.declarationId);
-    if (d) upsertRow(d);
+  const tr = state.rows.get(event.declarationId);
+  if (tr) {
+    // The event carries everything the row shows: no request. Status only moves forward, so an event that
+    // ranks below what the row shows arrived late and changes nothing.
+    if (rank(event.status) >= rank(tr.dataset.status)) {
+      const cell = tr.querySelector('[data-cell="status"]');
+      cell.className = statusClass(event.status, event.messageType);
+      cell.title = event.label.en;
+      cell.textContent = `${event.status} ${event.label.zh}`;
+      tr.dataset.status = event.status;
+      tr.querySelector('[data-cell="updated"]').textContent = new Date(event.at).toLocaleString();
+      tr.classList.remove('flash');
+      void tr.offsetWidth; // restart the highlight animation
+      tr.classList.add('flash');
+    }
+  } else if (filtersEmpty()) {
+    queueNewRow(event.declarationId);
   }
   if (state.openTimeline === event.declarationId) openTimeline(event.declarationId).catch(handleError);
   scheduleRefresh();
