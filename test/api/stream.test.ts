@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import type { Middleware } from 'koa';
+import type { AuthedState } from '../../src/api/routes/broker';
 import { SseParser, type SseMessage } from '../../src/cli/http-client';
 import { createAdmin, createBroker, createSeller, type TestKey } from '../support/accounts';
 import { waitFor } from '../support/rabbitmq';
@@ -179,5 +181,80 @@ describe('live stream: GET /v1/stream (Server-Sent Events)', function () {
     await hub.close();
     expect(closed).to.equal(2);
     expect(hub.subscriberCount).to.equal(0);
+  });
+});
+
+describe('live stream: a client that stops reading', function () {
+  this.timeout(60000);
+
+  it('is disconnected once its buffer passes the bound, and its subscription is removed', async () => {
+    const { createServer } = await import('node:http');
+    const { request } = await import('node:http');
+    const { createApp } = await import('../../src/api/app');
+    const { LiveEvents } = await import('../../src/api/live-events');
+    const { streamRoutes } = await import('../../src/api/routes/stream');
+    const { silentLogger } = await import('../support/logger');
+    type Entry = Awaited<ReturnType<BrokerHarness['declarations']['eventsSince']>>[number];
+
+    // A store that produces a steady flood of status changes (ids: ObjectId-shaped, time-ordered).
+    const entries: Entry[] = [];
+    let counter = 0;
+    const produce = setInterval(() => {
+      const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+      for (let i = 0; i < 2000; i++) {
+        const id = `${seconds}${(++counter).toString(16).padStart(16, '0')}`;
+        entries.push({
+          declaration: { id: 'd-' + counter, sellerId: 's1', orderNo: `FLOOD-${counter}`, messageType: 'CEB621', center: 'GD' } as Entry['declaration'],
+          event: { eventId: id, status: 'signed', at: new Date(), source: 'worker' },
+        });
+      }
+    }, 20);
+    const store = {
+      eventsSince: async (after: string | undefined, limit: number) => {
+        let lo = 0;
+        let hi = entries.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (after !== undefined && entries[mid]!.event.eventId <= after) lo = mid + 1;
+          else hi = mid;
+        }
+        return entries.slice(lo, lo + limit);
+      },
+    };
+    const logger = silentLogger();
+    const live = new LiveEvents({ store, logger, pollMs: 10, batchSize: 2000, maxPagesPerPoll: 50 });
+    const auth: Middleware<AuthedState> = async (ctx, next) => {
+      ctx.state.principal = { role: 'admin', id: 'ops', name: 'ops', keyId: 'k' };
+      await next();
+    };
+    const app = createApp({ logger, routers: [streamRoutes({ live, declarations: store, auth, maxBufferedBytes: 64 * 1024 })] });
+    const server = createServer(app.callback());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    let closedByServer = false;
+    try {
+      await new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/v1/stream' }, (res) => {
+          res.pause(); // never reads: the kernel buffers fill, then the server's
+          res.on('close', () => {
+            closedByServer = true;
+            resolve();
+          });
+          res.on('error', () => undefined);
+        });
+        req.on('error', () => {
+          closedByServer = true;
+          resolve();
+        });
+        req.end();
+      });
+      expect(closedByServer).to.equal(true);
+      await waitFor(() => live.subscriberCount === 0, 5000, 'the slow subscriber removed');
+    } finally {
+      clearInterval(produce);
+      await live.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -93,8 +93,13 @@ export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
     const write = (chunk: string) => {
       if (!open) return;
       body.write(chunk);
-      // The client is not reading: stop buffering for it; it resumes with Last-Event-ID.
-      if (body.writableLength > maxBufferedBytes) end();
+      // The client is not reading: stop buffering for it and drop the connection (what is queued for it
+      // goes too); it resumes with Last-Event-ID.
+      if (body.writableLength > maxBufferedBytes) {
+        ctx.state.log.warn({ buffered: body.writableLength }, 'event stream client too slow; disconnected');
+        end();
+        ctx.res.destroy();
+      }
     };
 
     const heartbeat = setInterval(() => write(`: heartbeat ${new Date().toISOString()}\n\n`), heartbeatMs);
