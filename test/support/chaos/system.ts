@@ -1,0 +1,97 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { AmqpClient } from '../../../src/queue/amqp';
+import { DEAD_LETTER_QUEUE } from '../../../src/queue/topology';
+import { silentLogger } from '../logger';
+import { CENTERS, amqpUrlForVhost, mongoUrlForDb, prepareDatabase, purgeQueues } from './environment';
+import { ProcessGroup, ROOT, waitForHttp } from './processes';
+
+/**
+ * The system under test for the chaos and fuzz runs: gateway + 2 workers + one simulator per center as
+ * child processes, on the run's own port, database and vhost, logs under test-artifacts/chaos/<run>/.
+ */
+export interface ChaosSystem {
+  base: string;
+  port: number;
+  mongoUrl: string;
+  amqpUrl: string;
+  logDir: string;
+  processes: ProcessGroup;
+  workers: string[];
+  /** Waits until the gateway answers /readyz (database and broker reachable). */
+  waitReady(timeoutMs?: number): Promise<number>;
+  /** Messages in the run's dead-letter queue now (-1 when the broker cannot be asked). */
+  deadLetters(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startChaosSystem(options: { name: string; workers?: number; profile?: string; env?: Record<string, string> }): Promise<ChaosSystem> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const logDir = join(ROOT, 'test-artifacts', 'chaos', `${options.name}-${stamp}`);
+  const mongoUrl = mongoUrlForDb(`baygate_chaos_${options.name.replace(/[^A-Za-z0-9]/g, '_')}`);
+  const { url: amqpUrl } = await amqpUrlForVhost(`baygate-chaos-${options.name}`);
+  await prepareDatabase(mongoUrl);
+  await purgeQueues(amqpUrl);
+  const port = Number(process.env.CHAOS_PORT) || (await freePort());
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'development',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MONGO_URL: mongoUrl,
+    AMQP_URL: amqpUrl,
+    LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info',
+    LOG_PRETTY: 'false',
+    WORKER_POLL_MS: '50',
+    // A killed worker's claims are taken over when its lease ends: short enough for a bounded test.
+    WORKER_LEASE_MS: '8000',
+    ...(options.env ?? {}),
+  };
+  const processes = new ProcessGroup(logDir, env);
+  const workers = Array.from({ length: options.workers ?? 2 }, (_, i) => `worker-${i + 1}`);
+  processes.start('gateway', ['serve']);
+  for (const w of workers) processes.start(w, ['worker']);
+  for (const c of CENTERS) processes.start(`center-${c}`, ['center', 'simulate', '--center', c, '--profile', options.profile ?? 'bench']);
+  const base = `http://127.0.0.1:${port}`;
+  const system: ChaosSystem = {
+    base,
+    port,
+    mongoUrl,
+    amqpUrl,
+    logDir,
+    processes,
+    workers,
+    waitReady: (timeoutMs = 90000) => waitForHttp(`${base}/readyz`, timeoutMs),
+    deadLetters: async () => {
+      const client = new AmqpClient({ url: amqpUrl, logger: silentLogger(), initialMaxRetries: 3 });
+      try {
+        await client.connect();
+        return await client.withChannel(async (ch) => (await ch.checkQueue(DEAD_LETTER_QUEUE)).messageCount);
+      } catch {
+        return -1;
+      } finally {
+        await client.close();
+      }
+    },
+    stop: () => processes.stopAll(),
+  };
+  try {
+    await system.waitReady();
+  } catch (err) {
+    await system.stop();
+    throw new Error(`${(err as Error).message}; logs in ${logDir}`, { cause: err });
+  }
+  return system;
+}
