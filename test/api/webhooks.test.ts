@@ -1,6 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { isPublicHttpsUrl } from '../../src/api/routes/webhooks';
+import { identityFiles } from '../../src/centers/identities';
+import { buildReceipt } from '../../src/centers/simulator/receipt-builder';
+import { SoftwareXmlSigner } from '../../src/signing/signers/software';
+import { loadTrustLists } from '../../src/signing/trust';
+import { trustListCheck } from '../../src/signing/trust-check';
+import { waitFor } from '../support/rabbitmq';
 import { createWebhookDispatcher, verifyWebhookSignature, type WebhookEvent } from '../../src/pipeline/webhooks';
 import { createAdmin, createBroker, createCenter, createSeller, type TestKey } from '../support/accounts';
 import { silentLogger } from '../support/logger';
@@ -183,6 +191,36 @@ describe('webhooks', function () {
         expect(eventIds).to.have.length(ids.length);
         expect(new Set(eventIds).size).to.equal(ids.length);
       } finally {
+        await receiver.close();
+      }
+    });
+
+    it('end to end: a receipt posted by a center reaches the seller as a signed webhook (running dispatcher loop)', async () => {
+      const receiver = await startReceiver();
+      const running = dispatcher({ pollMs: 100 });
+      try {
+        const fourth = await createSeller(h.connection);
+        const center = await createCenter(h.connection, 'GD');
+        const secret = 'end-to-end-secret-at-least-24';
+        await call(h.base, 'POST', '/v1/webhooks', { headers: fourth.headers, json: { url: receiver.url, secret } });
+        await new Promise((r) => setTimeout(r, 1100));
+        const order = generateValidOrder(6, { direction: 'import' });
+        const submitted = await call(h.base, 'POST', '/v1/orders', { headers: fourth.headers, json: order });
+        const ceb311 = (submitted.body.orders as { declarations: { id: string; messageType: string }[] }[])[0]!.declarations.find((d) => d.messageType === 'CEB311')!;
+        const files = identityFiles('center-gd');
+        const signer = await SoftwareXmlSigner.fromFiles({ keyPath: files.keyPath, certPath: files.certPath }, { trust: trustListCheck(loadTrustLists(resolve('certs-dev/trust-lists'))) });
+        const manifest = { type: 'CEB311' as const, guid: randomUUID().toUpperCase(), headGuid: randomUUID().toUpperCase(), head: { orderNo: order.orderNo, ebpCode: order.ebpCode, ebcCode: order.ebcCode }, lines: [] };
+        const xml = await signer.sign(buildReceipt(manifest, [{ status: '120', info: '新增申报成功', at: new Date() }]).xml);
+        const posted = await call(h.base, 'POST', '/v1/receipts', { headers: center.headers, body: xml, type: 'application/xml' });
+        expect(posted.status, posted.text).to.equal(202);
+        running.start();
+        const receipt120 = () => receiver.received.map((r) => ({ r, event: JSON.parse(r.body) as WebhookEvent })).find((x) => x.event.data.status === '120');
+        await waitFor(() => receipt120() !== undefined, 20000, 'the 120 webhook');
+        const hit = receipt120()!;
+        expect(hit.event.data).to.include({ declarationId: ceb311.id, orderNo: order.orderNo, messageType: 'CEB311', source: 'receipt' });
+        expect(verifyWebhookSignature(secret, String(hit.r.headers['baygate-signature']), hit.r.body)).to.equal(true);
+      } finally {
+        await running.stop();
         await receiver.close();
       }
     });
