@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -166,4 +167,33 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
  */
 export function instrumentHttp<S>(app: Koa<S>, metrics: Pick<Metrics, 'httpMiddleware'>): void {
   app.middleware.unshift(metrics.httpMiddleware() as unknown as (typeof app.middleware)[number]);
+}
+
+/**
+ * A bare HTTP listener serving only GET /metrics, for processes without the gateway's HTTP API (dispatch
+ * workers). Returns its port and a close function.
+ */
+export async function startMetricsServer(registry: Registry, port: number, host = '127.0.0.1'): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : port,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
 }

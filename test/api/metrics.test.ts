@@ -99,3 +99,20 @@ describe('metrics: GET /metrics and the pipeline hooks', function () {
     });
   });
 });
+
+describe('metrics server for processes without the HTTP API (workers)', () => {
+  it('serves GET /metrics and nothing else', async () => {
+    const { startMetricsServer } = await import('../../src/api/metrics');
+    const m = createMetrics({ defaultMetrics: false });
+    m.hooks.onPublished(false, 'MO');
+    const server = await startMetricsServer(m.registry, 0);
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+      expect(res.status).to.equal(200);
+      expect(sample(await res.text(), 'baygate_manifest_publishes_total', { center: 'MO', outcome: 'failed' })).to.equal(1);
+      expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).to.equal(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
