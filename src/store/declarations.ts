@@ -233,7 +233,8 @@ export class MongoDeclarationStore implements DeclarationStore {
   async claimDue(owner: string, leaseMs: number, limit: number, now = new Date()): Promise<ClaimedDeclaration[]> {
     if (limit <= 0) return [];
     const until = new Date(now.getTime() + leaseMs);
-    const leaseState = await this.leaseState();
+    // Both tables are small (work not yet handed over): read them whole, in parallel.
+    const [leaseState, signedMarkers] = await Promise.all([this.leaseState(), this.signed.find({}).toArray()]);
     const busy = [...leaseState.entries()].filter(([, l]) => !l.released && l.until > now).map(([id]) => id);
     const due = await this.queue
       .find({ dueAt: { $lte: now }, ...(busy.length ? { _id: { $nin: busy } } : {}) })
@@ -273,7 +274,21 @@ export class MongoDeclarationStore implements DeclarationStore {
     }
     if (won.length === 0) return [];
 
-    const signed = await this.signedWork(won.map((w) => w.item._id));
+    // A lease insert can only succeed where the previous holder's leases are gone, and those go only after
+    // its work item did (leaveDispatch). So a work item missing now was handed over while we were choosing:
+    // drop it (its lease too), or it would be published twice.
+    const present = new Set(
+      (await this.queue.find({ _id: { $in: won.map((w) => w.item._id) } }, { projection: { _id: 1 } }).toArray()).map((q) => q._id),
+    );
+    const gone = won.filter((w) => !present.has(w.item._id));
+    if (gone.length) {
+      await this.leases.deleteMany({ _id: { $in: gone.map((w) => w.lease._id) } });
+      won.splice(0, won.length, ...won.filter((w) => present.has(w.item._id)));
+      if (won.length === 0) return [];
+    }
+
+    const wonIds = new Set(won.map((w) => w.item._id));
+    const signed = new Map(signedMarkers.filter((m) => wonIds.has(m._id)).map((m) => [m._id, m]));
     const manifests = signed.size
       ? new Map((await this.manifests.find({ _id: { $in: [...signed.values()].map((s) => `${s._id}:${s.messageGuid}`) } }).toArray()).map((m) => [m.declarationId, m]))
       : new Map<string, ManifestDoc>();
@@ -367,16 +382,22 @@ export class MongoDeclarationStore implements DeclarationStore {
       contenders.map((i) => ({ _id: i.id, messageGuid: i.manifest.messageGuid, digest: i.manifest.digest })),
     );
     const winners = contenders.filter((_, k) => !lost.has(k));
-    const signedNow = await this.signedWork(items.map((i) => i.id).filter((id) => held.has(id)));
-    await this.recordGuids(winners.map((w) => ({ messageGuid: w.manifest.messageGuid, id: w.id })));
-    await insertManyIgnoringDuplicates(
-      this.events,
-      winners.map((w) => {
-        const lease = held.get(w.id)!;
-        return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: w.manifest.signer }, { attempts: lease.attempts, messageGuid: w.manifest.messageGuid, digest: w.manifest.digest });
-      }),
-    );
-    return items.map((i) => held.has(i.id) && signedNow.get(i.id)?.messageGuid === i.manifest.messageGuid);
+    // Who holds each signature now: the winners, plus (only if some lost) what the losers found.
+    const signedNow = new Map(winners.map((w) => [w.id, w.manifest.messageGuid]));
+    if (lost.size) {
+      for (const m of (await this.signedWork(contenders.filter((_, k) => lost.has(k)).map((c) => c.id))).values()) signedNow.set(m._id, m.messageGuid);
+    }
+    await Promise.all([
+      this.recordGuids(winners.map((w) => ({ messageGuid: w.manifest.messageGuid, id: w.id }))),
+      insertManyIgnoringDuplicates(
+        this.events,
+        winners.map((w) => {
+          const lease = held.get(w.id)!;
+          return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: w.manifest.signer }, { attempts: lease.attempts, messageGuid: w.manifest.messageGuid, digest: w.manifest.digest });
+        }),
+      ),
+    ]);
+    return items.map((i) => held.has(i.id) && signedNow.get(i.id) === i.manifest.messageGuid);
   }
 
   private async recordGuids(items: { messageGuid: string; id: string }[]): Promise<void> {
@@ -391,9 +412,8 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   async markQueued(items: { id: string; leaseToken: string }[], at = new Date()): Promise<number> {
     if (items.length === 0) return 0;
-    const held = await this.holding(items);
+    const [held, signed] = await Promise.all([this.holding(items), this.signedWork(items.map((i) => i.id))]);
     if (held.size === 0) return 0;
-    const signed = await this.signedWork([...held.keys()]);
     const work = [...held.values()].filter((l) => signed.has(l.declarationId));
     if (work.length === 0) return 0;
     const events = work.map((l) => {
@@ -412,9 +432,14 @@ export class MongoDeclarationStore implements DeclarationStore {
    */
   private async leaveDispatch(ids: string[]): Promise<void> {
     const byId = ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } };
+    // The work item strictly first: a claimer reads the leases before the work items, so while a lease
+    // exists the item is busy, and once the item is gone nobody can claim it — even when the lease
+    // sequence restarts at 1 because the leases were deleted.
     await this.queue.deleteMany(byId);
-    await this.leases.deleteMany(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } });
-    await this.signed.deleteMany(byId);
+    await Promise.all([
+      this.leases.deleteMany(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }),
+      this.signed.deleteMany(byId),
+    ]);
   }
 
   async recordFailure(id: string, leaseToken: string, error: string, outcome: { retryAt: Date } | { permanent: true }): Promise<void> {

@@ -24,7 +24,7 @@ import type { SealedValue } from './pii';
  */
 
 export const sealedSchema = new Schema<SealedValue>(
-  { k: { type: String, required: true }, iv: { type: Buffer, required: true }, tag: { type: Buffer, required: true }, ct: { type: Buffer, required: true } },
+  { k: { type: String, required: true }, iv: { type: Buffer, required: true }, tag: { type: Buffer, required: true }, ct: { type: Buffer, required: true }, z: String },
   { _id: false },
 );
 

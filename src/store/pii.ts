@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Config } from '../config';
 
 /**
@@ -14,13 +15,21 @@ import type { Config } from '../config';
  * instead of silently showing the wrong person's data.
  */
 
-/** A sealed value as stored: key id, 12-byte IV, 16-byte GCM tag, ciphertext. */
+/**
+ * A sealed value as stored: key id, 12-byte IV, 16-byte GCM tag, ciphertext, and `z: 'd'` when the
+ * plaintext was deflated before encryption (large values: orders, manifests — smaller documents are
+ * what makes FerretDB's table scans cheaper). The compression flag is covered by the AAD.
+ */
 export interface SealedValue {
   k: string;
   iv: Buffer;
   tag: Buffer;
   ct: Buffer;
+  z?: 'd';
 }
+
+/** Values at least this long are deflated before encryption. */
+const COMPRESS_FROM_BYTES = 512;
 
 export class PiiError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -100,11 +109,15 @@ export class PiiVault {
   }
 
   sealBytes(plain: Buffer, context: string): SealedValue {
+    const compressed = plain.length >= COMPRESS_FROM_BYTES;
+    const body = compressed ? deflateRawSync(plain, { level: 6 }) : plain;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(aad(context));
-    const ct = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return { k: this.current.id, iv, tag: cipher.getAuthTag(), ct };
+    cipher.setAAD(aad(context, compressed));
+    const ct = Buffer.concat([cipher.update(body), cipher.final()]);
+    const sealed: SealedValue = { k: this.current.id, iv, tag: cipher.getAuthTag(), ct };
+    if (compressed) sealed.z = 'd';
+    return sealed;
   }
 
   openBytes(sealed: unknown, context: string): Buffer {
@@ -113,9 +126,10 @@ export class PiiVault {
     if (!key) throw new PiiError(`sealed value names key "${value.k}", which is not in PII_KEYS (rotated out too early?)`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, value.iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(aad(context));
+      decipher.setAAD(aad(context, value.z === 'd'));
       decipher.setAuthTag(value.tag);
-      return Buffer.concat([decipher.update(value.ct), decipher.final()]);
+      const body = Buffer.concat([decipher.update(value.ct), decipher.final()]);
+      return value.z === 'd' ? inflateRawSync(body, { maxOutputLength: 64 * 1024 * 1024 }) : body;
     } catch (err) {
       throw new PiiError(`sealed value for "${context}" failed authentication (tampered, or stored under another document/field)`, { cause: err });
     }
@@ -153,9 +167,9 @@ export class PiiVault {
   }
 }
 
-function aad(context: string): Buffer {
+function aad(context: string, compressed: boolean): Buffer {
   if (!context) throw new PiiError('a sealed value needs a context (document/field) for its AAD');
-  return Buffer.from(AAD_PREFIX + context, 'utf8');
+  return Buffer.from(AAD_PREFIX + (compressed ? 'deflate|' : '') + context, 'utf8');
 }
 
 /** Accepts a SealedValue as read back from MongoDB (BSON Binary), from JSON (Base64) or as built here. */
@@ -167,7 +181,10 @@ export function asSealedValue(input: unknown): SealedValue {
   const tag = toBuffer(o.tag, 'tag');
   if (iv.length !== IV_BYTES) throw new PiiError(`sealed value iv must be ${IV_BYTES} bytes`);
   if (tag.length !== TAG_BYTES) throw new PiiError(`sealed value tag must be ${TAG_BYTES} bytes`);
-  return { k: o.k, iv, tag, ct: toBuffer(o.ct, 'ct') };
+  if (o.z !== undefined && o.z !== null && o.z !== 'd') throw new PiiError('sealed value has an unknown compression flag');
+  const value: SealedValue = { k: o.k, iv, tag, ct: toBuffer(o.ct, 'ct') };
+  if (o.z === 'd') value.z = 'd';
+  return value;
 }
 
 function toBuffer(value: unknown, field: string): Buffer {

@@ -41,6 +41,20 @@ describe('PII vault (AES-256-GCM envelope, key ring, blind index)', () => {
     expect(() => rotated.reencrypt(old, 'declarations/other/order')).to.throw(PiiError, /failed authentication/);
   });
 
+  it('deflates large values before sealing, and the compression flag cannot be flipped', () => {
+    const big = JSON.stringify({ items: Array.from({ length: 40 }, (_, i) => ({ gnum: i + 1, itemName: '婴幼儿配方奶粉 3段 900g', buyer: '张三' })) });
+    const sealed = rotated.sealText(big, 'ctx');
+    expect(sealed.z).to.equal('d');
+    expect(sealed.ct.length).to.be.lessThan(Buffer.byteLength(big) / 4);
+    expect(rotated.openText(sealed, 'ctx')).to.equal(big);
+    const { z: _z, ...flagRemoved } = sealed;
+    expect(() => rotated.openText(flagRemoved, 'ctx')).to.throw(PiiError, /failed authentication/);
+    const small = rotated.sealText('13800138000', 'ctx');
+    expect(small).to.not.have.property('z');
+    expect(() => rotated.openText({ ...small, z: 'd' }, 'ctx')).to.throw(PiiError, /failed authentication/);
+    expect(() => rotated.openText({ ...small, z: 'x' }, 'ctx')).to.throw(PiiError, /unknown compression flag/);
+  });
+
   it('detects tampering with the ciphertext, the tag, the IV or the key id', () => {
     const sealed = rotated.sealText('13800138000', 'ctx');
     const flip = (b: Buffer) => Buffer.from(b.map((x, i) => (i === 0 ? x ^ 1 : x)));
