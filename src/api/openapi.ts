@@ -102,7 +102,14 @@ const rateLimitHeaders = {
 
 function media(content: Record<string, MediaDoc>, io: 'input' | 'output'): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(content).map(([type, m]) => [type, { ...(m.schema ? { schema: jsonSchema(m.schema, io) } : {}), ...(m.example !== undefined ? { example: m.example } : {}) }]),
+    Object.entries(content).map(([type, m]) => [
+      type,
+      {
+        // The problem schema is shared by every error response: referenced once, not inlined ~70 times.
+        ...(m.schema === problemSchema ? { schema: { $ref: '#/components/schemas/Problem' } } : m.schema ? { schema: jsonSchema(m.schema, io) } : {}),
+        ...(m.example !== undefined ? { example: m.example } : {}),
+      },
+    ]),
   );
 }
 
