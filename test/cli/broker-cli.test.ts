@@ -72,6 +72,22 @@ describe('CLI for people: baygate submit / status / watch against a running gate
     expect(res.stdout).to.include('0 accepted, 1 already known, 1 rejected (of 2 orders)');
   });
 
+  it('submit --source maps a source format; --atomic stores nothing when one order is invalid (exit 1, every order listed)', async () => {
+    const mapped = await cli(['submit', 'examples/sources/marketplace-flat.json', '--source', 'marketplace-flat', '--url', h.base, '--key', seller.token, '--no-progress']);
+    expect(mapped.code, mapped.stderr + mapped.stdout).to.equal(0);
+    expect(mapped.stdout).to.match(/^ACCEPTED #1 \S+ → CEB311@/m);
+    const good = order(9501);
+    const bad = order(9502);
+    bad.buyerIdNumber = '440524188001010015';
+    const file = join(dir, 'atomic.json');
+    writeFileSync(file, JSON.stringify([good, bad]));
+    const res = await cli(['submit', file, '--atomic', '--url', h.base, '--key', seller.token, '--no-progress']);
+    expect(res.code).to.equal(1);
+    expect(res.stdout).to.include(`REJECTED #1 ${good.orderNo}`).and.include(`REJECTED #2 ${bad.orderNo}`);
+    expect(res.stdout).to.include('0 accepted, 0 already known, 2 rejected (of 2 orders)');
+    expect(await h.declarations.findByOrderNo(String(good.orderNo))).to.deep.equal([]);
+  });
+
   it('submit: usage errors exit 2 with one line (no key, unreadable file, bad JSON line, bad batch size, --atomic over one batch)', async () => {
     const file = join(dir, 'one.json');
     writeFileSync(file, JSON.stringify(order(9301)));
