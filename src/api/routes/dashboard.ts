@@ -54,11 +54,11 @@ registerRoute({
   roles: 'public',
   responses: { 200: { description: 'The dashboard page.', content: { 'text/html': { schema: z.string(), example: '<!doctype html>…' } } } },
 });
-for (const [name, type] of [['app.js', 'text/javascript'], ['style.css', 'text/css']] as const) {
+for (const [name, type] of [['index.html', 'text/html'], ['app.js', 'text/javascript'], ['style.css', 'text/css']] as const) {
   registerRoute({
     method: 'GET',
     path: `/dashboard/${name}`,
-    summary: `Dashboard ${name === 'app.js' ? 'script' : 'style sheet'}`,
+    summary: `Dashboard ${name === 'app.js' ? 'script' : name === 'style.css' ? 'style sheet' : 'page (same as /dashboard)'}`,
     tags: ['broker'],
     roles: 'public',
     responses: { 200: { description: `The ${name} of the dashboard.`, content: { [type]: { schema: z.string(), example: '…' } } } },

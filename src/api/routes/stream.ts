@@ -119,6 +119,7 @@ export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
       close: end,
     });
     ctx.req.once('close', end);
+    ctx.res.once('close', end);
     body.once('close', end);
 
     write(`retry: ${deps.retryMs ?? 3000}\n: connected\n\n`);
