@@ -469,12 +469,11 @@ export class MongoDeclarationStore implements DeclarationStore {
     if (!id) return { applied: false, reason: 'unknown-declaration' };
     const base = await this.base(id);
     if (!base) return { applied: false, reason: 'unknown-declaration' };
-    let events = await this.events.find({ declarationId: id }).toArray();
+    const [found, queued] = await Promise.all([this.events.find({ declarationId: id }).toArray(), this.queueBookkeeping(id)]);
+    let events = found;
     const current = currentStep(events)?.status ?? 'accepted';
     const decision = decideTransition(current, status, base.messageType);
-    if (!decision.apply) {
-      return { applied: false, reason: decision.reason, declaration: toView({ base, events, queue: await this.queueBookkeeping(id) }) };
-    }
+    if (!decision.apply) return { applied: false, reason: decision.reason, declaration: toView({ base, events, queue: queued }) };
     const event = stepEvent(
       { _id: id, sellerId: base.sellerId, center: base.center, messageType: base.messageType, orderNo: base.orderNo, declaredAt: base.createdAt },
       status,
@@ -488,14 +487,15 @@ export class MongoDeclarationStore implements DeclarationStore {
       // A concurrent change reached this rank first.
       events = await this.events.find({ declarationId: id }).toArray();
       const winner = events.find((e) => e.slot === event.slot);
-      return { applied: false, reason: winner?.status === status ? 'duplicate' : 'out-of-order', declaration: toView({ base, events, queue: await this.queueBookkeeping(id) }) };
+      return { applied: false, reason: winner?.status === status ? 'duplicate' : 'out-of-order', declaration: toView({ base, events, queue: queued }) };
     }
     events.push(event);
-    if (decision.rank >= QUEUED_RANK) {
+    if (decision.rank >= QUEUED_RANK && queued) {
       // Customs (or the center) has it: nothing left to dispatch, whatever a worker still holds.
       await this.leaveDispatch([id]);
+      return { applied: true, declaration: toView({ base, events }) };
     }
-    return { applied: true, declaration: toView({ base, events, queue: await this.queueBookkeeping(id) }) };
+    return { applied: true, declaration: toView({ base, events, queue: queued }) };
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -748,7 +748,6 @@ function toView({ base, events, queue }: ViewParts): DeclarationView {
   const step = currentStep(history);
   const status = step?.status ?? 'accepted';
   const signed = history.find((e) => e.rank === SIGNED_RANK);
-  const last = history[history.length - 1];
   const updatedAt = history.reduce((max, e) => (e.at > max ? e.at : max), base.createdAt);
   const view: DeclarationView = {
     id: base._id,
@@ -762,7 +761,7 @@ function toView({ base, events, queue }: ViewParts): DeclarationView {
     center: base.center,
     status,
     terminal: step ? step.terminal : false,
-    attempts: queue?.attempts ?? last?.attempts ?? 0,
+    attempts: queue?.attempts ?? [...history].reverse().find((e) => typeof e.attempts === 'number')?.attempts ?? 0,
     amountCny: base.amountCny,
     requestId: base.requestId,
     history: history.map(toHistoryEntry),

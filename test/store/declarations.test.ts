@@ -165,6 +165,9 @@ describe('declaration store (FerretDB)', function () {
       expect(after).to.include({ status: 'queued', messageGuid: manifest.messageGuid, digest: manifest.digest, attempts: 1, lastError: 'broker nack' });
       expect(after.history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued']);
       expect(after.history[1]!.signer).to.deep.equal(SIGNER);
+      // Later steps keep the dispatch bookkeeping.
+      const receipt = await store().applyStatus({ id: view.id }, '120', { at: new Date(), source: 'receipt' });
+      expect(receipt.declaration).to.include({ status: '120', attempts: 1, lastError: 'broker nack' });
       expect(await store().manifestXml(view.id)).to.equal(manifest.xml);
       expect((await store().findByMessageGuid(manifest.messageGuid))!.id).to.equal(view.id);
       expect(await store().claimDue('w3', 1000, 100, new Date(t0.getTime() + 60_000)).then((l) => l.map((c) => c.id))).to.not.include(view.id);
