@@ -91,22 +91,25 @@ describe('CLI for people: baygate submit / status / watch against a running gate
   it('submit: usage errors exit 2 with one line (no key, unreadable file, bad JSON line, bad batch size, --atomic over one batch)', async () => {
     const file = join(dir, 'one.json');
     writeFileSync(file, JSON.stringify(order(9301)));
-    const noKey = await cli(['submit', file, '--url', h.base]);
-    expect(noKey.code).to.equal(2);
-    expect(noKey.stderr).to.equal('baygate: no API key: pass --key <keyId.secret> or set BAYGATE_API_KEY\n');
-    const missing = await cli(['submit', join(dir, 'nope.json'), '--url', h.base, '--key', seller.token]);
-    expect(missing.code).to.equal(2);
-    expect(missing.stderr).to.match(/cannot read .*nope\.json: ENOENT/);
     const broken = join(dir, 'broken.ndjson');
     writeFileSync(broken, '{"a":1}\n{not json}\n');
-    const badLine = await cli(['submit', broken, '--url', h.base, '--key', seller.token]);
-    expect(badLine.code).to.equal(2);
-    expect(badLine.stderr).to.match(/broken\.ndjson line 2: not valid JSON/);
-    const badBatch = await cli(['submit', file, '--url', h.base, '--key', seller.token, '--batch-size', '5000']);
-    expect(badBatch.code).to.equal(2);
     const many = join(dir, 'many.json');
     writeFileSync(many, JSON.stringify([order(9302), order(9303), order(9304)]));
-    const atomic = await cli(['submit', many, '--url', h.base, '--key', seller.token, '--atomic', '--batch-size', '2']);
+    // Independent runs, in parallel (each CLI start costs a TypeScript load).
+    const [noKey, missing, badLine, badBatch, atomic] = await Promise.all([
+      cli(['submit', file, '--url', h.base]),
+      cli(['submit', join(dir, 'nope.json'), '--url', h.base, '--key', seller.token]),
+      cli(['submit', broken, '--url', h.base, '--key', seller.token]),
+      cli(['submit', file, '--url', h.base, '--key', seller.token, '--batch-size', '5000']),
+      cli(['submit', many, '--url', h.base, '--key', seller.token, '--atomic', '--batch-size', '2']),
+    ]);
+    expect(noKey.code).to.equal(2);
+    expect(noKey.stderr).to.equal('baygate: no API key: pass --key <keyId.secret> or set BAYGATE_API_KEY\n');
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.match(/cannot read .*nope\.json: ENOENT/);
+    expect(badLine.code).to.equal(2);
+    expect(badLine.stderr).to.match(/broken\.ndjson line 2: not valid JSON/);
+    expect(badBatch.code).to.equal(2);
     expect(atomic.code).to.equal(2);
     expect(atomic.stderr).to.include('--atomic needs the whole file in one request');
   });
@@ -114,15 +117,17 @@ describe('CLI for people: baygate submit / status / watch against a running gate
   it('submit: a wrong key or an unreachable gateway is exit 1 with the reason', async () => {
     const file = join(dir, 'another.json');
     writeFileSync(file, JSON.stringify(order(9401)));
-    const wrongKey = await cli(['submit', file, '--url', h.base, '--key', 'bgk_nobody.secret', '--no-progress']);
-    expect(wrongKey.code).to.equal(1);
-    expect(wrongKey.stderr).to.match(/gateway answered 401/);
     // A port nothing listens on (fetch refuses well-known ports such as 1 outright).
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const freePort = (probe.address() as { port: number }).port;
     await new Promise((r) => probe.close(r));
-    const down = await cli(['submit', file, '--url', `http://127.0.0.1:${freePort}`, '--key', seller.token, '--no-progress']);
+    const [wrongKey, down] = await Promise.all([
+      cli(['submit', file, '--url', h.base, '--key', 'bgk_nobody.secret', '--no-progress']),
+      cli(['submit', file, '--url', `http://127.0.0.1:${freePort}`, '--key', seller.token, '--no-progress']),
+    ]);
+    expect(wrongKey.code).to.equal(1);
+    expect(wrongKey.stderr).to.match(/gateway answered 401/);
     expect(down.code).to.equal(1);
     expect(down.stderr).to.equal(`baygate: cannot reach the gateway at http://127.0.0.1:${freePort}: ECONNREFUSED\n`);
   });
