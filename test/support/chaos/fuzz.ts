@@ -568,7 +568,7 @@ export async function runCase(base: string, c: FuzzCase, report: FuzzReport, tim
   let text: string;
   const started = Date.now();
   try {
-    const res = await fetch(base + c.path + (c.query ?? ''), { method: 'POST', headers: c.headers, body: c.body, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(base + c.path + (c.query ?? ''), { method: 'POST', headers: c.headers, body: new Uint8Array(c.body), signal: AbortSignal.timeout(timeoutMs) });
     status = res.status;
     type = res.headers.get('content-type') ?? '';
     text = await res.text();
