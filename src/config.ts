@@ -61,6 +61,8 @@ export const configSchema = z.object({
   WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(30000),
   WORKER_POLL_MS: z.coerce.number().int().min(5).default(100),
   WORKER_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(8),
+  /** Port of the worker's own /metrics and /healthz (workers serve no API); unset = not served. */
+  METRICS_PORT: port.optional(),
   CENTERS_FILE: z.string().min(1).default('config/centers.json'),
 });
 

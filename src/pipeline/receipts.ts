@@ -41,6 +41,8 @@ export interface ReceiptIngestorOptions {
   /** Strict verification against the clearance centers' trust list. */
   verify: (xml: string) => Promise<VerifiedDocument>;
   logger: Logger;
+  /** Whether this signer may answer for this declaration (the center it was routed to); default: any trusted center. */
+  mayAnswer?: (declaration: DeclarationView, signer: { subject: string; serialHex: string }) => boolean;
   onApplied?: (declaration: DeclarationView, status: string, receivedAt: Date, returnTime: Date | undefined) => void;
 }
 
@@ -89,6 +91,10 @@ export class ReceiptIngestor {
   private async applyReturn(ret: ReceiptReturn, receipt: StoredReceipt, answers: string | undefined, receivedAt: Date): Promise<ReturnOutcome> {
     const declaration = await this.match(ret, answers);
     if (!declaration) return { guid: ret.guid, status: ret.status, declarationId: null, applied: false, reason: 'unknown-declaration' };
+    if (this.o.mayAnswer && receipt.signer && !this.o.mayAnswer(declaration, receipt.signer)) {
+      this.o.logger.warn({ receiptId: receipt.id, declarationId: declaration.id, center: declaration.center, signer: receipt.signer.subject }, 'receipt signed by another center than the one the declaration was sent to: ignored');
+      return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: 'wrong-center' };
+    }
     if (!isKnownStatus(ret.status)) return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: 'unknown-status' };
     const returnTime = parseReturnTime(ret.returnTime);
     const result = await this.o.declarations.applyStatus({ id: declaration.id }, ret.status, {

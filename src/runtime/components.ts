@@ -6,6 +6,7 @@ import { loadCenterRegistry, type CenterRegistry } from '../centers/registry';
 import { routeAndReserve } from '../centers/routing';
 import type { Config } from '../config';
 import type { BaygateOrder } from '../domain/order';
+import type { DeclarationView } from '../store/contracts';
 import { loadSourceMappings, paramsFromConfig } from '../mapping/source-mapper';
 import { NoCenterError, Submission } from '../pipeline/submission';
 import { AmqpClient } from '../queue/amqp';
@@ -81,4 +82,21 @@ export function createSubmission(core: Core, onAccepted?: (count: number) => voi
     logger: core.logger,
     onAccepted,
   });
+}
+
+/**
+ * A receipt may only move declarations routed to the center that signed it: the center's configured
+ * receiptSigner identity must be the certificate that signed the receipt (compared by serial).
+ */
+export function receiptAuthority(core: Core): (declaration: DeclarationView, signer: { serialHex: string }) => boolean {
+  const serialOf = new Map(core.trustLists.receiptSigners.map((s) => [s.id, normaliseSerial(s.cert.serialHex)]));
+  return (declaration, signer) => {
+    const center = core.registry.find(declaration.center);
+    if (!center) return false;
+    return serialOf.get(center.receiptSigner) === normaliseSerial(signer.serialHex);
+  };
+}
+
+function normaliseSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+/, '');
 }

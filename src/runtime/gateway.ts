@@ -1,14 +1,34 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
+import { createAuth, seedAccounts } from '../api/auth';
+import { LiveEvents } from '../api/live-events';
+import { createMetrics, instrumentHttp } from '../api/metrics';
+import { IdempotencyStore } from '../api/middleware/idempotency';
+import { openApiRoutes, undocumentedRoutes } from '../api/openapi';
+import { brokerRoutes } from '../api/routes/broker';
+import { dashboardRoutes } from '../api/routes/dashboard';
+import { declarationsRoutes } from '../api/routes/declarations';
 import { healthRoutes } from '../api/routes/health';
+import { metricsRoutes } from '../api/routes/metrics';
+import { ordersRoutes } from '../api/routes/orders';
+import { receiptsRoutes } from '../api/routes/receipts';
+import { statsRoutes } from '../api/routes/stats';
+import { streamRoutes } from '../api/routes/stream';
+import { webhooksRoutes } from '../api/routes/webhooks';
 import type { Config } from '../config';
-import { AmqpClient } from '../queue/amqp';
-import { connectMongo, pingMongo } from '../store/mongo';
+import { ReceiptIngestor } from '../pipeline/receipts';
+import { WebhookStore } from '../pipeline/webhooks';
+import type { AmqpClient } from '../queue/amqp';
+import { centerQueueName } from '../queue/topology';
+import { pingMongo } from '../store/mongo';
+import { createSubmission, receiptAuthority, startCore, type Core } from './components';
 import { listen } from './http-server';
+import { createReceiptVerifier } from './signing';
 
 export interface Gateway {
   port: number;
+  core: Core;
   mongo: Connection;
   amqp: AmqpClient;
   /** Stop accepting, finish in-flight requests, close RabbitMQ, then MongoDB. */
@@ -16,35 +36,74 @@ export interface Gateway {
   stopSteps: { name: string; run: () => Promise<void> }[];
 }
 
-/** Composition root of the HTTP gateway: connects the services and mounts the routers. */
+/**
+ * Composition root of the HTTP gateway: every router with its dependencies. The gateway persists and
+ * reads; it never publishes declarations (the workers do), so it starts and accepts orders while the
+ * broker is away and /readyz reports it.
+ */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
-  const mongo = await connectMongo(config.MONGO_URL, logger);
-  // The gateway accepts orders into MongoDB even while the broker is away (the workers publish), so it
-  // starts without waiting for RabbitMQ; /readyz reports the broker's state.
-  const amqp = new AmqpClient({ url: config.AMQP_URL, logger, connectionName: 'baygate-gateway', waitForConnect: false });
-  await amqp.connect();
+  const core = await startCore(config, logger, 'gateway');
+  const { mongo, amqp, stores, registry } = core;
+  if (process.env.SEED_DEV_ACCOUNTS === 'true') {
+    await seedAccounts(mongo, 'config/accounts.dev.json', { production: config.NODE_ENV === 'production' });
+  }
 
-  const app = createApp({
-    logger,
-    routers: [
-      healthRoutes({
-        mongodb: () => pingMongo(mongo),
-        rabbitmq: async () => {
-          if (!amqp.isReady) throw new Error('no open RabbitMQ channel');
-        },
-      }),
-    ],
+  const metrics = createMetrics({ declarations: stores.declarations, centers: registry.codes() });
+  const auth = createAuth(mongo);
+  const idempotency = new IdempotencyStore(mongo);
+  const submission = createSubmission(core);
+  const ingestor = new ReceiptIngestor({
+    declarations: stores.declarations,
+    receipts: stores.receipts,
+    verify: createReceiptVerifier(core.trustLists),
+    mayAnswer: receiptAuthority(core),
+    logger: logger.child({ component: 'receipts' }),
+    onApplied: metrics.hooks.onApplied,
   });
+  const live = new LiveEvents({ store: stores.declarations, logger: logger.child({ component: 'live-events' }) });
+
+  const routers = [
+    healthRoutes({
+      mongodb: () => pingMongo(mongo),
+      rabbitmq: async () => {
+        if (!amqp.isReady) throw new Error('no open RabbitMQ channel');
+      },
+    }),
+    openApiRoutes(),
+    metricsRoutes(metrics.registry),
+    dashboardRoutes(),
+    ordersRoutes({ submission, auth, idempotency }),
+    declarationsRoutes({ declarations: stores.declarations, submission, auth, idempotency }),
+    receiptsRoutes({ ingestor, auth }),
+    webhooksRoutes({ webhooks: new WebhookStore(mongo), auth, allowPrivateUrls: config.NODE_ENV !== 'production' }),
+    brokerRoutes({ declarations: stores.declarations, receipts: stores.receipts, auth: auth.authenticate }),
+    streamRoutes({ live, declarations: stores.declarations, auth: auth.authenticate }),
+    statsRoutes({
+      declarations: stores.declarations,
+      centers: registry.centers,
+      queueDepth: (center) => amqp.withChannel((ch) => ch.checkQueue(centerQueueName(center))),
+      capacity: core.capacity,
+      centerStates: core.centerStates,
+      auth: auth.authenticate,
+    }),
+  ];
+  const missing = undocumentedRoutes(routers);
+  if (missing.length > 0) logger.warn({ missing }, 'routes without OpenAPI documentation');
+
+  const app = createApp({ logger, routers });
+  instrumentHttp(app, metrics);
   const http = await listen(app, config.PORT, config.HOST);
   logger.info({ port: http.port, host: config.HOST }, 'gateway listening');
 
   const stopSteps = [
+    { name: 'live-events', run: () => live.close() },
     { name: 'http', run: () => http.close() },
     { name: 'rabbitmq', run: () => amqp.close() },
     { name: 'mongodb', run: () => mongo.close() },
   ];
   return {
     port: http.port,
+    core,
     mongo,
     amqp,
     stopSteps,

@@ -1,4 +1,10 @@
 import type { Logger } from 'pino';
+import { createApp } from '../api/app';
+import { createMetrics } from '../api/metrics';
+import { healthRoutes } from '../api/routes/health';
+import { metricsRoutes } from '../api/routes/metrics';
+import { startWebhookDispatcher } from '../pipeline/webhooks';
+import { listen } from './http-server';
 import { CenterHealthMonitor } from '../centers/health';
 import { wrapDxp } from '../centers/dxp';
 import type { Config } from '../config';
@@ -15,7 +21,7 @@ import {
   RECEIPTS_QUEUE,
 } from '../queue/topology';
 import type { ClaimedDeclaration } from '../store/contracts';
-import { startCore, type Core } from './components';
+import { receiptAuthority, startCore, type Core } from './components';
 import { createManifestSigner, createReceiptVerifier, singleSignerProvider } from './signing';
 
 /**
@@ -30,8 +36,9 @@ export interface Worker {
   stopSteps: { name: string; run: () => Promise<void> }[];
 }
 
-export async function startWorker(config: Config, logger: Logger, options: { consumeReceipts?: boolean; monitorCenters?: boolean } = {}): Promise<Worker> {
+export async function startWorker(config: Config, logger: Logger, options: { consumeReceipts?: boolean; monitorCenters?: boolean; webhooks?: boolean } = {}): Promise<Worker> {
   const core = await startCore(config, logger, 'worker');
+  const metrics = createMetrics({ centers: core.registry.codes() });
   const signer = await createManifestSigner(config, core.trustLists);
   logger.info({ signer: signer.identity.subject, serial: signer.identity.serialHex, algorithm: signer.algorithm }, 'manifest signer ready');
 
@@ -83,13 +90,17 @@ export async function startWorker(config: Config, logger: Logger, options: { con
     leaseMs: config.WORKER_LEASE_MS,
     pollMs: config.WORKER_POLL_MS,
     maxAttempts: config.WORKER_MAX_ATTEMPTS,
+    onSigned: metrics.hooks.onSigned,
+    onPublished: metrics.hooks.onPublished,
   });
 
   const ingestor = new ReceiptIngestor({
     declarations: core.stores.declarations,
     receipts: core.stores.receipts,
     verify: createReceiptVerifier(core.trustLists),
+    mayAnswer: receiptAuthority(core),
     logger: logger.child({ component: 'receipts' }),
+    onApplied: metrics.hooks.onApplied,
   });
 
   if (options.consumeReceipts !== false) {
@@ -103,8 +114,16 @@ export async function startWorker(config: Config, logger: Logger, options: { con
   });
   if (options.monitorCenters !== false) monitor.start();
   dispatcher.start();
+  const webhooks = options.webhooks === false ? undefined : startWebhookDispatcher({ connection: core.mongo, declarations: core.stores.declarations, logger: logger.child({ component: 'webhooks' }) });
+
+  // Workers serve no API; their metrics (publish confirms, signing time, receipt lag) get a port of their own.
+  const metricsServer = config.METRICS_PORT !== undefined
+    ? await listen(createApp({ logger, routers: [metricsRoutes(metrics.registry), healthRoutes({})] }), config.METRICS_PORT, config.HOST)
+    : undefined;
 
   const stopSteps = [
+    ...(metricsServer ? [{ name: 'metrics-http', run: () => metricsServer.close() }] : []),
+    ...(webhooks ? [{ name: 'webhooks', run: () => webhooks.stop() }] : []),
     { name: 'dispatcher', run: () => dispatcher.stop() },
     { name: 'center-health', run: () => monitor.stop() },
     { name: 'rabbitmq', run: () => core.amqp.close() },
