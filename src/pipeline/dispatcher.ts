@@ -167,7 +167,7 @@ export class Dispatcher {
     } catch (err) {
       this.o.onPublished?.(false, claim.center);
       const reason = (err as Error)?.message ?? String(err);
-      const attempts = claim.attempts; // already incremented by the claim
+      const attempts = claim.attempts + 1; // claim.attempts counts the earlier attempts; this is one more
       if (isPermanentError(err) || attempts >= this.o.maxAttempts) {
         log.error({ attempts, reason }, 'declaration failed permanently');
         await this.o.store.recordFailure(claim.id, claim.leaseToken, reason, { permanent: true });

@@ -84,6 +84,7 @@ export interface ClaimedDeclaration {
   messageType: MessageType;
   center: string;
   status: 'accepted' | 'signed';
+  /** Attempts made before this claim (0 on the first). */
   attempts: number;
   requestId: string;
   order: BaygateOrder;

@@ -97,8 +97,7 @@ describe('pipeline end to end: accepted order → signed manifest → center sim
 
   it('rejects an invalid order with every violation and stores nothing for it', async () => {
     const runId = randomUUID();
-    const [{ order }] = exampleOrders();
-    const bad = freshenOrder({ ...order!, customsCode: '9999' }, runId);
+    const bad = freshenOrder({ ...exampleOrders()[0]!.order, customsCode: '9999' }, runId);
     const result = await submission.submit([bad], { sellerId: 'seller-test', allowedEbcCodes: [], requestId: 'req-bad' });
     expect(result.rejected).to.equal(1);
     const outcome = result.orders[0]!;
