@@ -45,6 +45,7 @@ rmq_env() {
 start_rabbitmq() {
   if probe amqp "$AMQP_URL"; then say "rabbitmq answers at ${AMQP_URL%%@*}@… (using it)"; return 0; fi
   local rmq=/usr/lib/rabbitmq/bin/rabbitmq-server
+  [ -x $rmq ] || bash "$ROOT/scripts/install-deps.sh"
   [ -x $rmq ] || { say "rabbitmq-server is not installed (Debian: apt-get install rabbitmq-server)" >&2; return 1; }
   if ! pid_alive "$RMQ_DIR/started.pid"; then
     mkdir -p "$RMQ_DIR/home" "$RMQ_DIR/log" "$RMQ_DIR/mnesia"
