@@ -25,9 +25,19 @@ export class MongoAnnualUsageStore implements AnnualUsageStore {
     return `${this.vault.blindIndex('idNumber', buyerIdNumber)}:${year}`;
   }
 
+  /**
+   * The bucket's entries, read slot by slot ("<bucket>#1", "#2", … until one is missing). A lookup by _id
+   * alone is the one query FerretDB v1 pushes down to SQLite (measured ~20× cheaper than a filter on
+   * `bucket` at 10,000 entries), and a buyer has only a few entries a year. Slots are filled in order
+   * (entry n+1 is only written by someone who read entry n), so the first gap is the end.
+   */
   private async state(bucket: string): Promise<{ used: number; lastSeq: number; reserved: Map<string, number> }> {
-    const list = await this.entries.find({ bucket }).toArray();
-    list.sort((a, b) => a.seq - b.seq);
+    const list: UsageEntryDoc[] = [];
+    for (let seq = 1; ; seq++) {
+      const entry = await this.entries.findOne({ _id: `${bucket}#${seq}` });
+      if (!entry) break;
+      list.push(entry);
+    }
     const reserved = new Map<string, number>();
     for (const e of list) {
       if (e.op === 'reserve') reserved.set(e.orderKey, e.amount);
