@@ -1,8 +1,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.services/', 'test-artifacts/', 'dist/', 'src/api/dashboard/assets/'] },
+  { ignores: ['node_modules/', '.services/', 'test-artifacts/', 'dist/', '.*'] },
+  { files: ['src/api/dashboard/assets/**/*.js'], languageOptions: { globals: globals.browser } },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
