@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { MongoCapacityLedger } from '../centers/capacity-store';
 import { MongoCenterStateStore } from '../centers/health';
 import { loadCenterRegistry, type CenterRegistry } from '../centers/registry';
-import { routeAndReserve } from '../centers/routing';
+import { RoutingView } from '../centers/routing';
 import type { Config } from '../config';
 import type { BaygateOrder } from '../domain/order';
 import type { DeclarationView } from '../store/contracts';
@@ -65,12 +65,14 @@ export async function startCore(config: Config, logger: Logger, name: string, op
 
 /** The submission use case wired to the stores and the center routing. */
 export function createSubmission(core: Core, onAccepted?: (count: number) => void): Submission {
+  // One view per submission service: usage and center states read once a second, not twice per order.
+  const routing = new RoutingView(core.registry.centers, core.capacity, core.centerStates);
   return new Submission({
     declarations: core.stores.declarations,
     annualUsage: core.stores.annualUsage,
     route: async (order: BaygateOrder) => {
       try {
-        const decision = await routeAndReserve(order.customsCode, core.registry.centers, core.capacity, core.centerStates, { count: order.direction === 'import' ? 4 : 3 });
+        const decision = await routing.route(order.customsCode, { count: order.direction === 'import' ? 4 : 3 });
         return decision.center;
       } catch (err) {
         if (err instanceof NoCenterForDistrictError) throw new NoCenterError(order.customsCode);
