@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { AccountStore } from '../../../src/api/auth/account-store';
@@ -122,5 +124,77 @@ export async function otherMochaRuns(): Promise<string[]> {
       .filter((l) => /cli\.js|\.bin\/mocha/.test(l));
   } catch {
     return [];
+  }
+}
+
+/**
+ * A FerretDB (SQLite) of the chaos run's own, from the binary scripts/install-ferretdb.sh built: the run
+ * can restart it (it is our process, stopped by its pid) without touching the server other test runs
+ * share, and their load does not distort our measurements. The data directory survives restarts.
+ */
+export class PrivateFerretDb {
+  private child?: import('node:child_process').ChildProcess;
+  readonly url: string;
+
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {
+    this.url = `mongodb://127.0.0.1:${port}/baygate`;
+  }
+
+  static binary(): string {
+    return join(ROOT, '.services', 'bin', 'ferretdb');
+  }
+
+  static available(): boolean {
+    return existsSync(PrivateFerretDb.binary());
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(timeoutMs = 60000): Promise<number> {
+    const started = Date.now();
+    mkdirSync(join(this.dir, 'data'), { recursive: true });
+    const log = openSync(join(this.dir, 'ferretdb.log'), 'a');
+    this.child = spawn(
+      PrivateFerretDb.binary(),
+      ['--handler=sqlite', `--sqlite-url=file:${join(this.dir, 'data')}/`, `--listen-addr=127.0.0.1:${this.port}`, `--state-dir=${this.dir}`, '--telemetry=disable', '--log-level=warn', '--debug-addr=-'],
+      { cwd: this.dir, stdio: ['ignore', log, log] },
+    );
+    closeSync(log);
+    for (;;) {
+      const client = new MongoClient(this.url, { serverSelectionTimeoutMS: 1000 });
+      try {
+        await client.connect();
+        await client.db('admin').command({ ping: 1 });
+        return Date.now() - started;
+      } catch (err) {
+        if (Date.now() - started > timeoutMs) throw new Error(`private FerretDB on port ${this.port} did not answer within ${timeoutMs} ms: ${(err as Error).message}`, { cause: err });
+        await new Promise((r) => setTimeout(r, 250));
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops and starts the server (same port, same data); returns the time until it answered again (ms). */
+  async restart(): Promise<number> {
+    const started = Date.now();
+    await this.stop();
+    await this.start();
+    return Date.now() - started;
   }
 }

@@ -628,6 +628,8 @@ export interface FuzzRunOptions {
   timeBudgetMs: number;
   heavy: boolean;
   concurrency?: number;
+  /** A request without an answer after this long is a failure (default 60 s). */
+  requestTimeoutMs?: number;
   /** Called between cases; throwing stops the run (e.g. a child process died). */
   check?: () => void;
 }
@@ -669,7 +671,7 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzReport> {
           options.check?.();
           const c = await nextCase();
           if (!c) return;
-          await runCase(options.base, c, report);
+          await runCase(options.base, c, report, options.requestTimeoutMs);
         }
       }),
     );

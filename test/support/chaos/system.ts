@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AmqpClient } from '../../../src/queue/amqp';
 import { DEAD_LETTER_QUEUE } from '../../../src/queue/topology';
 import { silentLogger } from '../logger';
-import { CENTERS, amqpUrlForVhost, mongoUrlForDb, prepareDatabase, purgeQueues } from './environment';
+import { BASE_MONGO_URL, CENTERS, PrivateFerretDb, amqpUrlForVhost, prepareDatabase, purgeQueues, restartService } from './environment';
 import { ProcessGroup, ROOT, waitForHttp } from './processes';
 
 /**
@@ -20,6 +20,10 @@ export interface ChaosSystem {
   workers: string[];
   /** Waits until the gateway answers /readyz (database and broker reachable). */
   waitReady(timeoutMs?: number): Promise<number>;
+  /** Which database server the run uses: its own FerretDB process, or the shared one (scripts/services.sh). */
+  database: 'private' | 'shared';
+  /** Restarts the database server; returns how long it took (ms). */
+  restartDatabase(): Promise<number>;
   /** Messages in the run's dead-letter queue now (-1 when the broker cannot be asked). */
   deadLetters(): Promise<number>;
   stop(): Promise<void>;
@@ -40,7 +44,14 @@ export async function freePort(): Promise<number> {
 export async function startChaosSystem(options: { name: string; workers?: number; profile?: string; env?: Record<string, string> }): Promise<ChaosSystem> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logDir = join(ROOT, 'test-artifacts', 'chaos', `${options.name}-${stamp}`);
-  const mongoUrl = mongoUrlForDb(`baygate_chaos_${options.name.replace(/[^A-Za-z0-9]/g, '_')}`);
+  // CHAOS_DATABASE=shared uses the server scripts/services.sh runs (and restarts it with that script).
+  const wantPrivate = (process.env.CHAOS_DATABASE ?? 'private') !== 'shared';
+  const ferret = wantPrivate && PrivateFerretDb.available() ? new PrivateFerretDb(join(logDir, 'ferretdb'), await freePort()) : undefined;
+  if (wantPrivate && !ferret) process.stdout.write(`chaos: no FerretDB binary at ${PrivateFerretDb.binary()} (scripts/install-ferretdb.sh builds it): using the shared database server\n`);
+  if (ferret) await ferret.start();
+  const mongo = new URL(ferret?.url ?? BASE_MONGO_URL);
+  mongo.pathname = `/baygate_chaos_${options.name.replace(/[^A-Za-z0-9]/g, '_')}`;
+  const mongoUrl = mongo.toString();
   const { url: amqpUrl } = await amqpUrlForVhost(`baygate-chaos-${options.name}`);
   await prepareDatabase(mongoUrl);
   await purgeQueues(amqpUrl);
@@ -57,6 +68,8 @@ export async function startChaosSystem(options: { name: string; workers?: number
     WORKER_POLL_MS: '50',
     // A killed worker's claims are taken over when its lease ends: short enough for a bounded test.
     WORKER_LEASE_MS: '8000',
+    METRICS_PORT: '',
+    SEED_DEV_ACCOUNTS: 'false',
     ...(options.env ?? {}),
   };
   const processes = new ProcessGroup(logDir, env);
@@ -73,6 +86,8 @@ export async function startChaosSystem(options: { name: string; workers?: number
     logDir,
     processes,
     workers,
+    database: ferret ? 'private' : 'shared',
+    restartDatabase: () => (ferret ? ferret.restart() : restartService('mongo')),
     waitReady: (timeoutMs = 90000) => waitForHttp(`${base}/readyz`, timeoutMs),
     deadLetters: async () => {
       const client = new AmqpClient({ url: amqpUrl, logger: silentLogger(), initialMaxRetries: 3 });
@@ -85,7 +100,10 @@ export async function startChaosSystem(options: { name: string; workers?: number
         await client.close();
       }
     },
-    stop: () => processes.stopAll(),
+    stop: async () => {
+      await processes.stopAll();
+      await ferret?.stop();
+    },
   };
   try {
     await system.waitReady();
