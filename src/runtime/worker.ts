@@ -113,6 +113,9 @@ export async function startWorker(config: Config, logger: Logger, options: { con
     logger: logger.child({ component: 'center-health' }),
   });
   if (options.monitorCenters !== false) monitor.start();
+  // Work items a crashed gateway left half-written (declaration stored, dispatch item not) come back here.
+  const repaired = await core.stores.declarations.repairDispatchQueue();
+  if (repaired.length > 0) logger.warn({ repaired: repaired.length }, 'dispatch queue repaired');
   dispatcher.start();
   const webhooks = options.webhooks === false ? undefined : startWebhookDispatcher({ connection: core.mongo, declarations: core.stores.declarations, logger: logger.child({ component: 'webhooks' }) });
 

@@ -109,6 +109,13 @@ describe('broker routes: GET /v1/declarations and the timeline', function () {
     expect(new Set(seen).size).to.equal(8);
   });
 
+  it('answers a well-formed cursor it never issued with 400 problem+json naming the cursor', async () => {
+    const res = await list(admin, '?cursor=bm90LWEtY3Vyc29y');
+    expect(res.status).to.equal(400);
+    expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    expect(JSON.stringify(res.body)).to.contain('cursor');
+  });
+
   it('a broker sees only the sellers it serves, and is refused a seller it does not serve', async () => {
     const res = await list(broker, '?limit=200');
     expect(res.body.items.map((d) => d.id)).to.have.members(ids.a);
