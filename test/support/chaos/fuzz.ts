@@ -259,8 +259,10 @@ export class OrderFuzzer {
             body = Buffer.from(text, 'utf8');
             headers = { 'content-type': pick(['application/json; charset=utf-16', 'application/json; charset=iso-8859-1', 'application/json;;;', 'APPLICATION/JSON', 'application/json; boundary=x'], rnd) };
         }
-        // utf8-bom / charset parameters may well be accepted: the content is the valid order.
-        return this.json(`encoding:${variant}`, body, variant === 'utf8-bom' || variant === 'charset-header' || variant === 'invalid-utf8' || variant === 'overlong', { headers });
+        // utf8-bom / charset parameters may well be accepted: the content is the valid order. Invalid or
+        // overlong UTF-8 must be refused: decoding it with replacement characters would declare an order
+        // number the seller never sent.
+        return this.json(`encoding:${variant}`, body, variant === 'utf8-bom' || variant === 'charset-header', { headers });
       }
       case 'ndjson': {
         const lines: string[] = [];
