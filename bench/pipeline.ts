@@ -17,6 +17,7 @@
  * point at). A script, not a test: minutes, machine-dependent, nothing in `npm test`.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -267,6 +268,14 @@ async function phase(batch: number, workers: number, samplesFile?: string): Prom
     // The signed marker lives only between "signed" and "queued": rebuild its shape from the manifest if missed.
     const manifest = samples.declaration_manifests as { declarationId: string; messageGuid: string; digest: string } | undefined;
     if (!samples.dispatch_signed && manifest) samples.dispatch_signed = { _id: manifest.declarationId, messageGuid: manifest.messageGuid, digest: manifest.digest };
+    // Leases, too, live only while a batch is in hand: same fields as the store writes (declarations.ts claimDue).
+    const item = samples.dispatch_queue as Record<string, unknown> | undefined;
+    if (!samples.dispatch_leases && item) {
+      samples.dispatch_leases = {
+        _id: `${String(item._id)}#1`, declarationId: item._id, seq: 1, owner: `worker-${process.pid}-0123abcd`, token: randomUUID(), until: new Date(),
+        sellerId: item.sellerId, center: item.center, messageType: item.messageType, orderNo: item.orderNo, declaredAt: item.declaredAt, attempts: 0,
+      };
+    }
     writeFileSync(samplesFile, BSON.EJSON.stringify(samples));
   }
   // Sample the load generator's CPU and peak RSS just before it ends.
