@@ -57,7 +57,8 @@ vm_memory_high_watermark.relative = 0.4
 log.console = false
 CONF
     echo '[].' > "$RMQ_DIR/enabled_plugins"
-    (rmq_env; setsid nohup $rmq > "$RMQ_DIR/log/startup.log" 2>&1 & echo $! > "$RMQ_DIR/started.pid")
+    (rmq_env; exec setsid nohup $rmq) > "$RMQ_DIR/log/startup.log" 2>&1 &
+    echo $! > "$RMQ_DIR/started.pid"
     say "starting rabbitmq on 127.0.0.1:$RABBITMQ_PORT (pid $(cat "$RMQ_DIR/started.pid"))"
   fi
   wait_until rabbitmq 90 probe amqp "$AMQP_URL" || { tail -20 "$RMQ_DIR/log/startup.log" >&2; return 1; }
@@ -69,9 +70,12 @@ start_mongo() {
   if ! pid_alive "$FDB_DIR/started.pid"; then
     bash "$ROOT/scripts/install-ferretdb.sh"
     mkdir -p "$FDB_DIR/data"
-    (cd "$FDB_DIR" && setsid nohup "$STATE/bin/ferretdb" --handler=sqlite --sqlite-url="file:$FDB_DIR/data/" \
+    # `exec setsid` inside the background subshell: $! is FerretDB's own pid (setsid does not fork when the
+    # caller is not a group leader), so stop/restart end the server itself, not a wrapper shell.
+    (cd "$FDB_DIR"; exec setsid nohup "$STATE/bin/ferretdb" --handler=sqlite --sqlite-url="file:$FDB_DIR/data/" \
       --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$FDB_DIR" --telemetry=disable \
-      --log-level=warn --debug-addr=- > "$FDB_DIR/ferretdb.log" 2>&1 & echo $! > "$FDB_DIR/started.pid")
+      --log-level=warn --debug-addr=-) > "$FDB_DIR/ferretdb.log" 2>&1 &
+    echo $! > "$FDB_DIR/started.pid"
     say "starting FerretDB v1.24 (SQLite) on 127.0.0.1:$MONGO_PORT (pid $(cat "$FDB_DIR/started.pid"))"
   fi
   wait_until ferretdb 60 probe mongo "$MONGO_URL" || { tail -20 "$FDB_DIR/ferretdb.log" >&2; return 1; }

@@ -160,11 +160,20 @@ function withCopNo(claim: ClaimedDeclaration): ClaimedDeclaration['order'] {
  * dead-lettered at once; a transient failure (database away) is retried in place with backoff rather than
  * requeued, so an outage does not burn the queue's delivery limit and dead-letter good receipts.
  */
+/** In-place retries (≈ 1 min with backoff) before a receipt goes back to the queue. */
+const IN_PLACE_ATTEMPTS = 15;
+
 export async function handleReceiptDelivery(delivery: Delivery, ingestor: ReceiptIngestor, logger: Logger): Promise<void> {
   const { message } = delivery;
   const center = (message.properties.headers?.[HEADER_CENTER] as string | undefined) ?? undefined;
   let delay = 250;
   for (let attempt = 1; delivery.channelOpen; attempt++) {
+    if (attempt > IN_PLACE_ATTEMPTS) {
+      // Give the receipt back so another worker (with a healthy database connection) can take it.
+      logger.warn({ attempts: attempt - 1, messageId: message.properties.messageId }, 'receipt still failing; requeued for another worker');
+      delivery.nack({ requeue: true });
+      return;
+    }
     try {
       if (message.fields.routingKey === DELIVERY_ROUTING_KEY) {
         const notice = JSON.parse(delivery.content.toString('utf8')) as { messageGuid?: unknown; center?: unknown; at?: unknown };

@@ -9,6 +9,12 @@ export async function connectMongo(url: string, logger: Logger, options: { serve
   const connection = mongoose.createConnection(url, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
     connectTimeoutMS: 5000,
+    // After a database restart under load, a streaming monitor was seen never to recover (docs/CHAOS.md,
+    // finding 4) and an operation on a dead socket never settled (finding 5): poll the server, and bound
+    // every socket read so a lost answer becomes an error the caller retries.
+    serverMonitoringMode: 'poll',
+    heartbeatFrequencyMS: 2000,
+    socketTimeoutMS: 60000,
     maxPoolSize: 20,
     autoIndex: true,
   });

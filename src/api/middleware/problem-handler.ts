@@ -24,6 +24,7 @@ export function problemHandler(): Middleware<RequestState> {
       if (err instanceof ProblemError) {
         for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
       }
+      if (problem.status === 503 && !(err instanceof ProblemError)) ctx.set('Retry-After', '5');
       ctx.status = problem.status;
       ctx.type = 'application/problem+json';
       ctx.body = { ...problem, instance: problem.instance ?? ctx.path, requestId: ctx.state.requestId };
@@ -44,5 +45,20 @@ function toProblem(err: unknown): ProblemDetails {
       detail: httpError.expose ? httpError.message : undefined,
     };
   }
+  if (isDatabaseUnavailable(err)) {
+    // The request changed nothing we can vouch for and may simply be retried: 503, not a server bug.
+    return { type: 'https://baygate.dev/problems/service-unavailable', title: 'Service Unavailable', status: 503, detail: 'The database is not reachable right now; retry shortly (an Idempotency-Key makes the retry safe).' };
+  }
   return { type: 'https://baygate.dev/problems/internal', title: 'Internal Server Error', status: 500, detail: 'The gateway failed to handle this request; it has been logged.' };
+}
+
+const TRANSIENT_DRIVER_ERRORS = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoPoolClearedError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
+
+/** Driver errors of a database that is away (restart, network) and FerretDB's SQLite busy answer. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; errorLabels?: unknown; hasErrorLabel?: (label: string) => boolean } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.name && TRANSIENT_DRIVER_ERRORS.has(e.name)) return true;
+  if (typeof e.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool'))) return true;
+  return typeof e.message === 'string' && /SQLITE_BUSY|database is locked/.test(e.message);
 }
