@@ -58,6 +58,9 @@ export function parseUntrusted(xml: string, maxBytes: number, maxDepth: number):
   if (Buffer.byteLength(xml, 'utf8') > maxBytes) fail('XML_TOO_LARGE', `document is larger than ${maxBytes} bytes`);
   // Refused before any parsing: no DTD means no entity expansion, no external entities, no billion laughs.
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) fail('XML_DOCTYPE_FORBIDDEN', 'DOCTYPE and entity declarations are not accepted');
+  // A linear pass before xmldom sees the text: xmldom silently drops text before the root element, and its
+  // recovery from unclosed tags is quadratic (20,000 unclosed tags took 30 s; docs/CHAOS.md findings 9/10).
+  prescanMarkup(xml, maxDepth);
   // Warnings count too: xmldom recovers from unclosed tags and similar with only a warning.
   const problems: string[] = [];
   const record = (msg: string): void => {
@@ -89,6 +92,76 @@ export function parseUntrusted(xml: string, maxBytes: number, maxDepth: number):
   return doc;
 }
 
+
+/** Most elements one untrusted document may hold (bounds parser CPU per message). */
+export const MAX_ELEMENTS = 100_000;
+
+/**
+ * Tag-level scan in one pass: nothing but whitespace, the XML declaration, comments and processing
+ * instructions before the root; every tag terminated and closed; nesting within `maxDepth`; at most
+ * MAX_ELEMENTS elements. Start and end tags are only counted here; xmldom checks that they match.
+ */
+function prescanMarkup(xml: string, maxDepth: number): void {
+  const first = xml.indexOf('<');
+  if (first === -1) fail('XML_MALFORMED', 'document has no root element');
+  if (!isWhitespace(xml.slice(0, first).replace(/^\uFEFF/, ''))) fail('XML_MALFORMED', 'text before the root element');
+  let depth = 0;
+  let elements = 0;
+  let seenRoot = false;
+  let i = first;
+  while (i !== -1) {
+    if (xml.startsWith('<!--', i)) {
+      const end = xml.indexOf('-->', i + 4);
+      if (end === -1) fail('XML_MALFORMED', 'unterminated comment');
+      i = nextTag(xml, end + 3, depth, seenRoot);
+      continue;
+    }
+    if (xml.startsWith('<![CDATA[', i)) {
+      const end = xml.indexOf(']]>', i + 9);
+      if (end === -1) fail('XML_MALFORMED', 'unterminated CDATA section');
+      i = nextTag(xml, end + 3, depth, seenRoot);
+      continue;
+    }
+    if (xml.startsWith('<!', i)) fail('XML_DOCTYPE_FORBIDDEN', 'DOCTYPE and entity declarations are not accepted');
+    if (xml.startsWith('<?', i)) {
+      const end = xml.indexOf('?>', i + 2);
+      if (end === -1) fail('XML_MALFORMED', 'unterminated processing instruction');
+      i = nextTag(xml, end + 2, depth, seenRoot);
+      continue;
+    }
+    let j = i + 1;
+    let quote = '';
+    for (; j < xml.length; j++) {
+      const c = xml[j];
+      if (quote) {
+        if (c === quote) quote = '';
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === '>') break;
+    }
+    if (j >= xml.length) fail('XML_MALFORMED', 'unterminated tag');
+    if (xml[i + 1] === '/') {
+      if (--depth < 0) fail('XML_MALFORMED', 'end tag without a start tag');
+    } else {
+      if (++elements > MAX_ELEMENTS) fail('XML_TOO_LARGE', `more than ${MAX_ELEMENTS} elements`);
+      if (depth === 0 && seenRoot) fail('XML_MULTIPLE_ROOTS', 'document has more than one root element');
+      seenRoot = true;
+      if (xml[j - 1] !== '/' && ++depth > maxDepth) fail('XML_TOO_DEEP', `elements nested deeper than ${maxDepth}`);
+    }
+    i = nextTag(xml, j + 1, depth, seenRoot);
+  }
+  if (!seenRoot) fail('XML_MALFORMED', 'document has no root element');
+  if (depth !== 0) fail('XML_MALFORMED', `${depth} element(s) not closed`);
+}
+
+/** Position of the next '<' from `from`; outside the root element only whitespace may come before it. */
+function nextTag(xml: string, from: number, depth: number, seenRoot: boolean): number {
+  const next = xml.indexOf('<', from);
+  if (depth === 0) {
+    const gap = xml.slice(from, next === -1 ? xml.length : next);
+    if (!isWhitespace(gap)) fail('XML_MALFORMED', seenRoot ? 'text after the root element' : 'text before the root element');
+  }
+  return next;
+}
 
 /**
  * Canonical XML 1.0 (inclusive, without comments) of an untrusted, unsigned document — for input that did not

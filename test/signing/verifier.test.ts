@@ -159,4 +159,16 @@ describe('signing/verifier', () => {
     const xml = read('ceb311-signed-rsa.xml').replace('<ds:SignatureValue>', '<ds:SignatureValue><!-- x -->');
     expect(await codeOf(xml, { pinnedCertificate: fixtureCert })).to.equal('SIGNATURE_VALUE_MALFORMED');
   });
+  it('refuses text before the root element, which the DOM parser would silently drop (XML_MALFORMED)', async () => {
+    const signed = read('ceb311-signed-rsa.xml');
+    expect(await codeOf('garbage' + signed, { pinnedCertificate: fixtureCert })).to.equal('XML_MALFORMED');
+    expect(await codeOf(signed.replace('<ceb:CEB311Message', '<?xml version="1.0"?>junk<ceb:CEB311Message'), { pinnedCertificate: fixtureCert })).to.equal('XML_MALFORMED');
+  });
+
+  it('refuses thousands of unclosed tags in one linear pass, before the DOM parser (XML_MALFORMED, fast)', async () => {
+    const started = Date.now();
+    expect(await codeOf('<a>'.repeat(20000), { pinnedCertificate: fixtureCert, maxDepth: 100000 })).to.equal('XML_MALFORMED');
+    // Not a speed target: the quadratic recovery took 30 s here; anything near that means the pre-scan is gone.
+    expect(Date.now() - started).to.be.below(5000);
+  });
 });
