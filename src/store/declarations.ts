@@ -377,6 +377,10 @@ export class MongoDeclarationStore implements DeclarationStore {
     const firstPerId = new Map<string, SignRequest>();
     for (const i of mine) if (!firstPerId.has(i.id)) firstPerId.set(i.id, i);
     const contenders = [...firstPerId.values()];
+    // guid → declaration first: once the signed marker exists a retry re-publishes this manifest without
+    // coming back here, so a crash between the two inserts must not leave its receipts unmatchable
+    // (docs/CHAOS.md finding 2). A loser's guid row is harmless: that manifest is never published.
+    await this.recordGuids(contenders.map((c) => ({ messageGuid: c.manifest.messageGuid, id: c.id })));
     const lost = await insertManyIgnoringDuplicates(
       this.signed,
       contenders.map((i) => ({ _id: i.id, messageGuid: i.manifest.messageGuid, digest: i.manifest.digest })),
@@ -387,16 +391,13 @@ export class MongoDeclarationStore implements DeclarationStore {
     if (lost.size) {
       for (const m of (await this.signedWork(contenders.filter((_, k) => lost.has(k)).map((c) => c.id))).values()) signedNow.set(m._id, m.messageGuid);
     }
-    await Promise.all([
-      this.recordGuids(winners.map((w) => ({ messageGuid: w.manifest.messageGuid, id: w.id }))),
-      insertManyIgnoringDuplicates(
-        this.events,
-        winners.map((w) => {
-          const lease = held.get(w.id)!;
-          return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: w.manifest.signer }, { attempts: lease.attempts, messageGuid: w.manifest.messageGuid, digest: w.manifest.digest });
-        }),
-      ),
-    ]);
+    await insertManyIgnoringDuplicates(
+      this.events,
+      winners.map((w) => {
+        const lease = held.get(w.id)!;
+        return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: w.manifest.signer }, { attempts: lease.attempts, messageGuid: w.manifest.messageGuid, digest: w.manifest.digest });
+      }),
+    );
     return items.map((i) => held.has(i.id) && signedNow.get(i.id) === i.manifest.messageGuid);
   }
 
@@ -509,7 +510,13 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   async findByMessageGuid(messageGuid: string): Promise<DeclarationView | null> {
     const g = await this.guids.findOne({ _id: messageGuid });
-    return g ? this.findById(g.declarationId) : null;
+    if (g) return this.findById(g.declarationId);
+    // Declarations signed before the guid row was written first (see markSignedMany): the stored manifest
+    // still knows its declaration; the row is added so the next lookup is direct.
+    const manifest = await this.manifests.findOne({ messageGuid }, { projection: { declarationId: 1 } });
+    if (!manifest) return null;
+    await this.recordGuids([{ messageGuid, id: manifest.declarationId }]).catch(() => undefined);
+    return this.findById(manifest.declarationId);
   }
 
   async findByOrderNo(orderNo: string, sellerIds?: string[]): Promise<DeclarationView[]> {
@@ -521,8 +528,14 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   async manifestXml(id: string): Promise<string | null> {
     const signed = await this.events.findOne({ slot: `${id}:${SIGNED_RANK}` });
-    if (!signed?.messageGuid) return null;
-    const m = await this.manifests.findOne({ _id: `${id}:${signed.messageGuid}` });
+    let m = signed?.messageGuid ? await this.manifests.findOne({ _id: `${id}:${signed.messageGuid}` }) : null;
+    if (!m) {
+      // No "signed" step (a crash after the signature was fixed): the manifest whose guid is registered.
+      const candidates = await this.manifests.find({ declarationId: id }).toArray();
+      const registered = candidates.length > 1 ? new Set((await this.guids.find({ _id: { $in: candidates.map((c) => c.messageGuid) } }).toArray()).map((g) => g._id)) : undefined;
+      const marker = await this.signed.findOne({ _id: id });
+      m = candidates.find((c) => c.messageGuid === marker?.messageGuid) ?? candidates.find((c) => !registered || registered.has(c.messageGuid)) ?? null;
+    }
     return m ? this.vault.openText(m.xmlSealed, manifestContext(id)) : null;
   }
 
