@@ -57,6 +57,31 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column: offset - lineStart + 1 };
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as UTF-8, refusing invalid byte sequences with 400: a lenient decode would silently turn them
+ * into U+FFFD and declare data the seller never sent (docs/CHAOS.md, finding 10 of the fuzz run).
+ */
+export function decodeUtf8(body: Buffer, what = 'request body'): string {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    const bad = firstInvalidUtf8(body);
+    throw problems.badRequest(`The ${what} is not valid UTF-8 (first invalid byte at offset ${bad}).`, [
+      { path: '', code: 'INVALID_UTF8', message: `invalid UTF-8 byte sequence at byte offset ${bad}`, messageZh: `请求内容不是有效的 UTF-8 编码（字节偏移 ${bad}）` },
+    ]);
+  }
+}
+
+function firstInvalidUtf8(body: Buffer): number {
+  // Everything before the first replacement character of a lenient decode is valid UTF-8, so its byte
+  // length is where the bad sequence starts (exact unless the body itself contains U+FFFD earlier).
+  const lenient = body.toString('utf8');
+  const at = lenient.indexOf('\uFFFD');
+  return at === -1 ? 0 : Buffer.byteLength(lenient.slice(0, at), 'utf8');
+}
+
 /** JSON.parse with a 400 problem naming the line and column of the first error. */
 export function parseJson(text: string, what = 'request body'): unknown {
   try {

@@ -7,7 +7,7 @@ import { baygateOrderSchema } from '../../domain/order';
 import { MESSAGE_TYPES } from '../../mapping/message-types';
 import type { OrderOutcome, SubmissionService, SubmissionViolation } from '../../pipeline/contracts';
 import { principalOf, type AuthDeps } from '../auth';
-import { parseJson, parseNdjson, readRawBody, requireMediaType } from '../middleware/body';
+import { decodeUtf8, parseJson, parseNdjson, readRawBody, requireMediaType } from '../middleware/body';
 import { idempotency, type IdempotencyState, type IdempotencyStore } from '../middleware/idempotency';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
@@ -111,7 +111,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
       if (!query.success) {
         throw problems.badRequest('Invalid query parameters.', query.error.issues.map((i) => ({ path: `query:${i.path.join('.')}`, code: 'QUERY_INVALID', message: i.message })));
       }
-      const text = ((ctx.state as IdempotencyState).rawBody ?? Buffer.alloc(0)).toString('utf8');
+      const text = decodeUtf8((ctx.state as IdempotencyState).rawBody ?? Buffer.alloc(0));
       let orders: unknown[];
       let lines: number[] | undefined;
       if (requireMediaType(ctx, ['application/json', 'application/x-ndjson']) === 'application/x-ndjson') {
