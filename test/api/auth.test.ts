@@ -181,7 +181,7 @@ describe('API access control (API keys, roles, rate limits)', function () {
       expect(first.accounts).to.include.members(['seller-gd', 'broker-gba', 'GD', 'ops']);
       expect(await connection.db!.collection('api_keys').countDocuments({ keyId: 'bgk_dev_seller_gd' })).to.equal(1);
       const res = await fetch(`${base}/whoami`, { headers: bearer('bgk_dev_seller_gd.dev-only-seller-gd-not-a-secret') });
-      expect(await res.json()).to.deep.include({ role: 'seller', id: 'seller-gd', ebcCodes: ['4401960E01'] });
+      expect(await res.json()).to.deep.include({ role: 'seller', id: 'seller-gd', ebcCodes: ['4401960E01', '4403960E02'] });
       const broker = await fetch(`${base}/whoami`, { headers: bearer('bgk_dev_broker_gba.dev-only-broker-gba-not-a-secret') });
       expect(await broker.json()).to.deep.include({ role: 'broker', sellerIds: ['seller-gd', 'seller-hk', 'seller-mo'] });
     });

@@ -209,6 +209,8 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
 
     it('gives an unroutable declaration up into "failed" with the reason after the configured attempts', async () => {
       const core = worker.core;
+      // Only this test's dispatcher (2 attempts) may handle the declaration, not the suite worker's.
+      await worker.dispatcher.stop();
       const fresh = freshenOrder(exampleOrders()[0]!.order, randomUUID());
       const { inserted } = await core.stores.declarations.insertMany([
         { id: randomUUID(), sellerId: 'seller-test', platformCode: String(fresh.ebpCode), orderNo: String(fresh.orderNo), messageType: 'CEB303', direction: 'export', tradeMode: '9610', customsCode: String(fresh.customsCode), center: 'NOWHERE', order: fresh as never, amountCny: 1, requestId: 'req-unroutable' },
@@ -241,6 +243,7 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         expect(failed.terminal).to.equal(true);
       } finally {
         await dispatcher.stop();
+        worker.dispatcher.start();
       }
     });
 

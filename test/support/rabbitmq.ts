@@ -10,8 +10,9 @@ export function forceCloseConnection(client: AmqpClient): 'broker' | 'socket' {
     execFileSync('bash', ['scripts/services.sh', 'ctl', 'close_all_connections', 'closed by test'], { stdio: 'pipe', timeout: 15000 });
     return 'broker';
   } catch {
-    const model = client.currentConnection as unknown as { connection?: { stream?: { destroy(): void } } } | undefined;
-    model?.connection?.stream?.destroy();
+    // With an error, as a network failure surfaces: a plain destroy() goes unnoticed by amqplib.
+    const model = client.currentConnection as unknown as { connection?: { stream?: { destroy(err?: Error): void } } } | undefined;
+    model?.connection?.stream?.destroy(new Error('connection cut by test'));
     return 'socket';
   }
 }
