@@ -64,7 +64,10 @@ export async function startCore(config: Config, logger: Logger, name: string, op
 }
 
 /** The submission use case wired to the stores and the center routing. */
-export function createSubmission(core: Core, onAccepted?: (count: number) => void): Submission {
+/** What the submission use case needs: a Core, or a test harness with just the stores and the registry. */
+export type SubmissionCore = Pick<Core, 'config' | 'logger' | 'stores' | 'registry' | 'capacity' | 'centerStates'>;
+
+export function createSubmission(core: SubmissionCore, onAccepted?: (count: number) => void): Submission {
   // One view per submission service: usage and center states read once a second, not twice per order.
   const routing = new RoutingView(core.registry.centers, core.capacity, core.centerStates);
   return new Submission({

@@ -2,17 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { createApp } from '../../src/api/app';
-import { resolve } from 'node:path';
 import type Router from '@koa/router';
 import { createAuth } from '../../src/api/auth';
 import { IdempotencyStore } from '../../src/api/middleware/idempotency';
 import type { RequestState } from '../../src/api/middleware/request-context';
 import { ordersRoutes } from '../../src/api/routes/orders';
 import { loadCenterRegistry } from '../../src/centers/registry';
-import { NoCenterForDistrictError, routeAndReserve } from '../../src/centers/routing';
-import type { BaygateOrder } from '../../src/domain/order';
-import { loadSourceMappings, paramsFromConfig } from '../../src/mapping/source-mapper';
-import { NoCenterError, Submission } from '../../src/pipeline/submission';
 import { LiveEvents } from '../../src/api/live-events';
 import { createMetrics, instrumentHttp, type Metrics } from '../../src/api/metrics';
 import { brokerRoutes } from '../../src/api/routes/broker';
@@ -24,6 +19,7 @@ import { MongoCapacityLedger } from '../../src/centers/capacity-store';
 import { MongoCenterStateStore } from '../../src/centers/health';
 import { loadConfig, type Config } from '../../src/config';
 import type { MessageType } from '../../src/mapping/message-types';
+import { createSubmission } from '../../src/runtime/components';
 import { listen } from '../../src/runtime/http-server';
 import { createStores } from '../../src/store';
 import type { DeclarationStore, DeclarationView, HistoryEntry, ReceiptStore } from '../../src/store/contracts';
@@ -71,24 +67,8 @@ export async function startBrokerHarness(
   const auth = authDeps.authenticate;
   const extra: Router<RequestState>[] = [];
   if (options.withOrders) {
-    const registry = loadCenterRegistry();
-    const capacity = new MongoCapacityLedger(mongo);
-    const centerStates = new MongoCenterStateStore(mongo);
-    const submission = new Submission({
-      declarations: stores.declarations,
-      annualUsage: stores.annualUsage,
-      route: async (order: BaygateOrder) => {
-        try {
-          return (await routeAndReserve(order.customsCode, registry.centers, capacity, centerStates, { count: order.direction === 'import' ? 4 : 3 })).center;
-        } catch (err) {
-          if (err instanceof NoCenterForDistrictError) throw new NoCenterError(order.customsCode);
-          throw err;
-        }
-      },
-      sourceMappings: loadSourceMappings(resolve('mappings/sources')),
-      sourceParams: paramsFromConfig(config),
-      logger,
-    });
+    // The production wiring (routing view, source mappings), not a copy of it.
+    const submission = createSubmission({ config, logger, stores, registry: loadCenterRegistry(), capacity: new MongoCapacityLedger(mongo), centerStates: new MongoCenterStateStore(mongo) });
     extra.push(ordersRoutes({ submission, auth: authDeps, idempotency: new IdempotencyStore(mongo) }));
   }
   const live = new LiveEvents({ store: stores.declarations, logger, pollMs: 50 });

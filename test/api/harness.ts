@@ -12,14 +12,12 @@ import { webhooksRoutes } from '../../src/api/routes/webhooks';
 import { MongoCapacityLedger } from '../../src/centers/capacity-store';
 import { MongoCenterStateStore } from '../../src/centers/health';
 import { loadCenterRegistry } from '../../src/centers/registry';
-import { NoCenterForDistrictError, routeAndReserve } from '../../src/centers/routing';
 import { loadConfig } from '../../src/config';
-import type { BaygateOrder } from '../../src/domain/order';
-import { loadSourceMappings, paramsFromConfig } from '../../src/mapping/source-mapper';
 import { ReceiptIngestor } from '../../src/pipeline/receipts';
-import { NoCenterError, Submission } from '../../src/pipeline/submission';
+import type { Submission } from '../../src/pipeline/submission';
 import { WebhookStore } from '../../src/pipeline/webhooks';
 import { createReceiptVerifier } from '../../src/runtime/signing';
+import { createSubmission } from '../../src/runtime/components';
 import { listen } from '../../src/runtime/http-server';
 import { loadTrustLists } from '../../src/signing/trust';
 import { createStores, type Stores } from '../../src/store';
@@ -55,24 +53,8 @@ export async function startApiHarness(name: string, options: { auth?: AuthOption
   const connection = await connectMongo(url, logger);
   const stores = createStores(connection, config);
   await stores.init();
-  const registry = loadCenterRegistry();
-  const capacity = new MongoCapacityLedger(connection);
-  const centerStates = new MongoCenterStateStore(connection);
-  let submission = new Submission({
-    declarations: stores.declarations,
-    annualUsage: stores.annualUsage,
-    route: async (order: BaygateOrder) => {
-      try {
-        return (await routeAndReserve(order.customsCode, registry.centers, capacity, centerStates, { count: order.direction === 'import' ? 4 : 3 })).center;
-      } catch (err) {
-        if (err instanceof NoCenterForDistrictError) throw new NoCenterError(order.customsCode);
-        throw err;
-      }
-    },
-    sourceMappings: loadSourceMappings(resolve('mappings/sources')),
-    sourceParams: paramsFromConfig(config),
-    logger,
-  });
+  // The production wiring (routing view, source mappings), not a copy of it.
+  let submission = createSubmission({ config, logger, stores, registry: loadCenterRegistry(), capacity: new MongoCapacityLedger(connection), centerStates: new MongoCenterStateStore(connection) });
   if (options.submission) submission = options.submission(submission);
   const auth = createAuth(connection, { cacheMs: 0, ...(options.auth ?? {}) });
   const idempotency = new IdempotencyStore(connection);
