@@ -52,27 +52,19 @@ export interface NewDeclaration {
   sellerRegion?: string;
 }
 
+/** The fields a declaration keeps in clear from its submission (the order itself stays sealed). */
+type DeclarationIdentity = Pick<NewDeclaration, 'id' | 'sellerId' | 'platformCode' | 'orderNo' | 'messageType' | 'direction' | 'tradeMode' | 'customsCode' | 'center' | 'amountCny' | 'requestId'>;
+
 /** A declaration as the APIs show it: no personal data except masked forms. */
-export interface DeclarationView {
-  id: string;
-  sellerId: string;
-  platformCode: string;
-  orderNo: string;
-  messageType: MessageType;
-  direction: Direction;
-  tradeMode: '9610' | '1210';
-  customsCode: string;
-  center: string;
+export interface DeclarationView extends DeclarationIdentity {
   status: string;
   terminal: boolean;
   messageGuid?: string;
   digest?: string;
   attempts: number;
   lastError?: string;
-  amountCny: number;
   /** Masked buyer ID number, e.g. 4405**********0014. */
   buyerIdMasked?: string;
-  requestId: string;
   history: HistoryEntry[];
   createdAt: Date;
   updatedAt: Date;
