@@ -58,7 +58,7 @@ export class Submission implements SubmissionService {
     }
 
     const valid = validated.filter((x): x is Extract<Validated, { order: BaygateOrder }> => 'order' in x);
-    const reserved = await Promise.all(valid.map((x) => this.reserveAndRoute(x, options)));
+    const reserved = await Promise.all(valid.map((x) => this.reserveAndRoute(x)));
     if (options.atomic && reserved.some((r) => 'violations' in r)) {
       await Promise.all(reserved.filter((r) => 'order' in r).map((r) => this.releaseReservation((r as { order: BaygateOrder }).order)));
       for (const r of reserved) {
@@ -124,7 +124,7 @@ export class Submission implements SubmissionService {
     return { index, order };
   }
 
-  private async reserveAndRoute(x: { index: number; order: BaygateOrder }, options: SubmitOptions): Promise<{ index: number; order: BaygateOrder; center: string } | { index: number; orderNo: string; violations: SubmissionViolation[] }> {
+  private async reserveAndRoute(x: { index: number; order: BaygateOrder }): Promise<{ index: number; order: BaygateOrder; center: string } | { index: number; orderNo: string; violations: SubmissionViolation[] }> {
     const { order } = x;
     let center: string;
     try {
@@ -145,7 +145,6 @@ export class Submission implements SubmissionService {
         };
       }
     }
-    void options;
     return { index: x.index, order, center };
   }
 

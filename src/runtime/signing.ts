@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { identityFiles } from '../centers/identities';
 import type { Config } from '../config';
 import type { MessageType } from '../mapping/message-types';
 import type { SignerProvider } from '../pipeline/dispatcher';
@@ -21,7 +21,7 @@ export function loadTrust(config: Config): TrustLists {
 export async function createManifestSigner(config: Config, trustLists: TrustLists): Promise<XmlSigner> {
   const files = config.SIGNER_KEY_FILE
     ? { keyPath: config.SIGNER_KEY_FILE, certPath: config.SIGNER_CERT_FILE, password: config.SIGNER_PASSWORD }
-    : identityKeyFiles(config.CERTS_DIR, config.SIGNER_IDENTITY);
+    : identityFiles(config.SIGNER_IDENTITY, config.CERTS_DIR);
   return SoftwareXmlSigner.fromFiles(files, { trust: trustListCheck(trustLists), algorithm: config.SIGNER_ALGORITHM });
 }
 
@@ -51,12 +51,4 @@ export function createReceiptVerifier(trustLists: TrustLists): (xml: string) => 
     }
     return verified;
   };
-}
-
-function identityKeyFiles(certsDir: string, id: string): { keyPath: string; certPath: string } {
-  const dir = resolve(certsDir);
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { identities: { id: string; keyPath: string; certPath: string }[] };
-  const identity = index.identities.find((i) => i.id === id);
-  if (!identity) throw new Error(`SIGNER_IDENTITY "${id}" is not in ${join(dir, 'index.json')}`);
-  return { keyPath: join(dir, identity.keyPath), certPath: join(dir, identity.certPath) };
 }
