@@ -14,7 +14,7 @@ import { topologyFor } from '../queue/topology';
 import type { TrustLists } from '../signing/trust';
 import { createStores, type Stores } from '../store';
 import { connectMongo } from '../store/mongo';
-import { loadTrust } from './signing';
+import { loadTrust, normaliseSerial } from './signing';
 import { resolve } from 'node:path';
 import { NoCenterForDistrictError } from '../centers/routing';
 
@@ -100,8 +100,4 @@ export function receiptAuthority(core: Core): (declaration: DeclarationView, sig
     if (!center) return false;
     return serialOf.get(center.receiptSigner) === normaliseSerial(signer.serialHex);
   };
-}
-
-function normaliseSerial(hex: string): string {
-  return hex.toLowerCase().replace(/^0+/, '');
 }

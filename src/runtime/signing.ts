@@ -43,12 +43,17 @@ export class ReceiptSignerError extends Error {
  * the signer must be one of the pinned receipt-signing certificates (certs-dev/trust-lists/centers.json).
  */
 export function createReceiptVerifier(trustLists: TrustLists): (xml: string) => Promise<VerifiedDocument> {
-  const centerSerials = new Set(trustLists.receiptSigners.map((s) => s.cert.serialHex.toLowerCase().replace(/^0+/, '')));
+  const centerSerials = new Set(trustLists.receiptSigners.map((s) => normaliseSerial(s.cert.serialHex)));
   return async (xml) => {
     const verified = await verifySignedXml(xml, { mode: 'strict', trustLists });
-    if (!centerSerials.has(verified.signer.serialHex.toLowerCase().replace(/^0+/, ''))) {
+    if (!centerSerials.has(normaliseSerial(verified.signer.serialHex))) {
       throw new ReceiptSignerError(`signer ${verified.signer.subject} (serial ${verified.signer.serialHex}) is trusted but is not a clearance center's receipt certificate`);
     }
     return verified;
   };
+}
+
+/** Certificate serials compared as numbers: KeyName may or may not keep leading zero bytes. */
+export function normaliseSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+/, '');
 }
