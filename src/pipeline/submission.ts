@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BaygateOrder } from '../domain/order';
+import { declarationIdFor } from '../domain/declaration-id';
 import { ANNUAL_LIMIT, checkOrder, limitValue, limitYear, type AnnualUsageLookup } from '../domain/rules';
 import { EXPORT_MESSAGE_TYPES, type MessageType } from '../mapping/message-types';
 import { mapSourceRecord, type SourceMapping } from '../mapping/source-mapper';
@@ -176,7 +176,7 @@ export class Submission implements SubmissionService {
     if (!stored) throw new SubmissionRequestError(404, `no order stored for ${inventoryId}`);
     const invtNo = input.invtNo ?? latestInvtNo(inventory) ?? inventory.orderNo;
     const declaration: NewDeclaration = {
-      id: randomUUID(),
+      id: declarationIdFor(inventory.platformCode, inventory.orderNo, type),
       sellerId: inventory.sellerId,
       platformCode: inventory.platformCode,
       orderNo: inventory.orderNo,
@@ -202,7 +202,7 @@ function declarationsFor(order: BaygateOrder, center: string, options: SubmitOpt
   const types = order.direction === 'import' ? IMPORT_DECLARATIONS : EXPORT_DECLARATIONS;
   const amountCny = order.direction === 'import' ? order.acturalPaid : order.goodsValue;
   return types.map((messageType) => ({
-    id: randomUUID(),
+    id: declarationIdFor(order.ebpCode, order.orderNo, messageType),
     sellerId: options.sellerId,
     platformCode: order.ebpCode,
     orderNo: order.orderNo,

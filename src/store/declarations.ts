@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId, type Collection, type Filter } from 'mongodb';
 import type { BaygateOrder } from '../domain/order';
-import { decideTransition, isTerminal, statusRank } from '../domain/status';
+import { ALL_RANKS, decideTransition, isTerminal, statusRank } from '../domain/status';
 import type { MessageType } from '../mapping/message-types';
 import type {
   ClaimedDeclaration,
@@ -12,17 +12,17 @@ import type {
   NewDeclaration,
 } from './contracts';
 import {
+  deleteByIds,
+  findByIds,
   insertManyIgnoringDuplicates,
   isDuplicateKey,
   raw,
   type DeclarationDoc,
   type DeclarationOrderDoc,
   type EventDoc,
-  type GuidDoc,
   type LeaseDoc,
   type ManifestDoc,
   type QueueDoc,
-  type SignedWorkDoc,
   type StoreModels,
 } from './models';
 import { Coalescer } from './coalesce';
@@ -30,12 +30,13 @@ import { maskIdNumber, type PiiVault } from './pii';
 
 /**
  * DeclarationStore on the append-only layout described in models.ts. Atomicity comes from unique inserts:
- *  - a status step is an insert into declaration_events with slot "<id>:<rank>" (unique): the same rank
- *    cannot be reached twice, and the status shown is the highest-ranked step, so it only moves forward;
+ *  - a status step is an insert into declaration_events with _id "<id>:<rank>": the same rank cannot be
+ *    reached twice, and the status shown is the highest-ranked step, so it only moves forward;
  *  - a claim is an insert into dispatch_leases with _id "<id>#<seq>": exactly one worker wins claim <seq>;
- *  - markSigned is fenced by the unique "signed" step, markQueued by the unique "queued" step.
+ *  - markSigned is fenced by the "signed" step (the first signature stays the one sent), markQueued by
+ *    the "queued" step.
  * The few plain updates left touch only dispatch_queue/dispatch_leases (small: work not yet handed over)
- * and are made only by the lease holder.
+ * and are made only by the lease holder. The steps of one declaration are read by _id, slot by slot.
  */
 
 const SIGNED_RANK = statusRank('signed');
@@ -57,27 +58,31 @@ interface SignRequest {
 
 type ViewParts = { base: DeclarationDoc; events: EventDoc[]; queue?: Pick<QueueDoc, 'attempts' | 'lastError'> };
 
+/** The _id of the step of this rank. */
+export function stepId(declarationId: string, rank: number): string {
+  return `${declarationId}:${rank}`;
+}
+
+/** Up to this many declarations, their steps are read slot by slot (point lookups); above, in one scan. */
+const POINT_READ_DECLARATIONS = 8;
+
 export class MongoDeclarationStore implements DeclarationStore {
   private readonly declarations: Collection<DeclarationDoc>;
   private readonly orders: Collection<DeclarationOrderDoc>;
-  private readonly signed: Collection<SignedWorkDoc>;
   /** Declarations are write-once: their clear fields can be cached (bounded, per process). */
   private readonly baseCache = new Map<string, DeclarationDoc>();
   private readonly events: Collection<EventDoc>;
   private readonly queue: Collection<QueueDoc>;
   private readonly leases: Collection<LeaseDoc>;
   private readonly manifests: Collection<ManifestDoc>;
-  private readonly guids: Collection<GuidDoc>;
 
   constructor(models: StoreModels, private readonly vault: PiiVault) {
     this.declarations = raw(models.Declaration);
     this.orders = raw(models.DeclarationOrder);
-    this.signed = raw(models.SignedWork);
     this.events = raw(models.Event);
     this.queue = raw(models.Queue);
     this.leases = raw(models.Lease);
     this.manifests = raw(models.Manifest);
-    this.guids = raw(models.Guid);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -95,44 +100,61 @@ export class MongoDeclarationStore implements DeclarationStore {
     await insertManyIgnoringDuplicates(this.orders, sealed);
     const duplicates = await insertManyIgnoringDuplicates(this.declarations, docs);
     const fresh = docs.filter((_, i) => !duplicates.has(i));
-    const freshOrders = sealed.filter((_, i) => !duplicates.has(i));
 
     const acceptedEvents = fresh.map((d) => acceptedEvent(d));
     await insertManyIgnoringDuplicates(this.events, acceptedEvents);
-    await insertManyIgnoringDuplicates(this.queue, fresh.map((d, i) => queueDocFor(d, freshOrders[i]!, now)));
+    await insertManyIgnoringDuplicates(this.queue, fresh.map((d) => queueDocFor(d, now)));
 
     for (const d of fresh) this.remember(d);
     const inserted = fresh.map((d, i) => toView({ base: d, events: [acceptedEvents[i]!], queue: { attempts: 0 } }));
     if (duplicates.size === 0) return { inserted, existing: [] };
 
     const wanted = docs.filter((_, i) => duplicates.has(i));
-    const found = await this.declarations
-      .find({ $or: wanted.map((d) => ({ platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType })) })
-      .toArray();
-    const byKey = new Map(found.map((d) => [idempotencyKey(d), d]));
+    const existingDocs = await this.existingFor(wanted);
+    // The sealed orders of refused duplicates stored under other ids must not stay behind. (With ids
+    // derived from the key, as the submission makes them, the ids are the same and nothing goes.)
+    const existingIds = new Set(existingDocs.map((d) => d._id));
+    const orphanOrders = wanted.map((d) => d._id).filter((id) => !existingIds.has(id));
+    if (orphanOrders.length) await deleteByIds(this.orders, orphanOrders);
+    const existing = await this.views(existingDocs);
+    await this.completeInterruptedInserts(existing, existingDocs, now);
+    return { inserted, existing };
+  }
+
+  /** The stored declarations that refused these as duplicates: by id first, then by the key. */
+  private async existingFor(wanted: DeclarationDoc[]): Promise<DeclarationDoc[]> {
+    const byKey = new Map<string, DeclarationDoc>();
+    for (const d of (await findByIds(this.declarations, wanted.map((w) => w._id))).values()) byKey.set(idempotencyKey(d), d);
+    const missing = wanted.filter((w) => !byKey.has(idempotencyKey(w)));
+    if (missing.length) {
+      // Ids not derived from the key (callers that make their own): the lookup by key scans on FerretDB v1.
+      const found = await this.declarations
+        .find({ $or: missing.map((d) => ({ platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType })) })
+        .toArray();
+      for (const d of found) byKey.set(idempotencyKey(d), d);
+    }
     const existingDocs: DeclarationDoc[] = [];
     for (const w of wanted) {
       const existing = byKey.get(idempotencyKey(w));
       if (!existing) throw new Error(`declaration id ${w._id} is already used by another declaration (not ${w.platformCode}/${w.orderNo}/${w.messageType})`);
       if (!existingDocs.includes(existing)) existingDocs.push(existing);
     }
-    // The sealed orders of the refused duplicates (new ids) must not stay behind.
-    const existingIds = new Set(existingDocs.map((d) => d._id));
-    const orphanOrders = wanted.map((d) => d._id).filter((id) => !existingIds.has(id));
-    if (orphanOrders.length) await this.orders.deleteMany({ _id: { $in: orphanOrders } });
-    const existing = await this.views(existingDocs);
-    await this.completeInterruptedInserts(existing, existingDocs, now);
-    return { inserted, existing };
+    return existingDocs;
   }
 
-  /** A retried submission finds a declaration that never got its first step or work item: finish it. */
+  /**
+   * A retried submission finds declarations an earlier attempt did not finish (a crash between the
+   * inserts): one without its first step gets it, and one still to be dispatched (accepted or signed)
+   * gets its work item back if it has none. Both inserts are idempotent.
+   */
   private async completeInterruptedInserts(views: DeclarationView[], docs: DeclarationDoc[], now: Date): Promise<void> {
-    const incomplete = docs.filter((d, i) => views[i]!.history.length === 0);
-    if (incomplete.length === 0) return;
-    await insertManyIgnoringDuplicates(this.events, incomplete.map((d) => acceptedEvent(d)));
-    const orders = await this.orders.find({ _id: { $in: incomplete.map((d) => d._id) } }).toArray();
-    const byId = new Map(orders.map((o) => [o._id, o]));
-    await insertManyIgnoringDuplicates(this.queue, incomplete.flatMap((d) => (byId.has(d._id) ? [queueDocFor(d, byId.get(d._id)!, now)] : [])));
+    const undispatched = docs.filter((_, i) => views[i]!.history.length === 0 || statusRank(views[i]!.status) <= SIGNED_RANK);
+    if (undispatched.length === 0) return;
+    const inQueue = await findByIds(this.queue, undispatched.map((d) => d._id), { projection: { _id: 1 } });
+    const lost = undispatched.filter((d) => !inQueue.has(d._id));
+    if (lost.length === 0) return;
+    await insertManyIgnoringDuplicates(this.events, lost.map((d) => acceptedEvent(d)));
+    await insertManyIgnoringDuplicates(this.queue, lost.map((d) => queueDocFor(d, now)));
   }
 
   private sealOrder(d: NewDeclaration): DeclarationOrderDoc {
@@ -190,14 +212,10 @@ export class MongoDeclarationStore implements DeclarationStore {
       if (inQueue.has(base._id)) continue;
       const step = current.get(base._id);
       if (step && step.rank > SIGNED_RANK) continue;
-      const order = await this.orders.findOne({ _id: base._id });
+      const order = await this.orders.findOne({ _id: base._id }, { projection: { _id: 1 } });
       if (!order) continue;
-      if (step?.status === 'signed' && step.messageGuid) {
-        const manifest = await this.manifests.findOne({ _id: `${base._id}:${step.messageGuid}` });
-        if (manifest) await insertManyIgnoringDuplicates(this.signed, [{ _id: base._id, messageGuid: manifest.messageGuid, digest: manifest.digest }]);
-      }
       if (!step) await insertManyIgnoringDuplicates(this.events, [acceptedEvent(base)]);
-      await insertManyIgnoringDuplicates(this.queue, [queueDocFor(base, order, now)]);
+      await insertManyIgnoringDuplicates(this.queue, [queueDocFor(base, now)]);
       repaired.push(base._id);
     }
     return repaired;
@@ -205,7 +223,7 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   /**
    * Key rotation: re-seals, with the newest PII key, every stored value sealed with an older one (orders,
-   * work items, manifests). Run after putting a new key first in PII_KEYS; once it reports 0, the old key
+   * manifests). Run after putting a new key first in PII_KEYS; once it reports 0, the old key
    * can leave the ring. Returns how many values were re-sealed. Maintenance job: it scans everything.
    */
   async reencryptAll(): Promise<number> {
@@ -213,10 +231,6 @@ export class MongoDeclarationStore implements DeclarationStore {
     let count = 0;
     for (const d of await this.orders.find({ 'orderSealed.k': { $ne: current } }).toArray()) {
       await this.orders.updateOne({ _id: d._id }, { $set: { orderSealed: this.vault.reencrypt(d.orderSealed, orderContext(d._id)) } });
-      count++;
-    }
-    for (const q of await this.queue.find({ 'orderSealed.k': { $ne: current } }, { projection: { orderSealed: 1 } }).toArray()) {
-      await this.queue.updateOne({ _id: q._id }, { $set: { orderSealed: this.vault.reencrypt(q.orderSealed, orderContext(q._id)) } });
       count++;
     }
     for (const m of await this.manifests.find({ 'xmlSealed.k': { $ne: current } }, { projection: { xmlSealed: 1, declarationId: 1 } }).toArray()) {
@@ -233,8 +247,9 @@ export class MongoDeclarationStore implements DeclarationStore {
   async claimDue(owner: string, leaseMs: number, limit: number, now = new Date()): Promise<ClaimedDeclaration[]> {
     if (limit <= 0) return [];
     const until = new Date(now.getTime() + leaseMs);
-    // Both tables are small (work not yet handed over): read them whole, in parallel.
-    const [leaseState, signedMarkers] = await Promise.all([this.leaseState(), this.signed.find({}).toArray()]);
+    // The leases are few (work in hand): read them whole. The work queue holds only what is not yet
+    // handed over, in slim documents, so its scan (FerretDB v1 has no other way) stays cheap.
+    const leaseState = await this.leaseState();
     const busy = [...leaseState.entries()].filter(([, l]) => !l.released && l.until > now).map(([id]) => id);
     const due = await this.queue
       .find({ dueAt: { $lte: now }, ...(busy.length ? { _id: { $nin: busy } } : {}) })
@@ -276,25 +291,30 @@ export class MongoDeclarationStore implements DeclarationStore {
 
     // A lease insert can only succeed where the previous holder's leases are gone, and those go only after
     // its work item did (leaveDispatch). So a work item missing now was handed over while we were choosing:
-    // drop it (its lease too), or it would be published twice.
-    const present = new Set(
-      (await this.queue.find({ _id: { $in: won.map((w) => w.item._id) } }, { projection: { _id: 1 } }).toArray()).map((q) => q._id),
-    );
+    // drop it (its lease too), or it would be published twice. Same for one whose "queued" step exists
+    // (handed over, but the holder died before removing the work item): finish its removal instead.
+    const wonIds = won.map((w) => w.item._id);
+    const [present, orders, signedSteps, queuedSteps] = await Promise.all([
+      findByIds(this.queue, wonIds, { projection: { _id: 1 } }),
+      findByIds(this.orders, wonIds),
+      findByIds(this.events, wonIds.map((id) => stepId(id, SIGNED_RANK))),
+      findByIds(this.events, wonIds.map((id) => stepId(id, QUEUED_RANK)), { projection: { _id: 1 } }),
+    ]);
     const gone = won.filter((w) => !present.has(w.item._id));
-    if (gone.length) {
-      await this.leases.deleteMany({ _id: { $in: gone.map((w) => w.lease._id) } });
-      won.splice(0, won.length, ...won.filter((w) => present.has(w.item._id)));
-      if (won.length === 0) return [];
-    }
+    if (gone.length) await deleteByIds(this.leases, gone.map((w) => w.lease._id));
+    const handedOver = won.filter((w) => present.has(w.item._id) && queuedSteps.has(stepId(w.item._id, QUEUED_RANK)));
+    if (handedOver.length) await this.leaveDispatch(handedOver.map((w) => w.item._id));
+    const unsealed = won.filter((w) => present.has(w.item._id) && !queuedSteps.has(stepId(w.item._id, QUEUED_RANK)) && !orders.has(w.item._id));
+    for (const w of unsealed) await this.recordFailure(w.item._id, w.lease.token, 'the sealed order of this declaration is missing', { permanent: true });
+    const claimable = won.filter((w) => present.has(w.item._id) && !queuedSteps.has(stepId(w.item._id, QUEUED_RANK)) && orders.has(w.item._id));
+    if (claimable.length === 0) return [];
 
-    const wonIds = new Set(won.map((w) => w.item._id));
-    const signed = new Map(signedMarkers.filter((m) => wonIds.has(m._id)).map((m) => [m._id, m]));
-    const manifests = signed.size
-      ? new Map((await this.manifests.find({ _id: { $in: [...signed.values()].map((s) => `${s._id}:${s.messageGuid}`) } }).toArray()).map((m) => [m.declarationId, m]))
-      : new Map<string, ManifestDoc>();
-    return won.map(({ item: q, lease }) => {
-      const payload = this.vault.openJson<SealedOrderPayload>(q.orderSealed, orderContext(q._id));
-      const manifest = manifests.get(q._id);
+    const guids = claimable.flatMap((w) => signedSteps.get(stepId(w.item._id, SIGNED_RANK))?.messageGuid ?? []);
+    const manifests = await findByIds(this.manifests, guids);
+    return claimable.map(({ item: q, lease }) => {
+      const payload = this.vault.openJson<SealedOrderPayload>(orders.get(q._id)!.orderSealed, orderContext(q._id));
+      const guid = signedSteps.get(stepId(q._id, SIGNED_RANK))?.messageGuid;
+      const manifest = guid ? manifests.get(guid) : undefined;
       const c: ClaimedDeclaration = {
         id: q._id,
         messageType: q.messageType,
@@ -311,15 +331,9 @@ export class MongoDeclarationStore implements DeclarationStore {
     });
   }
 
-  private async signedWork(ids: string[]): Promise<Map<string, SignedWorkDoc>> {
-    if (ids.length === 0) return new Map();
-    const docs = await this.signed.find(ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } }).toArray();
-    return new Map(docs.map((d) => [d._id, d]));
-  }
-
   /** Current (highest-seq) lease of each declaration that has one. */
   private async leaseState(ids?: string[]): Promise<Map<string, LeaseDoc>> {
-    const filter: Filter<LeaseDoc> = ids ? { declarationId: { $in: ids } } : {};
+    const filter: Filter<LeaseDoc> = ids ? (ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }) : {};
     const all = await this.leases.find(filter).toArray();
     const current = new Map<string, LeaseDoc>();
     for (const l of all) {
@@ -352,8 +366,8 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   /**
    * markSigned for a batch (additive to the contract): one result per item, in order. The first signature
-   * of a declaration wins (unique insert into dispatch_signed); a later one is refused (false) unless it is
-   * the same manifest again (true, idempotent). The manifest is kept either way (timeline, re-delivery).
+   * of a declaration wins (its "signed" step is inserted first); a later one is refused (false) unless it
+   * is the same manifest again (true, idempotent). Every manifest is kept, under its guid.
    */
   async markSignedMany(items: SignRequest[]): Promise<boolean[]> {
     if (items.length === 0) return [];
@@ -361,10 +375,12 @@ export class MongoDeclarationStore implements DeclarationStore {
     const mine = items.filter((i) => held.has(i.id));
     if (mine.length === 0) return items.map(() => false);
     const now = new Date();
-    await insertManyIgnoringDuplicates(
-      this.manifests,
+    // The manifest (keyed by guid: what receipts are matched by) strictly before the step: once the step
+    // exists a retry re-publishes this manifest without coming back here, so its receipts must already
+    // find it (docs/CHAOS.md finding 2). A loser's manifest is harmless: it is never published.
+    await this.storeManifests(
       mine.map((i) => ({
-        _id: `${i.id}:${i.manifest.messageGuid}`,
+        _id: i.manifest.messageGuid,
         declarationId: i.id,
         messageGuid: i.manifest.messageGuid,
         digest: i.manifest.digest,
@@ -377,48 +393,40 @@ export class MongoDeclarationStore implements DeclarationStore {
     const firstPerId = new Map<string, SignRequest>();
     for (const i of mine) if (!firstPerId.has(i.id)) firstPerId.set(i.id, i);
     const contenders = [...firstPerId.values()];
-    // guid → declaration first: once the signed marker exists a retry re-publishes this manifest without
-    // coming back here, so a crash between the two inserts must not leave its receipts unmatchable
-    // (docs/CHAOS.md finding 2). A loser's guid row is harmless: that manifest is never published.
-    await this.recordGuids(contenders.map((c) => ({ messageGuid: c.manifest.messageGuid, id: c.id })));
     const lost = await insertManyIgnoringDuplicates(
-      this.signed,
-      contenders.map((i) => ({ _id: i.id, messageGuid: i.manifest.messageGuid, digest: i.manifest.digest })),
-    );
-    const winners = contenders.filter((_, k) => !lost.has(k));
-    // Who holds each signature now: the winners, plus (only if some lost) what the losers found.
-    const signedNow = new Map(winners.map((w) => [w.id, w.manifest.messageGuid]));
-    if (lost.size) {
-      for (const m of (await this.signedWork(contenders.filter((_, k) => lost.has(k)).map((c) => c.id))).values()) signedNow.set(m._id, m.messageGuid);
-    }
-    await insertManyIgnoringDuplicates(
       this.events,
-      winners.map((w) => {
-        const lease = held.get(w.id)!;
-        return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: w.manifest.signer }, { attempts: lease.attempts, messageGuid: w.manifest.messageGuid, digest: w.manifest.digest });
+      contenders.map((c) => {
+        const lease = held.get(c.id)!;
+        return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: c.manifest.signer }, { attempts: lease.attempts, messageGuid: c.manifest.messageGuid, digest: c.manifest.digest });
       }),
     );
+    // Who holds each signature now: the winners, plus (only if some lost) what the losers found.
+    const signedNow = new Map(contenders.filter((_, k) => !lost.has(k)).map((w) => [w.id, w.manifest.messageGuid]));
+    if (lost.size) {
+      const found = await findByIds(this.events, contenders.filter((_, k) => lost.has(k)).map((c) => stepId(c.id, SIGNED_RANK)));
+      for (const e of found.values()) if (e.messageGuid) signedNow.set(e.declarationId, e.messageGuid);
+    }
     return items.map((i) => held.has(i.id) && signedNow.get(i.id) === i.manifest.messageGuid);
   }
 
-  private async recordGuids(items: { messageGuid: string; id: string }[]): Promise<void> {
-    const dup = await insertManyIgnoringDuplicates(this.guids, items.map((i) => ({ _id: i.messageGuid, declarationId: i.id })));
+  /** Inserts manifests; the same guid again is fine for the same declaration, an error for another. */
+  private async storeManifests(docs: ManifestDoc[]): Promise<void> {
+    const dup = await insertManyIgnoringDuplicates(this.manifests, docs);
     if (dup.size === 0) return;
-    const clashing = items.filter((_, k) => dup.has(k));
-    const owners = await this.guids.find({ _id: { $in: clashing.map((c) => c.messageGuid) } }).toArray();
-    const ownerOf = new Map(owners.map((o) => [o._id, o.declarationId]));
-    const wrong = clashing.filter((c) => ownerOf.get(c.messageGuid) !== c.id);
-    if (wrong.length) throw new Error(`message guid ${wrong[0]!.messageGuid} already belongs to declaration ${ownerOf.get(wrong[0]!.messageGuid)}`);
+    const clashing = docs.filter((_, k) => dup.has(k));
+    const owners = await findByIds(this.manifests, clashing.map((c) => c._id), { projection: { declarationId: 1 } });
+    const wrong = clashing.find((c) => owners.get(c._id)?.declarationId !== c.declarationId);
+    if (wrong) throw new Error(`message guid ${wrong._id} already belongs to declaration ${owners.get(wrong._id)?.declarationId}`);
   }
 
   async markQueued(items: { id: string; leaseToken: string }[], at = new Date()): Promise<number> {
     if (items.length === 0) return 0;
-    const [held, signed] = await Promise.all([this.holding(items), this.signedWork(items.map((i) => i.id))]);
+    const [held, signed] = await Promise.all([this.holding(items), findByIds(this.events, items.map((i) => stepId(i.id, SIGNED_RANK)))]);
     if (held.size === 0) return 0;
-    const work = [...held.values()].filter((l) => signed.has(l.declarationId));
+    const work = [...held.values()].filter((l) => signed.has(stepId(l.declarationId, SIGNED_RANK)));
     if (work.length === 0) return 0;
     const events = work.map((l) => {
-      const s = signed.get(l.declarationId)!;
+      const s = signed.get(stepId(l.declarationId, SIGNED_RANK))!;
       return stepEvent(leaseOwner(l), 'queued', at, { source: 'worker' }, { attempts: l.attempts, lastError: l.lastError, messageGuid: s.messageGuid, digest: s.digest });
     });
     const already = await insertManyIgnoringDuplicates(this.events, events);
@@ -427,20 +435,15 @@ export class MongoDeclarationStore implements DeclarationStore {
   }
 
   /**
-   * Handed over (or given up): the work item, its leases and its signed marker go. A crash before this
-   * leaves a work item whose "queued" step exists; the next claimer publishes again (at-least-once) and
-   * the status cannot step back.
+   * Handed over (or given up): the work item and its leases go. A crash before this leaves a work item
+   * whose "queued" step exists; the next claimer sees the step and finishes the removal.
    */
   private async leaveDispatch(ids: string[]): Promise<void> {
-    const byId = ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } };
     // The work item strictly first: a claimer reads the leases before the work items, so while a lease
     // exists the item is busy, and once the item is gone nobody can claim it — even when the lease
     // sequence restarts at 1 because the leases were deleted.
-    await this.queue.deleteMany(byId);
-    await Promise.all([
-      this.leases.deleteMany(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }),
-      this.signed.deleteMany(byId),
-    ]);
+    await deleteByIds(this.queue, ids);
+    await this.leases.deleteMany(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } });
   }
 
   async recordFailure(id: string, leaseToken: string, error: string, outcome: { retryAt: Date } | { permanent: true }): Promise<void> {
@@ -466,11 +469,11 @@ export class MongoDeclarationStore implements DeclarationStore {
     status: string,
     entry: Omit<HistoryEntry, 'eventId' | 'status'>,
   ): Promise<{ applied: boolean; declaration?: DeclarationView; reason?: string }> {
-    const id = 'id' in match ? match.id : (await this.guids.findOne({ _id: match.messageGuid }))?.declarationId;
+    const id = 'id' in match ? match.id : await this.declarationOfGuid(match.messageGuid);
     if (!id) return { applied: false, reason: 'unknown-declaration' };
     const base = await this.base(id);
     if (!base) return { applied: false, reason: 'unknown-declaration' };
-    const [found, queued] = await Promise.all([this.events.find({ declarationId: id }).toArray(), this.queueBookkeeping(id)]);
+    const [found, queued] = await Promise.all([this.eventsOf([id]), this.queueBookkeeping(id)]);
     let events = found;
     const current = currentStep(events)?.status ?? 'accepted';
     const decision = decideTransition(current, status, base.messageType);
@@ -486,8 +489,8 @@ export class MongoDeclarationStore implements DeclarationStore {
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       // A concurrent change reached this rank first.
-      events = await this.events.find({ declarationId: id }).toArray();
-      const winner = events.find((e) => e.slot === event.slot);
+      events = await this.eventsOf([id]);
+      const winner = events.find((e) => e._id === event._id);
       return { applied: false, reason: winner?.status === status ? 'duplicate' : 'out-of-order', declaration: toView({ base, events, queue: queued }) };
     }
     events.push(event);
@@ -509,14 +512,12 @@ export class MongoDeclarationStore implements DeclarationStore {
   }
 
   async findByMessageGuid(messageGuid: string): Promise<DeclarationView | null> {
-    const g = await this.guids.findOne({ _id: messageGuid });
-    if (g) return this.findById(g.declarationId);
-    // Declarations signed before the guid row was written first (see markSignedMany): the stored manifest
-    // still knows its declaration; the row is added so the next lookup is direct.
-    const manifest = await this.manifests.findOne({ messageGuid }, { projection: { declarationId: 1 } });
-    if (!manifest) return null;
-    await this.recordGuids([{ messageGuid, id: manifest.declarationId }]).catch(() => undefined);
-    return this.findById(manifest.declarationId);
+    const id = await this.declarationOfGuid(messageGuid);
+    return id ? this.findById(id) : null;
+  }
+
+  private async declarationOfGuid(messageGuid: string): Promise<string | undefined> {
+    return (await this.manifests.findOne({ _id: messageGuid }, { projection: { declarationId: 1 } }))?.declarationId;
   }
 
   async findByOrderNo(orderNo: string, sellerIds?: string[]): Promise<DeclarationView[]> {
@@ -526,16 +527,10 @@ export class MongoDeclarationStore implements DeclarationStore {
     return this.views(docs);
   }
 
+  /** The manifest sent: the one the "signed" step names (no step, nothing was sent). */
   async manifestXml(id: string): Promise<string | null> {
-    const signed = await this.events.findOne({ slot: `${id}:${SIGNED_RANK}` });
-    let m = signed?.messageGuid ? await this.manifests.findOne({ _id: `${id}:${signed.messageGuid}` }) : null;
-    if (!m) {
-      // No "signed" step (a crash after the signature was fixed): the manifest whose guid is registered.
-      const candidates = await this.manifests.find({ declarationId: id }).toArray();
-      const registered = candidates.length > 1 ? new Set((await this.guids.find({ _id: { $in: candidates.map((c) => c.messageGuid) } }).toArray()).map((g) => g._id)) : undefined;
-      const marker = await this.signed.findOne({ _id: id });
-      m = candidates.find((c) => c.messageGuid === marker?.messageGuid) ?? candidates.find((c) => !registered || registered.has(c.messageGuid)) ?? null;
-    }
+    const signed = await this.events.findOne({ _id: stepId(id, SIGNED_RANK) }, { projection: { messageGuid: 1 } });
+    const m = signed?.messageGuid ? await this.manifests.findOne({ _id: signed.messageGuid }) : null;
     return m ? this.vault.openText(m.xmlSealed, manifestContext(id)) : null;
   }
 
@@ -607,17 +602,17 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   async eventsSince(afterEventId: string | undefined, limit: number, filter: DeclarationFilter = {}): Promise<{ declaration: DeclarationView; event: HistoryEntry }[]> {
     const query: Filter<EventDoc> = {};
-    if (afterEventId) query._id = { $gt: afterEventId };
+    if (afterEventId) query.eventId = { $gt: afterEventId };
     if (filter.sellerIds) query.sellerId = { $in: filter.sellerIds };
     if (filter.center?.length) query.center = { $in: filter.center };
     if (filter.messageType?.length) query.messageType = { $in: filter.messageType };
     if (filter.orderNo) query.orderNo = filter.orderNo;
     if (filter.status?.length) query.status = { $in: filter.status };
     if (filter.from || filter.to) query.declaredAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
-    const events = await this.events.find(query).sort({ _id: 1 }).limit(Math.max(1, limit)).toArray();
+    const events = await this.events.find(query).sort({ eventId: 1 }).limit(Math.max(1, limit)).toArray();
     if (events.length === 0) return [];
     const ids = [...new Set(events.map((e) => e.declarationId))];
-    const docs = await this.declarations.find({ _id: { $in: ids } }).toArray();
+    const docs = [...(await findByIds(this.declarations, ids)).values()];
     const views = new Map((await this.views(docs )).map((v) => [v.id, v]));
     return events.flatMap((e) => {
       const declaration = views.get(e.declarationId);
@@ -631,11 +626,11 @@ export class MongoDeclarationStore implements DeclarationStore {
   private async views(docs: DeclarationDoc[]): Promise<DeclarationView[]> {
     if (docs.length === 0) return [];
     const ids = docs.map((d) => d._id);
-    const single = ids.length === 1;
-    const [events, queue] = await Promise.all([
-      this.events.find(single ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }).toArray(),
-      this.queue.find(single ? { _id: ids[0]! } : { _id: { $in: ids } }, { projection: { attempts: 1, lastError: 1 } }).toArray(),
+    const [events, queueMap] = await Promise.all([
+      this.eventsOf(ids),
+      findByIds(this.queue, ids, { projection: { attempts: 1, lastError: 1 }, scanAbove: POINT_READ_DECLARATIONS }),
     ]);
+    const queue = [...queueMap.values()];
     const eventsById = new Map<string, EventDoc[]>();
     for (const e of events) {
       const list = eventsById.get(e.declarationId);
@@ -644,6 +639,18 @@ export class MongoDeclarationStore implements DeclarationStore {
     }
     const queueById = new Map(queue.map((q) => [q._id, q]));
     return docs.map((base) => toView({ base, events: eventsById.get(base._id) ?? [], queue: queueById.get(base._id) }));
+  }
+
+  /**
+   * The steps of these declarations. For a few, slot by slot (one lookup per possible rank, by _id: cheap
+   * whatever the size of the log); for many (broker lists), one query on declarationId.
+   */
+  private async eventsOf(ids: string[]): Promise<EventDoc[]> {
+    if (ids.length > POINT_READ_DECLARATIONS) {
+      return this.events.find(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }).toArray();
+    }
+    const found = await findByIds(this.events, ids.flatMap((id) => ALL_RANKS.map((rank) => stepId(id, rank))));
+    return [...found.values()];
   }
 
   private async queueBookkeeping(id: string): Promise<Pick<QueueDoc, 'attempts' | 'lastError'> | undefined> {
@@ -688,9 +695,9 @@ function stepEvent(
 ): EventDoc {
   const rank = statusRank(status);
   const event: EventDoc = {
-    _id: new ObjectId().toHexString(),
+    _id: stepId(owner._id, rank),
+    eventId: new ObjectId().toHexString(),
     declarationId: owner._id,
-    slot: `${owner._id}:${rank}`,
     status,
     rank,
     terminal: isTerminal(status, owner.messageType as MessageType),
@@ -718,7 +725,7 @@ function eventOwner(d: DeclarationDoc): EventOwner {
   return { _id: d._id, sellerId: d.sellerId, center: d.center, messageType: d.messageType, orderNo: d.orderNo, declaredAt: d.createdAt };
 }
 
-function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date): QueueDoc {
+function queueDocFor(d: DeclarationDoc, now: Date): QueueDoc {
   return {
     _id: d._id,
     dueAt: now,
@@ -729,7 +736,6 @@ function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date): 
     sellerId: d.sellerId,
     orderNo: d.orderNo,
     declaredAt: d.createdAt,
-    orderSealed: order.orderSealed,
   };
 }
 
@@ -748,7 +754,7 @@ function currentStep(events: EventDoc[]): EventDoc | undefined {
 }
 
 function toHistoryEntry(e: EventDoc): HistoryEntry {
-  const h: HistoryEntry = { eventId: e._id, status: e.status, at: e.at, source: e.source };
+  const h: HistoryEntry = { eventId: e.eventId, status: e.status, at: e.at, source: e.source };
   if (e.receiptId !== undefined && e.receiptId !== null) h.receiptId = e.receiptId;
   if (e.signer) h.signer = { subject: e.signer.subject, serialHex: e.signer.serialHex };
   if (e.info !== undefined && e.info !== null) h.info = e.info;
@@ -757,7 +763,7 @@ function toHistoryEntry(e: EventDoc): HistoryEntry {
 }
 
 function toView({ base, events, queue }: ViewParts): DeclarationView {
-  const history = [...events].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  const history = [...events].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const step = currentStep(history);
   const status = step?.status ?? 'accepted';
   const signed = history.find((e) => e.rank === SIGNED_RANK);

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Collection, Document, OptionalUnlessRequiredId } from 'mongodb';
+import type { Collection, Document, Filter, OptionalUnlessRequiredId } from 'mongodb';
 import type { MessageType } from '../mapping/message-types';
 import type { Direction, HistoryEntry } from './contracts';
 import type { SealedValue } from './pii';
@@ -14,11 +14,15 @@ import type { SealedValue } from './pii';
  * `->'$._id'` in the query vs `->"_id"` in the index). What IS atomic there: inserting into a unique
  * index, and deleting (only one deleter counts a row). So:
  *  - `declarations` are written once (insert) with the sealed order and the clear, non-personal fields;
- *  - their status lives in `declaration_events`, an append-only log with a UNIQUE `slot`
+ *  - their status lives in `declaration_events`, an append-only log whose _id is the slot
  *    "<declarationId>:<rank>": a step of a given rank can be taken once, atomically, and the current
  *    status is the event with the highest rank (so it can only move forward);
  *  - the dispatch work queue (`dispatch_queue`) holds only the declarations not yet handed to the broker
  *    (small; updating it is cheap), and leases are unique inserts "<declarationId>#<seq>" (`dispatch_leases`);
+ *  - the "signed" step is the signature's fence: the first manifest whose step is inserted is the one
+ *    sent, every time; manifests are keyed by their message guid, which is how receipts find them.
+ * Every lookup on a hot path is by _id, the one filter FerretDB v1 answers from an index; the scans left
+ * are broker reads (lists, counts), start-up repair and the work queue, which holds only work in flight.
  *  - annual usage is an append-only ledger per (buyer hash, year) with unique sequence slots (`annual_usage`).
  * The same code is correct on MongoDB, where the indexes below also make the reads fast.
  */
@@ -100,11 +104,11 @@ const declarationOrderSchema = new Schema<DeclarationOrderDoc>(
 // ---------------------------------------------------------------------------------------------------
 
 export interface EventDoc {
-  /** Time-ordered ObjectId hex: the SSE / webhook event id. */
+  /** "<declarationId>:<rank>": each rank is reached at most once, atomically, and found by _id. */
   _id: string;
+  /** Time-ordered ObjectId hex: the SSE / webhook event id. */
+  eventId: string;
   declarationId: string;
-  /** "<declarationId>:<rank>", unique: each rank is reached at most once, atomically. */
-  slot: string;
   status: string;
   rank: number;
   terminal: boolean;
@@ -132,8 +136,8 @@ export interface EventDoc {
 const eventSchema = new Schema<EventDoc>(
   {
     _id: { type: String, required: true },
+    eventId: { type: String, required: true },
     declarationId: { type: String, required: true },
-    slot: { type: String, required: true },
     status: { type: String, required: true },
     rank: { type: Number, required: true },
     terminal: { type: Boolean, required: true },
@@ -155,9 +159,9 @@ const eventSchema = new Schema<EventDoc>(
   },
   { versionKey: false, collection: 'declaration_events', autoCreate: true, autoIndex: false },
 );
-eventSchema.index({ slot: 1 }, { unique: true, name: 'one_step_per_rank' });
+eventSchema.index({ eventId: 1 });
 eventSchema.index({ declarationId: 1 });
-eventSchema.index({ sellerId: 1, _id: 1 });
+eventSchema.index({ sellerId: 1, eventId: 1 });
 
 // ---------------------------------------------------------------------------------------------------
 // Dispatch queue (declarations not yet handed to the broker) and leases
@@ -177,8 +181,6 @@ export interface QueueDoc {
   sellerId: string;
   orderNo: string;
   declaredAt: Date;
-  /** Same sealed value as the declaration's (AAD names the declaration, not the collection). */
-  orderSealed: SealedValue;
 }
 
 const queueSchema = new Schema<QueueDoc>(
@@ -193,7 +195,6 @@ const queueSchema = new Schema<QueueDoc>(
     sellerId: { type: String, required: true },
     orderNo: { type: String, required: true },
     declaredAt: { type: Date, required: true },
-    orderSealed: { type: sealedSchema, required: true },
   },
   { versionKey: false, collection: 'dispatch_queue', autoCreate: true, autoIndex: false },
 );
@@ -244,7 +245,7 @@ leaseSchema.index({ declarationId: 1 });
 // ---------------------------------------------------------------------------------------------------
 
 export interface ManifestDoc {
-  /** "<declarationId>:<messageGuid>". */
+  /** The message guid (upper case, as sent): receipts echo it, so it finds the declaration. */
   _id: string;
   declarationId: string;
   messageGuid: string;
@@ -266,32 +267,7 @@ const manifestSchema = new Schema<ManifestDoc>(
   },
   { versionKey: false, collection: 'declaration_manifests', autoCreate: true, autoIndex: false },
 );
-
-/**
- * "This work item is signed, with that manifest": one per declaration still in dispatch (unique _id = the
- * declaration id), so exactly one signature wins and every later attempt re-sends the same bytes.
- */
-export interface SignedWorkDoc {
-  _id: string;
-  messageGuid: string;
-  digest: string;
-}
-
-const signedWorkSchema = new Schema<SignedWorkDoc>(
-  { _id: { type: String, required: true }, messageGuid: { type: String, required: true }, digest: { type: String, required: true } },
-  { versionKey: false, collection: 'dispatch_signed', autoCreate: true, autoIndex: false },
-);
-
-export interface GuidDoc {
-  /** The message guid (upper case, as sent). Unique by construction. */
-  _id: string;
-  declarationId: string;
-}
-
-const guidSchema = new Schema<GuidDoc>(
-  { _id: { type: String, required: true }, declarationId: { type: String, required: true } },
-  { versionKey: false, collection: 'message_guids', autoCreate: true, autoIndex: false },
-);
+manifestSchema.index({ declarationId: 1 });
 
 // ---------------------------------------------------------------------------------------------------
 // Receipts
@@ -374,12 +350,10 @@ usageSchema.index({ bucket: 1, seq: 1 });
 export interface StoreModels {
   Declaration: Model<DeclarationDoc>;
   DeclarationOrder: Model<DeclarationOrderDoc>;
-  SignedWork: Model<SignedWorkDoc>;
   Event: Model<EventDoc>;
   Queue: Model<QueueDoc>;
   Lease: Model<LeaseDoc>;
   Manifest: Model<ManifestDoc>;
-  Guid: Model<GuidDoc>;
   Receipt: Model<ReceiptDoc>;
   ReceiptMatch: Model<ReceiptMatchDoc>;
   Usage: Model<UsageEntryDoc>;
@@ -392,12 +366,10 @@ export function storeModels(connection: Connection): StoreModels {
   return {
     Declaration: model('Declaration', declarationSchema),
     DeclarationOrder: model('DeclarationOrder', declarationOrderSchema),
-    SignedWork: model('DispatchSignedWork', signedWorkSchema),
     Event: model('DeclarationEvent', eventSchema),
     Queue: model('DispatchQueueEntry', queueSchema),
     Lease: model('DispatchLease', leaseSchema),
     Manifest: model('DeclarationManifest', manifestSchema),
-    Guid: model('MessageGuid', guidSchema),
     Receipt: model('Receipt', receiptSchema),
     ReceiptMatch: model('ReceiptMatch', receiptMatchSchema),
     Usage: model('AnnualUsageEntry', usageSchema),
@@ -461,6 +433,38 @@ export function duplicateIndexes(err: unknown): Set<number> {
     out.add(index);
   }
   return out;
+}
+
+/**
+ * Documents by _id, one point lookup each, in parallel: FerretDB v1 answers `{_id}` from its primary-key
+ * index but scans the whole table for `{_id: {$in}}`. Past `scanAbove` ids one `$in` query is cheaper
+ * (and on MongoDB it is an index lookup anyway).
+ */
+export async function findByIds<T extends Document & { _id: string }>(
+  collection: Collection<T>,
+  ids: readonly string[],
+  options: { projection?: Document; scanAbove?: number } = {},
+): Promise<Map<string, T>> {
+  const unique = [...new Set(ids)];
+  const out = new Map<string, T>();
+  if (unique.length === 0) return out;
+  const findOptions = options.projection ? { projection: options.projection } : {};
+  if (unique.length > (options.scanAbove ?? 256)) {
+    for (const d of await collection.find({ _id: { $in: unique } } as Filter<T>, findOptions).toArray()) out.set(d._id, d as unknown as T);
+    return out;
+  }
+  const found = await Promise.all(unique.map((id) => collection.findOne({ _id: id } as Filter<T>, findOptions)));
+  for (const d of found) if (d) out.set(d._id, d as unknown as T);
+  return out;
+}
+
+/** deleteMany by _id as point deletes (see findByIds); returns how many went. */
+export async function deleteByIds<T extends Document & { _id: string }>(collection: Collection<T>, ids: readonly string[]): Promise<number> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return 0;
+  if (unique.length > 256) return (await collection.deleteMany({ _id: { $in: unique } } as Filter<T>)).deletedCount;
+  const results = await Promise.all(unique.map((id) => collection.deleteOne({ _id: id } as Filter<T>)));
+  return results.reduce((n, r) => n + r.deletedCount, 0);
 }
 
 /** insertMany(ordered: false) that tolerates duplicates: returns the indexes that were duplicates. */

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { SubmissionService } from '../../src/pipeline/contracts';
 import { createAccountWithKey, createBroker, createCenter, createAdmin, createSeller, type TestKey } from '../support/accounts';
 import { generateValidOrder } from '../support/order-generator';
+import { declarationIdFor } from '../../src/domain/declaration-id';
 import { call, isProblem, startApiHarness, type ApiHarness } from './harness';
 
 const validOrder = (seed: number, overrides: Record<string, unknown> = {}) => ({ ...generateValidOrder(seed, { direction: 'import' }), ...overrides });
@@ -91,6 +92,29 @@ describe('POST /v1/orders', function () {
       expect(again.body).to.include({ accepted: 0, duplicates: 1 });
       const ids = (x: typeof first) => ((x.body.orders as { declarations: { id: string }[] }[])[0]!.declarations.map((d) => d.id)).sort();
       expect(ids(again)).to.deep.equal(ids(first));
+      expect(await h.count('declarations', { orderNo: order.orderNo })).to.equal(4);
+    });
+
+    it('names the declarations of an order by the order itself: a retry gets the ids an earlier, cut-off attempt stored', async () => {
+      // What a gateway killed mid-request leaves behind (docs/CHAOS.md finding 1): the first attempt's write
+      // lands after the client gave up. Its declarations must be the ones the retry's 202 names.
+      const order = validOrder(12);
+      const cutOff = await h.stores.declarations.insertMany(
+        (['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const).map((messageType) => ({
+          id: declarationIdFor(order.ebpCode, order.orderNo, messageType),
+          sellerId: seller.account.id, platformCode: order.ebpCode, orderNo: order.orderNo, messageType,
+          direction: 'import' as const, tradeMode: order.tradeMode, customsCode: order.customsCode, center: 'GD',
+          order, amountCny: 'acturalPaid' in order ? order.acturalPaid : 0, requestId: 'the-cut-off-attempt',
+        })),
+      );
+      const retry = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: order });
+      expect(retry.status).to.equal(202);
+      expect(retry.body).to.include({ accepted: 0, duplicates: 1 });
+      const ids = (retry.body.orders as { declarations: { id: string }[] }[])[0]!.declarations.map((d) => d.id).sort();
+      expect(ids).to.deep.equal(cutOff.inserted.map((v) => v.id).sort());
+      // Every attempt derives the same ids, so a late write can never store the order under other ids.
+      expect(ids).to.deep.equal((['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const).map((t) => declarationIdFor(order.ebpCode, order.orderNo, t)).sort());
+      for (const id of ids) expect((await call(h.base, 'GET', `/v1/declarations/${id}`, { headers: seller.headers })).status).to.equal(200);
       expect(await h.count('declarations', { orderNo: order.orderNo })).to.equal(4);
     });
 

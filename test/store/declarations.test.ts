@@ -385,6 +385,30 @@ describe('declaration store (FerretDB)', function () {
     expect(await store().claimDue('w', 1000, 100).then((l) => l.map((c) => c.id))).to.include(view.id);
   });
 
+  it('a retried submission gives a declaration whose work item was lost its work item back', async () => {
+    await parkAllDue();
+    const order = importOrder(++seed);
+    const d = newDeclaration(order, 'CEB311');
+    await store().insertMany([d]);
+    await stores.models.Queue.collection.deleteOne({ _id: d.id } as never); // the crash between the inserts
+    const retry = await store().insertMany([d]);
+    expect(retry.existing.map((v) => v.id)).to.deep.equal([d.id]);
+    expect(await store().claimDue('w', 1000, 100).then((l) => l.map((c) => c.id))).to.include(d.id);
+  });
+
+  it('a work item whose "queued" step exists (holder died before removing it) is removed at claim, not sent again', async () => {
+    await parkAllDue();
+    const view = await accepted();
+    const claimed = await claimOne(view.id);
+    expect(await store().markSigned(view.id, claimed.leaseToken, fakeManifest(view.id, claimed.order as never))).to.equal(true);
+    expect(await store().markQueued([{ id: view.id, leaseToken: claimed.leaseToken }])).to.equal(1);
+    // Put back what a crash inside leaveDispatch would have left: the work item.
+    await stores.models.Queue.collection.insertOne({ _id: view.id, dueAt: new Date(0), attempts: 0, messageType: 'CEB311', center: view.center, requestId: view.requestId, sellerId: view.sellerId, orderNo: view.orderNo, declaredAt: view.createdAt } as never);
+    expect(await store().claimDue('w2', 1000, 100).then((l) => l.map((c) => c.id))).to.not.include(view.id);
+    expect(await stores.models.Queue.collection.countDocuments({ _id: view.id } as never)).to.equal(0);
+    expect((await store().findById(view.id))!.status).to.equal('queued');
+  });
+
   /** Pushes every currently due declaration an hour into the future (so a test sees only its own). */
   async function parkAllDue() {
     await stores.models.Queue.collection.updateMany({}, { $set: { dueAt: new Date(Date.now() + 3600_000) } });

@@ -3,10 +3,10 @@ import type { Stores } from '../../src/store/index';
 import { fakeManifest, importOrder, newDeclaration, openStores } from './store-fixtures';
 
 /**
- * A worker that dies after the signature was fixed but before the rest of the bookkeeping must not leave
- * the center's receipts unmatchable (docs/CHAOS.md, finding 2).
+ * A worker that dies after storing a manifest but before its "signed" step, or after the step but before
+ * publishing, must leave neither an unmatchable receipt nor a second signature (docs/CHAOS.md, finding 2).
  */
-describe('declaration store: receipts stay matchable after a crash during signing', function () {
+describe('declaration store: signing interrupted by a crash', function () {
   this.timeout(60000);
   let stores: Stores;
   let close: () => Promise<void>;
@@ -16,7 +16,7 @@ describe('declaration store: receipts stay matchable after a crash during signin
   });
   after(async () => close?.());
 
-  it('finds the declaration by message guid and serves its manifest even without the guid row and the "signed" step', async () => {
+  it('re-sends the manifest the "signed" step names, and its receipts find the declaration by guid', async () => {
     const order = importOrder(4242);
     const { inserted } = await stores.declarations.insertMany([newDeclaration(order, 'CEB621')]);
     const id = inserted[0]!.id;
@@ -24,14 +24,31 @@ describe('declaration store: receipts stay matchable after a crash during signin
     const manifest = fakeManifest(id, order);
     expect(await stores.declarations.markSigned(id, claim!.leaseToken, manifest)).to.equal(true);
 
-    // What a crash between the inserts leaves behind: no guid row, no "signed" step.
-    const db = stores.models.Declaration.db.db!;
-    await db.collection('message_guids').deleteOne({ _id: manifest.messageGuid } as never);
-    await db.collection('declaration_events').deleteOne({ slot: `${id}:10` });
-
-    const found = await stores.declarations.findByMessageGuid(manifest.messageGuid);
-    expect(found?.id).to.equal(id);
-    expect(await db.collection('message_guids').countDocuments({ _id: manifest.messageGuid } as never)).to.equal(1);
+    // The worker dies here (published or not); its lease runs out and another worker claims the item.
+    const [again] = (await stores.declarations.claimDue('w2', 60_000, 100, new Date(Date.now() + 120_000))).filter((c) => c.id === id);
+    expect(again?.manifest?.messageGuid).to.equal(manifest.messageGuid);
+    expect(again?.manifest?.xml).to.equal(manifest.xml);
+    expect((await stores.declarations.findByMessageGuid(manifest.messageGuid))?.id).to.equal(id);
     expect(await stores.declarations.manifestXml(id)).to.equal(manifest.xml);
+  });
+
+  it('stores a manifest whose "signed" step never came without sending it: the next signature is the one', async () => {
+    const order = importOrder(4343);
+    const { inserted } = await stores.declarations.insertMany([newDeclaration(order, 'CEB311')]);
+    const id = inserted[0]!.id;
+    const [claim] = (await stores.declarations.claimDue('w1', 60_000, 100)).filter((c) => c.id === id);
+    const first = fakeManifest(id, order);
+    expect(await stores.declarations.markSigned(id, claim!.leaseToken, first)).to.equal(true);
+    // What a crash between the manifest and the step leaves behind: the manifest without the step.
+    const db = stores.models.Declaration.db.db!;
+    await db.collection('declaration_events').deleteOne({ _id: `${id}:10` } as never);
+
+    const [again] = (await stores.declarations.claimDue('w2', 60_000, 100, new Date(Date.now() + 120_000))).filter((c) => c.id === id);
+    expect(again?.manifest, 'an unsigned claim').to.equal(undefined);
+    expect(await stores.declarations.manifestXml(id), 'nothing was sent').to.equal(null);
+    const second = fakeManifest(id, order);
+    expect(await stores.declarations.markSigned(id, again!.leaseToken, second)).to.equal(true);
+    expect(await stores.declarations.manifestXml(id)).to.equal(second.xml);
+    expect((await stores.declarations.findById(id))?.messageGuid).to.equal(second.messageGuid);
   });
 });

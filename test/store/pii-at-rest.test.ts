@@ -65,7 +65,7 @@ describe('personal data at rest (raw collections)', function () {
     expect(await stores.declarations.markQueued([{ id: claims[0]!.id, leaseToken: claims[0]!.leaseToken }])).to.equal(1);
 
     const dump = await rawDump();
-    expect(dump.map((d) => d.collection)).to.include.members(['declarations', 'declaration_orders', 'declaration_events', 'dispatch_queue', 'dispatch_leases', 'dispatch_signed', 'declaration_manifests', 'message_guids', 'annual_usage']);
+    expect(dump.map((d) => d.collection)).to.include.members(['declarations', 'declaration_orders', 'declaration_events', 'dispatch_queue', 'dispatch_leases', 'declaration_manifests', 'annual_usage']);
     for (const { collection, text, bytes } of dump) {
       for (const secret of secrets) {
         expect(text.includes(secret), `${collection} contains "${secret}" in clear`).to.equal(false);

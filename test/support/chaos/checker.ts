@@ -7,8 +7,8 @@ import type { OrderRecord } from './load';
  *  - every order that got a 202 must have exactly one declaration per message type, stored under the
  *    ids the 202 listed (lost: one missing; duplicated: more than one for platform+orderNo+messageType);
  *  - each of them must reach a terminal status through a receipt of the simulated center (final);
- *  - a declaration signed under two different message guids would have been sent to customs twice
- *    (resigned).
+ *  - a declaration answered by the centers under two different message guids was sent to customs twice,
+ *    signed twice (resigned).
  */
 export interface CheckCounts {
   /** Orders answered 202 (accepted, or duplicate on a retry). */
@@ -63,12 +63,27 @@ export async function checkRun(mongoUrl: string, orders: Iterable<OrderRecord>):
     const db = client.db();
     const decls = await db.collection<DeclDoc>('declarations').find({}, { projection: { _id: 1, platformCode: 1, orderNo: 1, messageType: 1 } }).toArray();
     const terminalEvents = await db.collection<EventDoc>('declaration_events').find({ terminal: true }, { projection: { declarationId: 1, status: 1, terminal: 1, source: 1, rank: 1 } }).toArray();
-    const guids = await db.collection<{ _id: string; declarationId: string }>('message_guids').find({}, { projection: { _id: 1, declarationId: 1 } }).toArray();
+    const guids = await sentGuids(db);
     const receipts = await db.collection('receipts').countDocuments({});
     return evaluate([...orders], decls, terminalEvents, guids, receipts);
   } finally {
     await client.close();
   }
+}
+
+/** The (guid, declaration) pairs the centers answered: what was actually sent, read from the receipts. */
+async function sentGuids(db: ReturnType<MongoClient['db']>): Promise<{ _id: string; declarationId: string }[]> {
+  const receipts = await db.collection<{ _id: string; returns: { guid?: string }[] }>('receipts').find({}, { projection: { returns: 1 } }).toArray();
+  const matches = new Map((await db.collection<{ _id: string; matched: (string | null)[] }>('receipt_matches').find({}).toArray()).map((m) => [m._id, m.matched]));
+  const pairs = new Map<string, { _id: string; declarationId: string }>();
+  for (const r of receipts) {
+    const matched = matches.get(r._id) ?? [];
+    r.returns.forEach((ret, i) => {
+      const declarationId = matched[i];
+      if (ret.guid && declarationId) pairs.set(`${ret.guid.toUpperCase()} ${declarationId}`, { _id: ret.guid.toUpperCase(), declarationId });
+    });
+  }
+  return [...pairs.values()];
 }
 
 /** Pure part of the check (unit-testable without a database). */
