@@ -259,12 +259,21 @@ async function phase(batch: number, workers: number, samplesFile?: string): Prom
   // Samples of every document the store writes, taken mid-run (work items and leases leave when queued).
   if (samplesFile) {
     await sleep((SECONDS * 1000) / 2);
-    const names = ['declaration_orders', 'declarations', 'dispatch_queue', 'declaration_events', 'dispatch_leases', 'declaration_manifests', 'annual_usage'];
+    const names = ['declaration_orders', 'declarations', 'dispatch_queue', 'declaration_events', 'dispatch_leases', 'declaration_manifests', 'dispatch_signed', 'declaration_tracking', 'annual_usage'];
     const samples: Record<string, unknown> = {};
-    for (const n of names) {
-      const doc = n === 'declaration_events' ? await db.collection(n).findOne({ status: 'signed' }) : await db.collection(n).findOne({});
-      if (doc) samples[n] = doc;
-    }
+    // A slow pipeline may not have signed anything yet at half time: look again until the load ends.
+    const sampleUntil = Date.now() + (SECONDS * 1000) / 2 - 1000;
+    do {
+      for (const n of names.filter((x) => !samples[x])) {
+        const doc = n === 'declaration_events' ? await db.collection(n).findOne({ status: 'signed' }) : await db.collection(n).findOne({});
+        if (doc) samples[n] = doc;
+      }
+      if (names.every((n) => samples[n])) break;
+      await sleep(1000);
+    } while (Date.now() < sampleUntil);
+    // The signed marker lives only between "signed" and "queued": rebuild its shape from the manifest if missed.
+    const manifest = samples.declaration_manifests as { declarationId: string; messageGuid: string; digest: string; xmlSealed: unknown } | undefined;
+    if (!samples.dispatch_signed && manifest) samples.dispatch_signed = { _id: manifest.declarationId, messageGuid: manifest.messageGuid, digest: manifest.digest, xmlSealed: manifest.xmlSealed };
     // Leases, too, live only while a batch is in hand: same fields as the store writes (declarations.ts claimDue).
     const item = samples.dispatch_queue as Record<string, unknown> | undefined;
     if (!samples.dispatch_leases && item) {

@@ -6,11 +6,11 @@
  *
  * What the store writes per import order (src/store/declarations.ts, annual-usage.ts):
  *   per declaration: declaration_orders 1, declarations 1, dispatch_queue 1, declaration_events 3
- *   (accepted, signed, queued), dispatch_leases 1, declaration_manifests 1 = 8 inserts; per order:
- *   annual_usage 1.
+ *   (accepted, signed, queued), dispatch_leases 1, declaration_manifests 1, dispatch_signed 1,
+ *   declaration_tracking 1 = 10 inserts; per order: annual_usage 1.
  * Each writer inserts one "unit" (`batch` orders = 4 × batch declarations) per collection per round trip,
- * collection after collection, as the store does. The store's two deletes per declaration (work item and
- * lease leave when queued) and its reads are NOT in the ceiling: it is inserts only.
+ * collection after collection, as the store does. The store's deletes (work item, lease and signed marker
+ * leave when queued, the tracking entry when final) and its reads are NOT in the ceiling: it is inserts only.
  *
  *   node --import tsx bench/support/db-ceiling.ts <json options>
  */
@@ -32,6 +32,8 @@ export const WRITES_PER_DECLARATION: Record<string, number> = {
   declaration_events: 3,
   dispatch_leases: 1,
   declaration_manifests: 1,
+  dispatch_signed: 1,
+  declaration_tracking: 1,
 };
 export const WRITES_PER_ORDER: Record<string, number> = { annual_usage: 1 };
 export const DECLARATIONS_PER_ORDER = 4;

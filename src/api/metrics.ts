@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DeclarationStore, DeclarationView } from '../store/contracts';
+import type { DeclarationStore, DeclarationSubject } from '../store/contracts';
 
 /**
  * Prometheus metrics of one process (a registry per process, never prom-client's global one, so tests and
@@ -41,7 +41,7 @@ export interface Metrics {
   hooks: {
     onSigned: (ms: number, messageType: string) => void;
     onPublished: (ok: boolean, center: string) => void;
-    onApplied: (declaration: DeclarationView, status: string, receivedAt: Date, returnTime: Date | undefined) => void;
+    onApplied: (declaration: DeclarationSubject, status: string, receivedAt: Date, returnTime: Date | undefined) => void;
   };
   /** Koa middleware timing each request by its matched route template. Must run before the routers. */
   httpMiddleware(): Middleware;

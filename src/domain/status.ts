@@ -40,9 +40,6 @@ const RANKS: Record<string, number> = {
 
 const TERMINAL_RANK = 100;
 
-/** Every rank a status can have, ascending (negative codes share TERMINAL_RANK). */
-export const ALL_RANKS: readonly number[] = [...new Set([...Object.values(RANKS), TERMINAL_RANK])].sort((a, b) => a - b);
-
 /** Whether `status` is a status this state machine knows (gateway state, known code, or a negative error). */
 export function isKnownStatus(status: string): boolean {
   return status in RANKS || isNegativeCode(status);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isKnownStatus } from '../domain/status';
 import type { VerifiedDocument } from '../signing/verifier';
-import type { DeclarationStore, DeclarationView, ReceiptStore, StoredReceipt } from '../store/contracts';
+import type { DeclarationStore, DeclarationSubject, ReceiptStore, StoredReceipt } from '../store/contracts';
 import { parseReceipt, type ReceiptReturn } from '../xml/receipts/parse-receipt';
 import { RECEIPT_TYPES } from '../xml/receipts/receipt-types';
 
@@ -42,8 +42,8 @@ export interface ReceiptIngestorOptions {
   verify: (xml: string) => Promise<VerifiedDocument>;
   logger: Logger;
   /** Whether this signer may answer for this declaration (the center it was routed to); default: any trusted center. */
-  mayAnswer?: (declaration: DeclarationView, signer: { subject: string; serialHex: string }) => boolean;
-  onApplied?: (declaration: DeclarationView, status: string, receivedAt: Date, returnTime: Date | undefined) => void;
+  mayAnswer?: (declaration: DeclarationSubject, signer: { subject: string; serialHex: string }) => boolean;
+  onApplied?: (declaration: DeclarationSubject, status: string, receivedAt: Date, returnTime: Date | undefined) => void;
 }
 
 export class ReceiptIngestor {
@@ -89,15 +89,16 @@ export class ReceiptIngestor {
   }
 
   private async applyReturn(ret: ReceiptReturn, receipt: StoredReceipt, answers: string | undefined, receivedAt: Date): Promise<ReturnOutcome> {
-    const declaration = await this.match(ret, answers);
-    if (!declaration) return { guid: ret.guid, status: ret.status, declarationId: null, applied: false, reason: 'unknown-declaration' };
+    const matched = await this.match(ret, answers);
+    if (!matched) return { guid: ret.guid, status: ret.status, declarationId: null, applied: false, reason: 'unknown-declaration' };
+    const { declaration, byGuid } = matched;
     if (this.o.mayAnswer && receipt.signer && !this.o.mayAnswer(declaration, receipt.signer)) {
       this.o.logger.warn({ receiptId: receipt.id, declarationId: declaration.id, center: declaration.center, signer: receipt.signer.subject }, 'receipt signed by another center than the one the declaration was sent to: ignored');
       return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: 'wrong-center' };
     }
     if (!isKnownStatus(ret.status)) return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: 'unknown-status' };
     const returnTime = parseReturnTime(ret.returnTime);
-    const result = await this.o.declarations.applyStatus({ id: declaration.id }, ret.status, {
+    const result = await this.o.declarations.applyStatus(byGuid ? { messageGuid: byGuid } : { id: declaration.id }, ret.status, {
       at: returnTime ?? receivedAt,
       source: 'receipt',
       receiptId: receipt.id,
@@ -105,7 +106,7 @@ export class ReceiptIngestor {
       info: describeReturn(ret),
       documentKeys: documentKeys(ret),
     });
-    if (result.applied && result.declaration) this.o.onApplied?.(result.declaration, ret.status, receivedAt, returnTime);
+    if (result.applied && result.subject) this.o.onApplied?.(result.subject, ret.status, receivedAt, returnTime);
     return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: result.applied, reason: result.reason };
   }
 
@@ -113,13 +114,18 @@ export class ReceiptIngestor {
    * Receipts echo the guid of the message they answer; that is the primary key. Order receipts also carry
    * the order number, which finds the declaration when a center answers with a guid of its own.
    */
-  private async match(ret: ReceiptReturn, answers: string | undefined): Promise<DeclarationView | null> {
-    const byGuid = ret.guid ? await this.o.declarations.findByMessageGuid(ret.guid.toUpperCase()) : null;
-    if (byGuid) return byGuid;
+  private async match(ret: ReceiptReturn, answers: string | undefined): Promise<{ declaration: DeclarationSubject; byGuid?: string } | null> {
+    if (ret.guid) {
+      // In flight (the usual case): the live tracking entry; otherwise the archive (final already).
+      const guid = ret.guid.toUpperCase();
+      const found = (await this.o.declarations.trackedByGuid(guid)) ?? (await this.o.declarations.findByMessageGuid(guid));
+      if (found) return { declaration: found, byGuid: guid };
+    }
     const orderNo = ret.keys.orderNo;
     if (orderNo && answers) {
       const candidates = await this.o.declarations.findByOrderNo(orderNo);
-      return candidates.find((d) => d.messageType === answers && (!ret.keys.ebpCode || d.platformCode === ret.keys.ebpCode)) ?? null;
+      const declaration = candidates.find((d) => d.messageType === answers && (!ret.keys.ebpCode || d.platformCode === ret.keys.ebpCode));
+      return declaration ? { declaration } : null;
     }
     return null;
   }

@@ -6,7 +6,7 @@ import { loadCenterRegistry, type CenterRegistry } from '../centers/registry';
 import { RoutingView } from '../centers/routing';
 import type { Config } from '../config';
 import type { BaygateOrder } from '../domain/order';
-import type { DeclarationView } from '../store/contracts';
+import type { DeclarationSubject } from '../store/contracts';
 import { loadSourceMappings, paramsFromConfig } from '../mapping/source-mapper';
 import { NoCenterError, Submission } from '../pipeline/submission';
 import { AmqpClient } from '../queue/amqp';
@@ -93,7 +93,7 @@ export function createSubmission(core: SubmissionCore, onAccepted?: (count: numb
  * A receipt may only move declarations routed to the center that signed it: the center's configured
  * receiptSigner identity must be the certificate that signed the receipt (compared by serial).
  */
-export function receiptAuthority(core: Core): (declaration: DeclarationView, signer: { serialHex: string }) => boolean {
+export function receiptAuthority(core: Core): (declaration: DeclarationSubject, signer: { serialHex: string }) => boolean {
   const serialOf = new Map(core.trustLists.receiptSigners.map((s) => [s.id, normaliseSerial(s.cert.serialHex)]));
   return (declaration, signer) => {
     const center = core.registry.find(declaration.center);

@@ -96,6 +96,20 @@ export interface DeclarationFilter {
   to?: Date;
 }
 
+/** What a receipt needs to know about the declaration it answers. */
+export type DeclarationSubject = Pick<DeclarationView, 'id' | 'sellerId' | 'platformCode' | 'orderNo' | 'messageType' | 'center' | 'status' | 'createdAt'>;
+
+/**
+ * The outcome of a status change: `subject` whenever the declaration is known; the full `declaration`
+ * when it was read anyway (a change matched by guid while in flight is decided on the live state alone).
+ */
+export interface StatusOutcome {
+  applied: boolean;
+  reason?: string;
+  subject?: DeclarationSubject;
+  declaration?: DeclarationView;
+}
+
 export interface DeclarationStore {
   /**
    * Inserts the declarations; those whose (platformCode, orderNo, messageType) already exist are returned in
@@ -122,10 +136,15 @@ export interface DeclarationStore {
    * Moves a declaration forward if `status` ranks above its current one and it is not terminal (one
    * conditional update; see src/domain/status.ts). Duplicates and late/out-of-order changes are no-ops.
    */
-  applyStatus(match: { id: string } | { messageGuid: string }, status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): Promise<{ applied: boolean; declaration?: DeclarationView; reason?: string }>;
+  applyStatus(match: { id: string } | { messageGuid: string }, status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): Promise<StatusOutcome>;
 
   findById(id: string): Promise<DeclarationView | null>;
   findByMessageGuid(messageGuid: string): Promise<DeclarationView | null>;
+  /**
+   * The declaration a message guid was sent as, while it is in flight (signed, not yet final): what a
+   * receipt needs to be matched and checked, read from the small set of live declarations.
+   */
+  trackedByGuid(messageGuid: string): Promise<DeclarationSubject | null>;
   findByOrderNo(orderNo: string, sellerIds?: string[]): Promise<DeclarationView[]>;
   /** The decrypted signed manifest (for the timeline, re-delivery, connectors). */
   manifestXml(id: string): Promise<string | null>;

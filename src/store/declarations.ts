@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId, type Collection, type Filter } from 'mongodb';
 import type { BaygateOrder } from '../domain/order';
-import { ALL_RANKS, decideTransition, isTerminal, statusRank } from '../domain/status';
+import { decideTransition, isTerminal, statusRank } from '../domain/status';
 import type { MessageType } from '../mapping/message-types';
 import type {
   ClaimedDeclaration,
   DeclarationFilter,
+  DeclarationSubject,
+  StatusOutcome,
   DeclarationStore,
   DeclarationView,
   HistoryEntry,
@@ -23,7 +25,9 @@ import {
   type LeaseDoc,
   type ManifestDoc,
   type QueueDoc,
+  type SignedWorkDoc,
   type StoreModels,
+  type TrackingDoc,
 } from './models';
 import { Coalescer } from './coalesce';
 import { maskIdNumber, type PiiVault } from './pii';
@@ -33,10 +37,9 @@ import { maskIdNumber, type PiiVault } from './pii';
  *  - a status step is an insert into declaration_events with _id "<id>:<rank>": the same rank cannot be
  *    reached twice, and the status shown is the highest-ranked step, so it only moves forward;
  *  - a claim is an insert into dispatch_leases with _id "<id>#<seq>": exactly one worker wins claim <seq>;
- *  - markSigned is fenced by the "signed" step (the first signature stays the one sent), markQueued by
- *    the "queued" step.
- * The few plain updates left touch only dispatch_queue/dispatch_leases (small: work not yet handed over)
- * and are made only by the lease holder. The steps of one declaration are read by _id, slot by slot.
+ *  - markSigned is fenced by the unique dispatch_signed marker, markQueued by the unique "queued" step.
+ * The plain updates left touch only live documents: dispatch_queue/dispatch_leases (by the lease holder)
+ * and declaration_tracking (a hint; see models.ts). Hot paths read only live collections.
  */
 
 const SIGNED_RANK = statusRank('signed');
@@ -63,8 +66,7 @@ export function stepId(declarationId: string, rank: number): string {
   return `${declarationId}:${rank}`;
 }
 
-/** Up to this many declarations, their steps are read slot by slot (point lookups); above, in one scan. */
-const POINT_READ_DECLARATIONS = 8;
+
 
 export class MongoDeclarationStore implements DeclarationStore {
   private readonly declarations: Collection<DeclarationDoc>;
@@ -75,6 +77,8 @@ export class MongoDeclarationStore implements DeclarationStore {
   private readonly queue: Collection<QueueDoc>;
   private readonly leases: Collection<LeaseDoc>;
   private readonly manifests: Collection<ManifestDoc>;
+  private readonly signed: Collection<SignedWorkDoc>;
+  private readonly tracking: Collection<TrackingDoc>;
 
   constructor(models: StoreModels, private readonly vault: PiiVault) {
     this.declarations = raw(models.Declaration);
@@ -83,6 +87,8 @@ export class MongoDeclarationStore implements DeclarationStore {
     this.queue = raw(models.Queue);
     this.leases = raw(models.Lease);
     this.manifests = raw(models.Manifest);
+    this.signed = raw(models.SignedWork);
+    this.tracking = raw(models.Tracking);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -100,10 +106,11 @@ export class MongoDeclarationStore implements DeclarationStore {
     await insertManyIgnoringDuplicates(this.orders, sealed);
     const duplicates = await insertManyIgnoringDuplicates(this.declarations, docs);
     const fresh = docs.filter((_, i) => !duplicates.has(i));
+    const freshOrders = sealed.filter((_, i) => !duplicates.has(i));
 
     const acceptedEvents = fresh.map((d) => acceptedEvent(d));
     await insertManyIgnoringDuplicates(this.events, acceptedEvents);
-    await insertManyIgnoringDuplicates(this.queue, fresh.map((d) => queueDocFor(d, now)));
+    await insertManyIgnoringDuplicates(this.queue, fresh.map((d, i) => queueDocFor(d, freshOrders[i]!, now)));
 
     for (const d of fresh) this.remember(d);
     const inserted = fresh.map((d, i) => toView({ base: d, events: [acceptedEvents[i]!], queue: { attempts: 0 } }));
@@ -153,8 +160,9 @@ export class MongoDeclarationStore implements DeclarationStore {
     const inQueue = await findByIds(this.queue, undispatched.map((d) => d._id), { projection: { _id: 1 } });
     const lost = undispatched.filter((d) => !inQueue.has(d._id));
     if (lost.length === 0) return;
+    const orders = await findByIds(this.orders, lost.map((d) => d._id));
     await insertManyIgnoringDuplicates(this.events, lost.map((d) => acceptedEvent(d)));
-    await insertManyIgnoringDuplicates(this.queue, lost.map((d) => queueDocFor(d, now)));
+    await insertManyIgnoringDuplicates(this.queue, lost.flatMap((d) => (orders.has(d._id) ? [queueDocFor(d, orders.get(d._id)!, now)] : [])));
   }
 
   private sealOrder(d: NewDeclaration): DeclarationOrderDoc {
@@ -212,10 +220,10 @@ export class MongoDeclarationStore implements DeclarationStore {
       if (inQueue.has(base._id)) continue;
       const step = current.get(base._id);
       if (step && step.rank > SIGNED_RANK) continue;
-      const order = await this.orders.findOne({ _id: base._id }, { projection: { _id: 1 } });
+      const order = await this.orders.findOne({ _id: base._id });
       if (!order) continue;
       if (!step) await insertManyIgnoringDuplicates(this.events, [acceptedEvent(base)]);
-      await insertManyIgnoringDuplicates(this.queue, [queueDocFor(base, now)]);
+      await insertManyIgnoringDuplicates(this.queue, [queueDocFor(base, order, now)]);
       repaired.push(base._id);
     }
     return repaired;
@@ -223,7 +231,7 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   /**
    * Key rotation: re-seals, with the newest PII key, every stored value sealed with an older one (orders,
-   * manifests). Run after putting a new key first in PII_KEYS; once it reports 0, the old key
+   * work items, signed work, manifests). Run after putting a new key first in PII_KEYS; once it reports 0, the old key
    * can leave the ring. Returns how many values were re-sealed. Maintenance job: it scans everything.
    */
   async reencryptAll(): Promise<number> {
@@ -231,6 +239,14 @@ export class MongoDeclarationStore implements DeclarationStore {
     let count = 0;
     for (const d of await this.orders.find({ 'orderSealed.k': { $ne: current } }).toArray()) {
       await this.orders.updateOne({ _id: d._id }, { $set: { orderSealed: this.vault.reencrypt(d.orderSealed, orderContext(d._id)) } });
+      count++;
+    }
+    for (const q of await this.queue.find({ 'orderSealed.k': { $ne: current } }, { projection: { orderSealed: 1 } }).toArray()) {
+      await this.queue.updateOne({ _id: q._id }, { $set: { orderSealed: this.vault.reencrypt(q.orderSealed, orderContext(q._id)) } });
+      count++;
+    }
+    for (const w of await this.signed.find({ 'xmlSealed.k': { $ne: current } }, { projection: { xmlSealed: 1 } }).toArray()) {
+      await this.signed.updateOne({ _id: w._id }, { $set: { xmlSealed: this.vault.reencrypt(w.xmlSealed, manifestContext(w._id)) } });
       count++;
     }
     for (const m of await this.manifests.find({ 'xmlSealed.k': { $ne: current } }, { projection: { xmlSealed: 1, declarationId: 1 } }).toArray()) {
@@ -247,9 +263,8 @@ export class MongoDeclarationStore implements DeclarationStore {
   async claimDue(owner: string, leaseMs: number, limit: number, now = new Date()): Promise<ClaimedDeclaration[]> {
     if (limit <= 0) return [];
     const until = new Date(now.getTime() + leaseMs);
-    // The leases are few (work in hand): read them whole. The work queue holds only what is not yet
-    // handed over, in slim documents, so its scan (FerretDB v1 has no other way) stays cheap.
-    const leaseState = await this.leaseState();
+    // Live collections only (work not yet handed over): the leases and signed markers are few, read whole.
+    const [leaseState, signedMarkers] = await Promise.all([this.leaseState(), this.signed.find({}, { projection: { _id: 1 } }).toArray()]);
     const busy = [...leaseState.entries()].filter(([, l]) => !l.released && l.until > now).map(([id]) => id);
     const due = await this.queue
       .find({ dueAt: { $lte: now }, ...(busy.length ? { _id: { $nin: busy } } : {}) })
@@ -291,42 +306,33 @@ export class MongoDeclarationStore implements DeclarationStore {
 
     // A lease insert can only succeed where the previous holder's leases are gone, and those go only after
     // its work item did (leaveDispatch). So a work item missing now was handed over while we were choosing:
-    // drop it (its lease too), or it would be published twice. Same for one whose "queued" step exists
-    // (handed over, but the holder died before removing the work item): finish its removal instead.
-    const wonIds = won.map((w) => w.item._id);
-    const [present, orders, signedSteps, queuedSteps] = await Promise.all([
-      findByIds(this.queue, wonIds, { projection: { _id: 1 } }),
-      findByIds(this.orders, wonIds),
-      findByIds(this.events, wonIds.map((id) => stepId(id, SIGNED_RANK))),
-      findByIds(this.events, wonIds.map((id) => stepId(id, QUEUED_RANK)), { projection: { _id: 1 } }),
-    ]);
+    // drop it (its lease too), or it would be published twice.
+    const present = await findByIds(this.queue, won.map((w) => w.item._id), { projection: { _id: 1 } });
     const gone = won.filter((w) => !present.has(w.item._id));
-    if (gone.length) await deleteByIds(this.leases, gone.map((w) => w.lease._id));
-    const handedOver = won.filter((w) => present.has(w.item._id) && queuedSteps.has(stepId(w.item._id, QUEUED_RANK)));
-    if (handedOver.length) await this.leaveDispatch(handedOver.map((w) => w.item._id));
-    const unsealed = won.filter((w) => present.has(w.item._id) && !queuedSteps.has(stepId(w.item._id, QUEUED_RANK)) && !orders.has(w.item._id));
-    for (const w of unsealed) await this.recordFailure(w.item._id, w.lease.token, 'the sealed order of this declaration is missing', { permanent: true });
-    const claimable = won.filter((w) => present.has(w.item._id) && !queuedSteps.has(stepId(w.item._id, QUEUED_RANK)) && orders.has(w.item._id));
-    if (claimable.length === 0) return [];
+    if (gone.length) {
+      await deleteByIds(this.leases, gone.map((w) => w.lease._id));
+      won.splice(0, won.length, ...won.filter((w) => present.has(w.item._id)));
+      if (won.length === 0) return [];
+    }
 
-    const guids = claimable.flatMap((w) => signedSteps.get(stepId(w.item._id, SIGNED_RANK))?.messageGuid ?? []);
-    const manifests = await findByIds(this.manifests, guids);
-    return claimable.map(({ item: q, lease }) => {
-      const payload = this.vault.openJson<SealedOrderPayload>(orders.get(q._id)!.orderSealed, orderContext(q._id));
-      const guid = signedSteps.get(stepId(q._id, SIGNED_RANK))?.messageGuid;
-      const manifest = guid ? manifests.get(guid) : undefined;
+    const wonIds = new Set(won.map((w) => w.item._id));
+    const signedIds = signedMarkers.map((m) => m._id).filter((id) => wonIds.has(id));
+    const signed = await findByIds(this.signed, signedIds);
+    return won.map(({ item: q, lease }) => {
+      const payload = this.vault.openJson<SealedOrderPayload>(q.orderSealed, orderContext(q._id));
+      const marker = signed.get(q._id);
       const c: ClaimedDeclaration = {
         id: q._id,
         messageType: q.messageType,
         center: q.center,
-        status: manifest ? 'signed' : 'accepted',
+        status: marker ? 'signed' : 'accepted',
         attempts: lease.seq - 1,
         requestId: q.requestId,
         order: payload.order,
         leaseToken: lease.token,
       };
       if (payload.extra !== undefined) c.extra = payload.extra;
-      if (manifest) c.manifest = { xml: this.vault.openText(manifest.xmlSealed, manifestContext(q._id)), messageGuid: manifest.messageGuid, digest: manifest.digest };
+      if (marker) c.manifest = { xml: this.vault.openText(marker.xmlSealed, manifestContext(q._id)), messageGuid: marker.messageGuid, digest: marker.digest };
       return c;
     });
   }
@@ -366,8 +372,8 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   /**
    * markSigned for a batch (additive to the contract): one result per item, in order. The first signature
-   * of a declaration wins (its "signed" step is inserted first); a later one is refused (false) unless it
-   * is the same manifest again (true, idempotent). Every manifest is kept, under its guid.
+   * of a declaration wins (unique insert into dispatch_signed); a later one is refused (false) unless it is
+   * the same manifest again (true, idempotent). Every manifest is archived under its guid.
    */
   async markSignedMany(items: SignRequest[]): Promise<boolean[]> {
     if (items.length === 0) return [];
@@ -375,42 +381,74 @@ export class MongoDeclarationStore implements DeclarationStore {
     const mine = items.filter((i) => held.has(i.id));
     if (mine.length === 0) return items.map(() => false);
     const now = new Date();
-    // The manifest (keyed by guid: what receipts are matched by) strictly before the step: once the step
-    // exists a retry re-publishes this manifest without coming back here, so its receipts must already
-    // find it (docs/CHAOS.md finding 2). A loser's manifest is harmless: it is never published.
-    await this.storeManifests(
-      mine.map((i) => ({
-        _id: i.manifest.messageGuid,
-        declarationId: i.id,
-        messageGuid: i.manifest.messageGuid,
-        digest: i.manifest.digest,
-        signer: { subject: i.manifest.signer.subject, serialHex: i.manifest.signer.serialHex },
-        xmlSealed: this.vault.sealText(i.manifest.xml, manifestContext(i.id)),
-        createdAt: now,
-      })),
-    );
     // The same declaration twice in one batch: only its first request competes.
     const firstPerId = new Map<string, SignRequest>();
     for (const i of mine) if (!firstPerId.has(i.id)) firstPerId.set(i.id, i);
     const contenders = [...firstPerId.values()];
-    const lost = await insertManyIgnoringDuplicates(
-      this.events,
-      contenders.map((c) => {
-        const lease = held.get(c.id)!;
-        return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: c.manifest.signer }, { attempts: lease.attempts, messageGuid: c.manifest.messageGuid, digest: c.manifest.digest });
+    const sealed = new Map(contenders.map((c) => [c.id, this.vault.sealText(c.manifest.xml, manifestContext(c.id))]));
+    // Archive and tracking strictly before the marker: once the marker exists a retry re-publishes this
+    // manifest without coming back here, so its receipts must already find it (docs/CHAOS.md finding 2).
+    // A loser's manifest is harmless (never published); its tracking entry is withdrawn below.
+    await this.archiveManifests(
+      contenders.map((c) => ({
+        _id: c.manifest.messageGuid,
+        declarationId: c.id,
+        messageGuid: c.manifest.messageGuid,
+        digest: c.manifest.digest,
+        signer: { subject: c.manifest.signer.subject, serialHex: c.manifest.signer.serialHex },
+        xmlSealed: sealed.get(c.id)!,
+        createdAt: now,
+      })),
+    );
+    const bases = await this.basesFor(contenders.map((c) => c.id));
+    await insertManyIgnoringDuplicates(
+      this.tracking,
+      contenders.flatMap((c) => {
+        const base = bases.get(c.id);
+        return base ? [trackingDocFor(base, c.manifest.messageGuid, 'signed')] : [];
       }),
     );
+    const lost = await insertManyIgnoringDuplicates(
+      this.signed,
+      contenders.map((c) => ({ _id: c.id, messageGuid: c.manifest.messageGuid, digest: c.manifest.digest, xmlSealed: sealed.get(c.id)! })),
+    );
+    const winners = contenders.filter((_, k) => !lost.has(k));
     // Who holds each signature now: the winners, plus (only if some lost) what the losers found.
-    const signedNow = new Map(contenders.filter((_, k) => !lost.has(k)).map((w) => [w.id, w.manifest.messageGuid]));
+    const signedNow = new Map(winners.map((w) => [w.id, w.manifest.messageGuid]));
     if (lost.size) {
-      const found = await findByIds(this.events, contenders.filter((_, k) => lost.has(k)).map((c) => stepId(c.id, SIGNED_RANK)));
-      for (const e of found.values()) if (e.messageGuid) signedNow.set(e.declarationId, e.messageGuid);
+      const losers = contenders.filter((_, k) => lost.has(k));
+      for (const m of (await findByIds(this.signed, losers.map((c) => c.id), { projection: { messageGuid: 1 } })).values()) signedNow.set(m._id, m.messageGuid);
+      const withdrawn = losers.filter((c) => signedNow.get(c.id) !== c.manifest.messageGuid).map((c) => c.manifest.messageGuid);
+      await deleteByIds(this.tracking, withdrawn);
     }
+    await insertManyIgnoringDuplicates(
+      this.events,
+      winners.map((w) => {
+        const lease = held.get(w.id)!;
+        return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: w.manifest.signer }, { attempts: lease.attempts, messageGuid: w.manifest.messageGuid, digest: w.manifest.digest });
+      }),
+    );
     return items.map((i) => held.has(i.id) && signedNow.get(i.id) === i.manifest.messageGuid);
   }
 
+  /** The clear fields of these declarations (cached: write-once). */
+  private async basesFor(ids: string[]): Promise<Map<string, DeclarationDoc>> {
+    const out = new Map<string, DeclarationDoc>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const cached = this.baseCache.get(id);
+      if (cached) out.set(id, cached);
+      else missing.push(id);
+    }
+    for (const d of (await findByIds(this.declarations, missing)).values()) {
+      this.remember(d);
+      out.set(d._id, d);
+    }
+    return out;
+  }
+
   /** Inserts manifests; the same guid again is fine for the same declaration, an error for another. */
-  private async storeManifests(docs: ManifestDoc[]): Promise<void> {
+  private async archiveManifests(docs: ManifestDoc[]): Promise<void> {
     const dup = await insertManyIgnoringDuplicates(this.manifests, docs);
     if (dup.size === 0) return;
     const clashing = docs.filter((_, k) => dup.has(k));
@@ -421,12 +459,12 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   async markQueued(items: { id: string; leaseToken: string }[], at = new Date()): Promise<number> {
     if (items.length === 0) return 0;
-    const [held, signed] = await Promise.all([this.holding(items), findByIds(this.events, items.map((i) => stepId(i.id, SIGNED_RANK)))]);
+    const [held, signed] = await Promise.all([this.holding(items), findByIds(this.signed, items.map((i) => i.id), { projection: { messageGuid: 1, digest: 1 } })]);
     if (held.size === 0) return 0;
-    const work = [...held.values()].filter((l) => signed.has(stepId(l.declarationId, SIGNED_RANK)));
+    const work = [...held.values()].filter((l) => signed.has(l.declarationId));
     if (work.length === 0) return 0;
     const events = work.map((l) => {
-      const s = signed.get(stepId(l.declarationId, SIGNED_RANK))!;
+      const s = signed.get(l.declarationId)!;
       return stepEvent(leaseOwner(l), 'queued', at, { source: 'worker' }, { attempts: l.attempts, lastError: l.lastError, messageGuid: s.messageGuid, digest: s.digest });
     });
     const already = await insertManyIgnoringDuplicates(this.events, events);
@@ -435,15 +473,19 @@ export class MongoDeclarationStore implements DeclarationStore {
   }
 
   /**
-   * Handed over (or given up): the work item and its leases go. A crash before this leaves a work item
-   * whose "queued" step exists; the next claimer sees the step and finishes the removal.
+   * Handed over (or given up): the work item, its leases and its signed marker go. A crash before this
+   * leaves a work item whose "queued" step exists; the next claimer publishes again (at-least-once, the
+   * same bytes) and the status cannot step back.
    */
   private async leaveDispatch(ids: string[]): Promise<void> {
     // The work item strictly first: a claimer reads the leases before the work items, so while a lease
     // exists the item is busy, and once the item is gone nobody can claim it — even when the lease
     // sequence restarts at 1 because the leases were deleted.
     await deleteByIds(this.queue, ids);
-    await this.leases.deleteMany(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } });
+    await Promise.all([
+      this.leases.deleteMany(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }),
+      deleteByIds(this.signed, ids),
+    ]);
   }
 
   async recordFailure(id: string, leaseToken: string, error: string, outcome: { retryAt: Date } | { permanent: true }): Promise<void> {
@@ -457,6 +499,8 @@ export class MongoDeclarationStore implements DeclarationStore {
     }
     const event = stepEvent(leaseOwner(held), 'failed', new Date(), { source: 'worker', info: lastError }, { attempts: held.attempts + 1, lastError });
     await insertManyIgnoringDuplicates(this.events, [event]); // already terminal: nothing to add
+    const marker = await this.signed.findOne({ _id: id }, { projection: { messageGuid: 1 } });
+    if (marker) await this.tracking.deleteOne({ _id: marker.messageGuid }); // final: no longer in flight
     await this.leaveDispatch([id]);
   }
 
@@ -464,11 +508,12 @@ export class MongoDeclarationStore implements DeclarationStore {
   // Status from receipts / connectors
   // -------------------------------------------------------------------------------------------------
 
-  async applyStatus(
-    match: { id: string } | { messageGuid: string },
-    status: string,
-    entry: Omit<HistoryEntry, 'eventId' | 'status'>,
-  ): Promise<{ applied: boolean; declaration?: DeclarationView; reason?: string }> {
+  async applyStatus(match: { id: string } | { messageGuid: string }, status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): Promise<StatusOutcome> {
+    if ('messageGuid' in match) {
+      // In flight: decided on the live tracking entry alone. Otherwise (final already, or unknown) the archive.
+      const tracked = await this.tracking.findOne({ _id: match.messageGuid });
+      if (tracked) return this.applyTracked(tracked, status, entry);
+    }
     const id = 'id' in match ? match.id : await this.declarationOfGuid(match.messageGuid);
     if (!id) return { applied: false, reason: 'unknown-declaration' };
     const base = await this.base(id);
@@ -477,13 +522,8 @@ export class MongoDeclarationStore implements DeclarationStore {
     let events = found;
     const current = currentStep(events)?.status ?? 'accepted';
     const decision = decideTransition(current, status, base.messageType);
-    if (!decision.apply) return { applied: false, reason: decision.reason, declaration: toView({ base, events, queue: queued }) };
-    const event = stepEvent(
-      { _id: id, sellerId: base.sellerId, center: base.center, messageType: base.messageType, orderNo: base.orderNo, declaredAt: base.createdAt },
-      status,
-      entry.at,
-      entry,
-    );
+    if (!decision.apply) return withSubject({ applied: false, reason: decision.reason, declaration: toView({ base, events, queue: queued }) });
+    const event = stepEvent(eventOwner(base), status, entry.at, entry);
     try {
       await this.events.insertOne(event);
     } catch (err) {
@@ -491,15 +531,49 @@ export class MongoDeclarationStore implements DeclarationStore {
       // A concurrent change reached this rank first.
       events = await this.eventsOf([id]);
       const winner = events.find((e) => e._id === event._id);
-      return { applied: false, reason: winner?.status === status ? 'duplicate' : 'out-of-order', declaration: toView({ base, events, queue: queued }) };
+      return withSubject({ applied: false, reason: winner?.status === status ? 'duplicate' : 'out-of-order', declaration: toView({ base, events, queue: queued }) });
     }
     events.push(event);
+    const signedGuid = events.find((e) => e.rank === SIGNED_RANK)?.messageGuid;
+    if (decision.terminal && signedGuid) await this.tracking.deleteOne({ _id: signedGuid });
+    else if (signedGuid) await this.tracking.updateOne({ _id: signedGuid, rank: { $lt: decision.rank } }, { $set: { status, rank: decision.rank } });
     if (decision.rank >= QUEUED_RANK && queued) {
       // Customs (or the center) has it: nothing left to dispatch, whatever a worker still holds.
       await this.leaveDispatch([id]);
-      return { applied: true, declaration: toView({ base, events }) };
+      return withSubject({ applied: true, declaration: toView({ base, events }) });
     }
-    return { applied: true, declaration: toView({ base, events, queue: queued }) };
+    return withSubject({ applied: true, declaration: toView({ base, events, queue: queued }) });
+  }
+
+  /**
+   * A status change for a declaration in flight, on its tracking entry: the step's unique insert decides
+   * (a rank is reached once); the entry then follows (or goes, once final). Two changes racing in two
+   * processes may leave the entry behind the log for a moment — the log, not the entry, is the status.
+   */
+  private async applyTracked(tracked: TrackingDoc, status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): Promise<StatusOutcome> {
+    const subject = subjectOf(tracked);
+    const decision = decideTransition(tracked.status, status, tracked.messageType);
+    if (!decision.apply) return { applied: false, reason: decision.reason, subject };
+    const event = stepEvent(trackedOwner(tracked), status, entry.at, entry);
+    try {
+      await this.events.insertOne(event);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const winner = await this.events.findOne({ _id: event._id }, { projection: { status: 1 } });
+      return { applied: false, reason: winner?.status === status ? 'duplicate' : 'out-of-order', subject };
+    }
+    if (tracked.rank < QUEUED_RANK && decision.rank >= QUEUED_RANK) {
+      // Customs (or the center) has it: nothing left to dispatch, whatever a worker still holds.
+      await this.leaveDispatch([tracked.declarationId]);
+    }
+    if (decision.terminal) await this.tracking.deleteOne({ _id: tracked._id });
+    else await this.tracking.updateOne({ _id: tracked._id, rank: { $lt: decision.rank } }, { $set: { status, rank: decision.rank } });
+    return { applied: true, subject: { ...subject, status } };
+  }
+
+  async trackedByGuid(messageGuid: string): Promise<DeclarationSubject | null> {
+    const tracked = await this.tracking.findOne({ _id: messageGuid });
+    return tracked ? subjectOf(tracked) : null;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -517,6 +591,8 @@ export class MongoDeclarationStore implements DeclarationStore {
   }
 
   private async declarationOfGuid(messageGuid: string): Promise<string | undefined> {
+    const tracked = await this.tracking.findOne({ _id: messageGuid }, { projection: { declarationId: 1 } });
+    if (tracked) return tracked.declarationId;
     return (await this.manifests.findOne({ _id: messageGuid }, { projection: { declarationId: 1 } }))?.declarationId;
   }
 
@@ -628,7 +704,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     const ids = docs.map((d) => d._id);
     const [events, queueMap] = await Promise.all([
       this.eventsOf(ids),
-      findByIds(this.queue, ids, { projection: { attempts: 1, lastError: 1 }, scanAbove: POINT_READ_DECLARATIONS }),
+      findByIds(this.queue, ids, { projection: { attempts: 1, lastError: 1 } }),
     ]);
     const queue = [...queueMap.values()];
     const eventsById = new Map<string, EventDoc[]>();
@@ -641,16 +717,9 @@ export class MongoDeclarationStore implements DeclarationStore {
     return docs.map((base) => toView({ base, events: eventsById.get(base._id) ?? [], queue: queueById.get(base._id) }));
   }
 
-  /**
-   * The steps of these declarations. For a few, slot by slot (one lookup per possible rank, by _id: cheap
-   * whatever the size of the log); for many (broker lists), one query on declarationId.
-   */
+  /** The steps of these declarations (archive: a scan on FerretDB v1; broker reads and the general path). */
   private async eventsOf(ids: string[]): Promise<EventDoc[]> {
-    if (ids.length > POINT_READ_DECLARATIONS) {
-      return this.events.find(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }).toArray();
-    }
-    const found = await findByIds(this.events, ids.flatMap((id) => ALL_RANKS.map((rank) => stepId(id, rank))));
-    return [...found.values()];
+    return this.events.find(ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }).toArray();
   }
 
   private async queueBookkeeping(id: string): Promise<Pick<QueueDoc, 'attempts' | 'lastError'> | undefined> {
@@ -717,6 +786,34 @@ function stepEvent(
   return event;
 }
 
+function trackingDocFor(d: DeclarationDoc, messageGuid: string, status: string): TrackingDoc {
+  return {
+    _id: messageGuid,
+    declarationId: d._id,
+    status,
+    rank: statusRank(status),
+    sellerId: d.sellerId,
+    platformCode: d.platformCode,
+    orderNo: d.orderNo,
+    messageType: d.messageType,
+    center: d.center,
+    declaredAt: d.createdAt,
+  };
+}
+
+function trackedOwner(t: TrackingDoc): EventOwner {
+  return { _id: t.declarationId, sellerId: t.sellerId, center: t.center, messageType: t.messageType, orderNo: t.orderNo, declaredAt: t.declaredAt };
+}
+
+function subjectOf(t: TrackingDoc): DeclarationSubject {
+  return { id: t.declarationId, sellerId: t.sellerId, platformCode: t.platformCode, orderNo: t.orderNo, messageType: t.messageType, center: t.center, status: t.status, createdAt: t.declaredAt };
+}
+
+function withSubject(outcome: Omit<StatusOutcome, 'subject'> & { declaration: DeclarationView }): StatusOutcome {
+  const d = outcome.declaration;
+  return { ...outcome, subject: { id: d.id, sellerId: d.sellerId, platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType, center: d.center, status: d.status, createdAt: d.createdAt } };
+}
+
 function acceptedEvent(d: DeclarationDoc): EventDoc {
   return stepEvent(eventOwner(d), 'accepted', d.createdAt, { source: 'api', info: `request ${d.requestId}` }, { attempts: 0 });
 }
@@ -725,7 +822,7 @@ function eventOwner(d: DeclarationDoc): EventOwner {
   return { _id: d._id, sellerId: d.sellerId, center: d.center, messageType: d.messageType, orderNo: d.orderNo, declaredAt: d.createdAt };
 }
 
-function queueDocFor(d: DeclarationDoc, now: Date): QueueDoc {
+function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date): QueueDoc {
   return {
     _id: d._id,
     dueAt: now,
@@ -736,6 +833,7 @@ function queueDocFor(d: DeclarationDoc, now: Date): QueueDoc {
     sellerId: d.sellerId,
     orderNo: d.orderNo,
     declaredAt: d.createdAt,
+    orderSealed: order.orderSealed,
   };
 }
 

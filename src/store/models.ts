@@ -19,10 +19,17 @@ import type { SealedValue } from './pii';
  *    status is the event with the highest rank (so it can only move forward);
  *  - the dispatch work queue (`dispatch_queue`) holds only the declarations not yet handed to the broker
  *    (small; updating it is cheap), and leases are unique inserts "<declarationId>#<seq>" (`dispatch_leases`);
- *  - the "signed" step is the signature's fence: the first manifest whose step is inserted is the one
- *    sent, every time; manifests are keyed by their message guid, which is how receipts find them.
- * Every lookup on a hot path is by _id, the one filter FerretDB v1 answers from an index; the scans left
- * are broker reads (lists, counts), start-up repair and the work queue, which holds only work in flight.
+ *  - the signature's fence is `dispatch_signed` (one per declaration in dispatch): the first manifest
+ *    whose marker is inserted is the one sent, every time; manifests are archived under their guid;
+ *  - a declaration sent and not yet final is tracked in `declaration_tracking` under its message guid
+ *    (what receipts carry): who it is and its current status, so a receipt is decided on that alone.
+ * Live and archive. FerretDB v1 (SQLite) answers NO query from an index: even `{_id}` scans the table
+ * (its index expression is `->"_id"`, its queries `->'$._id'`), ~5 µs per document in SQLite and ~60 µs
+ * per document for any other filter (decoded in Go); inserts are cheap (the unique check is indexed).
+ * So the hot paths read only the live collections — dispatch_queue, dispatch_leases, dispatch_signed,
+ * declaration_tracking — which hold work in flight and are emptied as it completes, and only insert into
+ * the archive (declarations, declaration_orders, declaration_events, declaration_manifests), which
+ * broker reads and start-up repair scan.
  *  - annual usage is an append-only ledger per (buyer hash, year) with unique sequence slots (`annual_usage`).
  * The same code is correct on MongoDB, where the indexes below also make the reads fast.
  */
@@ -181,6 +188,8 @@ export interface QueueDoc {
   sellerId: string;
   orderNo: string;
   declaredAt: Date;
+  /** Same sealed value as the declaration's (AAD names the declaration): claims need no archive read. */
+  orderSealed: SealedValue;
 }
 
 const queueSchema = new Schema<QueueDoc>(
@@ -195,6 +204,7 @@ const queueSchema = new Schema<QueueDoc>(
     sellerId: { type: String, required: true },
     orderNo: { type: String, required: true },
     declaredAt: { type: Date, required: true },
+    orderSealed: { type: sealedSchema, required: true },
   },
   { versionKey: false, collection: 'dispatch_queue', autoCreate: true, autoIndex: false },
 );
@@ -268,6 +278,58 @@ const manifestSchema = new Schema<ManifestDoc>(
   { versionKey: false, collection: 'declaration_manifests', autoCreate: true, autoIndex: false },
 );
 manifestSchema.index({ declarationId: 1 });
+
+/**
+ * "This work item is signed, with that manifest": one per declaration still in dispatch (unique _id = the
+ * declaration id), so exactly one signature wins and every later attempt re-sends the same bytes, read
+ * from here (live) rather than from the manifest archive.
+ */
+export interface SignedWorkDoc {
+  _id: string;
+  messageGuid: string;
+  digest: string;
+  xmlSealed: SealedValue;
+}
+
+const signedWorkSchema = new Schema<SignedWorkDoc>(
+  { _id: { type: String, required: true }, messageGuid: { type: String, required: true }, digest: { type: String, required: true }, xmlSealed: { type: sealedSchema, required: true } },
+  { versionKey: false, collection: 'dispatch_signed', autoCreate: true, autoIndex: false },
+);
+
+/**
+ * A declaration in flight (signed, not yet final), under the guid it was sent with: written before its
+ * signature is fixed, updated by each status change, removed when it is final. A hint, not the truth:
+ * the step log decides (a step of each rank is inserted once), this only spares receipts an archive read.
+ */
+export interface TrackingDoc {
+  /** The message guid (upper case, as sent). */
+  _id: string;
+  declarationId: string;
+  status: string;
+  rank: number;
+  sellerId: string;
+  platformCode: string;
+  orderNo: string;
+  messageType: MessageType;
+  center: string;
+  declaredAt: Date;
+}
+
+const trackingSchema = new Schema<TrackingDoc>(
+  {
+    _id: { type: String, required: true },
+    declarationId: { type: String, required: true },
+    status: { type: String, required: true },
+    rank: { type: Number, required: true },
+    sellerId: { type: String, required: true },
+    platformCode: { type: String, required: true },
+    orderNo: { type: String, required: true },
+    messageType: { type: String, required: true },
+    center: { type: String, required: true },
+    declaredAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'declaration_tracking', autoCreate: true, autoIndex: false },
+);
 
 // ---------------------------------------------------------------------------------------------------
 // Receipts
@@ -354,6 +416,8 @@ export interface StoreModels {
   Queue: Model<QueueDoc>;
   Lease: Model<LeaseDoc>;
   Manifest: Model<ManifestDoc>;
+  SignedWork: Model<SignedWorkDoc>;
+  Tracking: Model<TrackingDoc>;
   Receipt: Model<ReceiptDoc>;
   ReceiptMatch: Model<ReceiptMatchDoc>;
   Usage: Model<UsageEntryDoc>;
@@ -370,6 +434,8 @@ export function storeModels(connection: Connection): StoreModels {
     Queue: model('DispatchQueueEntry', queueSchema),
     Lease: model('DispatchLease', leaseSchema),
     Manifest: model('DeclarationManifest', manifestSchema),
+    SignedWork: model('DispatchSignedWork', signedWorkSchema),
+    Tracking: model('DeclarationTracking', trackingSchema),
     Receipt: model('Receipt', receiptSchema),
     ReceiptMatch: model('ReceiptMatch', receiptMatchSchema),
     Usage: model('AnnualUsageEntry', usageSchema),
@@ -436,9 +502,10 @@ export function duplicateIndexes(err: unknown): Set<number> {
 }
 
 /**
- * Documents by _id, one point lookup each, in parallel: FerretDB v1 answers `{_id}` from its primary-key
- * index but scans the whole table for `{_id: {$in}}`. Past `scanAbove` ids one `$in` query is cheaper
- * (and on MongoDB it is an index lookup anyway).
+ * Documents by _id: a few as point lookups in parallel, more in one `$in` query. On FerretDB v1 each
+ * `{_id}` lookup is a scan of the table in SQLite (cheap per document) and `{_id: {$in}}` one scan
+ * decoded in Go (~12× dearer per document), so past a handful one `$in` is cheaper; on MongoDB both are
+ * index lookups.
  */
 export async function findByIds<T extends Document & { _id: string }>(
   collection: Collection<T>,
@@ -449,7 +516,7 @@ export async function findByIds<T extends Document & { _id: string }>(
   const out = new Map<string, T>();
   if (unique.length === 0) return out;
   const findOptions = options.projection ? { projection: options.projection } : {};
-  if (unique.length > (options.scanAbove ?? 256)) {
+  if (unique.length > (options.scanAbove ?? 8)) {
     for (const d of await collection.find({ _id: { $in: unique } } as Filter<T>, findOptions).toArray()) out.set(d._id, d as unknown as T);
     return out;
   }
@@ -458,11 +525,11 @@ export async function findByIds<T extends Document & { _id: string }>(
   return out;
 }
 
-/** deleteMany by _id as point deletes (see findByIds); returns how many went. */
+/** deleteMany by _id, as point deletes for a few (see findByIds); returns how many went. */
 export async function deleteByIds<T extends Document & { _id: string }>(collection: Collection<T>, ids: readonly string[]): Promise<number> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return 0;
-  if (unique.length > 256) return (await collection.deleteMany({ _id: { $in: unique } } as Filter<T>)).deletedCount;
+  if (unique.length > 8) return (await collection.deleteMany({ _id: { $in: unique } } as Filter<T>)).deletedCount;
   const results = await Promise.all(unique.map((id) => collection.deleteOne({ _id: id } as Filter<T>)));
   return results.reduce((n, r) => n + r.deletedCount, 0);
 }

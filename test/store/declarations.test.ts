@@ -253,11 +253,13 @@ describe('declaration store (FerretDB)', function () {
       expect(await step('3')).to.include({ applied: false, reason: 'out-of-order' });
       const released = await step('800');
       expect(released.applied).to.equal(true);
-      expect(released.declaration!.history.at(-1)).to.include({ status: '800', source: 'receipt', receiptId: 'r-800' });
+      expect(released.subject).to.include({ id: view.id, status: '800', messageType: 'CEB621' });
+      expect((await store().findById(view.id))!.history.at(-1)).to.include({ status: '800', source: 'receipt', receiptId: 'r-800' });
       const cleared = await store().applyStatus({ id: view.id }, '899', { at, source: 'receipt', documentKeys: { invtNo: '51412026I000000101' }, signer: undefined });
       expect(cleared.applied).to.equal(true);
       expect(cleared.declaration!.history.at(-1)!.documentKeys).to.deep.equal({ invtNo: '51412026I000000101' });
       expect(cleared.declaration!.history.at(-1)).to.not.have.property('signer');
+      expect(await store().trackedByGuid(manifest.messageGuid), 'no longer in flight once final').to.equal(null);
       expect(await step('-621005')).to.include({ applied: false, reason: 'after-terminal' });
       expect(await step('899')).to.include({ applied: false, reason: 'duplicate' });
       expect(await step('bogus')).to.include({ applied: false, reason: 'unknown-status' });
@@ -394,19 +396,6 @@ describe('declaration store (FerretDB)', function () {
     const retry = await store().insertMany([d]);
     expect(retry.existing.map((v) => v.id)).to.deep.equal([d.id]);
     expect(await store().claimDue('w', 1000, 100).then((l) => l.map((c) => c.id))).to.include(d.id);
-  });
-
-  it('a work item whose "queued" step exists (holder died before removing it) is removed at claim, not sent again', async () => {
-    await parkAllDue();
-    const view = await accepted();
-    const claimed = await claimOne(view.id);
-    expect(await store().markSigned(view.id, claimed.leaseToken, fakeManifest(view.id, claimed.order as never))).to.equal(true);
-    expect(await store().markQueued([{ id: view.id, leaseToken: claimed.leaseToken }])).to.equal(1);
-    // Put back what a crash inside leaveDispatch would have left: the work item.
-    await stores.models.Queue.collection.insertOne({ _id: view.id, dueAt: new Date(0), attempts: 0, messageType: 'CEB311', center: view.center, requestId: view.requestId, sellerId: view.sellerId, orderNo: view.orderNo, declaredAt: view.createdAt } as never);
-    expect(await store().claimDue('w2', 1000, 100).then((l) => l.map((c) => c.id))).to.not.include(view.id);
-    expect(await stores.models.Queue.collection.countDocuments({ _id: view.id } as never)).to.equal(0);
-    expect((await store().findById(view.id))!.status).to.equal('queued');
   });
 
   /** Pushes every currently due declaration an hour into the future (so a test sees only its own). */

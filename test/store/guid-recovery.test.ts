@@ -29,6 +29,7 @@ describe('declaration store: signing interrupted by a crash', function () {
     expect(again?.manifest?.messageGuid).to.equal(manifest.messageGuid);
     expect(again?.manifest?.xml).to.equal(manifest.xml);
     expect((await stores.declarations.findByMessageGuid(manifest.messageGuid))?.id).to.equal(id);
+    expect((await stores.declarations.trackedByGuid(manifest.messageGuid))).to.include({ id, status: 'signed', center: 'center-gz' });
     expect(await stores.declarations.manifestXml(id)).to.equal(manifest.xml);
   });
 
@@ -39,8 +40,10 @@ describe('declaration store: signing interrupted by a crash', function () {
     const [claim] = (await stores.declarations.claimDue('w1', 60_000, 100)).filter((c) => c.id === id);
     const first = fakeManifest(id, order);
     expect(await stores.declarations.markSigned(id, claim!.leaseToken, first)).to.equal(true);
-    // What a crash between the manifest and the step leaves behind: the manifest without the step.
+    // What a crash between the manifest and the signature's fence leaves behind: the manifest, no marker
+    // and no "signed" step.
     const db = stores.models.Declaration.db.db!;
+    await db.collection('dispatch_signed').deleteOne({ _id: id } as never);
     await db.collection('declaration_events').deleteOne({ _id: `${id}:10` } as never);
 
     const [again] = (await stores.declarations.claimDue('w2', 60_000, 100, new Date(Date.now() + 120_000))).filter((c) => c.id === id);
@@ -50,5 +53,6 @@ describe('declaration store: signing interrupted by a crash', function () {
     expect(await stores.declarations.markSigned(id, again!.leaseToken, second)).to.equal(true);
     expect(await stores.declarations.manifestXml(id)).to.equal(second.xml);
     expect((await stores.declarations.findById(id))?.messageGuid).to.equal(second.messageGuid);
+    expect((await stores.declarations.trackedByGuid(second.messageGuid))?.id).to.equal(id);
   });
 });
