@@ -54,11 +54,13 @@ function toProblem(err: unknown): ProblemDetails {
 
 const TRANSIENT_DRIVER_ERRORS = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoPoolClearedError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
 
-/** Driver errors of a database that is away (restart, network) and FerretDB's SQLite busy answer. */
+/** Driver errors of a database that is away (restart, network), FerretDB's SQLite busy and shutdown answers. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { name?: string; message?: string; errorLabels?: unknown; hasErrorLabel?: (label: string) => boolean } | null;
   if (!e || typeof e !== 'object') return false;
   if (e.name && TRANSIENT_DRIVER_ERRORS.has(e.name)) return true;
   if (typeof e.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool'))) return true;
-  return typeof e.message === 'string' && /SQLITE_BUSY|database is locked/.test(e.message);
+  if (typeof e.message !== 'string') return false;
+  // FerretDB being stopped answers the commands it was running with InternalError "context canceled".
+  return /SQLITE_BUSY|database is locked/.test(e.message) || (e.name === 'MongoServerError' && /\bcontext canceled\b/.test(e.message));
 }
