@@ -468,6 +468,10 @@ export class MongoDeclarationStore implements DeclarationStore {
       return stepEvent(leaseOwner(l), 'queued', at, { source: 'worker' }, { attempts: l.attempts, lastError: l.lastError, messageGuid: s.messageGuid, digest: s.digest });
     });
     const already = await insertManyIgnoringDuplicates(this.events, events);
+    // Tracking follows (a hint: a receipt that already moved it further is not undone), so the first
+    // receipt knows the work item is gone and need not remove it again.
+    const guids = work.map((l) => signed.get(l.declarationId)!.messageGuid);
+    await this.tracking.updateMany({ _id: guids.length === 1 ? guids[0]! : { $in: guids }, rank: { $lt: QUEUED_RANK } }, { $set: { status: 'queued', rank: QUEUED_RANK } });
     await this.leaveDispatch(work.map((l) => l.declarationId));
     return work.length - already.size;
   }

@@ -67,7 +67,9 @@ export class IdempotencyStore {
   async begin(sellerId: string, key: string, bodyHash: string, now = new Date()): Promise<BeginResult> {
     await this.ensureIndexes();
     const _id = `${sellerId}\u0000${key}`;
-    const inFlightTimeoutMs = this.options.inFlightTimeoutMs ?? 120_000;
+    // Past a client's usual 30 s timeout the first request is presumed dead (a killed gateway never
+    // releases its keys); taking over early is safe: a submission names its declarations by the order.
+    const inFlightTimeoutMs = this.options.inFlightTimeoutMs ?? 45_000;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await this.collection().insertOne({ _id, sellerId, key, bodyHash, status: 'in-flight', createdAt: now, expiresAt: new Date(now.getTime() + (this.options.retainMs ?? 86_400_000)) });
