@@ -66,6 +66,13 @@ export interface AmqpClientOptions {
   maxReconnectDelayMs?: number;
   /** false: `connect()` returns at once and keeps trying in the background (the gateway starts without a broker). */
   waitForConnect?: boolean;
+  /**
+   * How long `publish` waits for the broker's confirm before failing (default 30 s). A confirm that does not
+   * come means the connection is dead without amqplib having noticed (a silently lost TCP path is only found
+   * by heartbeats, minutes later) or the broker has blocked us: either way the caller's retry path is better
+   * than waiting.
+   */
+  confirmTimeoutMs?: number;
 }
 
 export class AmqpClient {
@@ -78,6 +85,8 @@ export class AmqpClient {
   private closing = false;
   private generation = 0;
   private readonly readyWaiters: (() => void)[] = [];
+  /** Why the broker blocked our connection (resource alarm), while it does. */
+  private blockedReason?: string;
 
   constructor(private readonly options: AmqpClientOptions) {}
 
@@ -103,12 +112,22 @@ export class AmqpClient {
     this.connection.on('disconnect', (err: Error) => {
       this.model = undefined;
       this.confirmChannel = undefined;
+      this.blockedReason = undefined;
       if (!this.closing) logger.warn({ err: err?.message }, 'rabbitmq connection lost; reconnecting');
     });
     this.connection.on('reconnect-scheduled', (info: { attempt: number; delay: number }) =>
       logger.info({ attempt: info.attempt, delayMs: info.delay }, 'rabbitmq reconnect scheduled'),
     );
     this.connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'rabbitmq connection error'));
+    // A resource alarm (memory, disk): the broker stops reading our publishes, so no confirm would come.
+    this.connection.on('blocked', (reason: string) => {
+      this.blockedReason = String(reason ?? 'blocked');
+      logger.warn({ reason: this.blockedReason }, 'rabbitmq blocked this connection; publishing fails until it is unblocked');
+    });
+    this.connection.on('unblocked', () => {
+      this.blockedReason = undefined;
+      logger.info('rabbitmq unblocked this connection');
+    });
     return this;
   }
 
@@ -219,24 +238,62 @@ export class AmqpClient {
    * Publishes on the confirm channel and resolves only when the broker has confirmed the message.
    * With `mandatory` a message no queue accepts fails with UnroutableError instead of vanishing.
    * Requires `options.messageId` so a return can be matched to its publish.
+   *
+   * Always settles: on the confirm (or nack/return), when the channel closes (amqplib fails every
+   * unconfirmed publish then), or after `confirmTimeoutMs` with PublishNotConfirmedError. A timeout on the
+   * live channel also drops the connection, so the reconnect that a lost TCP path needs starts now rather
+   * than after the heartbeats run out; the message may still have been routed: a retry publishes it again
+   * under the same messageId.
    */
   async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }, waitMs = 0): Promise<void> {
+    const confirmTimeoutMs = this.options.confirmTimeoutMs ?? 30000;
     if (!this.confirmChannel && waitMs > 0) await this.waitUntilReady(waitMs);
     const channel = this.confirmChannel;
     if (!channel) throw new NotConnectedError();
+    if (this.blockedReason !== undefined) throw new NotConnectedError(`RabbitMQ has blocked this connection (${this.blockedReason})`);
+    const model = this.model;
     await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.returned.delete(options.messageId);
+        reject(new PublishNotConfirmedError(`broker did not confirm message ${options.messageId} within ${confirmTimeoutMs} ms`));
+        if (this.confirmChannel === channel && this.blockedReason === undefined) this.dropConnection(model, `no publisher confirm within ${confirmTimeoutMs} ms`);
+      }, confirmTimeoutMs);
       try {
         channel.publish(exchange, routingKey, content, options, (err: unknown) => {
           const returnedReason = this.returned.get(options.messageId);
           this.returned.delete(options.messageId);
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
           if (err) return reject(new PublishNotConfirmedError(`broker did not confirm message ${options.messageId}: ${String((err as Error)?.message ?? err)}`));
           if (returnedReason !== undefined) return reject(new UnroutableError(exchange, routingKey, returnedReason));
           resolve();
         });
       } catch (err) {
+        settled = true;
+        clearTimeout(timer);
         reject(new PublishNotConfirmedError(`publish failed: ${(err as Error).message}`));
       }
     });
+  }
+
+  /**
+   * Ends a connection that no longer answers: amqplib is told its socket failed (it then closes every
+   * channel, failing their unconfirmed publishes, and recovery reconnects) and the socket is destroyed. A
+   * polite connection.close would wait for a CloseOk that a dead peer never sends, and destroying the socket
+   * alone is not noticed when it is already gone.
+   */
+  private dropConnection(model: ChannelModel | undefined, reason: string): void {
+    // Once: the close below clears this.model synchronously (amqplib's 'close' → recovery's 'disconnect').
+    if (!model || this.model !== model || this.closing) return;
+    const connection = (model as unknown as { connection?: { stream?: { destroy(err?: Error): void }; onSocketError?: (err: Error) => void } }).connection;
+    this.options.logger.warn({ reason }, 'rabbitmq connection presumed dead; dropping it to reconnect');
+    const err = new Error(reason);
+    if (typeof connection?.onSocketError === 'function') connection.onSocketError(err);
+    connection?.stream?.destroy(err);
   }
 
   /** Runs `fn` on a short-lived plain channel (queue inspection, purges in tests). */

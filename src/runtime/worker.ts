@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { createApp } from '../api/app';
 import { createMetrics } from '../api/metrics';
 import { healthRoutes } from '../api/routes/health';
@@ -9,7 +10,7 @@ import { CenterHealthMonitor } from '../centers/health';
 import { wrapDxp } from '../centers/dxp';
 import type { Config } from '../config';
 import { buildMessage } from '../mapping/message-builder';
-import { Dispatcher, type ManifestEncoder } from '../pipeline/dispatcher';
+import { Dispatcher, type DispatcherHealth, type ManifestEncoder } from '../pipeline/dispatcher';
 import { ReceiptIngestor, ReceiptRejectedError } from '../pipeline/receipts';
 import type { Delivery } from '../queue/amqp';
 import {
@@ -93,6 +94,23 @@ export async function startWorker(config: Config, logger: Logger, options: { con
     onSigned: metrics.hooks.onSigned,
     onPublished: metrics.hooks.onPublished,
   });
+  // Liveness of the dispatch loop: a cycle that ends now and then, and none that runs without end.
+  new Gauge({
+    name: 'baygate_dispatch_last_cycle_end_timestamp_seconds',
+    help: 'When the dispatch loop last ended a cycle (Unix time; 0 before the first)',
+    registers: [metrics.registry],
+    collect() {
+      this.set((dispatcher.health().lastCycleEndedAt?.getTime() ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'baygate_dispatch_cycle_running_seconds',
+    help: 'How long the dispatch cycle in progress has been running (0 between cycles)',
+    registers: [metrics.registry],
+    collect() {
+      this.set((dispatcher.health().currentCycleMs ?? 0) / 1000);
+    },
+  });
 
   const ingestor = new ReceiptIngestor({
     declarations: core.stores.declarations,
@@ -121,7 +139,7 @@ export async function startWorker(config: Config, logger: Logger, options: { con
 
   // Workers serve no API; their metrics (publish confirms, signing time, receipt lag) get a port of their own.
   const metricsServer = config.METRICS_PORT !== undefined
-    ? await listen(createApp({ logger, routers: [metricsRoutes(metrics.registry), healthRoutes({})] }), config.METRICS_PORT, config.HOST)
+    ? await listen(createApp({ logger, routers: [metricsRoutes(metrics.registry), healthRoutes({ dispatcher: async () => assertDispatchLive(dispatcher.health(), dispatcher.stepTimeoutMs) })] }), config.METRICS_PORT, config.HOST)
     : undefined;
 
   const stopSteps = [
@@ -141,6 +159,18 @@ export async function startWorker(config: Config, logger: Logger, options: { con
       for (const step of stopSteps) await step.run();
     },
   };
+}
+
+/**
+ * Readiness of the dispatch loop: it runs, its cycle in progress (if any) is younger than `stallMs`, and
+ * cycles do not keep failing. Throws with the reason otherwise.
+ */
+export function assertDispatchLive(health: DispatcherHealth, stallMs: number): void {
+  if (!health.running) throw new Error('dispatcher not running');
+  if (health.currentCycleMs !== undefined && health.currentCycleMs > stallMs) {
+    throw new Error(`dispatch cycle running for ${Math.round(health.currentCycleMs / 1000)} s, waiting for ${health.waitingFor || 'nothing it knows of'}`);
+  }
+  if (health.consecutiveFailures >= 3) throw new Error(`${health.consecutiveFailures} dispatch cycles failed in a row: ${health.lastError ?? 'unknown error'}`);
 }
 
 /**
