@@ -468,10 +468,6 @@ export class MongoDeclarationStore implements DeclarationStore {
       return stepEvent(leaseOwner(l), 'queued', at, { source: 'worker' }, { attempts: l.attempts, lastError: l.lastError, messageGuid: s.messageGuid, digest: s.digest });
     });
     const already = await insertManyIgnoringDuplicates(this.events, events);
-    // Tracking follows (a hint: a receipt that already moved it further is not undone), so the first
-    // receipt knows the work item is gone and need not remove it again.
-    const guids = work.map((l) => signed.get(l.declarationId)!.messageGuid);
-    await this.tracking.updateMany({ _id: guids.length === 1 ? guids[0]! : { $in: guids }, rank: { $lt: QUEUED_RANK } }, { $set: { status: 'queued', rank: QUEUED_RANK } });
     await this.leaveDispatch(work.map((l) => l.declarationId));
     return work.length - already.size;
   }
@@ -566,10 +562,9 @@ export class MongoDeclarationStore implements DeclarationStore {
       const winner = await this.events.findOne({ _id: event._id }, { projection: { status: 1 } });
       return { applied: false, reason: winner?.status === status ? 'duplicate' : 'out-of-order', subject };
     }
-    if (tracked.rank < QUEUED_RANK && decision.rank >= QUEUED_RANK) {
-      // Customs (or the center) has it: nothing left to dispatch, whatever a worker still holds.
-      await this.leaveDispatch([tracked.declarationId]);
-    }
+    // The work item is not removed here (its holder does, after the confirm): should the holder die first,
+    // the next one publishes the same manifest once more (the center drops it by guid) and removes it —
+    // cheaper than a scan of the work queue on every declaration's first receipt.
     if (decision.terminal) await this.tracking.deleteOne({ _id: tracked._id });
     else await this.tracking.updateOne({ _id: tracked._id, rank: { $lt: decision.rank } }, { $set: { status, rank: decision.rank } });
     return { applied: true, subject: { ...subject, status } };
