@@ -269,7 +269,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     const due = await this.queue
       .find({ dueAt: { $lte: now }, ...(busy.length ? { _id: { $nin: busy } } : {}) })
       .sort({ dueAt: 1, _id: 1 })
-      .limit(limit * 3 + 10)
+      .limit(limit + Math.min(limit, 50)) // a margin for candidates another worker takes first
       .toArray();
 
     // Race for the candidates in rounds: each round inserts as many leases as are still wanted; a lost
