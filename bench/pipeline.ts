@@ -279,7 +279,7 @@ async function phase(batch: number, workers: number, samplesFile?: string): Prom
     if (!samples.dispatch_leases && item) {
       samples.dispatch_leases = {
         _id: `${String(item._id)}#1`, declarationId: item._id, seq: 1, owner: `worker-${process.pid}-0123abcd`, token: randomUUID(), until: new Date(),
-        sellerId: item.sellerId, center: item.center, messageType: item.messageType, orderNo: item.orderNo, declaredAt: item.declaredAt, attempts: 0,
+        sellerId: item.sellerId, platformCode: item.platformCode, center: item.center, messageType: item.messageType, orderNo: item.orderNo, declaredAt: item.declaredAt, attempts: 0,
       };
     }
     writeFileSync(samplesFile, BSON.EJSON.stringify(samples));

@@ -289,6 +289,7 @@ export class MongoDeclarationStore implements DeclarationStore {
           token: randomUUID(),
           until,
           sellerId: q.sellerId,
+          platformCode: q.platformCode,
           center: q.center,
           messageType: q.messageType,
           orderNo: q.orderNo,
@@ -400,13 +401,9 @@ export class MongoDeclarationStore implements DeclarationStore {
         createdAt: now,
       })),
     );
-    const bases = await this.basesFor(contenders.map((c) => c.id));
     await insertManyIgnoringDuplicates(
       this.tracking,
-      contenders.flatMap((c) => {
-        const base = bases.get(c.id);
-        return base ? [trackingDocFor(base, c.manifest.messageGuid, 'signed')] : [];
-      }),
+      contenders.map((c) => trackingDocFor(held.get(c.id)!, c.manifest.messageGuid, 'signed')),
     );
     const lost = await insertManyIgnoringDuplicates(
       this.signed,
@@ -429,22 +426,6 @@ export class MongoDeclarationStore implements DeclarationStore {
       }),
     );
     return items.map((i) => held.has(i.id) && signedNow.get(i.id) === i.manifest.messageGuid);
-  }
-
-  /** The clear fields of these declarations (cached: write-once). */
-  private async basesFor(ids: string[]): Promise<Map<string, DeclarationDoc>> {
-    const out = new Map<string, DeclarationDoc>();
-    const missing: string[] = [];
-    for (const id of ids) {
-      const cached = this.baseCache.get(id);
-      if (cached) out.set(id, cached);
-      else missing.push(id);
-    }
-    for (const d of (await findByIds(this.declarations, missing)).values()) {
-      this.remember(d);
-      out.set(d._id, d);
-    }
-    return out;
   }
 
   /** Inserts manifests; the same guid again is fine for the same declaration, an error for another. */
@@ -536,7 +517,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     events.push(event);
     const signedGuid = events.find((e) => e.rank === SIGNED_RANK)?.messageGuid;
     if (decision.terminal && signedGuid) await this.tracking.deleteOne({ _id: signedGuid });
-    else if (signedGuid) await this.tracking.updateOne({ _id: signedGuid, rank: { $lt: decision.rank } }, { $set: { status, rank: decision.rank } });
+    else if (signedGuid) await this.tracking.updateOne({ _id: signedGuid }, { $set: { status, rank: decision.rank } });
     if (decision.rank >= QUEUED_RANK && queued) {
       // Customs (or the center) has it: nothing left to dispatch, whatever a worker still holds.
       await this.leaveDispatch([id]);
@@ -566,7 +547,9 @@ export class MongoDeclarationStore implements DeclarationStore {
     // the next one publishes the same manifest once more (the center drops it by guid) and removes it —
     // cheaper than a scan of the work queue on every declaration's first receipt.
     if (decision.terminal) await this.tracking.deleteOne({ _id: tracked._id });
-    else await this.tracking.updateOne({ _id: tracked._id, rank: { $lt: decision.rank } }, { $set: { status, rank: decision.rank } });
+    // By _id alone: any other condition makes FerretDB v1 decode the whole collection in Go (~10× the cost).
+    // A change racing in another process may thus leave the entry one step behind — see the class comment.
+    else await this.tracking.updateOne({ _id: tracked._id }, { $set: { status, rank: decision.rank } });
     return { applied: true, subject: { ...subject, status } };
   }
 
@@ -785,18 +768,18 @@ function stepEvent(
   return event;
 }
 
-function trackingDocFor(d: DeclarationDoc, messageGuid: string, status: string): TrackingDoc {
+function trackingDocFor(l: LeaseDoc, messageGuid: string, status: string): TrackingDoc {
   return {
     _id: messageGuid,
-    declarationId: d._id,
+    declarationId: l.declarationId,
     status,
     rank: statusRank(status),
-    sellerId: d.sellerId,
-    platformCode: d.platformCode,
-    orderNo: d.orderNo,
-    messageType: d.messageType,
-    center: d.center,
-    declaredAt: d.createdAt,
+    sellerId: l.sellerId,
+    platformCode: l.platformCode,
+    orderNo: l.orderNo,
+    messageType: l.messageType,
+    center: l.center,
+    declaredAt: l.declaredAt,
   };
 }
 
@@ -830,6 +813,7 @@ function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date): 
     center: d.center,
     requestId: d.requestId,
     sellerId: d.sellerId,
+    platformCode: d.platformCode,
     orderNo: d.orderNo,
     declaredAt: d.createdAt,
     orderSealed: order.orderSealed,

@@ -186,6 +186,7 @@ export interface QueueDoc {
   center: string;
   requestId: string;
   sellerId: string;
+  platformCode: string;
   orderNo: string;
   declaredAt: Date;
   /** Same sealed value as the declaration's (AAD names the declaration): claims need no archive read. */
@@ -202,6 +203,7 @@ const queueSchema = new Schema<QueueDoc>(
     center: { type: String, required: true },
     requestId: { type: String, required: true },
     sellerId: { type: String, required: true },
+    platformCode: { type: String, required: true },
     orderNo: { type: String, required: true },
     declaredAt: { type: Date, required: true },
     orderSealed: { type: sealedSchema, required: true },
@@ -221,6 +223,7 @@ export interface LeaseDoc {
   released?: boolean;
   // Copied from the work item at claim time, so the holder's next steps need not read it again.
   sellerId: string;
+  platformCode: string;
   center: string;
   messageType: MessageType;
   orderNo: string;
@@ -239,6 +242,7 @@ const leaseSchema = new Schema<LeaseDoc>(
     until: { type: Date, required: true },
     released: Boolean,
     sellerId: { type: String, required: true },
+    platformCode: { type: String, required: true },
     center: { type: String, required: true },
     messageType: { type: String, required: true },
     orderNo: { type: String, required: true },
