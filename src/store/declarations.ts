@@ -79,6 +79,8 @@ export class MongoDeclarationStore implements DeclarationStore {
   private readonly manifests: Collection<ManifestDoc>;
   private readonly signed: Collection<SignedWorkDoc>;
   private readonly tracking: Collection<TrackingDoc>;
+  /** Counts the driver's connection-pool clears (the server went away): see verifyIfInterrupted. */
+  private poolEpoch = 0;
 
   constructor(models: StoreModels, private readonly vault: PiiVault) {
     this.declarations = raw(models.Declaration);
@@ -89,6 +91,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     this.manifests = raw(models.Manifest);
     this.signed = raw(models.SignedWork);
     this.tracking = raw(models.Tracking);
+    models.Declaration.db.getClient().on('connectionPoolCleared', () => this.poolEpoch++);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -97,6 +100,7 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   async insertMany(input: NewDeclaration[]): Promise<{ inserted: DeclarationView[]; existing: DeclarationView[] }> {
     if (input.length === 0) return { inserted: [], existing: [] };
+    const epoch = this.poolEpoch;
     const now = new Date();
     const docs = input.map((d) => this.toDeclarationDoc(d, now));
     const sealed = input.map((d) => this.sealOrder(d));
@@ -114,7 +118,10 @@ export class MongoDeclarationStore implements DeclarationStore {
 
     for (const d of fresh) this.remember(d);
     const inserted = fresh.map((d, i) => toView({ base: d, events: [acceptedEvents[i]!], queue: { attempts: 0 } }));
-    if (duplicates.size === 0) return { inserted, existing: [] };
+    if (duplicates.size === 0) {
+      await this.verifyIfInterrupted(epoch, fresh.map((d) => d._id));
+      return { inserted, existing: [] };
+    }
 
     const wanted = docs.filter((_, i) => duplicates.has(i));
     const existingDocs = await this.existingFor(wanted);
@@ -123,9 +130,26 @@ export class MongoDeclarationStore implements DeclarationStore {
     const existingIds = new Set(existingDocs.map((d) => d._id));
     const orphanOrders = wanted.map((d) => d._id).filter((id) => !existingIds.has(id));
     if (orphanOrders.length) await deleteByIds(this.orders, orphanOrders);
+    // Which work items exist is read BEFORE the steps: a work item leaves only after its "queued" (or
+    // "failed") step is written, so one missing then whose steps read afterwards stop at "signed" was
+    // never created — not handed over a moment ago (re-creating that one would sign and send it twice).
+    const inQueue = await findByIds(this.queue, existingDocs.map((d) => d._id), { projection: { _id: 1 } });
     const existing = await this.views(existingDocs);
-    await this.completeInterruptedInserts(existing, existingDocs, now);
+    await this.completeInterruptedInserts(existing, existingDocs, inQueue, now);
+    await this.verifyIfInterrupted(epoch, fresh.map((d) => d._id));
     return { inserted, existing };
+  }
+
+  /**
+   * FerretDB v1 was seen to acknowledge an insert that a restart then lost (docs/CHAOS.md): when the
+   * connection pool was cleared while this submission was being stored, the declarations are read back,
+   * and a missing one fails the request as a transient error (503) — the client's retry stores it.
+   */
+  private async verifyIfInterrupted(epoch: number, ids: string[]): Promise<void> {
+    if (this.poolEpoch === epoch || ids.length === 0) return;
+    const found = await findByIds(this.declarations, ids, { projection: { _id: 1 } });
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length) throw new StoreInterruptedError(`the database restarted while ${missing.length} declaration(s) were being stored; retry the request`);
   }
 
   /** The stored declarations that refused these as duplicates: by id first, then by the key. */
@@ -154,10 +178,8 @@ export class MongoDeclarationStore implements DeclarationStore {
    * inserts): one without its first step gets it, and one still to be dispatched (accepted or signed)
    * gets its work item back if it has none. Both inserts are idempotent.
    */
-  private async completeInterruptedInserts(views: DeclarationView[], docs: DeclarationDoc[], now: Date): Promise<void> {
+  private async completeInterruptedInserts(views: DeclarationView[], docs: DeclarationDoc[], inQueue: Map<string, unknown>, now: Date): Promise<void> {
     const undispatched = docs.filter((_, i) => views[i]!.history.length === 0 || statusRank(views[i]!.status) <= SIGNED_RANK);
-    if (undispatched.length === 0) return;
-    const inQueue = await findByIds(this.queue, undispatched.map((d) => d._id), { projection: { _id: 1 } });
     const lost = undispatched.filter((d) => !inQueue.has(d._id));
     if (lost.length === 0) return;
     const orders = await findByIds(this.orders, lost.map((d) => d._id));
@@ -908,6 +930,15 @@ export function decodeCursor(cursor: string): Cursor {
     // fall through
   }
   throw new InvalidCursorError();
+}
+
+/** The database went away while a write was in progress and part of it may be lost: retry (503). */
+export class StoreInterruptedError extends Error {
+  readonly transient = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreInterruptedError';
+  }
 }
 
 export class InvalidCursorError extends Error {

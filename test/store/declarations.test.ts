@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { DeclarationView } from '../../src/store/contracts';
 import type { Stores } from '../../src/store/index';
-import { InvalidCursorError } from '../../src/store/declarations';
+import { Collection } from 'mongodb';
+import { isDatabaseUnavailable } from '../../src/api/middleware/problem-handler';
+import { InvalidCursorError, StoreInterruptedError } from '../../src/store/declarations';
 import { fakeManifest, importOrder, newDeclaration, openStores, SIGNER } from './store-fixtures';
 
 describe('declaration store (FerretDB)', function () {
@@ -396,6 +398,35 @@ describe('declaration store (FerretDB)', function () {
     const retry = await store().insertMany([d]);
     expect(retry.existing.map((v) => v.id)).to.deep.equal([d.id]);
     expect(await store().claimDue('w', 1000, 100).then((l) => l.map((c) => c.id))).to.include(d.id);
+  });
+
+  it('fails the submission as a transient error when the database restarted and lost a declaration it had acknowledged; the retry stores it', async () => {
+    const order = importOrder(++seed);
+    const d = newDeclaration(order, 'CEB311');
+    const client = stores.models.Declaration.db.getClient();
+    const original = Collection.prototype.insertMany;
+    // What chaos run 3 saw: the declarations insert acknowledged, then gone after a database restart.
+    Collection.prototype.insertMany = async function (this: Collection, ...args: Parameters<Collection['insertMany']>) {
+      if (this.collectionName === 'declaration_events') {
+        Collection.prototype.insertMany = original;
+        await this.db.collection('declarations').deleteOne({ _id: d.id } as never);
+        client.emit('connectionPoolCleared', {} as never);
+      }
+      return original.apply(this, args);
+    } as typeof original;
+    let error: unknown;
+    try {
+      await store().insertMany([d]);
+    } catch (err) {
+      error = err;
+    } finally {
+      Collection.prototype.insertMany = original;
+    }
+    expect(error).to.be.instanceOf(StoreInterruptedError);
+    expect(isDatabaseUnavailable(error), 'answered 503').to.equal(true);
+    const retry = await store().insertMany([d]);
+    expect([...retry.inserted, ...retry.existing].map((v) => v.id)).to.deep.equal([d.id]);
+    expect(await store().findById(d.id)).to.include({ id: d.id, status: 'accepted' });
   });
 
   /** Pushes every currently due declaration an hour into the future (so a test sees only its own). */

@@ -59,6 +59,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { name?: string; message?: string; errorLabels?: unknown; hasErrorLabel?: (label: string) => boolean } | null;
   if (!e || typeof e !== 'object') return false;
   if (e.name && TRANSIENT_DRIVER_ERRORS.has(e.name)) return true;
+  if ((e as { transient?: unknown }).transient === true) return true; // e.g. StoreInterruptedError
   if (typeof e.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool'))) return true;
   if (typeof e.message !== 'string') return false;
   // FerretDB being stopped answers the commands it was running with InternalError "context canceled".

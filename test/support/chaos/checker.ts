@@ -35,7 +35,7 @@ export interface CheckCounts {
 
 export interface CheckResult {
   counts: CheckCounts;
-  /** A few examples of each problem, for the report. */
+  /** Up to 10 examples of each kind of problem, for the report. */
   examples: string[];
   /** Terminal statuses by message type, e.g. { CEB621: { '899': 120 } }. */
   finalStatuses: Record<string, Record<string, number>>;
@@ -89,8 +89,13 @@ async function sentGuids(db: ReturnType<MongoClient['db']>): Promise<{ _id: stri
 /** Pure part of the check (unit-testable without a database). */
 export function evaluate(orders: OrderRecord[], decls: DeclDoc[], terminalEvents: EventDoc[], guids: { _id: string; declarationId: string }[], receipts: number): CheckResult {
   const examples: string[] = [];
+  const perKind = new Map<string, number>();
+  // Up to 10 examples of each kind of problem, so plenty of one kind cannot hide another.
   const note = (s: string) => {
-    if (examples.length < 20) examples.push(s);
+    const kind = s.slice(0, s.indexOf(':'));
+    if ((perKind.get(kind) ?? 0) >= 10) return;
+    perKind.set(kind, (perKind.get(kind) ?? 0) + 1);
+    examples.push(s);
   };
   const groups = new Map<string, DeclDoc[]>();
   const byOrder = new Map<string, DeclDoc[]>();
@@ -135,7 +140,7 @@ export function evaluate(orders: OrderRecord[], decls: DeclDoc[], terminalEvents
     const missingIds = o.declarations.filter((d) => !storedIds.has(d.id));
     if (missingTypes.length > 0 || missingIds.length > 0 || o.declarations.length !== o.expectedTypes.length) {
       lost++;
-      note(`lost: ${o.orderNo} missing types [${missingTypes.join(',')}], 202 ids not stored [${missingIds.map((d) => `${d.messageType}:${d.id}`).join(',')}], 202 listed ${o.declarations.length}/${o.expectedTypes.length}`);
+      note(`lost: ${o.orderNo} missing types [${missingTypes.join(',')}], 202 ids not stored [${missingIds.map((d) => `${d.messageType}:${d.id}`).join(',')}], 202 listed ${o.declarations.length}/${o.expectedTypes.length}; key ${o.idempotencyKey ? 'yes' : 'no'}; attempts ${o.attempts.map((a) => `${a.phase}:${a.outcome}`).join(' ')}`);
       continue;
     }
     declared++;
