@@ -147,8 +147,11 @@ export class MongoDeclarationStore implements DeclarationStore {
    */
   private async verifyIfInterrupted(epoch: number, ids: string[]): Promise<void> {
     if (this.poolEpoch === epoch || ids.length === 0) return;
-    const found = await findByIds(this.declarations, ids, { projection: { _id: 1 } });
-    const missing = ids.filter((id) => !found.has(id));
+    const [found, queued] = await Promise.all([
+      findByIds(this.declarations, ids, { projection: { _id: 1 } }),
+      findByIds(this.queue, ids, { projection: { _id: 1 } }),
+    ]);
+    const missing = ids.filter((id) => !found.has(id) || !queued.has(id));
     if (missing.length) throw new StoreInterruptedError(`the database restarted while ${missing.length} declaration(s) were being stored; retry the request`);
   }
 
@@ -400,6 +403,7 @@ export class MongoDeclarationStore implements DeclarationStore {
    */
   async markSignedMany(items: SignRequest[]): Promise<boolean[]> {
     if (items.length === 0) return [];
+    const epoch = this.poolEpoch;
     const held = await this.holding(items);
     const mine = items.filter((i) => held.has(i.id));
     if (mine.length === 0) return items.map(() => false);
@@ -431,7 +435,13 @@ export class MongoDeclarationStore implements DeclarationStore {
       this.signed,
       contenders.map((c) => ({ _id: c.id, messageGuid: c.manifest.messageGuid, digest: c.manifest.digest, xmlSealed: sealed.get(c.id)! })),
     );
-    const winners = contenders.filter((_, k) => !lost.has(k));
+    let winners = contenders.filter((_, k) => !lost.has(k));
+    if (this.poolEpoch !== epoch && winners.length) {
+      // The database went away meanwhile: only a marker read back is a signature (one acknowledged and then
+      // lost would let the next attempt sign again, under another guid, after this one was sent).
+      const kept = await findByIds(this.signed, winners.map((w) => w.id), { projection: { messageGuid: 1 } });
+      winners = winners.filter((w) => kept.get(w.id)?.messageGuid === w.manifest.messageGuid);
+    }
     // Who holds each signature now: the winners, plus (only if some lost) what the losers found.
     const signedNow = new Map(winners.map((w) => [w.id, w.manifest.messageGuid]));
     if (lost.size) {

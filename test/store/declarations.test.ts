@@ -429,6 +429,30 @@ describe('declaration store (FerretDB)', function () {
     expect(await store().findById(d.id)).to.include({ id: d.id, status: 'accepted' });
   });
 
+  it('does not count a signature whose marker a database restart lost: the manifest is not sent, the next claim signs again', async () => {
+    await parkAllDue();
+    const view = await accepted();
+    const claimed = await claimOne(view.id);
+    const client = stores.models.Declaration.db.getClient();
+    const original = Collection.prototype.insertMany;
+    Collection.prototype.insertMany = async function (this: Collection, ...args: Parameters<Collection['insertMany']>) {
+      const result = await original.apply(this, args);
+      if (this.collectionName === 'dispatch_signed') {
+        Collection.prototype.insertMany = original;
+        await this.deleteOne({ _id: view.id } as never); // acknowledged, then lost in the restart
+        client.emit('connectionPoolCleared', {} as never);
+      }
+      return result;
+    } as typeof original;
+    try {
+      expect(await store().markSignedMany([{ id: view.id, leaseToken: claimed.leaseToken, manifest: fakeManifest(view.id, claimed.order as never) }])).to.deep.equal([false]);
+    } finally {
+      Collection.prototype.insertMany = original;
+    }
+    const again = await claimOne(view.id, 'w2', new Date(Date.now() + 120_000));
+    expect(again.manifest, 'signed again, not re-sent').to.equal(undefined);
+  });
+
   /** Pushes every currently due declaration an hour into the future (so a test sees only its own). */
   async function parkAllDue() {
     await stores.models.Queue.collection.updateMany({}, { $set: { dueAt: new Date(Date.now() + 3600_000) } });
