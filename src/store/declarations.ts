@@ -187,7 +187,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     if (lost.length === 0) return;
     const orders = await findByIds(this.orders, lost.map((d) => d._id));
     await insertManyIgnoringDuplicates(this.events, lost.map((d) => acceptedEvent(d)));
-    await insertManyIgnoringDuplicates(this.queue, lost.flatMap((d) => (orders.has(d._id) ? [queueDocFor(d, orders.get(d._id)!, now)] : [])));
+    await insertManyIgnoringDuplicates(this.queue, lost.flatMap((d) => (orders.has(d._id) ? [queueDocFor(d, orders.get(d._id)!, now, true)] : [])));
   }
 
   private sealOrder(d: NewDeclaration): DeclarationOrderDoc {
@@ -248,7 +248,7 @@ export class MongoDeclarationStore implements DeclarationStore {
       const order = await this.orders.findOne({ _id: base._id });
       if (!order) continue;
       if (!step) await insertManyIgnoringDuplicates(this.events, [acceptedEvent(base)]);
-      await insertManyIgnoringDuplicates(this.queue, [queueDocFor(base, order, now)]);
+      await insertManyIgnoringDuplicates(this.queue, [queueDocFor(base, order, now, true)]);
       repaired.push(base._id);
     }
     return repaired;
@@ -339,6 +339,20 @@ export class MongoDeclarationStore implements DeclarationStore {
       await deleteByIds(this.leases, gone.map((w) => w.lease._id));
       won.splice(0, won.length, ...won.filter((w) => present.has(w.item._id)));
       if (won.length === 0) return [];
+    }
+
+    // A work item put back by a repair may have been handed over by then (its "queued" step exists): the
+    // repair read the steps before the holder wrote that step and removed the item. Those are few, so only
+    // they pay for a look at the step log.
+    const recreated = won.filter((w) => w.item.recreated);
+    if (recreated.length) {
+      const queuedSteps = await findByIds(this.events, recreated.map((w) => stepId(w.item._id, QUEUED_RANK)), { projection: { _id: 1 } });
+      const handedOver = recreated.filter((w) => queuedSteps.has(stepId(w.item._id, QUEUED_RANK))).map((w) => w.item._id);
+      if (handedOver.length) {
+        await this.leaveDispatch(handedOver);
+        won.splice(0, won.length, ...won.filter((w) => !handedOver.includes(w.item._id)));
+        if (won.length === 0) return [];
+      }
     }
 
     const wonIds = new Set(won.map((w) => w.item._id));
@@ -836,8 +850,9 @@ function eventOwner(d: DeclarationDoc): EventOwner {
   return { _id: d._id, sellerId: d.sellerId, center: d.center, messageType: d.messageType, orderNo: d.orderNo, declaredAt: d.createdAt };
 }
 
-function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date): QueueDoc {
+function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date, recreated = false): QueueDoc {
   return {
+    ...(recreated ? { recreated: true } : {}),
     _id: d._id,
     dueAt: now,
     attempts: 0,

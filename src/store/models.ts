@@ -191,6 +191,8 @@ export interface QueueDoc {
   declaredAt: Date;
   /** Same sealed value as the declaration's (AAD names the declaration): claims need no archive read. */
   orderSealed: SealedValue;
+  /** Put back by a repair (start-up or a resubmission), not by the submission that created the declaration. */
+  recreated?: boolean;
 }
 
 const queueSchema = new Schema<QueueDoc>(
@@ -207,6 +209,7 @@ const queueSchema = new Schema<QueueDoc>(
     orderNo: { type: String, required: true },
     declaredAt: { type: Date, required: true },
     orderSealed: { type: sealedSchema, required: true },
+    recreated: Boolean,
   },
   { versionKey: false, collection: 'dispatch_queue', autoCreate: true, autoIndex: false },
 );

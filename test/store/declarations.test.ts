@@ -453,6 +453,20 @@ describe('declaration store (FerretDB)', function () {
     expect(again.manifest, 'signed again, not re-sent').to.equal(undefined);
   });
 
+  it('a work item a repair put back after its declaration was handed over is removed at claim, not signed and sent again', async () => {
+    await parkAllDue();
+    const view = await accepted();
+    const claimed = await claimOne(view.id);
+    expect(await store().markSigned(view.id, claimed.leaseToken, fakeManifest(view.id, claimed.order as never))).to.equal(true);
+    expect(await store().markQueued([{ id: view.id, leaseToken: claimed.leaseToken }])).to.equal(1);
+    // What a repair that read the steps just before "queued" was written puts back (chaos run 4: 51 such).
+    const sealed = await stores.models.DeclarationOrder.collection.findOne({ _id: view.id } as never);
+    await stores.models.Queue.collection.insertOne({ _id: view.id, dueAt: new Date(0), attempts: 0, messageType: 'CEB311', center: view.center, requestId: view.requestId, sellerId: view.sellerId, platformCode: view.platformCode, orderNo: view.orderNo, declaredAt: view.createdAt, orderSealed: sealed!.orderSealed, recreated: true } as never);
+    expect(await store().claimDue('w2', 1000, 100).then((l) => l.map((c) => c.id))).to.not.include(view.id);
+    expect(await stores.models.Queue.collection.countDocuments({ _id: view.id } as never)).to.equal(0);
+    expect((await store().findById(view.id))!.status).to.equal('queued');
+  });
+
   /** Pushes every currently due declaration an hour into the future (so a test sees only its own). */
   async function parkAllDue() {
     await stores.models.Queue.collection.updateMany({}, { $set: { dueAt: new Date(Date.now() + 3600_000) } });
