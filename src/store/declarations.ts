@@ -113,18 +113,23 @@ export class MongoDeclarationStore implements DeclarationStore {
     const freshOrders = sealed.filter((_, i) => !duplicates.has(i));
 
     const acceptedEvents = fresh.map((d) => acceptedEvent(d));
-    await insertManyIgnoringDuplicates(this.events, acceptedEvents);
-    await insertManyIgnoringDuplicates(this.queue, fresh.map((d, i) => queueDocFor(d, freshOrders[i]!, now)));
+    const seenBefore = await insertManyIgnoringDuplicates(this.events, acceptedEvents);
+    // A declaration row inserted anew whose first step exists already was stored before and lost (FerretDB
+    // v1 lost rows it had acknowledged just before a restart: docs/CHAOS.md): the row is back, but the
+    // declaration is not new — its work may be done, so it goes the way of the duplicates below.
+    const revived = fresh.filter((_, i) => seenBefore.has(i));
+    const created = fresh.filter((_, i) => !seenBefore.has(i));
+    await insertManyIgnoringDuplicates(this.queue, fresh.flatMap((d, i) => (seenBefore.has(i) ? [] : [queueDocFor(d, freshOrders[i]!, now)])));
 
     for (const d of fresh) this.remember(d);
-    const inserted = fresh.map((d, i) => toView({ base: d, events: [acceptedEvents[i]!], queue: { attempts: 0 } }));
-    if (duplicates.size === 0) {
-      await this.verifyIfInterrupted(epoch, fresh.map((d) => d._id));
+    const inserted = fresh.flatMap((d, i) => (seenBefore.has(i) ? [] : [toView({ base: d, events: [acceptedEvents[i]!], queue: { attempts: 0 } })]));
+    if (duplicates.size === 0 && revived.length === 0) {
+      await this.verifyIfInterrupted(epoch, created.map((d) => d._id));
       return { inserted, existing: [] };
     }
 
     const wanted = docs.filter((_, i) => duplicates.has(i));
-    const existingDocs = await this.existingFor(wanted);
+    const existingDocs = [...(await this.existingFor(wanted)), ...revived];
     // The sealed orders of refused duplicates stored under other ids must not stay behind. (With ids
     // derived from the key, as the submission makes them, the ids are the same and nothing goes.)
     const existingIds = new Set(existingDocs.map((d) => d._id));
@@ -136,7 +141,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     const inQueue = await findByIds(this.queue, existingDocs.map((d) => d._id), { projection: { _id: 1 } });
     const existing = await this.views(existingDocs);
     await this.completeInterruptedInserts(existing, existingDocs, inQueue, now);
-    await this.verifyIfInterrupted(epoch, fresh.map((d) => d._id));
+    await this.verifyIfInterrupted(epoch, created.map((d) => d._id));
     return { inserted, existing };
   }
 

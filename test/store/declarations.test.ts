@@ -467,6 +467,23 @@ describe('declaration store (FerretDB)', function () {
     expect((await store().findById(view.id))!.status).to.equal('queued');
   });
 
+  it('a resubmission that finds a declaration row gone (lost by the database) restores it without dispatching the declaration again', async () => {
+    await parkAllDue();
+    const order = importOrder(++seed);
+    const d = newDeclaration(order, 'CEB311');
+    await store().insertMany([d]);
+    const claimed = await claimOne(d.id);
+    expect(await store().markSigned(d.id, claimed.leaseToken, fakeManifest(d.id, claimed.order as never))).to.equal(true);
+    expect(await store().markQueued([{ id: d.id, leaseToken: claimed.leaseToken }])).to.equal(1);
+    // Chaos run 5: the row acknowledged a second before a database restart was gone afterwards.
+    await stores.models.Declaration.collection.deleteOne({ _id: d.id } as never);
+    const again = await store().insertMany([{ ...d, requestId: 'the-retry' }]);
+    expect(again.inserted).to.deep.equal([]);
+    expect(again.existing.map((v) => [v.id, v.status])).to.deep.equal([[d.id, 'queued']]);
+    expect(await stores.models.Queue.collection.countDocuments({ _id: d.id } as never), 'no new work item').to.equal(0);
+    expect(await store().findById(d.id)).to.include({ id: d.id, status: 'queued' });
+  });
+
   /** Pushes every currently due declaration an hour into the future (so a test sees only its own). */
   async function parkAllDue() {
     await stores.models.Queue.collection.updateMany({}, { $set: { dueAt: new Date(Date.now() + 3600_000) } });
