@@ -461,6 +461,17 @@ export class MongoDeclarationStore implements DeclarationStore {
       const kept = await findByIds(this.signed, winners.map((w) => w.id), { projection: { messageGuid: 1 } });
       winners = winners.filter((w) => kept.get(w.id)?.messageGuid === w.manifest.messageGuid);
     }
+    if (winners.length) {
+      // A marker that went in although our lease had run out meanwhile may follow a holder that sent the
+      // declaration and removed its work item and then its marker: the work item goes first, so if it is
+      // gone now, this signature is stale — withdrawn, never sent (chaos run 10: sent twice under two guids).
+      const present = await findByIds(this.queue, winners.map((w) => w.id), { projection: { _id: 1 } });
+      const stale = winners.filter((w) => !present.has(w.id));
+      if (stale.length) {
+        await deleteByIds(this.signed, stale.map((w) => w.id));
+        winners = winners.filter((w) => present.has(w.id));
+      }
+    }
     // Who holds each signature now: the winners, plus (only if some lost) what the losers found.
     const signedNow = new Map(winners.map((w) => [w.id, w.manifest.messageGuid]));
     if (lost.size) {

@@ -28,7 +28,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (line: string) => process.stdout.write(`chaos: ${line}\n`);
 
 describe('chaos: steady load through a RabbitMQ restart, a killed gateway and worker, and a database restart', function () {
-  this.timeout(600000);
+  this.timeout(900000);
   let system: ChaosSystem | undefined;
   let load: LoadGenerator | undefined;
   const startedAt = Date.now();
@@ -91,15 +91,16 @@ describe('chaos: steady load through a RabbitMQ restart, a killed gateway and wo
     const loadEndedAt = Date.now();
     log(`load stopped at +${((loadEndedAt - startedAt) / 1000).toFixed(1)} s; draining (≤ ${DRAIN_MS / 1000} s)`);
 
-    let result: CheckResult = await checkRun(sys.mongoUrl, gen.orders.values());
+    let result: CheckResult = await checkRun(sys.mongoUrl, gen.orders.values(), { progress: true });
     const drainDeadline = Date.now() + DRAIN_MS;
     let lastFinal = -1;
     while (result.counts.final + result.counts.lost + result.counts.failed < result.counts.accepted && Date.now() < drainDeadline) {
       if (result.counts.final !== lastFinal) log(`draining: ${result.counts.final}/${result.counts.accepted} orders final`);
       lastFinal = result.counts.final;
-      await sleep(5000);
-      result = await checkRun(sys.mongoUrl, gen.orders.values());
+      await sleep(10000);
+      result = await checkRun(sys.mongoUrl, gen.orders.values(), { progress: true });
     }
+    result = await checkRun(sys.mongoUrl, gen.orders.values());
     const drainMs = Date.now() - loadEndedAt;
     const healthz = await fetch(`${sys.base}/healthz`).then((r) => r.status).catch((err: Error) => err.message);
     const deadLetters = await sys.deadLetters();

@@ -484,6 +484,37 @@ describe('declaration store (FerretDB)', function () {
     expect(await store().findById(d.id)).to.include({ id: d.id, status: 'queued' });
   });
 
+  it('withdraws a signature whose marker went in after another worker had sent the declaration and removed its work', async () => {
+    await parkAllDue();
+    const view = await accepted();
+    const first = await claimOne(view.id, 'w1');
+    const original = Collection.prototype.insertMany;
+    let intercepted = false;
+    // W1 is slow: before its marker goes in, its lease runs out and W2 claims, signs, sends and hands over.
+    Collection.prototype.insertMany = async function (this: Collection, ...args: Parameters<Collection['insertMany']>) {
+      if (this.collectionName === 'dispatch_signed' && !intercepted) {
+        intercepted = true;
+        Collection.prototype.insertMany = original;
+        const later = new Date(Date.now() + 120_000);
+        const second = (await store().claimDue('w2', 60_000, 500, later)).find((c) => c.id === view.id)!;
+        expect(await store().markSigned(view.id, second.leaseToken, fakeManifest(view.id, second.order as never, 'GUID-OF-W2'))).to.equal(true);
+        expect(await store().markQueued([{ id: view.id, leaseToken: second.leaseToken }])).to.equal(1);
+      }
+      return original.apply(this, args);
+    } as typeof original;
+    let result: boolean[];
+    try {
+      result = await store().markSignedMany([{ id: view.id, leaseToken: first.leaseToken, manifest: fakeManifest(view.id, first.order as never, 'GUID-OF-W1') }]);
+    } finally {
+      Collection.prototype.insertMany = original;
+    }
+    expect(intercepted).to.equal(true);
+    expect(result, 'W1 must not send').to.deep.equal([false]);
+    const v = (await store().findById(view.id))!;
+    expect(v.messageGuid).to.equal('GUID-OF-W2');
+    expect(await stores.models.SignedWork.collection.countDocuments({ _id: view.id } as never), 'no stale marker left').to.equal(0);
+  });
+
   /** Pushes every currently due declaration an hour into the future (so a test sees only its own). */
   async function parkAllDue() {
     await stores.models.Queue.collection.updateMany({}, { $set: { dueAt: new Date(Date.now() + 3600_000) } });

@@ -67,7 +67,7 @@ export async function startChaosSystem(options: { name: string; workers?: number
     LOG_PRETTY: 'false',
     WORKER_POLL_MS: '50',
     // A killed worker's claims are taken over when its lease ends: short enough for a bounded test.
-    WORKER_LEASE_MS: '8000',
+    WORKER_LEASE_MS: '15000',
     METRICS_PORT: '',
     SEED_DEV_ACCOUNTS: 'false',
     ...(options.env ?? {}),
