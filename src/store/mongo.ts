@@ -1,3 +1,4 @@
+import { MongoClient } from 'mongodb';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from 'pino';
 
@@ -22,13 +23,71 @@ export async function connectMongo(url: string, logger: Logger, options: { serve
   connection.on('reconnected', () => logger.info('mongodb reconnected'));
   await connection.asPromise();
   logger.info({ db: connection.name }, 'mongodb connected');
+  const watchdog = watchMongo(connection, url, logger);
+  const close = connection.close.bind(connection);
+  connection.close = ((force?: boolean) => {
+    watchdog.stop();
+    return close(force);
+  }) as typeof connection.close;
   return connection;
 }
 
 export async function pingMongo(connection: Connection, timeoutMs = 2000): Promise<void> {
-  const db = connection.db;
-  if (!db || connection.readyState !== 1) throw new Error('mongodb not connected');
+  // The ping itself says whether the database answers (mongoose's readyState lags a client that reconnected).
+  const db = connection.getClient().db();
   await withTimeout(db.admin().command({ ping: 1 }), timeoutMs, 'mongodb ping');
+}
+
+/**
+ * Revives a client whose server monitoring died. In chaos runs, after FerretDB was restarted under load,
+ * a process's driver sometimes never connected again (no socket to the server for minutes, every operation
+ * a MongoServerSelectionError quoting the first failure) while a new client reached the server at once
+ * (docs/CHAOS.md findings 4 and 13). Every `everyMs` the client is pinged; after `wedgedAfterMs` without an
+ * answer, a fresh client tries the same URL, and if that one gets through, the wedged client is closed and
+ * connected again — the same MongoClient object, so every store and collection built on it follows.
+ */
+export function watchMongo(connection: Connection, url: string, logger: Logger, options: { everyMs?: number; wedgedAfterMs?: number } = {}): { stop: () => void } {
+  const everyMs = options.everyMs ?? 5000;
+  const wedgedAfterMs = options.wedgedAfterMs ?? 20000;
+  let lastOk = Date.now();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void check().finally(() => (busy = false));
+  }, everyMs);
+  timer.unref();
+
+  async function check(): Promise<void> {
+    const client = connection.getClient();
+    try {
+      await withTimeout(client.db().admin().command({ ping: 1 }), 2000, 'mongodb ping');
+      lastOk = Date.now();
+      return;
+    } catch {
+      if (Date.now() - lastOk < wedgedAfterMs) return;
+    }
+    const fresh = new MongoClient(url, { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 });
+    try {
+      await fresh.connect();
+      await withTimeout(fresh.db().admin().command({ ping: 1 }), 3000, 'mongodb ping (fresh client)');
+    } catch {
+      return; // the server itself is away: nothing to revive yet
+    } finally {
+      await fresh.close().catch(() => undefined);
+    }
+    logger.error({ silentForMs: Date.now() - lastOk }, 'mongodb client wedged while the server answers a new client; reconnecting it');
+    try {
+      await client.close(true);
+      await client.connect();
+      lastOk = Date.now();
+      logger.warn('mongodb client reconnected');
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'mongodb client reconnect failed; will try again');
+    }
+  }
+
+  return { stop: () => clearInterval(timer) };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
