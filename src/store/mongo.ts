@@ -34,17 +34,20 @@ export async function connectMongo(url: string, logger: Logger, options: { serve
 
 export async function pingMongo(connection: Connection, timeoutMs = 2000): Promise<void> {
   // The ping itself says whether the database answers (mongoose's readyState lags a client that reconnected).
+  if (wedged.has(connection)) throw new Error('mongodb client wedged (it finds no server while a new client does): restart this process');
   const db = connection.getClient().db();
   await withTimeout(db.admin().command({ ping: 1 }), timeoutMs, 'mongodb ping');
 }
 
 /**
- * Revives a client whose server monitoring died. In chaos runs, after FerretDB was restarted under load,
+ * Watches for a client whose server monitoring died. In chaos runs, after FerretDB was restarted under load,
  * a process's driver sometimes never connected again (no socket to the server for minutes, every operation
  * a MongoServerSelectionError quoting the first failure) while a new client reached the server at once
- * (docs/CHAOS.md findings 4 and 13). Every `everyMs` the client is pinged; after `wedgedAfterMs` without an
- * answer, a fresh client tries the same URL, and if that one gets through, the wedged client is closed and
- * connected again — the same MongoClient object, so every store and collection built on it follows.
+ * (docs/CHAOS.md findings 4 and 13). Every `everyMs` the client is pinged; when for `wedgedAfterMs` it has
+ * found no server while a fresh client to the same URL gets through, the client is declared wedged: logged,
+ * and reported by `/readyz` (pingMongo) so that the supervisor's health check restarts the process.
+ * Closing and reconnecting the same MongoClient in place was tried and made things worse (operations in
+ * flight failed with MongoExpiredSessionError and MongoClientClosedError).
  */
 export function watchMongo(connection: Connection, url: string, logger: Logger, options: { everyMs?: number; wedgedAfterMs?: number } = {}): { stop: () => void } {
   const everyMs = options.everyMs ?? 5000;
@@ -61,10 +64,15 @@ export function watchMongo(connection: Connection, url: string, logger: Logger, 
   async function check(): Promise<void> {
     const client = connection.getClient();
     try {
-      await withTimeout(client.db().admin().command({ ping: 1 }), 2000, 'mongodb ping');
+      // Its own bound (not the pool's queue): a client that is merely busy is not wedged.
+      await client.db().admin().command({ ping: 1 }, { timeoutMS: 15000 });
       lastOk = Date.now();
+      wedged.delete(connection);
       return;
-    } catch {
+    } catch (err) {
+      // Only "no server to talk to" is the wedge; a slow or failing command means the client does reach it.
+      const name = (err as Error)?.name ?? '';
+      if (!/ServerSelection|TopologyClosed|ClientClosed|NotConnected|PoolCleared|Network/.test(name)) lastOk = Date.now();
       if (Date.now() - lastOk < wedgedAfterMs) return;
     }
     const fresh = new MongoClient(url, { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 });
@@ -72,23 +80,19 @@ export function watchMongo(connection: Connection, url: string, logger: Logger, 
       await fresh.connect();
       await withTimeout(fresh.db().admin().command({ ping: 1 }), 3000, 'mongodb ping (fresh client)');
     } catch {
-      return; // the server itself is away: nothing to revive yet
+      return; // the server itself is away: not this client's fault
     } finally {
       await fresh.close().catch(() => undefined);
     }
-    logger.error({ silentForMs: Date.now() - lastOk }, 'mongodb client wedged while the server answers a new client; reconnecting it');
-    try {
-      await client.close(true);
-      await client.connect();
-      lastOk = Date.now();
-      logger.warn('mongodb client reconnected');
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'mongodb client reconnect failed; will try again');
-    }
+    if (!wedged.has(connection)) logger.error({ silentForMs: Date.now() - lastOk }, 'mongodb client wedged: it finds no server while a new client does; restart this process');
+    wedged.add(connection);
   }
 
   return { stop: () => clearInterval(timer) };
 }
+
+/** Connections the watchdog found wedged (reported by pingMongo, hence /readyz). */
+const wedged = new WeakSet<Connection>();
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
