@@ -597,7 +597,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     const subject = subjectOf(tracked);
     const decision = decideTransition(tracked.status, status, tracked.messageType);
     if (!decision.apply) return { applied: false, reason: decision.reason, subject };
-    const event = stepEvent(trackedOwner(tracked), status, entry.at, entry);
+    const event = stepEvent(leaseOwner(tracked), status, entry.at, entry);
     try {
       await this.events.insertOne(event);
     } catch (err) {
@@ -845,10 +845,6 @@ function trackingDocFor(l: LeaseDoc, messageGuid: string, status: string): Track
   };
 }
 
-function trackedOwner(t: TrackingDoc): EventOwner {
-  return { _id: t.declarationId, sellerId: t.sellerId, center: t.center, messageType: t.messageType, orderNo: t.orderNo, declaredAt: t.declaredAt };
-}
-
 function subjectOf(t: TrackingDoc): DeclarationSubject {
   return { id: t.declarationId, sellerId: t.sellerId, platformCode: t.platformCode, orderNo: t.orderNo, messageType: t.messageType, center: t.center, status: t.status, createdAt: t.declaredAt };
 }
@@ -883,7 +879,8 @@ function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date, r
   };
 }
 
-function leaseOwner(l: LeaseDoc): EventOwner {
+/** The owner of a step, from a lease or a tracking entry (both carry the declaration's clear fields). */
+function leaseOwner(l: Pick<LeaseDoc, 'declarationId' | 'sellerId' | 'center' | 'messageType' | 'orderNo' | 'declaredAt'>): EventOwner {
   return { _id: l.declarationId, sellerId: l.sellerId, center: l.center, messageType: l.messageType, orderNo: l.orderNo, declaredAt: l.declaredAt };
 }
 
