@@ -7,7 +7,7 @@ import type { XmlSigner } from '../../src/signing/signers/types';
 import type { DeclarationStore } from '../../src/store/contracts';
 import type { Stores } from '../../src/store/index';
 import { silentLogger } from '../support/logger';
-import { waitFor } from '../support/rabbitmq';
+import { addScratchTopology, dropScratchQueue, waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
 import { importOrder, newDeclaration, openStores } from '../store/store-fixtures';
 
@@ -40,14 +40,10 @@ describe('dispatcher with a step that never settles (FerretDB, real RabbitMQ)', 
     ({ stores, close: closeStores } = await openStores('pipeline_dispatch_stall'));
     amqp = new AmqpClient({ url: AMQP_URL, logger: silentLogger(), initialMaxRetries: 2 });
     await amqp.connect();
-    await amqp.addTopology(async (ch) => {
-      await ch.assertExchange(exchange, 'direct', { durable: false, autoDelete: true });
-      await ch.assertQueue(queue, { durable: false, autoDelete: false });
-      await ch.bindQueue(queue, exchange, 'center-gz');
-    });
+    await addScratchTopology(amqp, exchange, queue, 'center-gz');
   });
   after(async () => {
-    await amqp?.withChannel((ch) => ch.deleteQueue(queue)).catch(() => undefined);
+    await dropScratchQueue(amqp, queue);
     await amqp?.close();
     await closeStores?.();
   });

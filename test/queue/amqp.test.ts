@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { AmqpClient, UnroutableError, type Delivery } from '../../src/queue/amqp';
 import { silentLogger } from '../support/logger';
-import { forceCloseConnection, waitFor } from '../support/rabbitmq';
+import { addScratchTopology, dropScratchQueue, forceCloseConnection, waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
 
 describe('RabbitMQ client (real broker)', function () {
@@ -17,15 +17,11 @@ describe('RabbitMQ client (real broker)', function () {
   beforeEach(async () => {
     client = new AmqpClient({ url: AMQP_URL, logger: silentLogger(), initialMaxRetries: 2 });
     await client.connect();
-    await client.addTopology(async (ch) => {
-      await ch.assertExchange(exchange, 'direct', { durable: false, autoDelete: true });
-      await ch.assertQueue(queue, { durable: false, autoDelete: false });
-      await ch.bindQueue(queue, exchange, 'rk');
-    });
+    await addScratchTopology(client, exchange, queue, 'rk');
   });
 
   afterEach(async () => {
-    await client.withChannel((ch) => ch.deleteQueue(queue)).catch(() => undefined);
+    await dropScratchQueue(client, queue);
     await client.close();
   });
 

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { expect } from 'chai';
 import { AmqpClient, NotConnectedError, PublishNotConfirmedError } from '../../src/queue/amqp';
 import { captureLogger } from '../support/logger';
-import { waitFor } from '../support/rabbitmq';
+import { addScratchTopology, dropScratchQueue, waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
 
 /**
@@ -92,15 +92,11 @@ describe('RabbitMQ publish when the broker never confirms (real broker behind a 
     log = captureLogger('info');
     client = new AmqpClient({ url: viaProxy.toString(), logger: log.logger, initialMaxRetries: 2, confirmTimeoutMs: 1000 });
     await client.connect();
-    await client.addTopology(async (ch) => {
-      await ch.assertExchange(exchange, 'direct', { durable: false, autoDelete: true });
-      await ch.assertQueue(queue, { durable: false, autoDelete: false });
-      await ch.bindQueue(queue, exchange, 'rk');
-    });
+    await addScratchTopology(client, exchange, queue, 'rk');
   });
 
   afterEach(async () => {
-    await client.withChannel((ch) => ch.deleteQueue(queue)).catch(() => undefined);
+    await dropScratchQueue(client, queue);
     await client.close();
     await proxy.close();
   });

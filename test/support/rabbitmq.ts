@@ -32,3 +32,19 @@ export function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs =
     void tick();
   });
 }
+
+/**
+ * A scratch exchange → queue binding for a test, declared as part of the client's topology (so it comes back
+ * after a reconnect); `dropScratchQueue` removes the queue afterwards (the exchange goes by itself).
+ */
+export function addScratchTopology(client: AmqpClient, exchange: string, queue: string, routingKey: string): Promise<void> {
+  return client.addTopology(async (ch) => {
+    await ch.assertExchange(exchange, 'direct', { durable: false, autoDelete: true });
+    await ch.assertQueue(queue, { durable: false, autoDelete: false });
+    await ch.bindQueue(queue, exchange, routingKey);
+  });
+}
+
+export async function dropScratchQueue(client: AmqpClient | undefined, queue: string): Promise<void> {
+  await client?.withChannel((ch) => ch.deleteQueue(queue)).catch(() => undefined);
+}
