@@ -145,7 +145,14 @@ export interface DeclarationStore {
    * receipt needs to be matched and checked, read from the small set of live declarations.
    */
   trackedByGuid(messageGuid: string): Promise<DeclarationSubject | null>;
+  /**
+   * What a receipt's returns name, in one read per collection however many returns it has (a receipt may
+   * answer a hundred manifests): each guid's declaration, in flight (tracking) or archived; absent if unknown.
+   */
+  subjectsByGuids(messageGuids: readonly string[]): Promise<Map<string, DeclarationSubject>>;
   findByOrderNo(orderNo: string, sellerIds?: string[]): Promise<DeclarationView[]>;
+  /** The declarations of any of these order numbers (all sellers), oldest first, in one read. */
+  findByOrderNos(orderNos: readonly string[]): Promise<DeclarationView[]>;
   /** The decrypted signed manifest (for the timeline, re-delivery, connectors). */
   manifestXml(id: string): Promise<string | null>;
   /** The decrypted order (for cancel/return messages built from it). */

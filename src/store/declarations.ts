@@ -640,6 +640,31 @@ export class MongoDeclarationStore implements DeclarationStore {
     return (await this.manifests.findOne({ _id: messageGuid }, { projection: { declarationId: 1 } }))?.declarationId;
   }
 
+  async subjectsByGuids(messageGuids: readonly string[]): Promise<Map<string, DeclarationSubject>> {
+    const out = new Map<string, DeclarationSubject>();
+    const guids = [...new Set(messageGuids)];
+    for (const [guid, tracked] of await findByIds(this.tracking, guids)) out.set(guid, subjectOf(tracked));
+    const archived = guids.filter((g) => !out.has(g));
+    if (archived.length === 0) return out;
+    const manifests = await findByIds(this.manifests, archived, { projection: { declarationId: 1 } });
+    if (manifests.size === 0) return out;
+    const ids = [...new Set([...manifests.values()].map((m) => m.declarationId))];
+    const bases = await Promise.all(ids.map((id) => this.base(id)));
+    const views = new Map((await this.views(bases.filter((b): b is DeclarationDoc => b !== null))).map((v) => [v.id, v]));
+    for (const [guid, m] of manifests) {
+      const view = views.get(m.declarationId);
+      if (view) out.set(guid, subjectOfView(view));
+    }
+    return out;
+  }
+
+  async findByOrderNos(orderNos: readonly string[]): Promise<DeclarationView[]> {
+    const unique = [...new Set(orderNos)];
+    if (unique.length === 0) return [];
+    const docs = await this.declarations.find(unique.length === 1 ? { orderNo: unique[0]! } : { orderNo: { $in: unique } }).sort({ createdAt: 1, _id: 1 }).toArray();
+    return this.views(docs);
+  }
+
   async findByOrderNo(orderNo: string, sellerIds?: string[]): Promise<DeclarationView[]> {
     const filter: Filter<DeclarationDoc> = { orderNo };
     if (sellerIds) filter.sellerId = { $in: sellerIds };
@@ -849,9 +874,12 @@ function subjectOf(t: TrackingDoc): DeclarationSubject {
   return { id: t.declarationId, sellerId: t.sellerId, platformCode: t.platformCode, orderNo: t.orderNo, messageType: t.messageType, center: t.center, status: t.status, createdAt: t.declaredAt };
 }
 
+function subjectOfView(d: DeclarationView): DeclarationSubject {
+  return { id: d.id, sellerId: d.sellerId, platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType, center: d.center, status: d.status, createdAt: d.createdAt };
+}
+
 function withSubject(outcome: Omit<StatusOutcome, 'subject'> & { declaration: DeclarationView }): StatusOutcome {
-  const d = outcome.declaration;
-  return { ...outcome, subject: { id: d.id, sellerId: d.sellerId, platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType, center: d.center, status: d.status, createdAt: d.createdAt } };
+  return { ...outcome, subject: subjectOfView(outcome.declaration) };
 }
 
 function acceptedEvent(d: DeclarationDoc): EventDoc {

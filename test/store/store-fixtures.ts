@@ -50,11 +50,17 @@ export function newDeclaration(order: ImportOrder, messageType: MessageType, ove
 }
 
 /** A connected store on its own database (dropped before and after). */
-export async function openStores(name: string, config = PII_CONFIG): Promise<{ url: string; connection: Connection; stores: Stores; close: () => Promise<void> }> {
+export async function openStores(
+  name: string,
+  config = PII_CONFIG,
+  options: { monitorCommands?: boolean } = {},
+): Promise<{ url: string; connection: Connection; stores: Stores; close: () => Promise<void> }> {
   await requireMongo();
   const url = mongoUrlFor(name);
   await dropDatabase(url);
-  const connection = await connectMongo(url, silentLogger());
+  const clientUrl = new URL(url);
+  if (options.monitorCommands) clientUrl.searchParams.set('monitorCommands', 'true'); // commandStarted events, for tests that count reads
+  const connection = await connectMongo(clientUrl.toString(), silentLogger());
   const stores = createStores(connection, config);
   await stores.init();
   return {

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { CommandStartedEvent } from 'mongodb';
+import { buildReceipt } from '../../src/centers/simulator/receipt-builder';
+import type { ManifestView } from '../../src/centers/simulator/manifest';
+import type { ImportOrder } from '../../src/domain/order';
+import { ReceiptIngestor } from '../../src/pipeline/receipts';
+import type { Stores } from '../../src/store/index';
+import { silentLogger } from '../support/logger';
+import { fakeManifest, importOrder, newDeclaration, openStores } from '../store/store-fixtures';
+
+/**
+ * A receipt may answer up to a hundred manifests. Its returns are looked up together, so its cost in
+ * database reads does not grow with the number of returns — a receipt with a hundred returns for unknown
+ * guids once took over 20 s on FerretDB v1 (docs/CHAOS.md, finding 12): every return fell back to its own
+ * archive scans.
+ */
+describe('receipt ingestion: the returns of one receipt are matched together', function () {
+  this.timeout(60000);
+  let stores: Stores;
+  let close: () => Promise<void>;
+  const finds: string[] = [];
+
+  before(async () => {
+    let connection;
+    ({ stores, close, connection } = await openStores('pipeline_receipt_lookups', undefined, { monitorCommands: true }));
+    const client = connection.getClient();
+    client.on('commandStarted', (e: CommandStartedEvent) => {
+      if (e.commandName === 'find') finds.push(String(e.command.find));
+    });
+  });
+  after(async () => close?.());
+
+  function ingestor(): ReceiptIngestor {
+    // The signature is checked elsewhere (test/signing, test/api/receipts); here the bytes are taken as signed.
+    return new ReceiptIngestor({
+      declarations: stores.declarations,
+      receipts: stores.receipts,
+      verify: async (xml) => ({ signedXml: xml, signer: { subject: 'CN=center-gd', serialHex: '01', trustedBy: 'test' } }) as never,
+      logger: silentLogger(),
+    });
+  }
+
+  function view(order: ImportOrder, guid: string): ManifestView {
+    return { type: 'CEB311', guid, headGuid: randomUUID().toUpperCase(), head: { orderNo: order.orderNo, ebpCode: order.ebpCode, ebcCode: order.ebcCode }, lines: [] };
+  }
+
+  /** One CEB312 whose OrderReturn elements answer these manifests, in order. */
+  function receiptFor(manifests: ManifestView[], status = '2'): string {
+    const parts = manifests.map((m) => buildReceipt(m, [{ status, info: '已入库', at: new Date() }]).xml);
+    const open = /^<CEB312Message[^>]*>/.exec(parts[0]!)![0];
+    const body = parts.map((p) => p.slice(p.indexOf('>') + 1, p.lastIndexOf('</CEB312Message>'))).join('');
+    return `${open}${body}</CEB312Message>`;
+  }
+
+  async function signedDeclaration(seed: number): Promise<{ id: string; order: ImportOrder; guid: string }> {
+    const order = importOrder(seed);
+    const { inserted } = await stores.declarations.insertMany([newDeclaration(order, 'CEB311')]);
+    const id = inserted[0]!.id;
+    const [claim] = (await stores.declarations.claimDue('w1', 60_000, 1000)).filter((c) => c.id === id);
+    const manifest = fakeManifest(id, order);
+    expect(await stores.declarations.markSigned(id, claim!.leaseToken, manifest)).to.equal(true);
+    return { id, order, guid: manifest.messageGuid };
+  }
+
+  it('matches in-flight, archived and order-number returns and reports the unknown ones, in a few reads', async () => {
+    const inFlight = await signedDeclaration(7101);
+    const archived = await signedDeclaration(7102);
+    await stores.declarations.applyStatus({ messageGuid: archived.guid }, '899', { at: new Date(), source: 'receipt' });
+    expect(await stores.declarations.trackedByGuid(archived.guid), 'final: only in the archive').to.equal(null);
+    const byOrderOrder = importOrder(7103);
+    const { inserted } = await stores.declarations.insertMany([newDeclaration(byOrderOrder, 'CEB311')]);
+    const byOrder = inserted[0]!;
+
+    const unknown = Array.from({ length: 60 }, (_, i) => view(importOrder(7200 + i), randomUUID().toUpperCase()));
+    const manifests = [view(inFlight.order, inFlight.guid), ...unknown.slice(0, 30), view(archived.order, archived.guid), view(byOrderOrder, randomUUID().toUpperCase()), ...unknown.slice(30)];
+
+    finds.length = 0;
+    const result = await ingestor().ingest(receiptFor(manifests), 'http', 'GD');
+    const readsOfIngest = [...finds];
+
+    expect(result.returns).to.have.length(63);
+    expect(result.unknown).to.equal(false);
+    expect(result.returns[0]).to.include({ declarationId: inFlight.id, applied: true });
+    expect(result.returns[31]).to.include({ declarationId: archived.id, applied: false });
+    expect(result.returns[32]).to.include({ declarationId: byOrder.id, applied: true });
+    const unknownOutcomes = result.returns.filter((_, i) => i !== 0 && i !== 31 && i !== 32);
+    expect(unknownOutcomes.every((o) => o.declarationId === null && o.reason === 'unknown-declaration')).to.equal(true);
+    expect((await stores.declarations.findById(inFlight.id))?.status).to.equal('2');
+    expect((await stores.declarations.findById(byOrder.id))?.status).to.equal('2');
+    expect((await stores.receipts.findById(result.receiptId))?.matched).to.deep.equal(result.returns.map((o) => o.declarationId));
+    // Before: each of the 60 unknown returns read tracking twice, the manifests and the declarations (≥ 240 finds).
+    expect(readsOfIngest.length, `finds: ${readsOfIngest.join(', ')}`).to.be.at.most(20);
+  });
+
+  it('reads no more for a hundred returns than for two', async () => {
+    const few = Array.from({ length: 2 }, (_, i) => view(importOrder(7400 + i), randomUUID().toUpperCase()));
+    finds.length = 0;
+    await ingestor().ingest(receiptFor(few), 'http', 'GD');
+    const forTwo = finds.length;
+
+    const many = Array.from({ length: 100 }, (_, i) => view(importOrder(7500 + i), randomUUID().toUpperCase()));
+    finds.length = 0;
+    const result = await ingestor().ingest(receiptFor(many), 'http', 'GD');
+    expect(result.unknown).to.equal(true);
+    expect(result.returns.every((o) => o.reason === 'unknown-declaration')).to.equal(true);
+    expect(finds.length, `finds: ${finds.join(', ')}`).to.be.at.most(forTwo);
+  });
+});
