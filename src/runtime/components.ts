@@ -14,6 +14,7 @@ import { topologyFor } from '../queue/topology';
 import type { TrustLists } from '../signing/trust';
 import { createStores, type Stores } from '../store';
 import { connectMongo } from '../store/mongo';
+import { requestRestart } from './restart';
 import { loadTrust, normaliseSerial } from './signing';
 import { resolve } from 'node:path';
 import { NoCenterForDistrictError } from '../centers/routing';
@@ -40,7 +41,7 @@ export interface Core {
 export async function startCore(config: Config, logger: Logger, name: string, options: { waitForBroker?: boolean } = {}): Promise<Core> {
   const registry = loadCenterRegistry(resolve(config.CENTERS_FILE));
   const trustLists = loadTrust(config);
-  const mongo = await connectMongo(config.MONGO_URL, logger);
+  const mongo = await connectMongo(config.MONGO_URL, logger, { onWedged: (reason) => requestRestart(logger, reason) });
   const stores = createStores(mongo, config);
   await stores.init();
   const amqp = new AmqpClient({ url: config.AMQP_URL, logger, connectionName: `baygate-${name}`, waitForConnect: options.waitForBroker ?? false });

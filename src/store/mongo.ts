@@ -6,7 +6,11 @@ import type { Logger } from 'pino';
  * A dedicated mongoose connection (not the global default) so tests and several components can each own
  * one. Timeouts are short: a gateway that cannot reach its database should say so, not hang.
  */
-export async function connectMongo(url: string, logger: Logger, options: { serverSelectionTimeoutMS?: number } = {}): Promise<Connection> {
+export async function connectMongo(
+  url: string,
+  logger: Logger,
+  options: { serverSelectionTimeoutMS?: number; onWedged?: (reason: string) => void } = {},
+): Promise<Connection> {
   const connection = mongoose.createConnection(url, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
     connectTimeoutMS: 5000,
@@ -23,7 +27,7 @@ export async function connectMongo(url: string, logger: Logger, options: { serve
   connection.on('reconnected', () => logger.info('mongodb reconnected'));
   await connection.asPromise();
   logger.info({ db: connection.name }, 'mongodb connected');
-  const watchdog = watchMongo(connection, url, logger);
+  const watchdog = watchMongo(connection, url, logger, options.onWedged ? { onWedged: options.onWedged } : {});
   const close = connection.close.bind(connection);
   connection.close = ((force?: boolean) => {
     watchdog.stop();
@@ -45,11 +49,17 @@ export async function pingMongo(connection: Connection, timeoutMs = 2000): Promi
  * a MongoServerSelectionError quoting the first failure) while a new client reached the server at once
  * (docs/CHAOS.md findings 4 and 13). Every `everyMs` the client is pinged; when for `wedgedAfterMs` it has
  * found no server while a fresh client to the same URL gets through, the client is declared wedged: logged,
- * and reported by `/readyz` (pingMongo) so that the supervisor's health check restarts the process.
+ * reported by `/readyz` (pingMongo), and handed to `onWedged` — long-lived processes ask their supervisor
+ * for a restart (src/runtime/restart.ts), which is what a wedged client needs.
  * Closing and reconnecting the same MongoClient in place was tried and made things worse (operations in
  * flight failed with MongoExpiredSessionError and MongoClientClosedError).
  */
-export function watchMongo(connection: Connection, url: string, logger: Logger, options: { everyMs?: number; wedgedAfterMs?: number } = {}): { stop: () => void } {
+export function watchMongo(
+  connection: Connection,
+  url: string,
+  logger: Logger,
+  options: { everyMs?: number; wedgedAfterMs?: number; onWedged?: (reason: string) => void } = {},
+): { stop: () => void } {
   const everyMs = options.everyMs ?? 5000;
   const wedgedAfterMs = options.wedgedAfterMs ?? 20000;
   let lastOk = Date.now();
@@ -84,8 +94,11 @@ export function watchMongo(connection: Connection, url: string, logger: Logger, 
     } finally {
       await fresh.close().catch(() => undefined);
     }
-    if (!wedged.has(connection)) logger.error({ silentForMs: Date.now() - lastOk }, 'mongodb client wedged: it finds no server while a new client does; restart this process');
+    if (wedged.has(connection)) return;
+    const silentForMs = Date.now() - lastOk;
+    logger.error({ silentForMs }, 'mongodb client wedged: it finds no server while a new client does; restart this process');
     wedged.add(connection);
+    options.onWedged?.(`mongodb client wedged: no server found for ${Math.round(silentForMs / 1000)} s while a new client connects`);
   }
 
   return { stop: () => clearInterval(timer) };

@@ -115,6 +115,8 @@ describe('chaos: steady load through a RabbitMQ restart, a killed gateway and wo
       `orders sent=${gen.orders.size} rejected(4xx)=${rejected.length} gave-up=${gaveUp.length}; dead-lettered messages=${deadLetters}; /healthz=${healthz}`,
       `timings: ${timings.join(', ')}`,
       `final statuses: ${JSON.stringify(result.finalStatuses)}`,
+      `restarts asked of the supervisor (exit 75, e.g. a wedged database client): ${sys.processes.restartRequests().length}` +
+        sys.processes.restartRequests().map((e) => ` ${e.name}@${e.at.toISOString()}`).join(''),
       ...sys.processes.unexpectedExits().map((e) => `UNEXPECTED EXIT ${e.name} code=${e.code} signal=${e.signal} at ${e.at.toISOString()}`),
       ...result.examples.map((e) => `  ${e}`),
       ...rejected.slice(0, 5).map((o) => `  rejected ${o.orderNo}: ${o.rejection}`),

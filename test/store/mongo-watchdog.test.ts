@@ -5,7 +5,8 @@ import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
 
 /**
  * Chaos runs saw a process's MongoDB client stop connecting after a database restart while a new client
- * got through at once (docs/CHAOS.md). The watchdog tells: /readyz (pingMongo) says so, for a restart.
+ * got through at once (docs/CHAOS.md). The watchdog tells: /readyz (pingMongo) says so, and the process is
+ * asked for a restart (onWedged).
  */
 describe('mongodb client watchdog', function () {
   this.timeout(30000);
@@ -15,7 +16,8 @@ describe('mongodb client watchdog', function () {
     const url = mongoUrlFor('store_watchdog');
     await dropDatabase(url);
     const connection = await connectMongo(url, silentLogger());
-    const watchdog = watchMongo(connection, url, silentLogger(), { everyMs: 200, wedgedAfterMs: 600 });
+    const restartRequests: string[] = [];
+    const watchdog = watchMongo(connection, url, silentLogger(), { everyMs: 200, wedgedAfterMs: 600, onWedged: (reason) => restartRequests.push(reason) });
     try {
       await pingMongo(connection);
       await connection.getClient().close(true); // a client that no longer reaches the server
@@ -26,6 +28,9 @@ describe('mongodb client watchdog', function () {
         reason = await pingMongo(connection).then(() => '', (err: Error) => err.message);
       }
       expect(reason).to.match(/wedged .*restart this process/);
+      await new Promise((r) => setTimeout(r, 1000)); // more watchdog rounds: still one request
+      expect(restartRequests, 'the process is asked for a restart once').to.have.length(1);
+      expect(restartRequests[0]).to.match(/wedged: no server found for \d+ s while a new client connects/);
     } finally {
       watchdog.stop();
       await connection.close().catch(() => undefined);
@@ -37,7 +42,8 @@ describe('mongodb client watchdog', function () {
     await requireMongo();
     const url = mongoUrlFor('store_watchdog_busy');
     const connection = await connectMongo(url, silentLogger());
-    const watchdog = watchMongo(connection, url, silentLogger(), { everyMs: 100, wedgedAfterMs: 300 });
+    const restartRequests: string[] = [];
+    const watchdog = watchMongo(connection, url, silentLogger(), { everyMs: 100, wedgedAfterMs: 300, onWedged: (reason) => restartRequests.push(reason) });
     try {
       const c = connection.getClient().db().collection<{ _id: string }>('busy');
       const until = Date.now() + 1500;
@@ -45,6 +51,7 @@ describe('mongodb client watchdog', function () {
         for (let n = 0; Date.now() < until; n++) await c.insertOne({ _id: `${i}-${n}` });
       }));
       await pingMongo(connection);
+      expect(restartRequests).to.deep.equal([]);
     } finally {
       watchdog.stop();
       await connection.close();

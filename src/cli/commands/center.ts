@@ -94,7 +94,9 @@ export function register(program: Command): void {
       let mongo: import('mongoose').Connection | undefined;
       if (opts.persistentState) {
         const { connectMongo } = await import('../../store/mongo');
-        mongo = await connectMongo(config.MONGO_URL, logger);
+        const { requestRestart } = await import('../../runtime/restart');
+        // Its state is persisted per manifest and its queue is acknowledged after the work: exiting is safe.
+        mongo = await connectMongo(config.MONGO_URL, logger, { onWedged: (reason) => requestRestart(logger, reason) });
       }
       let simulator;
       try {

@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { RESTART_EXIT_CODE } from '../../../src/runtime/restart';
 
 /**
  * The whole Baygate system as child processes, started with the very commands the stack uses
  * (`node bin/baygate.js serve|worker|center simulate …`), each logging to its own file. The chaos tests
  * kill and restart them by name and ask afterwards whether any died on its own (a crash is a finding).
+ * The group also plays the supervisor of production (docker compose `restart: unless-stopped`): a process
+ * that exits with 75 asked for a restart (src/runtime/restart.ts) and is started again after a second;
+ * those exits are counted apart, not as crashes.
  */
 export const ROOT = resolve(new URL('../../..', import.meta.url).pathname);
 const BIN = join(ROOT, 'bin', 'baygate.js');
@@ -17,6 +21,8 @@ export interface ManagedExit {
   at: Date;
   /** true when the harness killed or stopped it on purpose. */
   expected: boolean;
+  /** true when the process asked for a restart (exit 75) and the supervisor started it again. */
+  restartRequested: boolean;
 }
 
 interface Managed {
@@ -32,6 +38,10 @@ interface Managed {
 export class ProcessGroup {
   private readonly managed = new Map<string, Managed>();
   readonly exits: ManagedExit[] = [];
+  private stopping = false;
+  private readonly restarting = new Set<string>();
+  /** How long the supervisor waits before starting a process that asked for a restart. */
+  static readonly RESTART_DELAY_MS = 1000;
 
   constructor(
     readonly logDir: string,
@@ -52,8 +62,17 @@ export class ProcessGroup {
     child.stderr?.pipe(log, { end: false });
     const entry: Managed = { name, args, child, log, expectingExit: false, starts };
     child.on('exit', (code, signal) => {
-      this.exits.push({ name, code, signal, at: new Date(), expected: entry.expectingExit });
-      log.write(`===== ${new Date().toISOString()} exit code=${code} signal=${signal}${entry.expectingExit ? '' : ' (UNEXPECTED)'}\n`);
+      const restartRequested = !entry.expectingExit && code === RESTART_EXIT_CODE && !this.stopping;
+      this.exits.push({ name, code, signal, at: new Date(), expected: entry.expectingExit, restartRequested });
+      const why = entry.expectingExit ? '' : restartRequested ? ' (restart requested: the supervisor starts it again)' : ' (UNEXPECTED)';
+      log.write(`===== ${new Date().toISOString()} exit code=${code} signal=${signal}${why}\n`);
+      if (restartRequested) {
+        this.restarting.add(name);
+        setTimeout(() => {
+          this.restarting.delete(name);
+          if (!this.stopping && this.managed.get(name) === entry && !this.isAlive(name)) this.start(name, args);
+        }, ProcessGroup.RESTART_DELAY_MS);
+      }
     });
     this.managed.set(name, entry);
   }
@@ -71,14 +90,19 @@ export class ProcessGroup {
     return [...this.managed.keys()];
   }
 
-  /** Names of the processes that are not running now. */
+  /** Names of the processes that are not running now (one about to be restarted by the supervisor is not dead). */
   dead(): string[] {
-    return this.names().filter((n) => !this.isAlive(n));
+    return this.names().filter((n) => !this.isAlive(n) && !this.restarting.has(n));
   }
 
-  /** Exits the harness did not cause: crashes. */
+  /** Exits the harness did not cause and no restart was asked for: crashes. */
   unexpectedExits(): ManagedExit[] {
-    return this.exits.filter((e) => !e.expected);
+    return this.exits.filter((e) => !e.expected && !e.restartRequested);
+  }
+
+  /** Exits with 75: the process asked its supervisor for a restart (and got it). */
+  restartRequests(): ManagedExit[] {
+    return this.exits.filter((e) => e.restartRequested);
   }
 
   /** Sends `signal` to one process (by its pid, never by name) and waits for it to exit. */
@@ -102,6 +126,7 @@ export class ProcessGroup {
 
   /** Graceful stop of everything (SIGTERM, SIGKILL after the timeout); closes the log files. */
   async stopAll(timeoutMs = 15000): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.names().map((n) => this.kill(n, 'SIGTERM', timeoutMs)));
     await Promise.all([...this.managed.values()].map((m) => new Promise<void>((done) => m.log.end(() => done()))));
   }
