@@ -138,14 +138,20 @@ export class ReceiptIngestor {
     });
   }
 
-  /** A center's delivery notice: the manifest left its queue. Moves queued → delivered. */
+  /**
+   * A center's delivery notice: the manifest left its queue. Moves queued → delivered, only while the
+   * declaration is in flight: "delivered" ranks below every receipt status, so once the declaration is final
+   * (its tracking entry gone) the notice can change nothing — and must not cost a read of the archive, which
+   * notices overtaken by their receipts did, a scan of the step log each on FerretDB v1.
+   */
   async delivered(notice: { messageGuid: string; center?: string; at?: string }): Promise<boolean> {
     const at = notice.at ? new Date(notice.at) : new Date();
-    const result = await this.o.declarations.applyStatus({ messageGuid: notice.messageGuid }, 'delivered', {
+    const entry = {
       at: Number.isNaN(at.getTime()) ? new Date() : at,
-      source: 'connector',
+      source: 'connector' as const,
       info: notice.center ? `taken by clearance center ${notice.center}` : undefined,
-    });
+    };
+    const result = await this.o.declarations.applyStatus({ messageGuid: notice.messageGuid }, 'delivered', entry, { inFlightOnly: true });
     return result.applied;
   }
 }

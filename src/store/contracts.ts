@@ -136,7 +136,13 @@ export interface DeclarationStore {
    * Moves a declaration forward if `status` ranks above its current one and it is not terminal (one
    * conditional update; see src/domain/status.ts). Duplicates and late/out-of-order changes are no-ops.
    */
-  applyStatus(match: { id: string } | { messageGuid: string }, status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): Promise<StatusOutcome>;
+  applyStatus(
+    match: { id: string } | { messageGuid: string },
+    status: string,
+    entry: Omit<HistoryEntry, 'eventId' | 'status'>,
+    /** `inFlightOnly`: decided on the live tracking entry alone; a guid no longer in flight is 'not-in-flight' (no archive read). */
+    options?: { inFlightOnly?: boolean },
+  ): Promise<StatusOutcome>;
 
   findById(id: string): Promise<DeclarationView | null>;
   findByMessageGuid(messageGuid: string): Promise<DeclarationView | null>;

@@ -551,11 +551,17 @@ export class MongoDeclarationStore implements DeclarationStore {
   // Status from receipts / connectors
   // -------------------------------------------------------------------------------------------------
 
-  async applyStatus(match: { id: string } | { messageGuid: string }, status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): Promise<StatusOutcome> {
+  async applyStatus(
+    match: { id: string } | { messageGuid: string },
+    status: string,
+    entry: Omit<HistoryEntry, 'eventId' | 'status'>,
+    options: { inFlightOnly?: boolean } = {},
+  ): Promise<StatusOutcome> {
     if ('messageGuid' in match) {
       // In flight: decided on the live tracking entry alone. Otherwise (final already, or unknown) the archive.
       const tracked = await this.tracking.findOne({ _id: match.messageGuid });
       if (tracked) return this.applyTracked(tracked, status, entry);
+      if (options.inFlightOnly) return { applied: false, reason: 'not-in-flight' };
     }
     const id = 'id' in match ? match.id : await this.declarationOfGuid(match.messageGuid);
     if (!id) return { applied: false, reason: 'unknown-declaration' };

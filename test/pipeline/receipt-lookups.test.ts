@@ -53,14 +53,14 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     return `${open}${body}</CEB312Message>`;
   }
 
-  async function signedDeclaration(seed: number): Promise<{ id: string; order: ImportOrder; guid: string }> {
+  async function signedDeclaration(seed: number): Promise<{ id: string; order: ImportOrder; guid: string; leaseToken: string }> {
     const order = importOrder(seed);
     const { inserted } = await stores.declarations.insertMany([newDeclaration(order, 'CEB311')]);
     const id = inserted[0]!.id;
     const [claim] = (await stores.declarations.claimDue('w1', 60_000, 1000)).filter((c) => c.id === id);
     const manifest = fakeManifest(id, order);
     expect(await stores.declarations.markSigned(id, claim!.leaseToken, manifest)).to.equal(true);
-    return { id, order, guid: manifest.messageGuid };
+    return { id, order, guid: manifest.messageGuid, leaseToken: claim!.leaseToken };
   }
 
   it('matches in-flight, archived and order-number returns and reports the unknown ones, in a few reads', async () => {
@@ -91,6 +91,20 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     expect((await stores.receipts.findById(result.receiptId))?.matched).to.deep.equal(result.returns.map((o) => o.declarationId));
     // Before: each of the 60 unknown returns read tracking twice, the manifests and the declarations (≥ 240 finds).
     expect(readsOfIngest.length, `finds: ${readsOfIngest.join(', ')}`).to.be.at.most(20);
+  });
+
+  it('applies a delivery notice in flight, and one overtaken by the final receipt without reading the archive', async () => {
+    const inFlight = await signedDeclaration(7301);
+    expect(await stores.declarations.markQueued([{ id: inFlight.id, leaseToken: inFlight.leaseToken }])).to.equal(1);
+    expect(await ingestor().delivered({ messageGuid: inFlight.guid, center: 'GD' })).to.equal(true);
+    expect((await stores.declarations.findById(inFlight.id))?.status).to.equal('delivered');
+
+    const final = await signedDeclaration(7302);
+    await stores.declarations.applyStatus({ messageGuid: final.guid }, '899', { at: new Date(), source: 'receipt' });
+    finds.length = 0;
+    expect(await ingestor().delivered({ messageGuid: final.guid, center: 'GD' })).to.equal(false);
+    expect(finds, 'only the live tracking entry is read').to.deep.equal(['declaration_tracking']);
+    expect((await stores.declarations.findById(final.id))?.status).to.equal('899');
   });
 
   it('reads no more for a hundred returns than for two', async () => {
