@@ -161,7 +161,9 @@ export class PrivateFerretDb {
     const log = openSync(join(this.dir, 'ferretdb.log'), 'a');
     this.child = spawn(
       PrivateFerretDb.binary(),
-      ['--handler=sqlite', `--sqlite-url=file:${join(this.dir, 'data')}/`, `--listen-addr=127.0.0.1:${this.port}`, `--state-dir=${this.dir}`, '--telemetry=disable', '--log-level=warn', '--debug-addr=-'],
+      // The same SQLite settings as scripts/services.sh (synchronous(normal): durable across the restarts
+      // this run makes, not across a power loss, which it does not make).
+      ['--handler=sqlite', `--sqlite-url=file:${join(this.dir, 'data')}/?_pragma=synchronous(normal)`, `--listen-addr=127.0.0.1:${this.port}`, `--state-dir=${this.dir}`, '--telemetry=disable', '--log-level=warn', '--debug-addr=-'],
       { cwd: this.dir, stdio: ['ignore', log, log] },
     );
     closeSync(log);
