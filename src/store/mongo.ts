@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from 'pino';
+import { installMongoWriteGuard } from './mongo-write-guard';
 
 /**
  * A dedicated mongoose connection (not the global default) so tests and several components can each own
@@ -11,6 +12,7 @@ export async function connectMongo(
   logger: Logger,
   options: { serverSelectionTimeoutMS?: number; onWedged?: (reason: string) => void } = {},
 ): Promise<Connection> {
+  installMongoWriteGuard(); // the driver's wedge after a server restart (see the module)
   const connection = mongoose.createConnection(url, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
     connectTimeoutMS: 5000,
@@ -47,7 +49,9 @@ export async function pingMongo(connection: Connection, timeoutMs = 2000): Promi
  * Watches for a client whose server monitoring died. In chaos runs, after FerretDB was restarted under load,
  * a process's driver sometimes never connected again (no socket to the server for minutes, every operation
  * a MongoServerSelectionError quoting the first failure) while a new client reached the server at once
- * (docs/CHAOS.md findings 4 and 13). Every `everyMs` the client is pinged; when for `wedgedAfterMs` it has
+ * (docs/CHAOS.md findings 4 and 13). The cause, a hang in the driver, is worked around by
+ * src/store/mongo-write-guard.ts; the watchdog stays as the backstop for any other way a client can end up
+ * so. Every `everyMs` the client is pinged; when for `wedgedAfterMs` it has
  * found no server while a fresh client to the same URL gets through, the client is declared wedged: logged,
  * reported by `/readyz` (pingMongo), and handed to `onWedged` — long-lived processes ask their supervisor
  * for a restart (src/runtime/restart.ts), which is what a wedged client needs.
