@@ -69,6 +69,11 @@ export function isTerminal(status: string, messageType?: MessageType): boolean {
 
 const FILED_ONLY = new Set<MessageType>(['CEB311', 'CEB411', 'CEB511', 'CEB303', 'CEB505']);
 
+/** The ranks at which a declaration of this type can end (each rank is reached at most once). */
+export function terminalRanks(messageType: MessageType): number[] {
+  return FILED_ONLY.has(messageType) ? [TERMINAL_RANK, RANKS['399']!, RANKS['120']!] : [TERMINAL_RANK];
+}
+
 /** A final status that means the goods (or document) cleared, as opposed to a rejection or error. */
 export function isSuccessfulOutcome(status: string, messageType?: MessageType): boolean {
   if (status === '899' || status === '800') return true;
