@@ -28,6 +28,7 @@ import { loadCenterRegistry } from '../src/centers/registry';
 import { centerQueueName } from '../src/queue/topology';
 import { connectMongo } from '../src/store/mongo';
 import { silentLogger } from '../test/support/logger';
+import { opensslSpeed } from './support/openssl-speed';
 
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -374,14 +375,6 @@ async function dbCeiling(samplesFile: string, concurrency: number, batch: number
   return JSON.parse(p.stdout.join('').trim().split('\n').pop()!) as { declarationsPerS: number; docsPerS: number };
 }
 
-function opensslRsaSignPerS(): number {
-  const out = execFileSync('openssl', ['speed', '-seconds', '3', 'rsa2048'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const line = out.split('\n').find((l) => /^rsa\s+2048/.test(l.trim()));
-  if (!line) throw new Error('openssl speed printed no rsa 2048 line');
-  const cols = line.trim().split(/\s+/);
-  return Number(cols[cols.length - 2]);
-}
-
 // ------------------------------------------------------------------------------------------------ main
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
@@ -411,7 +404,7 @@ async function main(): Promise<void> {
   } finally {
     await stopAll();
   }
-  const rsa = BASELINES ? opensslRsaSignPerS() : NaN;
+  const rsa = BASELINES ? opensslSpeed('rsa2048', 3).signPerS : NaN;
   printSummary(results, ceilings, rsa);
   writeFileSync(join(OUT, `pipeline-${Date.now()}.json`), JSON.stringify({ commit, at: new Date().toISOString(), results, ceilings: Object.fromEntries(ceilings), rsaSignPerS: rsa }, null, 2));
 }

@@ -10,7 +10,6 @@
  * three-item order; the signers are the production SoftwareXmlSigner with development keys from
  * certs-dev/ (trust-list check once, at construction).
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { SoftwareXmlSigner } from '../src/signing/signers/software';
 import { loadTrustLists } from '../src/signing/trust';
 import { trustListCheck } from '../src/signing/trust-check';
 import { generateValidOrder } from '../test/support/order-generator';
+import { opensslSpeed } from './support/openssl-speed';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const certsDev = join(root, 'certs-dev');
@@ -56,16 +56,6 @@ function rate(seconds: number, fn: () => void): number {
   return n / used;
 }
 
-/** sign/s column of `openssl speed -seconds N <alg>` (operations per CPU-second of user time). */
-function opensslSignRate(alg: 'rsa2048' | 'sm2'): number {
-  const out = execFileSync('openssl', ['speed', '-seconds', String(SECONDS), alg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const line = alg === 'rsa2048' ? out.split('\n').find((l) => /^rsa\s+2048 bits/.test(l)) : out.split('\n').find((l) => /SM2 \(CurveSM2\)/.test(l));
-  // rsa 2048 bits 0.000686s 0.000019s   1457.4  52396.5   |   256 bits SM2 (CurveSM2)   0.0005s   0.0004s   2081.2   2489.6
-  const numbers = line?.match(/(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s*$/);
-  if (!numbers) throw new Error(`cannot read openssl speed ${alg} output:\n${out}`);
-  return Number(numbers[1]);
-}
-
 async function main(): Promise<void> {
   const trust = trustListCheck(loadTrustLists(join(certsDev, 'trust-lists')));
   const order = generateValidOrder(42, { direction: 'import', itemCount: 3 });
@@ -84,7 +74,7 @@ async function main(): Promise<void> {
     const signer = await SoftwareXmlSigner.fromFiles({ keyPath: join(certsDev, who.keyPath), certPath: join(certsDev, who.certPath) }, { trust });
     const best = { buildSign: 0, signOnly: 0, openssl: 0 };
     for (let round = 0; round < ROUNDS; round++) {
-      best.openssl = Math.max(best.openssl, opensslSignRate(alg));
+      best.openssl = Math.max(best.openssl, opensslSpeed(alg, SECONDS).signPerS);
       best.buildSign = Math.max(
         best.buildSign,
         rate(SECONDS / 2, () => {

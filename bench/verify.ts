@@ -7,7 +7,6 @@
  *
  * Run: npm run bench:verify   (a script, not a test: ~20 s; its numbers depend on the machine)
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { SoftwareXmlSigner } from '../src/signing/signers/software';
 import { loadTrustLists } from '../src/signing/trust';
 import { trustListCheck } from '../src/signing/trust-check';
 import { generateValidOrder } from '../test/support/order-generator';
+import { opensslSpeed } from './support/openssl-speed';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -36,15 +36,6 @@ async function rate(seconds: number, fn: () => Promise<unknown>): Promise<number
     used = (u.user + u.system) / 1e6;
   }
   return n / used;
-}
-
-/** verify/s column of `openssl speed -seconds N <alg>`. */
-function opensslVerifyRate(alg: 'rsa2048' | 'sm2'): number {
-  const out = execFileSync('openssl', ['speed', '-seconds', String(SECONDS), alg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const line = alg === 'rsa2048' ? out.split('\n').find((l) => /^rsa\s+2048 bits/.test(l)) : out.split('\n').find((l) => /SM2 \(CurveSM2\)/.test(l));
-  const numbers = line?.match(/(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s*$/);
-  if (!numbers) throw new Error(`cannot read openssl speed ${alg} output:\n${out}`);
-  return Number(numbers[2]);
 }
 
 async function main(): Promise<void> {
@@ -66,7 +57,7 @@ async function main(): Promise<void> {
     const xml = await signer.sign(buildReceipt(manifest, [{ status: '120', info: '已入库', at: new Date() }]).xml);
     const best = { ours: 0, openssl: 0 };
     for (let round = 0; round < ROUNDS; round++) {
-      best.openssl = Math.max(best.openssl, opensslVerifyRate(alg));
+      best.openssl = Math.max(best.openssl, opensslSpeed(alg, SECONDS).verifyPerS);
       best.ours = Math.max(best.ours, await rate(SECONDS, () => verify(xml)));
     }
     rows.push({ name, ...best, bytes: Buffer.byteLength(xml) });
