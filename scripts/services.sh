@@ -116,7 +116,17 @@ case "$cmd" in
   stop)
     case "$which" in rabbitmq) stop_rabbitmq ;; mongo) stop_mongo ;; all) stop_rabbitmq; stop_mongo ;; esac ;;
   restart)
-    case "$which" in rabbitmq) stop_rabbitmq; start_rabbitmq ;; mongo) stop_mongo; start_mongo ;; *) echo "restart rabbitmq|mongo" >&2; exit 2 ;; esac ;;
+    # Only a server this checkout started can be restarted; restarting "someone else's" would silently do
+    # nothing, and the chaos run would then pass without the fault it claims (exit 3, loudly, instead).
+    case "$which" in
+      rabbitmq)
+        if ! pid_alive "$RMQ_DIR/started.pid" && probe amqp "$AMQP_URL"; then say "cannot restart rabbitmq: the broker at ${AMQP_URL%%@*}@… was not started by this checkout ($ROOT)" >&2; exit 3; fi
+        stop_rabbitmq; start_rabbitmq ;;
+      mongo)
+        if ! pid_alive "$FDB_DIR/started.pid" && probe mongo "$MONGO_URL"; then say "cannot restart mongo: the server at ${MONGO_URL%%\?*} was not started by this checkout ($ROOT)" >&2; exit 3; fi
+        stop_mongo; start_mongo ;;
+      *) echo "restart rabbitmq|mongo" >&2; exit 2 ;;
+    esac ;;
   status) status ;;
   ctl) # rabbitmqctl against the node started here (tests use it to force-close connections)
     shift; (rmq_env; /usr/lib/rabbitmq/bin/rabbitmqctl -n $NODENAME "$@") ;;
