@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isKnownStatus } from '../domain/status';
+import { decideTransition, isKnownStatus, isTerminal } from '../domain/status';
 import type { VerifiedDocument } from '../signing/verifier';
 import type { DeclarationStore, DeclarationSubject, ReceiptStore, StoredReceipt } from '../store/contracts';
 import { parseReceipt, type ReceiptReturn } from '../xml/receipts/parse-receipt';
@@ -103,6 +103,12 @@ export class ReceiptIngestor {
       return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: 'wrong-center' };
     }
     if (!isKnownStatus(ret.status)) return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: 'unknown-status' };
+    // Final already (a subject's status is final only when its final step was read): nothing can follow,
+    // and the store need not read it all again.
+    if (isTerminal(declaration.status, declaration.messageType)) {
+      const decision = decideTransition(declaration.status, ret.status, declaration.messageType);
+      return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: decision.apply ? 'after-terminal' : decision.reason };
+    }
     const returnTime = parseReturnTime(ret.returnTime);
     const result = await this.o.declarations.applyStatus(byGuid ? { messageGuid: byGuid } : { id: declaration.id }, ret.status, {
       at: returnTime ?? receivedAt,

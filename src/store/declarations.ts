@@ -563,7 +563,8 @@ export class MongoDeclarationStore implements DeclarationStore {
       if (tracked) return this.applyTracked(tracked, status, entry);
       if (options.inFlightOnly) return { applied: false, reason: 'not-in-flight' };
     }
-    const id = 'id' in match ? match.id : await this.declarationOfGuid(match.messageGuid);
+    // Not in tracking (read just above): the archived manifest names the declaration.
+    const id = 'id' in match ? match.id : await this.archivedDeclarationOfGuid(match.messageGuid);
     if (!id) return { applied: false, reason: 'unknown-declaration' };
     const base = await this.base(id);
     if (!base) return { applied: false, reason: 'unknown-declaration' };
@@ -648,7 +649,10 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   private async declarationOfGuid(messageGuid: string): Promise<string | undefined> {
     const tracked = await this.tracking.findOne({ _id: messageGuid }, { projection: { declarationId: 1 } });
-    if (tracked) return tracked.declarationId;
+    return tracked ? tracked.declarationId : this.archivedDeclarationOfGuid(messageGuid);
+  }
+
+  private async archivedDeclarationOfGuid(messageGuid: string): Promise<string | undefined> {
     return (await this.manifests.findOne({ _id: messageGuid }, { projection: { declarationId: 1 } }))?.declarationId;
   }
 
