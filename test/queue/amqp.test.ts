@@ -4,6 +4,7 @@ import { AmqpClient, UnroutableError, type Delivery } from '../../src/queue/amqp
 import { silentLogger } from '../support/logger';
 import { addScratchTopology, dropScratchQueue, forceCloseConnection, waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
+import { rejectionOf } from '../support/rejection';
 
 describe('RabbitMQ client (real broker)', function () {
   this.timeout(30000);
@@ -39,12 +40,7 @@ describe('RabbitMQ client (real broker)', function () {
   });
 
   it('fails a mandatory publish that no queue accepts instead of reporting success', async () => {
-    let error: unknown;
-    try {
-      await client.publish(exchange, 'no-such-binding', Buffer.from('lost?'), { messageId: randomUUID(), mandatory: true });
-    } catch (err) {
-      error = err;
-    }
+    const error = await rejectionOf(client.publish(exchange, 'no-such-binding', Buffer.from('lost?'), { messageId: randomUUID(), mandatory: true }));
     expect(error).to.be.instanceOf(UnroutableError);
     expect((error as UnroutableError).message).to.match(/NO_ROUTE/);
   });

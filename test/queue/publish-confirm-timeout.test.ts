@@ -5,6 +5,7 @@ import { AmqpClient, NotConnectedError, PublishNotConfirmedError } from '../../s
 import { captureLogger } from '../support/logger';
 import { addScratchTopology, dropScratchQueue, waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
+import { rejectionOf } from '../support/rejection';
 
 /**
  * A TCP proxy between the client and the real broker. `freeze()` turns the connections open now into a dead
@@ -114,12 +115,7 @@ describe('RabbitMQ publish when the broker never confirms (real broker behind a 
     const deadConnection = client.currentConnection;
 
     proxy.freeze();
-    let error: unknown;
-    try {
-      await client.publish(exchange, 'rk', Buffer.from('into the void'), { messageId: randomUUID(), mandatory: true });
-    } catch (err) {
-      error = err;
-    }
+    const error = await rejectionOf(client.publish(exchange, 'rk', Buffer.from('into the void'), { messageId: randomUUID(), mandatory: true }));
     expect(error).to.be.instanceOf(PublishNotConfirmedError);
     expect((error as Error).message).to.match(/within 1000 ms/);
 
@@ -137,12 +133,7 @@ describe('RabbitMQ publish when the broker never confirms (real broker behind a 
 
     proxy.toClient(connectionFrame(60, shortString('low on memory (test)'))); // connection.blocked
     await waitFor(() => log.text().includes('rabbitmq blocked this connection'), 5000, 'the blocked notice');
-    let error: unknown;
-    try {
-      await client.publish(exchange, 'rk', Buffer.from('while blocked'), { messageId: randomUUID(), mandatory: true });
-    } catch (err) {
-      error = err;
-    }
+    const error = await rejectionOf(client.publish(exchange, 'rk', Buffer.from('while blocked'), { messageId: randomUUID(), mandatory: true }));
     expect(error).to.be.instanceOf(NotConnectedError);
     expect((error as Error).message).to.match(/blocked.*low on memory/);
 
