@@ -145,20 +145,15 @@ export interface DeclarationStore {
   ): Promise<StatusOutcome>;
 
   findById(id: string): Promise<DeclarationView | null>;
-  findByMessageGuid(messageGuid: string): Promise<DeclarationView | null>;
-  /**
-   * The declaration a message guid was sent as, while it is in flight (signed, not yet final): what a
-   * receipt needs to be matched and checked, read from the small set of live declarations.
-   */
-  trackedByGuid(messageGuid: string): Promise<DeclarationSubject | null>;
   /**
    * What a receipt's returns name, in one read per collection however many returns it has (a receipt may
    * answer a hundred manifests): each guid's declaration, in flight (tracking) or archived; absent if unknown.
    */
   subjectsByGuids(messageGuids: readonly string[]): Promise<Map<string, DeclarationSubject>>;
+  /** The declarations of an order number (of these sellers only, when given), oldest first. */
   findByOrderNo(orderNo: string, sellerIds?: string[]): Promise<DeclarationView[]>;
-  /** The declarations of any of these order numbers (all sellers), oldest first, in one read. */
-  findByOrderNos(orderNos: readonly string[]): Promise<DeclarationView[]>;
+  /** The same for several order numbers at once, in one read. */
+  findByOrderNos(orderNos: readonly string[], sellerIds?: string[]): Promise<DeclarationView[]>;
   /** The decrypted signed manifest (for the timeline, re-delivery, connectors). */
   manifestXml(id: string): Promise<string | null>;
   /** The decrypted order (for cancel/return messages built from it). */

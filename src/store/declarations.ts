@@ -628,11 +628,6 @@ export class MongoDeclarationStore implements DeclarationStore {
     return { applied: true, subject: { ...subject, status } };
   }
 
-  async trackedByGuid(messageGuid: string): Promise<DeclarationSubject | null> {
-    const tracked = await this.tracking.findOne({ _id: messageGuid });
-    return tracked ? subjectOf(tracked) : null;
-  }
-
   // -------------------------------------------------------------------------------------------------
   // Reads
   // -------------------------------------------------------------------------------------------------
@@ -640,16 +635,6 @@ export class MongoDeclarationStore implements DeclarationStore {
   async findById(id: string): Promise<DeclarationView | null> {
     const base = await this.base(id);
     return base ? (await this.views([base]))[0]! : null;
-  }
-
-  async findByMessageGuid(messageGuid: string): Promise<DeclarationView | null> {
-    const id = await this.declarationOfGuid(messageGuid);
-    return id ? this.findById(id) : null;
-  }
-
-  private async declarationOfGuid(messageGuid: string): Promise<string | undefined> {
-    const tracked = await this.tracking.findOne({ _id: messageGuid }, { projection: { declarationId: 1 } });
-    return tracked ? tracked.declarationId : this.archivedDeclarationOfGuid(messageGuid);
   }
 
   private async archivedDeclarationOfGuid(messageGuid: string): Promise<string | undefined> {
@@ -691,15 +676,14 @@ export class MongoDeclarationStore implements DeclarationStore {
     return found.find((e) => isTerminal(e.status, base.messageType));
   }
 
-  async findByOrderNos(orderNos: readonly string[]): Promise<DeclarationView[]> {
-    const unique = [...new Set(orderNos)];
-    if (unique.length === 0) return [];
-    const docs = await this.declarations.find(unique.length === 1 ? { orderNo: unique[0]! } : { orderNo: { $in: unique } }).sort({ createdAt: 1, _id: 1 }).toArray();
-    return this.views(docs);
+  async findByOrderNo(orderNo: string, sellerIds?: string[]): Promise<DeclarationView[]> {
+    return this.findByOrderNos([orderNo], sellerIds);
   }
 
-  async findByOrderNo(orderNo: string, sellerIds?: string[]): Promise<DeclarationView[]> {
-    const filter: Filter<DeclarationDoc> = { orderNo };
+  async findByOrderNos(orderNos: readonly string[], sellerIds?: string[]): Promise<DeclarationView[]> {
+    const unique = [...new Set(orderNos)];
+    if (unique.length === 0) return [];
+    const filter: Filter<DeclarationDoc> = unique.length === 1 ? { orderNo: unique[0]! } : { orderNo: { $in: unique } };
     if (sellerIds) filter.sellerId = { $in: sellerIds };
     const docs = await this.declarations.find(filter).sort({ createdAt: 1, _id: 1 }).toArray();
     return this.views(docs);

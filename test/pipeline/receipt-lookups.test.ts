@@ -7,7 +7,7 @@ import type { ImportOrder } from '../../src/domain/order';
 import { ReceiptIngestor } from '../../src/pipeline/receipts';
 import type { Stores } from '../../src/store/index';
 import { silentLogger } from '../support/logger';
-import { fakeManifest, importOrder, newDeclaration, openStores } from '../store/store-fixtures';
+import { fakeManifest, importOrder, newDeclaration, openStores, trackingEntry } from '../store/store-fixtures';
 
 /**
  * A receipt may answer up to a hundred manifests. Its returns are looked up together, so its cost in
@@ -72,7 +72,7 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     const inFlight = await signedDeclaration(7101);
     const archived = await signedDeclaration(7102);
     await stores.declarations.applyStatus({ messageGuid: archived.guid }, '899', { at: new Date(), source: 'receipt' });
-    expect(await stores.declarations.trackedByGuid(archived.guid), 'final: only in the archive').to.equal(null);
+    expect(await trackingEntry(stores, archived.guid), 'final: only in the archive').to.equal(null);
     const byOrderOrder = importOrder(7103);
     const { inserted } = await stores.declarations.insertMany([newDeclaration(byOrderOrder, 'CEB311')]);
     const byOrder = inserted[0]!;

@@ -5,7 +5,7 @@ import type { Stores } from '../../src/store/index';
 import { Collection } from 'mongodb';
 import { isDatabaseUnavailable } from '../../src/api/middleware/problem-handler';
 import { InvalidCursorError, StoreInterruptedError } from '../../src/store/declarations';
-import { fakeManifest, importOrder, newDeclaration, openStores, SIGNER } from './store-fixtures';
+import { fakeManifest, importOrder, newDeclaration, openStores, SIGNER, trackingEntry } from './store-fixtures';
 
 describe('declaration store (FerretDB)', function () {
   this.timeout(60000);
@@ -171,7 +171,7 @@ describe('declaration store (FerretDB)', function () {
       const receipt = await store().applyStatus({ id: view.id }, '120', { at: new Date(), source: 'receipt' });
       expect(receipt.declaration).to.include({ status: '120', attempts: 1, lastError: 'broker nack' });
       expect(await store().manifestXml(view.id)).to.equal(manifest.xml);
-      expect((await store().findByMessageGuid(manifest.messageGuid))!.id).to.equal(view.id);
+      expect((await store().subjectsByGuids([manifest.messageGuid])).get(manifest.messageGuid)!.id).to.equal(view.id);
       expect(await store().claimDue('w3', 1000, 100, new Date(t0.getTime() + 60_000)).then((l) => l.map((c) => c.id))).to.not.include(view.id);
     });
 
@@ -261,7 +261,7 @@ describe('declaration store (FerretDB)', function () {
       expect(cleared.applied).to.equal(true);
       expect(cleared.declaration!.history.at(-1)!.documentKeys).to.deep.equal({ invtNo: '51412026I000000101' });
       expect(cleared.declaration!.history.at(-1)).to.not.have.property('signer');
-      expect(await store().trackedByGuid(manifest.messageGuid), 'no longer in flight once final').to.equal(null);
+      expect(await trackingEntry(stores, manifest.messageGuid), 'no longer in flight once final').to.equal(null);
       expect(await step('-621005')).to.include({ applied: false, reason: 'after-terminal' });
       expect(await step('899')).to.include({ applied: false, reason: 'duplicate' });
       expect(await step('bogus')).to.include({ applied: false, reason: 'unknown-status' });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Stores } from '../../src/store/index';
-import { fakeManifest, importOrder, newDeclaration, openStores } from './store-fixtures';
+import { fakeManifest, importOrder, newDeclaration, openStores, trackingEntry } from './store-fixtures';
 
 /**
  * A worker that dies after storing a manifest but before its "signed" step, or after the step but before
@@ -28,8 +28,8 @@ describe('declaration store: signing interrupted by a crash', function () {
     const [again] = (await stores.declarations.claimDue('w2', 60_000, 100, new Date(Date.now() + 120_000))).filter((c) => c.id === id);
     expect(again?.manifest?.messageGuid).to.equal(manifest.messageGuid);
     expect(again?.manifest?.xml).to.equal(manifest.xml);
-    expect((await stores.declarations.findByMessageGuid(manifest.messageGuid))?.id).to.equal(id);
-    expect((await stores.declarations.trackedByGuid(manifest.messageGuid))).to.include({ id, status: 'signed', center: 'center-gz' });
+    expect((await stores.declarations.subjectsByGuids([manifest.messageGuid])).get(manifest.messageGuid)?.id).to.equal(id);
+    expect(await trackingEntry(stores, manifest.messageGuid)).to.include({ id, status: 'signed', center: 'center-gz' });
     expect(await stores.declarations.manifestXml(id)).to.equal(manifest.xml);
   });
 
@@ -53,6 +53,6 @@ describe('declaration store: signing interrupted by a crash', function () {
     expect(await stores.declarations.markSigned(id, again!.leaseToken, second)).to.equal(true);
     expect(await stores.declarations.manifestXml(id)).to.equal(second.xml);
     expect((await stores.declarations.findById(id))?.messageGuid).to.equal(second.messageGuid);
-    expect((await stores.declarations.trackedByGuid(second.messageGuid))?.id).to.equal(id);
+    expect((await trackingEntry(stores, second.messageGuid))?.id).to.equal(id);
   });
 });

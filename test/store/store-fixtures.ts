@@ -83,3 +83,9 @@ export function fakeManifest(id: string, order: ImportOrder, guid = randomUUID()
     `<ceb:consigneeAddress>${order.consigneeAddress}</ceb:consigneeAddress></ceb:OrderHead><!-- ${id} --></ceb:CEB311Message>`;
   return { xml, messageGuid: guid, digest: 'sha256:' + guid.toLowerCase(), signer: SIGNER };
 }
+
+/** The live tracking entry of a message guid (in flight: signed, not yet final), read directly; null when none. */
+export async function trackingEntry(stores: Stores, messageGuid: string): Promise<{ id: string; status: string; center: string } | null> {
+  const doc = await stores.models.Declaration.db.db!.collection<{ _id: string; declarationId: string; status: string; center: string }>('declaration_tracking').findOne({ _id: messageGuid });
+  return doc ? { id: doc.declarationId, status: doc.status, center: doc.center } : null;
+}
