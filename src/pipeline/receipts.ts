@@ -107,7 +107,7 @@ export class ReceiptIngestor {
     // and the store need not read it all again.
     if (isTerminal(declaration.status, declaration.messageType)) {
       const decision = decideTransition(declaration.status, ret.status, declaration.messageType);
-      return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: decision.apply ? 'after-terminal' : decision.reason };
+      if (!decision.apply) return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: decision.reason };
     }
     const returnTime = parseReturnTime(ret.returnTime);
     const result = await this.o.declarations.applyStatus(byGuid ? { messageGuid: byGuid } : { id: declaration.id }, ret.status, {

@@ -572,7 +572,7 @@ export class MongoDeclarationStore implements DeclarationStore {
     if (ended) {
       // The usual reason to be here: a receipt overtaken by the final one. Nothing can follow a final step.
       const decision = decideTransition(ended.status, status, base.messageType);
-      return { applied: false, reason: decision.apply ? 'after-terminal' : decision.reason, subject: subjectOfBase(base, ended.status) };
+      if (!decision.apply) return { applied: false, reason: decision.reason, subject: subjectOfBase(base, ended.status) };
     }
     const [found, queued] = await Promise.all([this.eventsOf([id]), this.queueBookkeeping(id)]);
     let events = found;
