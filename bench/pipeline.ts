@@ -46,7 +46,11 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] && !process.argv[i + 1]!.startsWith('--') ? process.argv[i + 1]! : fallback;
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
-const list = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x > 0);
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((x) => Number.isInteger(x) && x > 0);
 const SECONDS = Number(arg('seconds', '60'));
 const BATCHES = list(arg('batch', '1,50'));
 const WORKERS = list(arg('workers', '1'));
@@ -80,7 +84,11 @@ interface Proc {
 const procs: Proc[] = [];
 
 function start(name: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Proc {
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const p: Proc = { name, child, stdout: [] };
   const log = join(OUT, 'logs', `${name}.log`);
   writeFileSync(log, '');
@@ -161,9 +169,20 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
 
 // ------------------------------------------------------------------------------------------------ setup
 async function prepare(): Promise<void> {
-  const ctl = (...args: string[]) => run('bash', ['scripts/services.sh', 'ctl', ...args], { cwd: ROOT, timeout: 60000, env: { ...process.env, AMQP_URL: BASE_AMQP, MONGO_URL: BASE_MONGO } });
+  const ctl = (...args: string[]) =>
+    run('bash', ['scripts/services.sh', 'ctl', ...args], {
+      cwd: ROOT,
+      timeout: 60000,
+      env: { ...process.env, AMQP_URL: BASE_AMQP, MONGO_URL: BASE_MONGO },
+    });
   const { stdout } = await ctl('list_vhosts', '--quiet');
-  if (!stdout.split('\n').map((l) => l.trim()).includes(VHOST)) await ctl('add_vhost', VHOST);
+  if (
+    !stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .includes(VHOST)
+  )
+    await ctl('add_vhost', VHOST);
   await ctl('set_permissions', '-p', VHOST, new URL(BASE_AMQP).username || 'guest', '.*', '.*', '.*');
 }
 
@@ -175,7 +194,13 @@ async function freshDatabase(): Promise<void> {
   const connection = await connectMongo(mongoUrl, silentLogger());
   const accounts = new AccountStore(connection);
   // A rate limit far above the load: the benchmark measures the pipeline, not the limiter.
-  await accounts.upsertAccount({ role: 'seller', id: KEY.account, name: 'Benchmark seller', ebcCodes: ['4401960E01', '4403960E02', 'HK3496A101', 'MO5795B201'], rateLimitPerMinute: 100_000_000 });
+  await accounts.upsertAccount({
+    role: 'seller',
+    id: KEY.account,
+    name: 'Benchmark seller',
+    ebcCodes: ['4401960E01', '4403960E02', 'HK3496A101', 'MO5795B201'],
+    rateLimitPerMinute: 100_000_000,
+  });
   await accounts.putKnownKey(KEY.account, KEY.keyId, KEY.secret);
   await connection.close();
 }
@@ -217,14 +242,23 @@ interface PhaseResult {
   load: string;
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 async function phase(batch: number, workers: number, samplesFile?: string): Promise<PhaseResult> {
   const tag = `b${batch}w${workers}g${GATEWAYS}`;
-  process.stdout.write(`\n— phase ${tag}: batch ${batch}, ${workers} worker(s), ${GATEWAYS} gateway(s), ${SECONDS} s —\n`);
+  process.stdout.write(
+    `\n— phase ${tag}: batch ${batch}, ${workers} worker(s), ${GATEWAYS} gateway(s), ${SECONDS} s —\n`,
+  );
   await freshDatabase();
   await purgeQueues().catch(() => undefined);
-  const env = { MONGO_URL: mongoUrl, AMQP_URL: amqpUrl, SEED_DEV_ACCOUNTS: 'true', LOG_LEVEL: 'warn', NODE_ENV: 'development' };
+  const env = {
+    MONGO_URL: mongoUrl,
+    AMQP_URL: amqpUrl,
+    SEED_DEV_ACCOUNTS: 'true',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'development',
+  };
   const profDir = join(OUT, 'profiles', tag);
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
   const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
@@ -234,10 +268,18 @@ async function phase(batch: number, workers: number, samplesFile?: string): Prom
     gateways.push(start(`gateway-${g + 1}`, [BIN, 'serve'], { ...env, PORT: String(PORT + g) }, nodeArgs));
     urls.push(`http://127.0.0.1:${PORT + g}`);
   }
-  const workerProcs = Array.from({ length: workers }, (_, i) => start(`worker-${i + 1}`, [BIN, 'worker'], env, nodeArgs));
+  const workerProcs = Array.from({ length: workers }, (_, i) =>
+    start(`worker-${i + 1}`, [BIN, 'worker'], env, nodeArgs),
+  );
   for (const url of urls) await waitReady(url, 60000);
   await sleep(1500); // workers assert the topology
-  const drain = start('drain', ['--import', 'tsx', join(ROOT, 'bench/support/drain.ts'), amqpUrl, ...centers.map(centerQueueName)]);
+  const drain = start('drain', [
+    '--import',
+    'tsx',
+    join(ROOT, 'bench/support/drain.ts'),
+    amqpUrl,
+    ...centers.map(centerQueueName),
+  ]);
   const drainDeadline = Date.now() + 20000;
   while (!drain.stdout.join('').includes('drain ready') && Date.now() < drainDeadline) await sleep(100);
 
@@ -249,7 +291,19 @@ async function phase(batch: number, workers: number, samplesFile?: string): Prom
   const cpuBefore = Object.fromEntries(Object.entries(watched).map(([k, pid]) => [k, pid ? cpuSeconds(pid) : NaN]));
 
   const connections = batch > 1 ? BATCH_CONNECTIONS : CONNECTIONS;
-  const load = start('load', ['--import', 'tsx', join(ROOT, 'bench/support/load.ts'), JSON.stringify({ urls, key: `${KEY.keyId}.${KEY.secret}`, seconds: SECONDS, connections, batch, runTag: `${tag}${Date.now().toString(36)}` })]);
+  const load = start('load', [
+    '--import',
+    'tsx',
+    join(ROOT, 'bench/support/load.ts'),
+    JSON.stringify({
+      urls,
+      key: `${KEY.keyId}.${KEY.secret}`,
+      seconds: SECONDS,
+      connections,
+      batch,
+      runTag: `${tag}${Date.now().toString(36)}`,
+    }),
+  ]);
   watched.load = load.child.pid;
   const loadStart = cpuSeconds(load.child.pid!);
   let loadCpu = NaN;
@@ -260,27 +314,58 @@ async function phase(batch: number, workers: number, samplesFile?: string): Prom
   // Samples of every document the store writes, taken mid-run (work items and leases leave when queued).
   if (samplesFile) {
     await sleep((SECONDS * 1000) / 2);
-    const names = ['declaration_orders', 'declarations', 'dispatch_queue', 'declaration_events', 'dispatch_leases', 'declaration_manifests', 'dispatch_signed', 'declaration_tracking', 'annual_usage'];
+    const names = [
+      'declaration_orders',
+      'declarations',
+      'dispatch_queue',
+      'declaration_events',
+      'dispatch_leases',
+      'declaration_manifests',
+      'dispatch_signed',
+      'declaration_tracking',
+      'annual_usage',
+    ];
     const samples: Record<string, unknown> = {};
     // A slow pipeline may not have signed anything yet at half time: look again until the load ends.
     const sampleUntil = Date.now() + (SECONDS * 1000) / 2 - 1000;
     do {
       for (const n of names.filter((x) => !samples[x])) {
-        const doc = n === 'declaration_events' ? await db.collection(n).findOne({ status: 'signed' }) : await db.collection(n).findOne({});
+        const doc =
+          n === 'declaration_events'
+            ? await db.collection(n).findOne({ status: 'signed' })
+            : await db.collection(n).findOne({});
         if (doc) samples[n] = doc;
       }
       if (names.every((n) => samples[n])) break;
       await sleep(1000);
     } while (Date.now() < sampleUntil);
     // The signed marker lives only between "signed" and "queued": rebuild its shape from the manifest if missed.
-    const manifest = samples.declaration_manifests as { declarationId: string; messageGuid: string; digest: string; xmlSealed: unknown } | undefined;
-    if (!samples.dispatch_signed && manifest) samples.dispatch_signed = { _id: manifest.declarationId, messageGuid: manifest.messageGuid, digest: manifest.digest, xmlSealed: manifest.xmlSealed };
+    const manifest = samples.declaration_manifests as
+      { declarationId: string; messageGuid: string; digest: string; xmlSealed: unknown } | undefined;
+    if (!samples.dispatch_signed && manifest)
+      samples.dispatch_signed = {
+        _id: manifest.declarationId,
+        messageGuid: manifest.messageGuid,
+        digest: manifest.digest,
+        xmlSealed: manifest.xmlSealed,
+      };
     // Leases, too, live only while a batch is in hand: same fields as the store writes (declarations.ts claimDue).
     const item = samples.dispatch_queue as Record<string, unknown> | undefined;
     if (!samples.dispatch_leases && item) {
       samples.dispatch_leases = {
-        _id: `${String(item._id)}#1`, declarationId: item._id, seq: 1, owner: `worker-${process.pid}-0123abcd`, token: randomUUID(), until: new Date(),
-        sellerId: item.sellerId, platformCode: item.platformCode, center: item.center, messageType: item.messageType, orderNo: item.orderNo, declaredAt: item.declaredAt, attempts: 0,
+        _id: `${String(item._id)}#1`,
+        declarationId: item._id,
+        seq: 1,
+        owner: `worker-${process.pid}-0123abcd`,
+        token: randomUUID(),
+        until: new Date(),
+        sellerId: item.sellerId,
+        platformCode: item.platformCode,
+        center: item.center,
+        messageType: item.messageType,
+        orderNo: item.orderNo,
+        declaredAt: item.declaredAt,
+        attempts: 0,
       };
     }
     writeFileSync(samplesFile, BSON.EJSON.stringify(samples));
@@ -297,7 +382,14 @@ async function phase(batch: number, workers: number, samplesFile?: string): Prom
   const t1 = new Date();
   if (code !== 0) throw new Error(`load generator exited ${code} (see .services/bench/logs/load.log)`);
   const result = JSON.parse(load.stdout.join('').trim().split('\n').pop()!) as {
-    requests: number; errors: number; non2xx: number; acceptedOrders: number; rejectedOrders: number; latencyP50: number; latencyP99: number; durationS: number;
+    requests: number;
+    errors: number;
+    non2xx: number;
+    acceptedOrders: number;
+    rejectedOrders: number;
+    latencyP50: number;
+    latencyP99: number;
+    durationS: number;
   };
   const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
@@ -325,8 +417,15 @@ async function phase(batch: number, workers: number, samplesFile?: string): Prom
   const windowStart = t1.getTime() - seconds * 1000;
   const acceptedOrders = (await db.collection('declarations').countDocuments({})) / 4;
   const created = new Map<string, number>();
-  for (const d of await db.collection('declarations').find({}, { projection: { _id: 1, createdAt: 1 } }).toArray()) created.set(String(d._id), (d.createdAt as Date).getTime());
-  const queued = await db.collection('declaration_events').find({ status: 'queued' }, { projection: { declarationId: 1, at: 1 } }).toArray();
+  for (const d of await db
+    .collection('declarations')
+    .find({}, { projection: { _id: 1, createdAt: 1 } })
+    .toArray())
+    created.set(String(d._id), (d.createdAt as Date).getTime());
+  const queued = await db
+    .collection('declaration_events')
+    .find({ status: 'queued' }, { projection: { declarationId: 1, at: 1 } })
+    .toArray();
   const delays: number[] = [];
   let inWindow = 0;
   for (const e of queued) {
@@ -367,8 +466,17 @@ async function phase(batch: number, workers: number, samplesFile?: string): Prom
 }
 
 // ------------------------------------------------------------------------------------------------ baselines
-async function dbCeiling(samplesFile: string, concurrency: number, batch: number): Promise<{ declarationsPerS: number; docsPerS: number }> {
-  const p = start(`db-ceiling-b${batch}`, ['--import', 'tsx', join(ROOT, 'bench/support/db-ceiling.ts'), JSON.stringify({ mongoUrl: rawMongoUrl, samplesFile, seconds: DB_SECONDS, concurrency, batch })]);
+async function dbCeiling(
+  samplesFile: string,
+  concurrency: number,
+  batch: number,
+): Promise<{ declarationsPerS: number; docsPerS: number }> {
+  const p = start(`db-ceiling-b${batch}`, [
+    '--import',
+    'tsx',
+    join(ROOT, 'bench/support/db-ceiling.ts'),
+    JSON.stringify({ mongoUrl: rawMongoUrl, samplesFile, seconds: DB_SECONDS, concurrency, batch }),
+  ]);
   const code = await waitExit(p);
   procs.splice(procs.indexOf(p), 1);
   if (code !== 0) throw new Error(`db ceiling exited ${code} (see .services/bench/logs/${p.name}.log)`);
@@ -381,8 +489,16 @@ const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 async function main(): Promise<void> {
   mkdirSync(join(OUT, 'logs'), { recursive: true });
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  process.stdout.write(`bench:pipeline ${new Date().toISOString()} commit ${commit}, ${readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length} cores, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
-  process.stdout.write(`database ${mongoUrl.replace(/\/\/[^@]*@/, '//…@')}, broker vhost ${VHOST}; logs in .services/bench/logs/\n`);
+  process.stdout.write(
+    `bench:pipeline ${new Date().toISOString()} commit ${commit}, ${
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('processor')).length
+    } cores, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
+  );
+  process.stdout.write(
+    `database ${mongoUrl.replace(/\/\/[^@]*@/, '//…@')}, broker vhost ${VHOST}; logs in .services/bench/logs/\n`,
+  );
   await prepare();
   const results: PhaseResult[] = [];
   const ceilings = new Map<number, { declarationsPerS: number; docsPerS: number }>();
@@ -398,7 +514,9 @@ async function main(): Promise<void> {
         const connections = batch > 1 ? BATCH_CONNECTIONS : CONNECTIONS;
         const c = await dbCeiling(samplesFile, connections, batch);
         ceilings.set(batch, c);
-        process.stdout.write(`DB ceiling (batch ${batch}, ${connections} writers, ${DB_SECONDS} s): ${fmt(c.declarationsPerS)} declarations/s (${fmt(c.docsPerS)} inserts/s)\n`);
+        process.stdout.write(
+          `DB ceiling (batch ${batch}, ${connections} writers, ${DB_SECONDS} s): ${fmt(c.declarationsPerS)} declarations/s (${fmt(c.docsPerS)} inserts/s)\n`,
+        );
       }
     }
   } finally {
@@ -406,7 +524,14 @@ async function main(): Promise<void> {
   }
   const rsa = BASELINES ? opensslSpeed('rsa2048', 3).signPerS : NaN;
   printSummary(results, ceilings, rsa);
-  writeFileSync(join(OUT, `pipeline-${Date.now()}.json`), JSON.stringify({ commit, at: new Date().toISOString(), results, ceilings: Object.fromEntries(ceilings), rsaSignPerS: rsa }, null, 2));
+  writeFileSync(
+    join(OUT, `pipeline-${Date.now()}.json`),
+    JSON.stringify(
+      { commit, at: new Date().toISOString(), results, ceilings: Object.fromEntries(ceilings), rsaSignPerS: rsa },
+      null,
+      2,
+    ),
+  );
 }
 
 function printPhase(r: PhaseResult): void {
@@ -415,23 +540,41 @@ function printPhase(r: PhaseResult): void {
       `queued ${r.queuedTotal}/${r.acceptedOrders * 4}, backlog cleared ${fmt(r.drainAfterS, 1)} s after the load; load avg ${r.load}\n` +
       `  orders/s ${fmt(r.ordersPerS)}  declarations accepted/s ${fmt(r.acceptedDeclPerS)}  declarations queued/s (in window) ${fmt(r.queuedInWindowPerS)}\n` +
       `  HTTP p50 ${fmt(r.httpP50)} ms p99 ${fmt(r.httpP99)} ms   accepted→queued p50 ${fmt(r.queueP50)} ms p99 ${fmt(r.queueP99)} ms\n` +
-      `  peak RSS MB: ${Object.entries(r.rss).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}\n` +
-      `  CPU s during load+drain: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}\n`,
+      `  peak RSS MB: ${Object.entries(r.rss)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ')}\n` +
+      `  CPU s during load+drain: ${Object.entries(r.cpu)
+        .map(([k, v]) => `${k} ${fmt(v, 1)}`)
+        .join(', ')}\n`,
   );
 }
 
 function printSummary(results: PhaseResult[], ceilings: Map<number, { declarationsPerS: number }>, rsa: number): void {
-  const lines = ['', `openssl speed -seconds 3 rsa2048: ${fmt(rsa)} sign/s per core`, '', 'mode        workers  orders/s  decl/s(queued)  HTTP p50/p99 ms  →queued p50/p99 ms  DB ceiling decl/s  ÷ceiling  ÷(rsa sign/s per core)  max RSS MB'];
+  const lines = [
+    '',
+    `openssl speed -seconds 3 rsa2048: ${fmt(rsa)} sign/s per core`,
+    '',
+    'mode        workers  orders/s  decl/s(queued)  HTTP p50/p99 ms  →queued p50/p99 ms  DB ceiling decl/s  ÷ceiling  ÷(rsa sign/s per core)  max RSS MB',
+  ];
   for (const r of results) {
     const sustained = Math.min(r.acceptedDeclPerS, r.queuedInWindowPerS);
     const ceiling = ceilings.get(r.batch)?.declarationsPerS ?? NaN;
-    const maxRss = Math.max(...Object.entries(r.rss).filter(([k]) => /gateway|worker/.test(k)).map(([, v]) => v));
+    const maxRss = Math.max(
+      ...Object.entries(r.rss)
+        .filter(([k]) => /gateway|worker/.test(k))
+        .map(([, v]) => v),
+    );
     lines.push(
       `${(r.batch > 1 ? `batch ${r.batch}` : 'single').padEnd(12)}${String(r.workers).padStart(7)}  ${fmt(r.ordersPerS).padStart(8)}  ${fmt(sustained).padStart(14)}  ${`${fmt(r.httpP50)}/${fmt(r.httpP99)}`.padStart(15)}  ${`${fmt(r.queueP50)}/${fmt(r.queueP99)}`.padStart(18)}  ${fmt(ceiling).padStart(17)}  ${`${fmt((100 * sustained) / ceiling)} %`.padStart(8)}  ${`${fmt((100 * sustained) / rsa, 1)} %`.padStart(22)}  ${fmt(maxRss).padStart(10)}`,
     );
   }
-  lines.push('', 'targets (2 cores, DB and broker on the same machine): ≥ 1,000 declarations/s sustained, HTTP p99 < 100 ms, RSS < 300 MB per process, ≥ 50 % of the DB ceiling');
-  lines.push('decl/s(queued) = the lower of declarations accepted/s and declarations confirmed (queued) per second during the load window.');
+  lines.push(
+    '',
+    'targets (2 cores, DB and broker on the same machine): ≥ 1,000 declarations/s sustained, HTTP p99 < 100 ms, RSS < 300 MB per process, ≥ 50 % of the DB ceiling',
+  );
+  lines.push(
+    'decl/s(queued) = the lower of declarations accepted/s and declarations confirmed (queued) per second during the load window.',
+  );
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -43,17 +43,33 @@ async function main(): Promise<void> {
   const verify = createReceiptVerifier(trustLists);
   const order = generateValidOrder(42, { direction: 'import' });
   const head: Record<string, string> = {
-    orderNo: order.orderNo, ebpCode: order.ebpCode, ebcCode: order.ebcCode, customsCode: order.customsCode, copNo: 'C20261129001',
-    agentCode: order.agentCode, logisticsCode: order.logistics.logisticsCode, logisticsNo: order.logistics.logisticsNo, appTime: '20261129101500',
+    orderNo: order.orderNo,
+    ebpCode: order.ebpCode,
+    ebcCode: order.ebcCode,
+    customsCode: order.customsCode,
+    copNo: 'C20261129001',
+    agentCode: order.agentCode,
+    logisticsCode: order.logistics.logisticsCode,
+    logisticsNo: order.logistics.logisticsNo,
+    appTime: '20261129101500',
   };
-  const manifest = { type: 'CEB621' as const, guid: randomUUID().toUpperCase(), headGuid: randomUUID().toUpperCase(), head, lines: [] };
+  const manifest = {
+    type: 'CEB621' as const,
+    guid: randomUUID().toUpperCase(),
+    headGuid: randomUUID().toUpperCase(),
+    head,
+    lines: [],
+  };
   const rows: { name: string; ours: number; openssl: number; bytes: number }[] = [];
   for (const [name, id, alg] of [
     ['RSA-2048 (center-hk)', 'center-hk', 'rsa2048'],
     ['SM2 (center-gd)', 'center-gd', 'sm2'],
   ] as const) {
     const files = identityFiles(id);
-    const signer = await SoftwareXmlSigner.fromFiles({ keyPath: files.keyPath, certPath: files.certPath }, { trust: trustListCheck(trustLists) });
+    const signer = await SoftwareXmlSigner.fromFiles(
+      { keyPath: files.keyPath, certPath: files.certPath },
+      { trust: trustListCheck(trustLists) },
+    );
     const xml = await signer.sign(buildReceipt(manifest, [{ status: '120', info: '已入库', at: new Date() }]).xml);
     const best = { ours: 0, openssl: 0 };
     for (let round = 0; round < ROUNDS; round++) {
@@ -62,10 +78,16 @@ async function main(): Promise<void> {
     }
     rows.push({ name, ...best, bytes: Buffer.byteLength(xml) });
   }
-  process.stdout.write(`strict receipt verification (CEB622, one return), one core, best of ${ROUNDS} rounds (openssl speed -seconds ${SECONDS})\n`);
-  process.stdout.write(`${'signer'.padEnd(24)}${'bytes'.padStart(7)}${'verify/s'.padStart(10)}${'ms each'.padStart(9)}${'openssl verify/s'.padStart(18)}${'ratio'.padStart(8)}\n`);
+  process.stdout.write(
+    `strict receipt verification (CEB622, one return), one core, best of ${ROUNDS} rounds (openssl speed -seconds ${SECONDS})\n`,
+  );
+  process.stdout.write(
+    `${'signer'.padEnd(24)}${'bytes'.padStart(7)}${'verify/s'.padStart(10)}${'ms each'.padStart(9)}${'openssl verify/s'.padStart(18)}${'ratio'.padStart(8)}\n`,
+  );
   for (const r of rows) {
-    process.stdout.write(`${r.name.padEnd(24)}${String(r.bytes).padStart(7)}${r.ours.toFixed(0).padStart(10)}${(1000 / r.ours).toFixed(2).padStart(9)}${r.openssl.toFixed(0).padStart(18)}${((r.ours / r.openssl) * 100).toFixed(1).padStart(7)}%\n`);
+    process.stdout.write(
+      `${r.name.padEnd(24)}${String(r.bytes).padStart(7)}${r.ours.toFixed(0).padStart(10)}${(1000 / r.ours).toFixed(2).padStart(9)}${r.openssl.toFixed(0).padStart(18)}${((r.ours / r.openssl) * 100).toFixed(1).padStart(7)}%\n`,
+    );
   }
 }
 

@@ -25,7 +25,8 @@ function readDump(file: string): DumpEntry[] {
   if (!Array.isArray(parsed)) throw new Error(`${file}: expected a JSON array`);
   return parsed.map((entry: unknown, index) => {
     const e = entry as Partial<DumpEntry>;
-    if (typeof e?.code !== 'string' || typeof e.name !== 'string') throw new Error(`${file}[${index}]: missing code or name`);
+    if (typeof e?.code !== 'string' || typeof e.name !== 'string')
+      throw new Error(`${file}[${index}]: missing code or name`);
     return { code: e.code.trim(), name: e.name.trim(), code_en: e.code_en?.trim() };
   });
 }
@@ -35,7 +36,8 @@ function toMap(entries: { code: string; value: string }[], label: string): Recor
   const map = new Map<string, string>();
   for (const { code, value } of entries) {
     const known = map.get(code);
-    if (known !== undefined && known !== value) throw new Error(`${label}: code ${code} is both "${known}" and "${value}"`);
+    if (known !== undefined && known !== value)
+      throw new Error(`${label}: code ${code} is both "${known}" and "${value}"`);
     map.set(code, value);
   }
   return Object.fromEntries([...map.entries()].sort(([a], [b]) => a.localeCompare(b)));
@@ -65,10 +67,43 @@ const guangdong = readFileSync(join(sourceDir, 'guangdong-customs-codes.tsv'), '
     return { code: code.trim(), value: name.trim() };
   });
 
-write('countries.json', toMap(countries.map((e) => ({ code: e.code, value: e.name })), 'countries'));
-write('countries-en.json', toMap(countries.map((e) => ({ code: e.code, value: e.code_en ?? e.name })), 'countries-en'));
-write('currencies.json', toMap(currencies.map((e) => ({ code: e.code, value: e.name })), 'currencies'));
+write(
+  'countries.json',
+  toMap(
+    countries.map((e) => ({ code: e.code, value: e.name })),
+    'countries',
+  ),
+);
+write(
+  'countries-en.json',
+  toMap(
+    countries.map((e) => ({ code: e.code, value: e.code_en ?? e.name })),
+    'countries-en',
+  ),
+);
+write(
+  'currencies.json',
+  toMap(
+    currencies.map((e) => ({ code: e.code, value: e.name })),
+    'currencies',
+  ),
+);
 // ISO 4217 letters per customs currency code; the dump has one lower-case duplicate ("nzd"), normalised here.
-write('currencies-iso.json', toMap(currencies.map((e) => ({ code: e.code, value: (e.code_en ?? '').toUpperCase() })), 'currencies-iso'));
-write('units.json', toMap(units.map((e) => ({ code: e.code, value: e.name })), 'units'));
-write('customs-districts.json', toMap([...districts.map((e) => ({ code: e.code, value: e.name })), ...guangdong], 'customs-districts'));
+write(
+  'currencies-iso.json',
+  toMap(
+    currencies.map((e) => ({ code: e.code, value: (e.code_en ?? '').toUpperCase() })),
+    'currencies-iso',
+  ),
+);
+write(
+  'units.json',
+  toMap(
+    units.map((e) => ({ code: e.code, value: e.name })),
+    'units',
+  ),
+);
+write(
+  'customs-districts.json',
+  toMap([...districts.map((e) => ({ code: e.code, value: e.name })), ...guangdong], 'customs-districts'),
+);

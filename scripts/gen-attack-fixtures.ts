@@ -35,8 +35,31 @@ function ensureKeyPair(name: string, subject: string, serial: string): { key: st
   const key = join(fixtures, `${name}.key.pem`);
   const cert = join(fixtures, `${name}.crt.pem`);
   if (!existsSync(key) || !existsSync(cert)) {
-    execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', key], { stdio: 'ignore' });
-    execFileSync('openssl', ['req', '-new', '-x509', '-key', key, '-subj', subject, '-days', '7300', '-set_serial', serial, '-sha256', '-addext', 'keyUsage=critical,digitalSignature,nonRepudiation', '-out', cert], { stdio: 'ignore' });
+    execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', key], {
+      stdio: 'ignore',
+    });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-x509',
+        '-key',
+        key,
+        '-subj',
+        subject,
+        '-days',
+        '7300',
+        '-set_serial',
+        serial,
+        '-sha256',
+        '-addext',
+        'keyUsage=critical,digitalSignature,nonRepudiation',
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
   }
   return { key, cert };
 }
@@ -51,7 +74,11 @@ async function main(): Promise<void> {
   const unsigned = readFileSync(join(fixtures, 'ceb311-unsigned.xml'), 'utf8');
   const signerFor = async (pair: { key: string; cert: string }): Promise<SoftwareXmlSigner> => {
     const certPem = readFileSync(pair.cert, 'utf8');
-    return SoftwareXmlSigner.create({ privateKey: createPrivateKey(readFileSync(pair.key)), certificate: certPem, trust: pinnedCertificateCheck(certPem) });
+    return SoftwareXmlSigner.create({
+      privateKey: createPrivateKey(readFileSync(pair.key)),
+      certificate: certPem,
+      trust: pinnedCertificateCheck(certPem),
+    });
   };
   const legitSigner = await signerFor(legit);
   const attackerSigner = await signerFor(attacker);
@@ -64,13 +91,23 @@ async function main(): Promise<void> {
   const signature = signed.slice(sigStart, sigEnd);
   const bodyBefore = signed.slice(0, sigStart);
   const rootEnd = signed.slice(sigEnd);
-  const signedInfo = signature.slice(signature.indexOf('<ds:SignedInfo>'), signature.indexOf('</ds:SignedInfo>') + '</ds:SignedInfo>'.length);
+  const signedInfo = signature.slice(
+    signature.indexOf('<ds:SignedInfo>'),
+    signature.indexOf('</ds:SignedInfo>') + '</ds:SignedInfo>'.length,
+  );
   // The attacker's goal in most cases: a different amount paid, with a signature that still "verifies".
-  const tamper = (xml: string): string => xml.replace('<ceb:acturalPaid>202.16</ceb:acturalPaid>', '<ceb:acturalPaid>2.16</ceb:acturalPaid>');
+  const tamper = (xml: string): string =>
+    xml.replace('<ceb:acturalPaid>202.16</ceb:acturalPaid>', '<ceb:acturalPaid>2.16</ceb:acturalPaid>');
   const tamperedUnsigned = tamper(unsigned);
   const forgedByAttacker = attackerSigner.signSync(tamperedUnsigned);
-  const forgedSignature = forgedByAttacker.slice(forgedByAttacker.indexOf('<ds:Signature '), forgedByAttacker.indexOf('</ds:Signature>') + '</ds:Signature>'.length);
-  const forgedSignedInfo = forgedSignature.slice(forgedSignature.indexOf('<ds:SignedInfo>'), forgedSignature.indexOf('</ds:SignedInfo>') + '</ds:SignedInfo>'.length);
+  const forgedSignature = forgedByAttacker.slice(
+    forgedByAttacker.indexOf('<ds:Signature '),
+    forgedByAttacker.indexOf('</ds:Signature>') + '</ds:Signature>'.length,
+  );
+  const forgedSignedInfo = forgedSignature.slice(
+    forgedSignature.indexOf('<ds:SignedInfo>'),
+    forgedSignature.indexOf('</ds:SignedInfo>') + '</ds:SignedInfo>'.length,
+  );
   const withSignedInfo = (si: string): string => signed.replace(signedInfo, si);
   const replaceInSignedInfo = (from: string, to: string): string => {
     if (!signedInfo.includes(from)) throw new Error(`fixture generator: ${from} not found in SignedInfo`);
@@ -84,49 +121,64 @@ async function main(): Promise<void> {
       attack: 'signature wrapping: the original Signature moved into another element of a tampered document',
       file: 'signature-wrapping.xml',
       expectedCode: 'SIG_WRAPPED',
-      description: 'XSW: body tampered, the untouched original Signature hidden inside ceb:BaseTransfer so a verifier that looks it up anywhere still finds a "valid" one.',
+      description:
+        'XSW: body tampered, the untouched original Signature hidden inside ceb:BaseTransfer so a verifier that looks it up anywhere still finds a "valid" one.',
       xml: tamper(bodyBefore).replace('</ceb:BaseTransfer>', signature + '</ceb:BaseTransfer>') + rootEnd,
     },
     {
       attack: 'two signatures: an attacker signature next to the original one',
       file: 'two-signatures.xml',
       expectedCode: 'SIG_MULTIPLE',
-      description: 'Second ds:Signature (the attacker\'s, over the tampered body) placed before the original; a verifier checking "a" signature may pick either.',
+      description:
+        'Second ds:Signature (the attacker\'s, over the tampered body) placed before the original; a verifier checking "a" signature may pick either.',
       xml: tamper(bodyBefore) + forgedSignature + signature + rootEnd,
     },
     {
       attack: 'two SignedInfo elements in one Signature',
       file: 'two-signedinfo.xml',
       expectedCode: 'SIGNEDINFO_MULTIPLE',
-      description: 'CVE-2025-29774 shape: a forged SignedInfo (digest of the tampered body) before the original, which the SignatureValue covers.',
+      description:
+        'CVE-2025-29774 shape: a forged SignedInfo (digest of the tampered body) before the original, which the SignatureValue covers.',
       xml: tamper(bodyBefore) + signature.replace('<ds:SignedInfo>', forgedSignedInfo + '<ds:SignedInfo>') + rootEnd,
     },
     {
       attack: 'comment inside DigestValue',
       file: 'comment-in-digestvalue.xml',
       expectedCode: 'DIGEST_VALUE_MALFORMED',
-      description: 'CVE-2025-29775 shape: DigestValue = forged digest + comment + original digest; canonical SignedInfo (comments removed) differs from what a naive reader compares.',
-      xml: tamper(bodyBefore) + signature.replace(`<ds:DigestValue>${originalDigest}</ds:DigestValue>`, `<ds:DigestValue>${forgedDigest}<!---->${originalDigest}</ds:DigestValue>`) + rootEnd,
+      description:
+        'CVE-2025-29775 shape: DigestValue = forged digest + comment + original digest; canonical SignedInfo (comments removed) differs from what a naive reader compares.',
+      xml:
+        tamper(bodyBefore) +
+        signature.replace(
+          `<ds:DigestValue>${originalDigest}</ds:DigestValue>`,
+          `<ds:DigestValue>${forgedDigest}<!---->${originalDigest}</ds:DigestValue>`,
+        ) +
+        rootEnd,
     },
     {
       attack: "attacker's self-signed certificate in KeyInfo",
       file: 'attacker-certificate.xml',
       expectedCode: 'CERT_UNTRUSTED',
-      description: 'CVE-2024-32962 shape: tampered body re-signed with the attacker\'s key; KeyInfo carries his self-signed certificate with the same subject and serial as the real one.',
+      description:
+        "CVE-2024-32962 shape: tampered body re-signed with the attacker's key; KeyInfo carries his self-signed certificate with the same subject and serial as the real one.",
       xml: forgedByAttacker,
     },
     {
       attack: 'DOCTYPE with an entity payload',
       file: 'doctype-entity.xml',
       expectedCode: 'XML_DOCTYPE_FORBIDDEN',
-      description: 'Internal subset with nested entities (billion laughs) and an external entity (XXE), in front of a validly signed message.',
-      xml: '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ceb:CEB311Message [\n<!ENTITY a "aaaaaaaaaa">\n<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">\n<!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n' + signed.replace('<ceb:note>', '<ceb:note>&b;&xxe;'),
+      description:
+        'Internal subset with nested entities (billion laughs) and an external entity (XXE), in front of a validly signed message.',
+      xml:
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ceb:CEB311Message [\n<!ENTITY a "aaaaaaaaaa">\n<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">\n<!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n' +
+        signed.replace('<ceb:note>', '<ceb:note>&b;&xxe;'),
     },
     {
       attack: 'several root elements',
       file: 'several-roots.xml',
       expectedCode: 'XML_MULTIPLE_ROOTS',
-      description: 'A second, unsigned CEB311 root after the signed one; a lenient parser may hand the second one to the business logic.',
+      description:
+        'A second, unsigned CEB311 root after the signed one; a lenient parser may hand the second one to the business logic.',
       xml: signed + tamperedUnsigned,
     },
     {
@@ -140,22 +192,30 @@ async function main(): Promise<void> {
       attack: 'reference URI not empty',
       file: 'reference-uri-not-empty.xml',
       expectedCode: 'REFERENCE_URI_NOT_EMPTY',
-      description: 'Reference points at a fragment instead of the whole document, so only part of the message would be covered.',
+      description:
+        'Reference points at a fragment instead of the whole document, so only part of the message would be covered.',
       xml: replaceInSignedInfo('<ds:Reference URI="">', '<ds:Reference URI="#order">'),
     },
     {
       attack: 'missing enveloped-signature transform',
       file: 'missing-enveloped-transform.xml',
       expectedCode: 'TRANSFORM_ENVELOPED_MISSING',
-      description: 'Transforms hold only C14N: the digest would then (impossibly) cover the signature itself, or a verifier would silently add the transform.',
-      xml: replaceInSignedInfo('<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"></ds:Transform>', '<ds:Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"></ds:Transform>'),
+      description:
+        'Transforms hold only C14N: the digest would then (impossibly) cover the signature itself, or a verifier would silently add the transform.',
+      xml: replaceInSignedInfo(
+        '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"></ds:Transform>',
+        '<ds:Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"></ds:Transform>',
+      ),
     },
     {
       attack: 'disallowed signature algorithm (HMAC-SHA1)',
       file: 'disallowed-algorithm-hmac.xml',
       expectedCode: 'ALG_NOT_ALLOWED',
       description: 'HMAC with the public certificate as "key" is the classic algorithm-confusion forgery.',
-      xml: replaceInSignedInfo('http://www.w3.org/2000/09/xmldsig#rsa-sha1', 'http://www.w3.org/2000/09/xmldsig#hmac-sha1'),
+      xml: replaceInSignedInfo(
+        'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+        'http://www.w3.org/2000/09/xmldsig#hmac-sha1',
+      ),
     },
     {
       attack: 'disallowed digest algorithm (MD5)',
@@ -179,14 +239,24 @@ async function main(): Promise<void> {
       file: 'xslt-transform.xml',
       expectedCode: 'TRANSFORM_NOT_ALLOWED',
       description: 'XSLT transforms run attacker-supplied code inside the verifier.',
-      xml: replaceInSignedInfo('</ds:Transforms>', '<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"></ds:Transform></ds:Transforms>'),
+      xml: replaceInSignedInfo(
+        '</ds:Transforms>',
+        '<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"></ds:Transform></ds:Transforms>',
+      ),
     },
     {
       attack: 'two references',
       file: 'two-references.xml',
       expectedCode: 'REFERENCE_MULTIPLE',
       description: 'A second Reference lets a verifier be confused about which data is covered.',
-      xml: replaceInSignedInfo('</ds:Reference>', '</ds:Reference>' + signedInfo.slice(signedInfo.indexOf('<ds:Reference '), signedInfo.indexOf('</ds:Reference>') + '</ds:Reference>'.length)),
+      xml: replaceInSignedInfo(
+        '</ds:Reference>',
+        '</ds:Reference>' +
+          signedInfo.slice(
+            signedInfo.indexOf('<ds:Reference '),
+            signedInfo.indexOf('</ds:Reference>') + '</ds:Reference>'.length,
+          ),
+      ),
     },
     {
       attack: 'body changed after signing',
@@ -200,7 +270,10 @@ async function main(): Promise<void> {
       file: 'signature-value-tampered.xml',
       expectedCode: 'SIGNATURE_INVALID',
       description: 'Body and SignedInfo untouched, SignatureValue taken from another signature.',
-      xml: signed.replace(/<ds:SignatureValue>[^<]*<\/ds:SignatureValue>/, (/<ds:SignatureValue>[^<]*<\/ds:SignatureValue>/.exec(forgedSignature) ?? [''])[0]),
+      xml: signed.replace(
+        /<ds:SignatureValue>[^<]*<\/ds:SignatureValue>/,
+        (/<ds:SignatureValue>[^<]*<\/ds:SignatureValue>/.exec(forgedSignature) ?? [''])[0],
+      ),
     },
     {
       attack: 'signature removed',
@@ -214,12 +287,23 @@ async function main(): Promise<void> {
       file: 'signature-object.xml',
       expectedCode: 'SIG_STRUCTURE',
       description: 'ds:Object carrying a second copy of business data a careless consumer might read.',
-      xml: bodyBefore + signature.replace('</ds:Signature>', '<ds:Object><ceb:acturalPaid>2.16</ceb:acturalPaid></ds:Object></ds:Signature>') + rootEnd,
+      xml:
+        bodyBefore +
+        signature.replace(
+          '</ds:Signature>',
+          '<ds:Object><ceb:acturalPaid>2.16</ceb:acturalPaid></ds:Object></ds:Signature>',
+        ) +
+        rootEnd,
     },
   ];
 
   for (const a of attacks) writeFileSync(join(attacksDir, a.file), a.xml);
-  const manifest: AttackFixture[] = attacks.map(({ attack, file, expectedCode, description }) => ({ attack, file, expectedCode, description }));
+  const manifest: AttackFixture[] = attacks.map(({ attack, file, expectedCode, description }) => ({
+    attack,
+    file,
+    expectedCode,
+    description,
+  }));
   writeFileSync(join(attacksDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 
   // E-port compatibility: the same message re-indented after signing (pretty SignedInfo, whitespace

@@ -8,7 +8,14 @@
  *
  * Usage: node --import tsx scripts/gen-dev-pki.ts [--out <dir>] [--readme-only]
  */
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  randomBytes,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -79,56 +86,447 @@ const DEV = 'DEVELOPMENT ONLY';
 const TYPE_NAMES = {
   GD: { org: 'Baygate Dev GD MR Certificate (Organisational)', personal: 'Baygate Dev GD MR Certificate (Personal)' },
   HK: { org: 'Hongkong Post e-Cert (Organisational)', personal: 'Hongkong Post e-Cert (Personal)' },
-  MO: { org: 'Baygate Dev Macao eSign MR Certificate (Organisational)', personal: 'Baygate Dev Macao eSign MR Certificate (Personal)' },
+  MO: {
+    org: 'Baygate Dev Macao eSign MR Certificate (Organisational)',
+    personal: 'Baygate Dev Macao eSign MR Certificate (Personal)',
+  },
 };
 
 const CAS: CaDef[] = [
-  { id: 'gd-root', region: 'GD', algorithm: 'RSA', dir: 'gd', trustList: 'gd', subject: { C: 'CN', ST: 'Guangdong', O: 'Baygate Dev Guangdong Root Authority', OU: [DEV], CN: 'Baygate Dev Guangdong Root CA' } },
-  { id: 'gd-mr-ca', region: 'GD', algorithm: 'RSA', dir: 'gd', issuer: 'gd-root', trustList: 'gd', publishesCrl: true, subject: { C: 'CN', ST: 'Guangdong', O: 'Baygate Dev Guangdong CA', OU: [DEV], CN: 'Baygate Dev Guangdong MR Issuing CA' } },
-  { id: 'gd-sm2-root', region: 'GD', algorithm: 'SM2', dir: 'gd', trustList: 'gd', subject: { C: 'CN', ST: 'Guangdong', O: 'Baygate Dev Guangdong Root Authority', OU: [DEV], CN: 'Baygate Dev Guangdong SM2 Root CA' } },
-  { id: 'gd-sm2-mr-ca', region: 'GD', algorithm: 'SM2', dir: 'gd', issuer: 'gd-sm2-root', trustList: 'gd', publishesCrl: true, subject: { C: 'CN', ST: 'Guangdong', O: 'Baygate Dev Guangdong CA', OU: [DEV], CN: 'Baygate Dev Guangdong SM2 MR Issuing CA' } },
+  {
+    id: 'gd-root',
+    region: 'GD',
+    algorithm: 'RSA',
+    dir: 'gd',
+    trustList: 'gd',
+    subject: {
+      C: 'CN',
+      ST: 'Guangdong',
+      O: 'Baygate Dev Guangdong Root Authority',
+      OU: [DEV],
+      CN: 'Baygate Dev Guangdong Root CA',
+    },
+  },
+  {
+    id: 'gd-mr-ca',
+    region: 'GD',
+    algorithm: 'RSA',
+    dir: 'gd',
+    issuer: 'gd-root',
+    trustList: 'gd',
+    publishesCrl: true,
+    subject: {
+      C: 'CN',
+      ST: 'Guangdong',
+      O: 'Baygate Dev Guangdong CA',
+      OU: [DEV],
+      CN: 'Baygate Dev Guangdong MR Issuing CA',
+    },
+  },
+  {
+    id: 'gd-sm2-root',
+    region: 'GD',
+    algorithm: 'SM2',
+    dir: 'gd',
+    trustList: 'gd',
+    subject: {
+      C: 'CN',
+      ST: 'Guangdong',
+      O: 'Baygate Dev Guangdong Root Authority',
+      OU: [DEV],
+      CN: 'Baygate Dev Guangdong SM2 Root CA',
+    },
+  },
+  {
+    id: 'gd-sm2-mr-ca',
+    region: 'GD',
+    algorithm: 'SM2',
+    dir: 'gd',
+    issuer: 'gd-sm2-root',
+    trustList: 'gd',
+    publishesCrl: true,
+    subject: {
+      C: 'CN',
+      ST: 'Guangdong',
+      O: 'Baygate Dev Guangdong CA',
+      OU: [DEV],
+      CN: 'Baygate Dev Guangdong SM2 MR Issuing CA',
+    },
+  },
   // Chains to the recognised GD root but is not designated for MR certificates.
-  { id: 'gd-general-ca', region: 'GD', algorithm: 'RSA', dir: 'gd', issuer: 'gd-root', trustList: null, negativeCase: 'undesignated-issuer', publishesCrl: true, subject: { C: 'CN', ST: 'Guangdong', O: 'Baygate Dev Guangdong CA', OU: [DEV], CN: 'Baygate Dev Guangdong General Purpose CA (not MR)' } },
-  { id: 'hk-root', region: 'HK', algorithm: 'RSA', dir: 'hk', trustList: 'hk', subject: { C: 'HK', O: 'Baygate Dev Hong Kong Root Authority', OU: [DEV], CN: 'Baygate Dev Hong Kong Root CA' } },
-  { id: 'hk-ecert-ca', region: 'HK', algorithm: 'RSA', dir: 'hk', issuer: 'hk-root', trustList: 'hk', publishesCrl: true, subject: { C: 'HK', O: 'Baygate Dev Hong Kong e-Cert Authority', OU: [DEV], CN: 'Baygate Dev e-Cert CA 2' } },
+  {
+    id: 'gd-general-ca',
+    region: 'GD',
+    algorithm: 'RSA',
+    dir: 'gd',
+    issuer: 'gd-root',
+    trustList: null,
+    negativeCase: 'undesignated-issuer',
+    publishesCrl: true,
+    subject: {
+      C: 'CN',
+      ST: 'Guangdong',
+      O: 'Baygate Dev Guangdong CA',
+      OU: [DEV],
+      CN: 'Baygate Dev Guangdong General Purpose CA (not MR)',
+    },
+  },
+  {
+    id: 'hk-root',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'hk',
+    trustList: 'hk',
+    subject: { C: 'HK', O: 'Baygate Dev Hong Kong Root Authority', OU: [DEV], CN: 'Baygate Dev Hong Kong Root CA' },
+  },
+  {
+    id: 'hk-ecert-ca',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'hk',
+    issuer: 'hk-root',
+    trustList: 'hk',
+    publishesCrl: true,
+    subject: { C: 'HK', O: 'Baygate Dev Hong Kong e-Cert Authority', OU: [DEV], CN: 'Baygate Dev e-Cert CA 2' },
+  },
   // Was designated, but its MR validity period on the HK trust list has ended.
-  { id: 'hk-ecert-ca-retired', region: 'HK', algorithm: 'RSA', dir: 'hk', issuer: 'hk-root', trustList: 'hk', negativeCase: 'mr-period-ended', publishesCrl: true, subject: { C: 'HK', O: 'Baygate Dev Hong Kong e-Cert Authority', OU: [DEV], CN: 'Baygate Dev e-Cert CA 1 (MR period ended)' } },
-  { id: 'mo-root', region: 'MO', algorithm: 'RSA', dir: 'mo', trustList: 'mo', subject: { C: 'MO', O: 'Baygate Dev Macao Root Authority', OU: [DEV], CN: 'Baygate Dev Macao Root CA' } },
-  { id: 'mo-mr-ca', region: 'MO', algorithm: 'RSA', dir: 'mo', issuer: 'mo-root', trustList: 'mo', publishesCrl: true, subject: { C: 'MO', O: 'Baygate Dev Macao eSign Authority', OU: [DEV], CN: 'Baygate Dev Macao eSign MR CA' } },
-  { id: 'eport-root', region: 'EPORT', algorithm: 'RSA', dir: 'eport', trustList: 'eport', subject: { C: 'CN', O: 'Baygate Dev E-port Certificate Center', OU: [DEV], CN: 'Baygate Dev E-port Root CA' } },
-  { id: 'eport-rsa-ca', region: 'EPORT', algorithm: 'RSA', dir: 'eport', issuer: 'eport-root', trustList: 'eport', publishesCrl: true, subject: { C: 'CN', O: 'Baygate Dev E-port Certificate Center', OU: [DEV], CN: 'Baygate Dev E-port RSA Operator CA' } },
-  { id: 'eport-sm2-root', region: 'EPORT', algorithm: 'SM2', dir: 'eport', trustList: 'eport', subject: { C: 'CN', O: 'Baygate Dev E-port Certificate Center', OU: [DEV], CN: 'Baygate Dev E-port SM2 Root CA' } },
-  { id: 'eport-sm2-ca', region: 'EPORT', algorithm: 'SM2', dir: 'eport', issuer: 'eport-sm2-root', trustList: 'eport', publishesCrl: true, subject: { C: 'CN', O: 'Baygate Dev E-port Certificate Center', OU: [DEV], CN: 'Baygate Dev E-port SM2 Operator CA' } },
+  {
+    id: 'hk-ecert-ca-retired',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'hk',
+    issuer: 'hk-root',
+    trustList: 'hk',
+    negativeCase: 'mr-period-ended',
+    publishesCrl: true,
+    subject: {
+      C: 'HK',
+      O: 'Baygate Dev Hong Kong e-Cert Authority',
+      OU: [DEV],
+      CN: 'Baygate Dev e-Cert CA 1 (MR period ended)',
+    },
+  },
+  {
+    id: 'mo-root',
+    region: 'MO',
+    algorithm: 'RSA',
+    dir: 'mo',
+    trustList: 'mo',
+    subject: { C: 'MO', O: 'Baygate Dev Macao Root Authority', OU: [DEV], CN: 'Baygate Dev Macao Root CA' },
+  },
+  {
+    id: 'mo-mr-ca',
+    region: 'MO',
+    algorithm: 'RSA',
+    dir: 'mo',
+    issuer: 'mo-root',
+    trustList: 'mo',
+    publishesCrl: true,
+    subject: { C: 'MO', O: 'Baygate Dev Macao eSign Authority', OU: [DEV], CN: 'Baygate Dev Macao eSign MR CA' },
+  },
+  {
+    id: 'eport-root',
+    region: 'EPORT',
+    algorithm: 'RSA',
+    dir: 'eport',
+    trustList: 'eport',
+    subject: { C: 'CN', O: 'Baygate Dev E-port Certificate Center', OU: [DEV], CN: 'Baygate Dev E-port Root CA' },
+  },
+  {
+    id: 'eport-rsa-ca',
+    region: 'EPORT',
+    algorithm: 'RSA',
+    dir: 'eport',
+    issuer: 'eport-root',
+    trustList: 'eport',
+    publishesCrl: true,
+    subject: {
+      C: 'CN',
+      O: 'Baygate Dev E-port Certificate Center',
+      OU: [DEV],
+      CN: 'Baygate Dev E-port RSA Operator CA',
+    },
+  },
+  {
+    id: 'eport-sm2-root',
+    region: 'EPORT',
+    algorithm: 'SM2',
+    dir: 'eport',
+    trustList: 'eport',
+    subject: { C: 'CN', O: 'Baygate Dev E-port Certificate Center', OU: [DEV], CN: 'Baygate Dev E-port SM2 Root CA' },
+  },
+  {
+    id: 'eport-sm2-ca',
+    region: 'EPORT',
+    algorithm: 'SM2',
+    dir: 'eport',
+    issuer: 'eport-sm2-root',
+    trustList: 'eport',
+    publishesCrl: true,
+    subject: {
+      C: 'CN',
+      O: 'Baygate Dev E-port Certificate Center',
+      OU: [DEV],
+      CN: 'Baygate Dev E-port SM2 Operator CA',
+    },
+  },
   // On no trust list at all.
-  { id: 'untrusted-root', region: 'HK', algorithm: 'RSA', dir: 'untrusted', trustList: null, negativeCase: 'untrusted-issuer', subject: { C: 'HK', O: 'Baygate Dev Unlisted Authority', OU: [DEV], CN: 'Baygate Dev Unlisted Root CA' } },
-  { id: 'untrusted-ca', region: 'HK', algorithm: 'RSA', dir: 'untrusted', issuer: 'untrusted-root', trustList: null, negativeCase: 'untrusted-issuer', publishesCrl: true, subject: { C: 'HK', O: 'Baygate Dev Unlisted Authority', OU: [DEV], CN: 'Baygate Dev Unlisted Issuing CA' } },
+  {
+    id: 'untrusted-root',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'untrusted',
+    trustList: null,
+    negativeCase: 'untrusted-issuer',
+    subject: { C: 'HK', O: 'Baygate Dev Unlisted Authority', OU: [DEV], CN: 'Baygate Dev Unlisted Root CA' },
+  },
+  {
+    id: 'untrusted-ca',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'untrusted',
+    issuer: 'untrusted-root',
+    trustList: null,
+    negativeCase: 'untrusted-issuer',
+    publishesCrl: true,
+    subject: { C: 'HK', O: 'Baygate Dev Unlisted Authority', OU: [DEV], CN: 'Baygate Dev Unlisted Issuing CA' },
+  },
 ];
 
 const org = (C: string, O: string, CN: string, OU: string[] = []): NameSpec => ({ C, O, OU, CN });
 
 const LEAVES: LeafDef[] = [
   // Sellers (valid)
-  { id: 'seller-gd', role: 'seller', region: 'GD', algorithm: 'RSA', dir: 'gd', issuer: 'gd-mr-ca', trustList: 'gd', policy: 'mr', typeName: { text: TYPE_NAMES.GD.org, where: 'ou' }, subject: org('CN', 'Baygate Dev Shenzhen Seller Co., Ltd.', 'Baygate Dev Shenzhen Seller') },
-  { id: 'seller-gd-sm2', role: 'seller', region: 'GD', algorithm: 'SM2', dir: 'gd', issuer: 'gd-sm2-mr-ca', trustList: 'gd', policy: 'mr', typeName: { text: TYPE_NAMES.GD.org, where: 'ou' }, subject: org('CN', 'Baygate Dev Guangzhou SM2 Seller Co., Ltd.', 'Baygate Dev Guangzhou SM2 Seller') },
-  { id: 'seller-hk', role: 'seller', region: 'HK', algorithm: 'RSA', dir: 'hk', issuer: 'hk-ecert-ca', trustList: 'hk', policy: 'mr', serialStyle: 'leading-zero-nibble', typeName: { text: TYPE_NAMES.HK.org, where: 'notice' }, subject: org('HK', 'Baygate Dev Kowloon Trading Limited', 'Baygate Dev Kowloon Trading') },
-  { id: 'seller-hk-personal', role: 'seller', region: 'HK', algorithm: 'RSA', dir: 'hk', issuer: 'hk-ecert-ca', trustList: 'hk', policy: 'mr', typeName: { text: TYPE_NAMES.HK.personal, where: 'notice' }, subject: { C: 'HK', CN: 'CHAN Tai Man (Baygate Dev)' } },
-  { id: 'seller-mo', role: 'seller', region: 'MO', algorithm: 'RSA', dir: 'mo', issuer: 'mo-mr-ca', trustList: 'mo', policy: 'mr', typeName: { text: TYPE_NAMES.MO.org, where: 'ou' }, subject: org('MO', 'Baygate Dev Taipa Merchants Lda.', 'Baygate Dev Taipa Merchants') },
+  {
+    id: 'seller-gd',
+    role: 'seller',
+    region: 'GD',
+    algorithm: 'RSA',
+    dir: 'gd',
+    issuer: 'gd-mr-ca',
+    trustList: 'gd',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.GD.org, where: 'ou' },
+    subject: org('CN', 'Baygate Dev Shenzhen Seller Co., Ltd.', 'Baygate Dev Shenzhen Seller'),
+  },
+  {
+    id: 'seller-gd-sm2',
+    role: 'seller',
+    region: 'GD',
+    algorithm: 'SM2',
+    dir: 'gd',
+    issuer: 'gd-sm2-mr-ca',
+    trustList: 'gd',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.GD.org, where: 'ou' },
+    subject: org('CN', 'Baygate Dev Guangzhou SM2 Seller Co., Ltd.', 'Baygate Dev Guangzhou SM2 Seller'),
+  },
+  {
+    id: 'seller-hk',
+    role: 'seller',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'hk',
+    issuer: 'hk-ecert-ca',
+    trustList: 'hk',
+    policy: 'mr',
+    serialStyle: 'leading-zero-nibble',
+    typeName: { text: TYPE_NAMES.HK.org, where: 'notice' },
+    subject: org('HK', 'Baygate Dev Kowloon Trading Limited', 'Baygate Dev Kowloon Trading'),
+  },
+  {
+    id: 'seller-hk-personal',
+    role: 'seller',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'hk',
+    issuer: 'hk-ecert-ca',
+    trustList: 'hk',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.HK.personal, where: 'notice' },
+    subject: { C: 'HK', CN: 'CHAN Tai Man (Baygate Dev)' },
+  },
+  {
+    id: 'seller-mo',
+    role: 'seller',
+    region: 'MO',
+    algorithm: 'RSA',
+    dir: 'mo',
+    issuer: 'mo-mr-ca',
+    trustList: 'mo',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.MO.org, where: 'ou' },
+    subject: org('MO', 'Baygate Dev Taipa Merchants Lda.', 'Baygate Dev Taipa Merchants'),
+  },
   // Clearance centers (sign receipts)
-  { id: 'center-gd', role: 'center', region: 'GD', algorithm: 'SM2', dir: 'gd', issuer: 'gd-sm2-mr-ca', trustList: 'gd', policy: 'mr', typeName: { text: TYPE_NAMES.GD.org, where: 'ou' }, subject: org('CN', 'Baygate Dev Guangdong Clearance Center', 'center-gd') },
-  { id: 'center-hk', role: 'center', region: 'HK', algorithm: 'RSA', dir: 'hk', issuer: 'hk-ecert-ca', trustList: 'hk', policy: 'mr', typeName: { text: TYPE_NAMES.HK.org, where: 'notice' }, subject: org('HK', 'Baygate Dev Hong Kong Clearance Center', 'center-hk') },
-  { id: 'center-mo', role: 'center', region: 'MO', algorithm: 'RSA', dir: 'mo', issuer: 'mo-mr-ca', trustList: 'mo', policy: 'mr', typeName: { text: TYPE_NAMES.MO.org, where: 'ou' }, subject: org('MO', 'Baygate Dev Macao Clearance Center', 'center-mo') },
+  {
+    id: 'center-gd',
+    role: 'center',
+    region: 'GD',
+    algorithm: 'SM2',
+    dir: 'gd',
+    issuer: 'gd-sm2-mr-ca',
+    trustList: 'gd',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.GD.org, where: 'ou' },
+    subject: org('CN', 'Baygate Dev Guangdong Clearance Center', 'center-gd'),
+  },
+  {
+    id: 'center-hk',
+    role: 'center',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'hk',
+    issuer: 'hk-ecert-ca',
+    trustList: 'hk',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.HK.org, where: 'notice' },
+    subject: org('HK', 'Baygate Dev Hong Kong Clearance Center', 'center-hk'),
+  },
+  {
+    id: 'center-mo',
+    role: 'center',
+    region: 'MO',
+    algorithm: 'RSA',
+    dir: 'mo',
+    issuer: 'mo-mr-ca',
+    trustList: 'mo',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.MO.org, where: 'ou' },
+    subject: org('MO', 'Baygate Dev Macao Clearance Center', 'center-mo'),
+  },
   // E-port operators: serials start with a zero byte, so KeyName must keep leading zeros.
-  { id: 'operator-rsa', role: 'operator', region: 'EPORT', algorithm: 'RSA', dir: 'eport', issuer: 'eport-rsa-ca', trustList: 'eport', policy: 'eport-cps', serialStyle: 'leading-zero-byte', subject: org('CN', 'Baygate Dev Customs Broker Co., Ltd.', 'Baygate Dev Operator (RSA)') },
-  { id: 'operator-sm2', role: 'operator', region: 'EPORT', algorithm: 'SM2', dir: 'eport', issuer: 'eport-sm2-ca', trustList: 'eport', policy: 'eport-cps', serialStyle: 'leading-zero-byte', subject: org('CN', 'Baygate Dev Customs Broker Co., Ltd.', 'Baygate Dev Operator (SM2)') },
+  {
+    id: 'operator-rsa',
+    role: 'operator',
+    region: 'EPORT',
+    algorithm: 'RSA',
+    dir: 'eport',
+    issuer: 'eport-rsa-ca',
+    trustList: 'eport',
+    policy: 'eport-cps',
+    serialStyle: 'leading-zero-byte',
+    subject: org('CN', 'Baygate Dev Customs Broker Co., Ltd.', 'Baygate Dev Operator (RSA)'),
+  },
+  {
+    id: 'operator-sm2',
+    role: 'operator',
+    region: 'EPORT',
+    algorithm: 'SM2',
+    dir: 'eport',
+    issuer: 'eport-sm2-ca',
+    trustList: 'eport',
+    policy: 'eport-cps',
+    serialStyle: 'leading-zero-byte',
+    subject: org('CN', 'Baygate Dev Customs Broker Co., Ltd.', 'Baygate Dev Operator (SM2)'),
+  },
   // Negative cases
-  { id: 'seller-gd-expired', role: 'seller', region: 'GD', algorithm: 'RSA', dir: 'gd', issuer: 'gd-mr-ca', trustList: 'gd', negativeCase: 'expired', policy: 'mr', typeName: { text: TYPE_NAMES.GD.org, where: 'ou' }, validity: { notBefore: new Date('2024-02-01T00:00:00Z'), notAfter: new Date('2025-01-31T23:59:59Z') }, subject: org('CN', 'Baygate Dev Expired Seller Co., Ltd.', 'Baygate Dev Expired Seller') },
-  { id: 'seller-gd-not-yet-valid', role: 'seller', region: 'GD', algorithm: 'RSA', dir: 'gd', issuer: 'gd-mr-ca', trustList: 'gd', negativeCase: 'not-yet-valid', policy: 'mr', typeName: { text: TYPE_NAMES.GD.org, where: 'ou' }, validity: { notBefore: new Date('2046-01-01T00:00:00Z'), notAfter: new Date('2046-12-31T00:00:00Z') }, subject: org('CN', 'Baygate Dev Future Seller Co., Ltd.', 'Baygate Dev Future Seller') },
-  { id: 'seller-gd-undesignated-ca', role: 'seller', region: 'GD', algorithm: 'RSA', dir: 'gd', issuer: 'gd-general-ca', trustList: 'gd', negativeCase: 'undesignated-issuer', policy: 'mr', typeName: { text: TYPE_NAMES.GD.org, where: 'ou' }, subject: org('CN', 'Baygate Dev Undesignated Seller Co., Ltd.', 'Baygate Dev Undesignated Seller') },
-  { id: 'seller-hk-revoked', role: 'seller', region: 'HK', algorithm: 'RSA', dir: 'hk', issuer: 'hk-ecert-ca', trustList: 'hk', negativeCase: 'revoked', revoked: true, policy: 'mr', typeName: { text: TYPE_NAMES.HK.org, where: 'notice' }, subject: org('HK', 'Baygate Dev Revoked Trading Limited', 'Baygate Dev Revoked Trading') },
-  { id: 'seller-hk-no-type-name', role: 'seller', region: 'HK', algorithm: 'RSA', dir: 'hk', issuer: 'hk-ecert-ca', trustList: 'hk', negativeCase: 'no-type-name', policy: 'mr', subject: org('HK', 'Baygate Dev Untyped Trading Limited', 'Baygate Dev Untyped Trading') },
-  { id: 'seller-hk-mr-period-ended', role: 'seller', region: 'HK', algorithm: 'RSA', dir: 'hk', issuer: 'hk-ecert-ca-retired', trustList: 'hk', negativeCase: 'mr-period-ended', policy: 'mr', typeName: { text: TYPE_NAMES.HK.org, where: 'notice' }, subject: org('HK', 'Baygate Dev Retired-CA Trading Limited', 'Baygate Dev Retired-CA Trading') },
-  { id: 'seller-mo-wrong-policy', role: 'seller', region: 'MO', algorithm: 'RSA', dir: 'mo', issuer: 'mo-mr-ca', trustList: 'mo', negativeCase: 'wrong-policy', policy: 'lookalike', typeName: { text: TYPE_NAMES.MO.org, where: 'ou' }, subject: org('MO', 'Baygate Dev Wrong Policy Lda.', 'Baygate Dev Wrong Policy') },
-  { id: 'seller-untrusted', role: 'seller', region: 'HK', algorithm: 'RSA', dir: 'untrusted', issuer: 'untrusted-ca', trustList: null, negativeCase: 'untrusted-issuer', policy: 'mr', typeName: { text: TYPE_NAMES.HK.org, where: 'notice' }, subject: org('HK', 'Baygate Dev Unlisted Trading Limited', 'Baygate Dev Unlisted Trading') },
+  {
+    id: 'seller-gd-expired',
+    role: 'seller',
+    region: 'GD',
+    algorithm: 'RSA',
+    dir: 'gd',
+    issuer: 'gd-mr-ca',
+    trustList: 'gd',
+    negativeCase: 'expired',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.GD.org, where: 'ou' },
+    validity: { notBefore: new Date('2024-02-01T00:00:00Z'), notAfter: new Date('2025-01-31T23:59:59Z') },
+    subject: org('CN', 'Baygate Dev Expired Seller Co., Ltd.', 'Baygate Dev Expired Seller'),
+  },
+  {
+    id: 'seller-gd-not-yet-valid',
+    role: 'seller',
+    region: 'GD',
+    algorithm: 'RSA',
+    dir: 'gd',
+    issuer: 'gd-mr-ca',
+    trustList: 'gd',
+    negativeCase: 'not-yet-valid',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.GD.org, where: 'ou' },
+    validity: { notBefore: new Date('2046-01-01T00:00:00Z'), notAfter: new Date('2046-12-31T00:00:00Z') },
+    subject: org('CN', 'Baygate Dev Future Seller Co., Ltd.', 'Baygate Dev Future Seller'),
+  },
+  {
+    id: 'seller-gd-undesignated-ca',
+    role: 'seller',
+    region: 'GD',
+    algorithm: 'RSA',
+    dir: 'gd',
+    issuer: 'gd-general-ca',
+    trustList: 'gd',
+    negativeCase: 'undesignated-issuer',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.GD.org, where: 'ou' },
+    subject: org('CN', 'Baygate Dev Undesignated Seller Co., Ltd.', 'Baygate Dev Undesignated Seller'),
+  },
+  {
+    id: 'seller-hk-revoked',
+    role: 'seller',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'hk',
+    issuer: 'hk-ecert-ca',
+    trustList: 'hk',
+    negativeCase: 'revoked',
+    revoked: true,
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.HK.org, where: 'notice' },
+    subject: org('HK', 'Baygate Dev Revoked Trading Limited', 'Baygate Dev Revoked Trading'),
+  },
+  {
+    id: 'seller-hk-no-type-name',
+    role: 'seller',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'hk',
+    issuer: 'hk-ecert-ca',
+    trustList: 'hk',
+    negativeCase: 'no-type-name',
+    policy: 'mr',
+    subject: org('HK', 'Baygate Dev Untyped Trading Limited', 'Baygate Dev Untyped Trading'),
+  },
+  {
+    id: 'seller-hk-mr-period-ended',
+    role: 'seller',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'hk',
+    issuer: 'hk-ecert-ca-retired',
+    trustList: 'hk',
+    negativeCase: 'mr-period-ended',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.HK.org, where: 'notice' },
+    subject: org('HK', 'Baygate Dev Retired-CA Trading Limited', 'Baygate Dev Retired-CA Trading'),
+  },
+  {
+    id: 'seller-mo-wrong-policy',
+    role: 'seller',
+    region: 'MO',
+    algorithm: 'RSA',
+    dir: 'mo',
+    issuer: 'mo-mr-ca',
+    trustList: 'mo',
+    negativeCase: 'wrong-policy',
+    policy: 'lookalike',
+    typeName: { text: TYPE_NAMES.MO.org, where: 'ou' },
+    subject: org('MO', 'Baygate Dev Wrong Policy Lda.', 'Baygate Dev Wrong Policy'),
+  },
+  {
+    id: 'seller-untrusted',
+    role: 'seller',
+    region: 'HK',
+    algorithm: 'RSA',
+    dir: 'untrusted',
+    issuer: 'untrusted-ca',
+    trustList: null,
+    negativeCase: 'untrusted-issuer',
+    policy: 'mr',
+    typeName: { text: TYPE_NAMES.HK.org, where: 'notice' },
+    subject: org('HK', 'Baygate Dev Unlisted Trading Limited', 'Baygate Dev Unlisted Trading'),
+  },
 ];
 
 /** MR periods on the trust lists. The retired HK CA's period ended in 2020. */
@@ -159,7 +557,10 @@ function serialFor(style: LeafDef['serialStyle'] | undefined): Buffer {
 }
 
 function generateKey(algorithm: Algorithm): KeyObject {
-  const pair = algorithm === 'RSA' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'SM2' });
+  const pair =
+    algorithm === 'RSA'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'SM2' });
   // Round-trip through PKCS#8 so SM2 keys are the OpenSSL SM2 type, as they will be when loaded from disk.
   return createPrivateKey(pair.privateKey.export({ format: 'pem', type: 'pkcs8' }));
 }
@@ -212,7 +613,8 @@ function main(): void {
     return;
   }
 
-  for (const dir of ['gd', 'hk', 'mo', 'eport', 'untrusted', 'trust-lists']) rmSync(join(out, dir), { recursive: true, force: true });
+  for (const dir of ['gd', 'hk', 'mo', 'eport', 'untrusted', 'trust-lists'])
+    rmSync(join(out, dir), { recursive: true, force: true });
   rmSync(join(out, 'index.json'), { force: true });
   mkdirSync(out, { recursive: true });
 
@@ -227,7 +629,11 @@ function main(): void {
 
   const revokedByCa = new Map<string, Buffer[]>();
 
-  const issue = (def: { id: string; dir: string; algorithm: Algorithm; subject: NameSpec; issuer?: string }, certificate: (key: KeyObject, serial: Buffer, issuer: Issued | null) => Buffer, serial: Buffer): Issued => {
+  const issue = (
+    def: { id: string; dir: string; algorithm: Algorithm; subject: NameSpec; issuer?: string },
+    certificate: (key: KeyObject, serial: Buffer, issuer: Issued | null) => Buffer,
+    serial: Buffer,
+  ): Issued => {
     const key = generateKey(def.algorithm);
     const issuer = def.issuer ? issued.get(def.issuer) : null;
     if (def.issuer && !issuer) throw new Error(`${def.id}: issuer ${def.issuer} must be generated first`);
@@ -260,7 +666,20 @@ function main(): void {
     const chainPem = it.chain.map((id) => toPem((issued.get(id) as Issued).certDer, 'CERTIFICATE')).join('');
     if (chainPem) write(p.chain, chainPem);
     // PKCS#12 through the OpenSSL CLI: forge cannot parse SM2 certificates. AES-256/PBKDF2 (OpenSSL 3 default).
-    const pkcs12Args = ['pkcs12', '-export', '-inkey', p.key, '-in', p.cert, '-name', it.id, '-passout', `pass:${DEV_P12_PASSWORD}`, '-out', p.p12];
+    const pkcs12Args = [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      p.key,
+      '-in',
+      p.cert,
+      '-name',
+      it.id,
+      '-passout',
+      `pass:${DEV_P12_PASSWORD}`,
+      '-out',
+      p.p12,
+    ];
     if (chainPem) pkcs12Args.push('-certfile', p.chain);
     execFileSync('openssl', pkcs12Args, { stdio: ['ignore', 'ignore', 'pipe'] });
     return p;
@@ -269,18 +688,22 @@ function main(): void {
   // Certificate authorities, roots first (CAS is ordered so issuers precede subjects).
   for (const ca of CAS) {
     const serial = serialFor(undefined);
-    const it = issue(ca, (key, s, issuer) =>
-      buildCertificate({
-        serial: s,
-        subject: ca.subject,
-        subjectKey: key,
-        issuer: issuer ? issuer.subject : ca.subject,
-        issuerKey: issuer ? issuer.key : key,
-        ...CA_VALIDITY,
-        ca: true,
-        pathLength: issuer ? 0 : 1,
-        keyUsage: ['keyCertSign', 'cRLSign'],
-      }), serial);
+    const it = issue(
+      ca,
+      (key, s, issuer) =>
+        buildCertificate({
+          serial: s,
+          subject: ca.subject,
+          subjectKey: key,
+          issuer: issuer ? issuer.subject : ca.subject,
+          issuerKey: issuer ? issuer.key : key,
+          ...CA_VALIDITY,
+          ca: true,
+          pathLength: issuer ? 0 : 1,
+          keyUsage: ['keyCertSign', 'cRLSign'],
+        }),
+      serial,
+    );
     const p = persist(it, ca.dir);
     entries.push({
       id: ca.id,
@@ -309,24 +732,33 @@ function main(): void {
     const subject: NameSpec = { ...leaf.subject, OU: [...(leaf.subject.OU ?? []), DEV] };
     if (leaf.typeName?.where === 'ou') subject.OU = [leaf.typeName.text, ...(subject.OU ?? [])];
     const policies: PolicySpec[] = [];
-    if (leaf.policy === 'mr') policies.push({ oid: MR_POLICY_OID, ...(leaf.typeName?.where === 'notice' ? { noticeText: leaf.typeName.text } : {}) });
+    if (leaf.policy === 'mr')
+      policies.push({
+        oid: MR_POLICY_OID,
+        ...(leaf.typeName?.where === 'notice' ? { noticeText: leaf.typeName.text } : {}),
+      });
     if (leaf.policy === 'lookalike') policies.push({ oid: LOOKALIKE_POLICY_OID });
-    if (leaf.policy === 'eport-cps') policies.push({ oid: DEV_EPORT_CPS_OID, cpsUri: 'https://baygate.invalid/dev-eport-cps' });
+    if (leaf.policy === 'eport-cps')
+      policies.push({ oid: DEV_EPORT_CPS_OID, cpsUri: 'https://baygate.invalid/dev-eport-cps' });
     const validity = leaf.validity ?? LEAF_VALIDITY;
     const issuerDef = CAS.find((c) => c.id === leaf.issuer) as CaDef;
-    const it = issue({ ...leaf, subject }, (key, s, issuer) =>
-      buildCertificate({
-        serial: s,
-        subject,
-        subjectKey: key,
-        issuer: (issuer as Issued).subject,
-        issuerKey: (issuer as Issued).key,
-        ...validity,
-        ca: false,
-        keyUsage: ['digitalSignature', 'nonRepudiation'],
-        policies,
-        crlUri: `https://baygate.invalid/dev-crl/${leaf.issuer}.crl`,
-      }), serial);
+    const it = issue(
+      { ...leaf, subject },
+      (key, s, issuer) =>
+        buildCertificate({
+          serial: s,
+          subject,
+          subjectKey: key,
+          issuer: (issuer as Issued).subject,
+          issuerKey: (issuer as Issued).key,
+          ...validity,
+          ca: false,
+          keyUsage: ['digitalSignature', 'nonRepudiation'],
+          policies,
+          crlUri: `https://baygate.invalid/dev-crl/${leaf.issuer}.crl`,
+        }),
+      serial,
+    );
     const p = persist(it, leaf.dir);
     if (leaf.revoked) revokedByCa.set(leaf.issuer, [...(revokedByCa.get(leaf.issuer) ?? []), serial]);
     entries.push({
@@ -359,13 +791,24 @@ function main(): void {
       issuerKey: it.key,
       ...CRL_TIMES,
       crlNumber: 1,
-      revoked: (revokedByCa.get(ca.id) ?? []).map((serial) => ({ serial, revokedAt: new Date('2025-05-01T00:00:00Z'), reasonCode: 1 })),
+      revoked: (revokedByCa.get(ca.id) ?? []).map((serial) => ({
+        serial,
+        revokedAt: new Date('2025-05-01T00:00:00Z'),
+        reasonCode: 1,
+      })),
     });
     write(paths(ca.dir, ca.id).crl, toPem(crl, 'X509 CRL'));
   }
 
   writeTrustLists(out, issued, rel, paths);
-  writeFileSync(join(out, 'index.json'), JSON.stringify({ development: true, p12Password: DEV_P12_PASSWORD, generatedBy: 'scripts/gen-dev-pki.ts', identities: entries }, null, 2) + '\n');
+  writeFileSync(
+    join(out, 'index.json'),
+    JSON.stringify(
+      { development: true, p12Password: DEV_P12_PASSWORD, generatedBy: 'scripts/gen-dev-pki.ts', identities: entries },
+      null,
+      2,
+    ) + '\n',
+  );
   writeFileSync(join(out, 'README.md'), readme(entries));
   process.stdout.write(`dev PKI written to ${out}: ${entries.length} identities\n`);
 
@@ -388,7 +831,13 @@ function main(): void {
       mrPeriod: MR_PERIODS[id] as { from: string; to: string | null },
       crlPath: fromTl(pathsOf((CAS.find((c) => c.id === id) as CaDef).dir, id).crl),
     });
-    const mrChecks = { mrPeriod: true, recognisedRoot: true, designatedIssuer: true, certificateTypeName: true, mrPolicy: true };
+    const mrChecks = {
+      mrPeriod: true,
+      recognisedRoot: true,
+      designatedIssuer: true,
+      certificateTypeName: true,
+      mrPolicy: true,
+    };
     const lists: TrustListFile[] = [
       {
         id: 'gd',
@@ -399,8 +848,16 @@ function main(): void {
         checks: mrChecks,
         policyOidPrefix: MR_POLICY_OID_PREFIX,
         entries: [
-          { name: 'Baygate Dev Guangdong CA (RSA)', root: caEntry('gd-root'), issuingCas: [designated('gd-mr-ca', [TYPE_NAMES.GD.org, TYPE_NAMES.GD.personal])] },
-          { name: 'Baygate Dev Guangdong CA (SM2)', root: caEntry('gd-sm2-root'), issuingCas: [designated('gd-sm2-mr-ca', [TYPE_NAMES.GD.org, TYPE_NAMES.GD.personal])] },
+          {
+            name: 'Baygate Dev Guangdong CA (RSA)',
+            root: caEntry('gd-root'),
+            issuingCas: [designated('gd-mr-ca', [TYPE_NAMES.GD.org, TYPE_NAMES.GD.personal])],
+          },
+          {
+            name: 'Baygate Dev Guangdong CA (SM2)',
+            root: caEntry('gd-sm2-root'),
+            issuingCas: [designated('gd-sm2-mr-ca', [TYPE_NAMES.GD.org, TYPE_NAMES.GD.personal])],
+          },
         ],
       },
       {
@@ -415,7 +872,10 @@ function main(): void {
           {
             name: 'Baygate Dev e-Cert',
             root: caEntry('hk-root'),
-            issuingCas: [designated('hk-ecert-ca', [TYPE_NAMES.HK.personal, TYPE_NAMES.HK.org]), designated('hk-ecert-ca-retired', [TYPE_NAMES.HK.personal, TYPE_NAMES.HK.org])],
+            issuingCas: [
+              designated('hk-ecert-ca', [TYPE_NAMES.HK.personal, TYPE_NAMES.HK.org]),
+              designated('hk-ecert-ca-retired', [TYPE_NAMES.HK.personal, TYPE_NAMES.HK.org]),
+            ],
           },
         ],
       },
@@ -427,7 +887,13 @@ function main(): void {
         domain: 'mutual-recognition',
         checks: mrChecks,
         policyOidPrefix: MR_POLICY_OID_PREFIX,
-        entries: [{ name: 'Baygate Dev Macao eSign', root: caEntry('mo-root'), issuingCas: [designated('mo-mr-ca', [TYPE_NAMES.MO.org, TYPE_NAMES.MO.personal])] }],
+        entries: [
+          {
+            name: 'Baygate Dev Macao eSign',
+            root: caEntry('mo-root'),
+            issuingCas: [designated('mo-mr-ca', [TYPE_NAMES.MO.org, TYPE_NAMES.MO.personal])],
+          },
+        ],
       },
       {
         id: 'eport',
@@ -435,11 +901,25 @@ function main(): void {
         name: 'Customs E-port operator CAs (DEVELOPMENT imitation; separate CPS trust domain, no MR requirements)',
         development: true,
         domain: 'eport',
-        checks: { mrPeriod: false, recognisedRoot: true, designatedIssuer: true, certificateTypeName: false, mrPolicy: false },
+        checks: {
+          mrPeriod: false,
+          recognisedRoot: true,
+          designatedIssuer: true,
+          certificateTypeName: false,
+          mrPolicy: false,
+        },
         policyOidPrefix: null,
         entries: [
-          { name: 'Baygate Dev E-port (RSA)', root: caEntry('eport-root'), issuingCas: [designated('eport-rsa-ca', [])] },
-          { name: 'Baygate Dev E-port (SM2)', root: caEntry('eport-sm2-root'), issuingCas: [designated('eport-sm2-ca', [])] },
+          {
+            name: 'Baygate Dev E-port (RSA)',
+            root: caEntry('eport-root'),
+            issuingCas: [designated('eport-rsa-ca', [])],
+          },
+          {
+            name: 'Baygate Dev E-port (SM2)',
+            root: caEntry('eport-sm2-root'),
+            issuingCas: [designated('eport-sm2-ca', [])],
+          },
         ],
       },
     ];
@@ -447,10 +927,18 @@ function main(): void {
     const centers: ReceiptSignersFile = {
       kind: 'receipt-signers',
       development: true,
-      description: 'Clearance-center certificates allowed to sign receipts (pinned by SHA-256), each also checked against its trust list.',
+      description:
+        'Clearance-center certificates allowed to sign receipts (pinned by SHA-256), each also checked against its trust list.',
       signers: LEAVES.filter((l) => l.role === 'center').map((l) => {
         const it = all.get(l.id) as Issued;
-        return { id: l.id, region: l.region as 'GD' | 'HK' | 'MO', trustList: l.trustList as string, certPath: fromTl(pathsOf(l.dir, l.id).cert), sha256: sha256Hex(it.certDer), serialHex: it.serial.toString('hex') };
+        return {
+          id: l.id,
+          region: l.region as 'GD' | 'HK' | 'MO',
+          trustList: l.trustList as string,
+          certPath: fromTl(pathsOf(l.dir, l.id).cert),
+          sha256: sha256Hex(it.certDer),
+          serialHex: it.serial.toString('hex'),
+        };
       }),
     };
     write(join(tlDir, 'centers.json'), JSON.stringify(centers, null, 2) + '\n');
@@ -459,7 +947,12 @@ function main(): void {
 }
 
 function readme(entries: IndexEntry[]): string {
-  const rows = entries.map((e) => `| \`${e.id}\` | ${e.role} | ${e.region} | ${e.algorithm} | ${e.trustList ?? '—'} | ${e.negativeCase ?? '—'} |`).join('\n');
+  const rows = entries
+    .map(
+      (e) =>
+        `| \`${e.id}\` | ${e.role} | ${e.region} | ${e.algorithm} | ${e.trustList ?? '—'} | ${e.negativeCase ?? '—'} |`,
+    )
+    .join('\n');
   return `# certs-dev — DEVELOPMENT PKI (never for production)
 
 This folder is a clearly marked **development PKI** generated by \`npm run certs:dev\`

@@ -44,7 +44,10 @@ const client = new MongoClient(options.mongoUrl, { maxPoolSize: Math.max(options
 await client.connect();
 const db = client.db();
 await db.dropDatabase();
-const plan = Object.entries({ ...WRITES_PER_DECLARATION }).map(([name, n]) => ({ name, perUnit: n * DECLARATIONS_PER_ORDER * options.batch }));
+const plan = Object.entries({ ...WRITES_PER_DECLARATION }).map(([name, n]) => ({
+  name,
+  perUnit: n * DECLARATIONS_PER_ORDER * options.batch,
+}));
 for (const [name, n] of Object.entries(WRITES_PER_ORDER)) plan.push({ name, perUnit: n * options.batch });
 const missing = plan.filter((p) => !samples[p.name]).map((p) => p.name);
 if (missing.length) throw new Error(`no sample document for ${missing.join(', ')}`);
@@ -70,4 +73,11 @@ const elapsed = (Date.now() - started) / 1000;
 await db.dropDatabase();
 await client.close();
 const orders = units * options.batch;
-process.stdout.write(JSON.stringify({ elapsedS: elapsed, orders, declarationsPerS: (orders * DECLARATIONS_PER_ORDER) / elapsed, docsPerS: docs / elapsed }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    elapsedS: elapsed,
+    orders,
+    declarationsPerS: (orders * DECLARATIONS_PER_ORDER) / elapsed,
+    docsPerS: docs / elapsed,
+  }) + '\n',
+);

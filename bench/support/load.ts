@@ -20,7 +20,10 @@ const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
 const next = orderFactory(options.runTag);
 const bodies = { count: 0 };
 
-async function runOne(url: string, connections: number): Promise<autocannon.Result & { accepted: number; rejected: number; statuses: Record<string, number> }> {
+async function runOne(
+  url: string,
+  connections: number,
+): Promise<autocannon.Result & { accepted: number; rejected: number; statuses: Record<string, number> }> {
   let accepted = 0;
   let rejected = 0;
   const statuses: Record<string, number> = {};
@@ -35,7 +38,8 @@ async function runOne(url: string, connections: number): Promise<autocannon.Resu
         headers: { 'content-type': 'application/json', authorization: `Bearer ${options.key}` },
         setupRequest: (req) => {
           bodies.count++;
-          const body = options.batch > 1 ? JSON.stringify(Array.from({ length: options.batch }, next)) : JSON.stringify(next());
+          const body =
+            options.batch > 1 ? JSON.stringify(Array.from({ length: options.batch }, next)) : JSON.stringify(next());
           return { ...req, body };
         },
         onResponse: (status, body) => {

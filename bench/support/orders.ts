@@ -10,9 +10,14 @@ import { generateValidOrder } from '../../test/support/order-generator';
 export const TEMPLATE_COUNT = 64;
 
 export function orderFactory(runTag: string): () => Record<string, unknown> {
-  const templates = Array.from({ length: TEMPLATE_COUNT }, (_, i) => JSON.stringify(generateValidOrder(1000 + i, { direction: 'import' })));
+  const templates = Array.from({ length: TEMPLATE_COUNT }, (_, i) =>
+    JSON.stringify(generateValidOrder(1000 + i, { direction: 'import' })),
+  );
   let counter = 0;
-  const tag = runTag.replace(/[^A-Za-z0-9]/g, '').slice(0, 12).toUpperCase();
+  const tag = runTag
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 12)
+    .toUpperCase();
   return () => {
     counter++;
     const order = JSON.parse(templates[counter % TEMPLATE_COUNT]!) as Record<string, unknown> & {

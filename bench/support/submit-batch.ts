@@ -43,7 +43,11 @@ function oneAtATime(ledger: CapacityLedger): CapacityLedger {
   };
 }
 
-interface Stage { first: number; last: number; calls: number }
+interface Stage {
+  first: number;
+  last: number;
+  calls: number;
+}
 const stage = (): Stage => ({ first: Infinity, last: 0, calls: 0 });
 async function timed<T>(s: Stage, fn: () => Promise<T>): Promise<T> {
   s.first = Math.min(s.first, performance.now());
@@ -58,7 +62,10 @@ async function timed<T>(s: Stage, fn: () => Promise<T>): Promise<T> {
 async function measure(label: string, route: (order: BaygateOrder) => Promise<string>): Promise<void> {
   const stages = { route: stage(), annualUsage: stage(), insert: stage() };
   const submission = new Submission({
-    declarations: { ...core.stores.declarations, insertMany: (d) => timed(stages.insert, () => core.stores.declarations.insertMany(d)) } as typeof core.stores.declarations,
+    declarations: {
+      ...core.stores.declarations,
+      insertMany: (d) => timed(stages.insert, () => core.stores.declarations.insertMany(d)),
+    } as typeof core.stores.declarations,
     annualUsage: {
       reserve: (...a) => timed(stages.annualUsage, () => core.stores.annualUsage.reserve(...a)),
       release: (...a) => core.stores.annualUsage.release(...a),
@@ -83,7 +90,10 @@ async function measure(label: string, route: (order: BaygateOrder) => Promise<st
 
 const centers = core.registry.centers;
 const slow = oneAtATime(core.capacity);
-await measure('before: routeAndReserve per order', async (order) => (await routeAndReserve(order.customsCode, centers, slow, core.centerStates, { count: 4 })).center);
+await measure(
+  'before: routeAndReserve per order',
+  async (order) => (await routeAndReserve(order.customsCode, centers, slow, core.centerStates, { count: 4 })).center,
+);
 const view = new RoutingView(centers, core.capacity, core.centerStates);
 await measure('after: RoutingView', async (order) => (await view.route(order.customsCode, { count: 4 })).center);
 await core.close();

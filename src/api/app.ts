@@ -8,7 +8,11 @@ import { requestContext, type RequestState } from './middleware/request-context'
  * Builds the Koa application from its routers. Knows nothing about MongoDB or RabbitMQ: the routers get
  * their dependencies from the composition root (src/main.ts) or from a test.
  */
-export function createApp(options: { logger: Logger; routers: Router<RequestState>[]; proxy?: boolean }): Koa<RequestState> {
+export function createApp(options: {
+  logger: Logger;
+  routers: Router<RequestState>[];
+  proxy?: boolean;
+}): Koa<RequestState> {
   const app = new Koa<RequestState>({ proxy: options.proxy ?? false });
   app.silent = true; // errors are logged by problemHandler with the request id
   app.use(requestContext(options.logger));

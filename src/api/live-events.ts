@@ -114,7 +114,8 @@ export async function replayEvents(
 
 export class LiveEvents {
   private readonly subscribers = new Set<LiveSubscriber>();
-  private readonly o: Required<Omit<LiveEventsOptions, 'store' | 'logger'>> & Pick<LiveEventsOptions, 'store' | 'logger'>;
+  private readonly o: Required<Omit<LiveEventsOptions, 'store' | 'logger'>> &
+    Pick<LiveEventsOptions, 'store' | 'logger'>;
   /** Ids delivered recently (within the overlap window), with their second, to drop re-read entries. */
   private readonly delivered = new Map<string, number>();
   private newestId?: string;
@@ -173,7 +174,11 @@ export class LiveEvents {
         .then(() => undefined)
         .catch((err: unknown) => {
           this.failures += 1;
-          if (this.failures === 1 || this.failures % 40 === 0) this.o.logger.warn({ err: (err as Error).message, failures: this.failures }, 'live events poll failed; retrying');
+          if (this.failures === 1 || this.failures % 40 === 0)
+            this.o.logger.warn(
+              { err: (err as Error).message, failures: this.failures },
+              'live events poll failed; retrying',
+            );
         })
         .finally(() => {
           if (this.timer) this.timer = setTimeout(tick, this.o.pollMs);

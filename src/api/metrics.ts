@@ -41,7 +41,12 @@ export interface Metrics {
   hooks: {
     onSigned: (ms: number, messageType: string) => void;
     onPublished: (ok: boolean, center: string) => void;
-    onApplied: (declaration: DeclarationSubject, status: string, receivedAt: Date, returnTime: Date | undefined) => void;
+    onApplied: (
+      declaration: DeclarationSubject,
+      status: string,
+      receivedAt: Date,
+      returnTime: Date | undefined,
+    ) => void;
   };
   /** Koa middleware timing each request by its matched route template. Must run before the routers. */
   httpMiddleware(): Middleware;
@@ -71,7 +76,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       // One countByStatus per center (single-collection count queries, no $lookup): bounded by the registry size.
       const rows = (
         await Promise.all(
-          centers.map(async (center) => Object.entries(await store.countByStatus({ center: [center] })).map(([status, count]) => ({ status, center, count }))),
+          centers.map(async (center) =>
+            Object.entries(await store.countByStatus({ center: [center] })).map(([status, count]) => ({
+              status,
+              center,
+              count,
+            })),
+          ),
         )
       ).flat();
       cached = { at: Date.now(), rows };
@@ -136,8 +147,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     onPublished: (ok, center) => publishes.inc({ center, outcome: ok ? 'confirmed' : 'failed' }),
     onApplied: (declaration, status, receivedAt, returnTime) => {
       statusChanges.inc({ status: statusLabelValue(status), center: declaration.center });
-      if (returnTime) receiptLagSeconds.observe({ center: declaration.center }, Math.max(0, (receivedAt.getTime() - returnTime.getTime()) / 1000));
-      statusDelaySeconds.observe({ status: statusLabelValue(status), message_type: declaration.messageType }, Math.max(0, (receivedAt.getTime() - new Date(declaration.createdAt).getTime()) / 1000));
+      if (returnTime)
+        receiptLagSeconds.observe(
+          { center: declaration.center },
+          Math.max(0, (receivedAt.getTime() - returnTime.getTime()) / 1000),
+        );
+      statusDelaySeconds.observe(
+        { status: statusLabelValue(status), message_type: declaration.messageType },
+        Math.max(0, (receivedAt.getTime() - new Date(declaration.createdAt).getTime()) / 1000),
+      );
     },
   };
 
@@ -158,7 +176,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }
   };
 
-  return { registry, httpDuration, ...(declarations ? { declarations } : {}), publishes, signingSeconds, receiptLagSeconds, statusDelaySeconds, statusChanges, hooks, httpMiddleware };
+  return {
+    registry,
+    httpDuration,
+    ...(declarations ? { declarations } : {}),
+    publishes,
+    signingSeconds,
+    receiptLagSeconds,
+    statusDelaySeconds,
+    statusChanges,
+    hooks,
+    httpMiddleware,
+  };
 }
 
 /**
@@ -173,7 +202,11 @@ export function instrumentHttp<S>(app: Koa<S>, metrics: Pick<Metrics, 'httpMiddl
  * A bare HTTP listener serving only GET /metrics, for processes without the gateway's HTTP API (dispatch
  * workers). Returns its port and a close function.
  */
-export async function startMetricsServer(registry: Registry, port: number, host = '127.0.0.1'): Promise<{ port: number; close: () => Promise<void> }> {
+export async function startMetricsServer(
+  registry: Registry,
+  port: number,
+  host = '127.0.0.1',
+): Promise<{ port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -191,9 +224,10 @@ export async function startMetricsServer(registry: Registry, port: number, host 
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

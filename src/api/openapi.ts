@@ -83,7 +83,12 @@ function toOpenApiPath(path: string): string {
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const out = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', reused: 'inline' }) as Record<string, unknown>;
+  const out = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    reused: 'inline',
+  }) as Record<string, unknown>;
   delete out.$schema;
   return out;
 }
@@ -106,7 +111,11 @@ function media(content: Record<string, MediaDoc>, io: 'input' | 'output'): Recor
       type,
       {
         // The problem schema is shared by every error response: referenced once, not inlined ~70 times.
-        ...(m.schema === problemSchema ? { schema: { $ref: '#/components/schemas/Problem' } } : m.schema ? { schema: jsonSchema(m.schema, io) } : {}),
+        ...(m.schema === problemSchema
+          ? { schema: { $ref: '#/components/schemas/Problem' } }
+          : m.schema
+            ? { schema: jsonSchema(m.schema, io) }
+            : {}),
         ...(m.example !== undefined ? { example: m.example } : {}),
       },
     ]),
@@ -114,11 +123,22 @@ function media(content: Record<string, MediaDoc>, io: 'input' | 'output'): Recor
 }
 
 function response(doc: ResponseDoc, authenticated: boolean): Record<string, unknown> {
-  const content = { ...(doc.content ?? {}), ...(doc.problem ? { 'application/problem+json': { schema: problemSchema, ...(doc.content?.['application/problem+json'] ?? {}) } } : {}) };
+  const content = {
+    ...(doc.content ?? {}),
+    ...(doc.problem
+      ? { 'application/problem+json': { schema: problemSchema, ...(doc.content?.['application/problem+json'] ?? {}) } }
+      : {}),
+  };
   const headers = { ...(authenticated ? rateLimitHeaders : {}), ...(doc.headers ?? {}) };
   return {
     description: doc.description,
-    ...(Object.keys(headers).length > 0 ? { headers: Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {}),
+    ...(Object.keys(headers).length > 0
+      ? {
+          headers: Object.fromEntries(
+            Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
+          ),
+        }
+      : {}),
     ...(Object.keys(content).length > 0 ? { content: media(content, 'output') } : {}),
   };
 }
@@ -126,15 +146,31 @@ function response(doc: ResponseDoc, authenticated: boolean): Record<string, unkn
 function parameters(doc: RouteDoc): unknown[] {
   const out: unknown[] = [];
   const add = (where: 'path' | 'query', shape: z.ZodObject) => {
-    const schema = jsonSchema(shape, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+    const schema = jsonSchema(shape, 'input') as {
+      properties?: Record<string, Record<string, unknown>>;
+      required?: string[];
+    };
     for (const [name, prop] of Object.entries(schema.properties ?? {})) {
       const { description, ...rest } = prop;
-      out.push({ name, in: where, required: where === 'path' || (schema.required ?? []).includes(name), ...(description ? { description } : {}), schema: rest });
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || (schema.required ?? []).includes(name),
+        ...(description ? { description } : {}),
+        schema: rest,
+      });
     }
   };
   if (doc.params) add('path', doc.params);
   if (doc.query) add('query', doc.query);
-  for (const h of doc.headers ?? []) out.push({ name: h.name, in: 'header', required: h.required ?? false, description: h.description, schema: h.schema ? jsonSchema(h.schema, 'input') : { type: 'string' } });
+  for (const h of doc.headers ?? [])
+    out.push({
+      name: h.name,
+      in: 'header',
+      required: h.required ?? false,
+      description: h.description,
+      schema: h.schema ? jsonSchema(h.schema, 'input') : { type: 'string' },
+    });
   return out;
 }
 
@@ -148,18 +184,43 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
     for (const [status, r] of Object.entries(doc.responses)) responses[status] = response(r, authenticated);
     if (authenticated) {
       for (const [status, description] of Object.entries(standardProblems)) {
-        responses[status] ??= response({ description, problem: true, ...(status === '429' ? { headers: { 'Retry-After': 'Seconds to wait.' } } : {}) }, authenticated);
+        responses[status] ??= response(
+          {
+            description,
+            problem: true,
+            ...(status === '429' ? { headers: { 'Retry-After': 'Seconds to wait.' } } : {}),
+          },
+          authenticated,
+        );
       }
     }
     const operation = {
-      operationId: `${doc.method.toLowerCase()}${toOpenApiPath(doc.path).replace(/[{}]/g, '').split(/[/_.-]/).map((p) => (p ? p[0]!.toUpperCase() + p.slice(1) : '')).join('')}`,
+      operationId: `${doc.method.toLowerCase()}${toOpenApiPath(doc.path)
+        .replace(/[{}]/g, '')
+        .split(/[/_.-]/)
+        .map((p) => (p ? p[0]!.toUpperCase() + p.slice(1) : ''))
+        .join('')}`,
       summary: doc.summary,
-      ...(doc.description || authenticated ? { description: [doc.description, authenticated ? `Roles: ${(doc.roles as Role[]).join(', ')}.` : undefined].filter(Boolean).join('\n\n') } : {}),
+      ...(doc.description || authenticated
+        ? {
+            description: [doc.description, authenticated ? `Roles: ${(doc.roles as Role[]).join(', ')}.` : undefined]
+              .filter(Boolean)
+              .join('\n\n'),
+          }
+        : {}),
       ...(doc.tags ? { tags: doc.tags } : {}),
       'x-roles': doc.roles,
       security: authenticated ? [{ bearerApiKey: [] }, { headerApiKey: [] }] : [],
       ...(parameters(doc).length > 0 ? { parameters: parameters(doc) } : {}),
-      ...(doc.request ? { requestBody: { required: doc.request.required ?? true, ...(doc.request.description ? { description: doc.request.description } : {}), content: media(doc.request.content, 'input') } } : {}),
+      ...(doc.request
+        ? {
+            requestBody: {
+              required: doc.request.required ?? true,
+              ...(doc.request.description ? { description: doc.request.description } : {}),
+              content: media(doc.request.content, 'input'),
+            },
+          }
+        : {}),
       responses,
     };
     (paths[toOpenApiPath(doc.path)] ??= {})[doc.method.toLowerCase()] = operation;
@@ -176,8 +237,18 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     components: {
       securitySchemes: {
-        bearerApiKey: { type: 'http', scheme: 'bearer', bearerFormat: '<keyId>.<secret>', description: 'API key as `Authorization: Bearer <keyId>.<secret>`.' },
-        headerApiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'The same API key in `X-Api-Key`.' },
+        bearerApiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: '<keyId>.<secret>',
+          description: 'API key as `Authorization: Bearer <keyId>.<secret>`.',
+        },
+        headerApiKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Api-Key',
+          description: 'The same API key in `X-Api-Key`.',
+        },
       },
       schemas: { Problem: jsonSchema(problemSchema, 'output') },
     },
@@ -191,7 +262,14 @@ registerRoute({
   summary: 'This OpenAPI 3.1 document',
   tags: ['documentation'],
   roles: 'public',
-  responses: { 200: { description: 'The OpenAPI document.', content: { 'application/json': { schema: z.looseObject({ openapi: z.literal('3.1.0') }), example: { openapi: '3.1.0' } } } } },
+  responses: {
+    200: {
+      description: 'The OpenAPI document.',
+      content: {
+        'application/json': { schema: z.looseObject({ openapi: z.literal('3.1.0') }), example: { openapi: '3.1.0' } },
+      },
+    },
+  },
 });
 registerRoute({
   method: 'GET',
@@ -199,7 +277,12 @@ registerRoute({
   summary: 'Readable API documentation (self-contained HTML, no external assets)',
   tags: ['documentation'],
   roles: 'public',
-  responses: { 200: { description: 'HTML page rendering /openapi.json.', content: { 'text/html': { schema: z.string(), example: '<!doctype html>…' } } } },
+  responses: {
+    200: {
+      description: 'HTML page rendering /openapi.json.',
+      content: { 'text/html': { schema: z.string(), example: '<!doctype html>…' } },
+    },
+  },
 });
 
 // Health routes (src/api/routes/health.ts) are the composition root's; their docs live here.
@@ -209,7 +292,12 @@ registerRoute({
   summary: 'Liveness: the process answers (never touches dependencies)',
   tags: ['operations'],
   roles: 'public',
-  responses: { 200: { description: 'Alive.', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }), example: { status: 'ok' } } } } },
+  responses: {
+    200: {
+      description: 'Alive.',
+      content: { 'application/json': { schema: z.object({ status: z.literal('ok') }), example: { status: 'ok' } } },
+    },
+  },
 });
 registerRoute({
   method: 'GET',
@@ -218,17 +306,37 @@ registerRoute({
   tags: ['operations'],
   roles: 'public',
   responses: {
-    200: { description: 'Ready.', content: { 'application/json': { schema: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) }), example: { status: 'ready', checks: { mongodb: 'ok', rabbitmq: 'ok' } } } } },
+    200: {
+      description: 'Ready.',
+      content: {
+        'application/json': {
+          schema: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) }),
+          example: { status: 'ready', checks: { mongodb: 'ok', rabbitmq: 'ok' } },
+        },
+      },
+    },
     503: {
       description: 'A dependency does not answer; `checks` names it. Retry-After: 5.',
       problem: true,
-      content: { 'application/problem+json': { example: { type: 'https://baygate.dev/problems/service-unavailable', title: 'Service Unavailable', status: 503, detail: 'Not ready: rabbitmq.', checks: { mongodb: 'ok', rabbitmq: 'no open RabbitMQ channel' } } } },
+      content: {
+        'application/problem+json': {
+          example: {
+            type: 'https://baygate.dev/problems/service-unavailable',
+            title: 'Service Unavailable',
+            status: 503,
+            detail: 'Not ready: rabbitmq.',
+            checks: { mongodb: 'ok', rabbitmq: 'no open RabbitMQ channel' },
+          },
+        },
+      },
     },
   },
 });
 
 /** "GET /path" of every route the routers mount (HEAD, implied by GET, left out). */
-export function mountedRoutes(routers: readonly Router<never>[] | readonly { stack: { path: string | RegExp; methods: string[] }[] }[]): string[] {
+export function mountedRoutes(
+  routers: readonly Router<never>[] | readonly { stack: { path: string | RegExp; methods: string[] }[] }[],
+): string[] {
   const out = new Set<string>();
   for (const router of routers as readonly { stack: { path: string | RegExp; methods: string[] }[] }[]) {
     for (const layer of router.stack) {

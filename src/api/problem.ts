@@ -19,7 +19,13 @@ export class ProblemError extends Error {
   readonly problem: ProblemDetails;
   readonly headers: Record<string, string>;
 
-  constructor(status: number, slug: string, title: string, extra: Omit<Partial<ProblemDetails>, 'status' | 'type' | 'title'> = {}, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    slug: string,
+    title: string,
+    extra: Omit<Partial<ProblemDetails>, 'status' | 'type' | 'title'> = {},
+    headers: Record<string, string> = {},
+  ) {
     super(typeof extra.detail === 'string' ? extra.detail : title);
     this.name = 'ProblemError';
     this.problem = { type: TYPE_BASE + slug, title, status, ...extra };
@@ -29,7 +35,8 @@ export class ProblemError extends Error {
 
 export const problems = {
   notFound: (detail = 'No such resource.') => new ProblemError(404, 'not-found', 'Not Found', { detail }),
-  badRequest: (detail: string, errors?: ProblemDetails['errors']) => new ProblemError(400, 'bad-request', 'Bad Request', { detail, errors }),
+  badRequest: (detail: string, errors?: ProblemDetails['errors']) =>
+    new ProblemError(400, 'bad-request', 'Bad Request', { detail, errors }),
   validation: (detail: string, errors: ProblemDetails['errors'], extra: Record<string, unknown> = {}) =>
     new ProblemError(422, 'validation-failed', 'Unprocessable Content', { detail, errors, ...extra }),
   unauthorized: (detail = 'Missing or invalid credentials.') =>
@@ -39,5 +46,6 @@ export const problems = {
   unavailable: (detail: string, extra: Record<string, unknown> = {}) =>
     new ProblemError(503, 'service-unavailable', 'Service Unavailable', { detail, ...extra }, { 'Retry-After': '5' }),
   payloadTooLarge: (detail: string) => new ProblemError(413, 'payload-too-large', 'Content Too Large', { detail }),
-  unsupportedMediaType: (detail: string) => new ProblemError(415, 'unsupported-media-type', 'Unsupported Media Type', { detail }),
+  unsupportedMediaType: (detail: string) =>
+    new ProblemError(415, 'unsupported-media-type', 'Unsupported Media Type', { detail }),
 };

@@ -54,7 +54,9 @@ export class MongoCapacityLedger implements CapacityLedger {
 
   private async ensureIndex(): Promise<void> {
     if (this.indexed) return;
-    await this.collection().createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }).catch(() => undefined);
+    await this.collection()
+      .createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 })
+      .catch(() => undefined);
     this.indexed = true;
   }
 
@@ -106,7 +108,10 @@ export class MongoCapacityLedger implements CapacityLedger {
     const update = () =>
       this.collection().findOneAndUpdate(
         { _id: `${center}:${day}` },
-        { $inc: { used: count }, $setOnInsert: { center, day, expiresAt: new Date(Date.parse(`${day}T00:00:00Z`) + retainMs) } },
+        {
+          $inc: { used: count },
+          $setOnInsert: { center, day, expiresAt: new Date(Date.parse(`${day}T00:00:00Z`) + retainMs) },
+        },
         { upsert: true, returnDocument: 'after' },
       );
     let doc: CapacityDoc | null;

@@ -41,9 +41,14 @@ export function dxpDateTime(at: Date): string {
 const ID_LIMIT = 16;
 
 export function wrapDxp(signedCeb: string | Buffer, info: DxpTransInfo): string {
-  if (info.receiverIds.length < 1 || info.receiverIds.length > 5) throw new DxpError(`DxpMsg needs 1–5 receiver ids, got ${info.receiverIds.length}`);
-  for (const [name, value] of [['SenderId', info.senderId], ...info.receiverIds.map((r) => ['ReceiverId', r])] as const) {
-    if (value.length < 1 || value.length > ID_LIMIT) throw new DxpError(`${name} "${value}" must be 1–${ID_LIMIT} characters`);
+  if (info.receiverIds.length < 1 || info.receiverIds.length > 5)
+    throw new DxpError(`DxpMsg needs 1–5 receiver ids, got ${info.receiverIds.length}`);
+  for (const [name, value] of [
+    ['SenderId', info.senderId],
+    ...info.receiverIds.map((r) => ['ReceiverId', r]),
+  ] as const) {
+    if (value.length < 1 || value.length > ID_LIMIT)
+      throw new DxpError(`${name} "${value}" must be 1–${ID_LIMIT} characters`);
   }
   if (info.copMsgId.length < 1 || info.copMsgId.length > 255) throw new DxpError('CopMsgId must be 1–255 characters');
   if (info.msgType.length > 30) throw new DxpError(`MsgType "${info.msgType}" is longer than 30 characters`);
@@ -93,11 +98,17 @@ function text(el: XmlElement, local: string, where: string, max: number): string
 
 /** True when the bytes look like a DxpMsg envelope (cheap sniff; unwrapDxp does the real checks). */
 export function looksLikeDxp(body: string | Buffer): boolean {
-  const head = (typeof body === 'string' ? body.slice(0, 512) : body.subarray(0, 512).toString('utf8')).replace(/^\uFEFF/, '');
+  const head = (typeof body === 'string' ? body.slice(0, 512) : body.subarray(0, 512).toString('utf8')).replace(
+    /^\uFEFF/,
+    '',
+  );
   return /^(?:<\?xml[^>]*\?>\s*)?<(?:[A-Za-z_][\w.-]*:)?DxpMsg[\s>]/.test(head);
 }
 
-export function unwrapDxp(envelope: string | Buffer, limits: typeof DEFAULT_DXP_LIMITS = DEFAULT_DXP_LIMITS): UnwrappedDxp {
+export function unwrapDxp(
+  envelope: string | Buffer,
+  limits: typeof DEFAULT_DXP_LIMITS = DEFAULT_DXP_LIMITS,
+): UnwrappedDxp {
   let root: XmlElement;
   try {
     root = parseUntrustedXml(envelope, limits);
@@ -105,14 +116,19 @@ export function unwrapDxp(envelope: string | Buffer, limits: typeof DEFAULT_DXP_
     if (err instanceof ReceiptParseError) throw new DxpError(`DxpMsg refused: ${err.message}`);
     throw err;
   }
-  if (root.ns !== DXP_NS || root.local !== 'DxpMsg') throw new DxpError(`root element {${root.ns ?? ''}}${root.local} is not {${DXP_NS}}DxpMsg`);
+  if (root.ns !== DXP_NS || root.local !== 'DxpMsg')
+    throw new DxpError(`root element {${root.ns ?? ''}}${root.local} is not {${DXP_NS}}DxpMsg`);
   if (root.attributes.ver !== '1.0') throw new DxpError(`DxpMsg ver must be "1.0", got "${root.attributes.ver ?? ''}"`);
   const trans = one(root, 'TransInfo', 'DxpMsg');
-  const receiverIds = dxpChildren(one(trans, 'ReceiverIds', 'DxpMsg/TransInfo'), 'ReceiverId').map((r) => r.text.trim());
-  if (receiverIds.length < 1 || receiverIds.length > 5) throw new DxpError(`DxpMsg/TransInfo/ReceiverIds: expected 1–5 ReceiverId, found ${receiverIds.length}`);
+  const receiverIds = dxpChildren(one(trans, 'ReceiverIds', 'DxpMsg/TransInfo'), 'ReceiverId').map((r) =>
+    r.text.trim(),
+  );
+  if (receiverIds.length < 1 || receiverIds.length > 5)
+    throw new DxpError(`DxpMsg/TransInfo/ReceiverIds: expected 1–5 ReceiverId, found ${receiverIds.length}`);
   const created = text(trans, 'CreatTime', 'DxpMsg/TransInfo', 40);
   const createdAt = new Date(created);
-  if (Number.isNaN(createdAt.getTime())) throw new DxpError(`DxpMsg/TransInfo/CreatTime "${created}" is not an xs:dateTime`);
+  if (Number.isNaN(createdAt.getTime()))
+    throw new DxpError(`DxpMsg/TransInfo/CreatTime "${created}" is not an xs:dateTime`);
   const msgTypeEl = one(trans, 'MsgType', 'DxpMsg/TransInfo');
   const transInfo: DxpTransInfo = {
     copMsgId: text(trans, 'CopMsgId', 'DxpMsg/TransInfo', 255),
@@ -122,8 +138,10 @@ export function unwrapDxp(envelope: string | Buffer, limits: typeof DEFAULT_DXP_
     msgType: msgTypeEl.text.trim(),
   };
   const data = one(root, 'Data', 'DxpMsg').text.replace(/\s+/g, '');
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(data)) throw new DxpError('DxpMsg/Data is not valid Base64');
-  if ((data.length / 4) * 3 > limits.maxDataBytes) throw new DxpError(`DxpMsg/Data exceeds ${limits.maxDataBytes} bytes`);
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(data))
+    throw new DxpError('DxpMsg/Data is not valid Base64');
+  if ((data.length / 4) * 3 > limits.maxDataBytes)
+    throw new DxpError(`DxpMsg/Data exceeds ${limits.maxDataBytes} bytes`);
   let message: string;
   try {
     message = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(data, 'base64'));

@@ -40,13 +40,26 @@ export interface HealthPolicy {
 }
 
 /** Pure: the next state of a center from its previous state and one observation. */
-export function assessCenter(center: string, previous: CenterState | undefined, observation: QueueObservation, policy: HealthPolicy, at: Date = new Date()): CenterState {
+export function assessCenter(
+  center: string,
+  previous: CenterState | undefined,
+  observation: QueueObservation,
+  policy: HealthPolicy,
+  at: Date = new Date(),
+): CenterState {
   const prevStatus: CenterAvailability = previous?.status ?? 'available';
   const changed = (status: CenterAvailability) => (status === prevStatus && previous ? previous.since : at);
   if ('missing' in observation) {
     return {
-      center, status: 'interrupted', reason: `queue missing: ${observation.error}`, consumerCount: 0, messageCount: 0,
-      noConsumerStreak: (previous?.noConsumerStreak ?? 0) + 1, backlogStreak: 0, since: changed('interrupted'), checkedAt: at,
+      center,
+      status: 'interrupted',
+      reason: `queue missing: ${observation.error}`,
+      consumerCount: 0,
+      messageCount: 0,
+      noConsumerStreak: (previous?.noConsumerStreak ?? 0) + 1,
+      backlogStreak: 0,
+      since: changed('interrupted'),
+      checkedAt: at,
     };
   }
   const { consumerCount, messageCount } = observation;
@@ -68,8 +81,15 @@ export function assessCenter(center: string, previous: CenterState | undefined, 
     reason = previous?.reason;
   }
   return {
-    center, status, ...(reason ? { reason } : {}), consumerCount, messageCount, noConsumerStreak, backlogStreak,
-    since: changed(status), checkedAt: at,
+    center,
+    status,
+    ...(reason ? { reason } : {}),
+    consumerCount,
+    messageCount,
+    noConsumerStreak,
+    backlogStreak,
+    since: changed(status),
+    checkedAt: at,
   };
 }
 
@@ -120,7 +140,9 @@ export class MongoCenterStateStore implements CenterStateStore {
   }
 
   async interruptedCenters(): Promise<ReadonlySet<string>> {
-    const docs = await this.collection().find({ status: 'interrupted' }, { projection: { _id: 1 } }).toArray();
+    const docs = await this.collection()
+      .find({ status: 'interrupted' }, { projection: { _id: 1 } })
+      .toArray();
     return new Set(docs.map((d) => d._id));
   }
 }
@@ -169,11 +191,26 @@ export class CenterHealthMonitor {
         observation = { missing: true, error: message.replace(/^Operation failed: QueueDeclare; /, '') };
       }
       const previous = await store.get(center.code);
-      const next = assessCenter(center.code, previous, observation, { interruptionBacklog: center.interruptionBacklog, consecutiveChecks: this.options.consecutiveChecks ?? 2 }, at);
+      const next = assessCenter(
+        center.code,
+        previous,
+        observation,
+        { interruptionBacklog: center.interruptionBacklog, consecutiveChecks: this.options.consecutiveChecks ?? 2 },
+        at,
+      );
       await store.put(next);
       if (next.status !== (previous?.status ?? 'available')) {
         const log = next.status === 'interrupted' ? logger.warn.bind(logger) : logger.info.bind(logger);
-        log({ center: center.code, status: next.status, reason: next.reason, consumers: next.consumerCount, backlog: next.messageCount }, `clearance center ${center.code} is now ${next.status}`);
+        log(
+          {
+            center: center.code,
+            status: next.status,
+            reason: next.reason,
+            consumers: next.consumerCount,
+            backlog: next.messageCount,
+          },
+          `clearance center ${center.code} is now ${next.status}`,
+        );
       }
       out.push(next);
     }
@@ -183,7 +220,9 @@ export class CenterHealthMonitor {
   start(): void {
     if (this.timer) return;
     const tick = () => {
-      this.running = this.checkOnce().catch((err: unknown) => this.options.logger.warn({ err: (err as Error).message }, 'center health check failed'));
+      this.running = this.checkOnce().catch((err: unknown) =>
+        this.options.logger.warn({ err: (err as Error).message }, 'center health check failed'),
+      );
     };
     tick();
     this.timer = setInterval(tick, this.options.intervalMs ?? 5000);
@@ -198,10 +237,15 @@ export class CenterHealthMonitor {
 }
 
 /** Every center of the registry with its stored state (centers never checked show as available, unchecked). */
-export async function listCenterStates(store: CenterStateStore, centers: readonly { code: string; name?: { zh: string; en: string } }[]): Promise<(CenterStateView | { center: string; status: 'unknown'; name?: { zh: string; en: string } })[]> {
+export async function listCenterStates(
+  store: CenterStateStore,
+  centers: readonly { code: string; name?: { zh: string; en: string } }[],
+): Promise<(CenterStateView | { center: string; status: 'unknown'; name?: { zh: string; en: string } })[]> {
   const states = new Map((await store.list()).map((s) => [s.center, s]));
   return centers.map((c) => {
     const s = states.get(c.code);
-    return s ? { ...s, ...(c.name ? { name: c.name } : {}) } : { center: c.code, status: 'unknown' as const, ...(c.name ? { name: c.name } : {}) };
+    return s
+      ? { ...s, ...(c.name ? { name: c.name } : {}) }
+      : { center: c.code, status: 'unknown' as const, ...(c.name ? { name: c.name } : {}) };
   });
 }

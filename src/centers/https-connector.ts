@@ -6,7 +6,15 @@ import type { Logger } from 'pino';
 import { loadConfig } from '../config';
 import { createLogger } from '../log';
 import { AmqpClient, type Delivery } from '../queue/amqp';
-import { DELIVERY_ROUTING_KEY, HEADER_CENTER, HEADER_DECLARATION_ID, HEADER_MESSAGE_TYPE, RECEIPTS_EXCHANGE, declareCenterQueue, declareCoreTopology } from '../queue/topology';
+import {
+  DELIVERY_ROUTING_KEY,
+  HEADER_CENTER,
+  HEADER_DECLARATION_ID,
+  HEADER_MESSAGE_TYPE,
+  RECEIPTS_EXCHANGE,
+  declareCenterQueue,
+  declareCoreTopology,
+} from '../queue/topology';
 import { DEFAULT_CERTS_DIR, identityFiles } from './identities';
 import { REPO_ROOT, type CenterConfig } from './registry';
 
@@ -52,13 +60,21 @@ export interface HttpsConnector {
 }
 
 export class PushError extends Error {
-  constructor(message: string, public readonly retriable: boolean, public readonly statusCode?: number) {
+  constructor(
+    message: string,
+    public readonly retriable: boolean,
+    public readonly statusCode?: number,
+  ) {
     super(message);
     this.name = 'PushError';
   }
 }
 
-function tlsMaterial(options: HttpsConnectorOptions): { key: string | Buffer; cert: string | Buffer; ca: string | Buffer } {
+function tlsMaterial(options: HttpsConnectorOptions): {
+  key: string | Buffer;
+  cert: string | Buffer;
+  ca: string | Buffer;
+} {
   if (options.tls) return options.tls;
   const files = identityFiles(options.center.https.clientIdentity, options.certsDir ?? DEFAULT_CERTS_DIR);
   const chain = files.chainPath ? readFileSync(files.chainPath, 'utf8') : '';
@@ -71,17 +87,34 @@ function tlsMaterial(options: HttpsConnectorOptions): { key: string | Buffer; ce
 }
 
 /** One POST; resolves with the status code for 2xx, throws PushError otherwise. */
-export function pushManifest(agent: Agent, url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<number> {
+export function pushManifest(
+  agent: Agent,
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) }, timeout: timeoutMs }, (res) => {
-      const status = res.statusCode ?? 0;
-      res.resume(); // the center's answer body is not needed; receipts come on the receipts queue
-      res.on('end', () => {
-        if (status >= 200 && status < 300) resolvePromise(status);
-        else reject(new PushError(`center answered HTTP ${status}`, status === 408 || status === 429 || status >= 500, status));
-      });
-      res.on('error', (err) => reject(new PushError(`response failed: ${err.message}`, true, status)));
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) }, timeout: timeoutMs },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        res.resume(); // the center's answer body is not needed; receipts come on the receipts queue
+        res.on('end', () => {
+          if (status >= 200 && status < 300) resolvePromise(status);
+          else
+            reject(
+              new PushError(
+                `center answered HTTP ${status}`,
+                status === 408 || status === 429 || status >= 500,
+                status,
+              ),
+            );
+        });
+        res.on('error', (err) => reject(new PushError(`response failed: ${err.message}`, true, status)));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (err) => reject(new PushError(`POST ${url} failed: ${err.message}`, true)));
     req.end(body);
@@ -92,7 +125,14 @@ export async function startHttpsConnector(options: HttpsConnectorOptions): Promi
   const { center } = options;
   const logger = (options.logger ?? createLogger({ name: 'center-connector' })).child({ center: center.code });
   const tls = tlsMaterial(options);
-  const agent = new Agent({ keepAlive: true, key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, maxSockets: options.prefetch ?? 4 });
+  const agent = new Agent({
+    keepAlive: true,
+    key: tls.key,
+    cert: tls.cert,
+    ca: tls.ca,
+    rejectUnauthorized: true,
+    maxSockets: options.prefetch ?? 4,
+  });
   const initialMs = options.backoff?.initialMs ?? 500;
   const maxMs = options.backoff?.maxMs ?? 30000;
   const failures = new Map<string, number>();
@@ -101,7 +141,13 @@ export async function startHttpsConnector(options: HttpsConnectorOptions): Promi
   const waits = new Set<NodeJS.Timeout>();
 
   const ownsClient = !options.amqp;
-  const amqp = options.amqp ?? new AmqpClient({ url: options.amqpUrl ?? loadConfig().AMQP_URL, logger, connectionName: `baygate-https-connector-${center.code}` });
+  const amqp =
+    options.amqp ??
+    new AmqpClient({
+      url: options.amqpUrl ?? loadConfig().AMQP_URL,
+      logger,
+      connectionName: `baygate-https-connector-${center.code}`,
+    });
   if (options.declareTopology !== false) {
     await amqp.addTopology(async (ch) => {
       await declareCoreTopology(ch);
@@ -123,21 +169,28 @@ export async function startHttpsConnector(options: HttpsConnectorOptions): Promi
       'x-baygate-center': center.code,
     };
     if (typeof props.correlationId === 'string') httpHeaders['x-request-id'] = props.correlationId;
-    for (const h of [HEADER_DECLARATION_ID, HEADER_MESSAGE_TYPE]) if (typeof headers[h] === 'string') httpHeaders[h] = headers[h];
+    for (const h of [HEADER_DECLARATION_ID, HEADER_MESSAGE_TYPE])
+      if (typeof headers[h] === 'string') httpHeaders[h] = headers[h];
     try {
       await pushManifest(agent, center.https.url, delivery.content, httpHeaders, center.https.timeoutMs);
     } catch (err) {
       const pushError = err instanceof PushError ? err : new PushError((err as Error).message, true);
       if (!pushError.retriable) {
         stats.refused++;
-        logger.error({ messageId, status: pushError.statusCode, err: pushError.message }, 'center refused the manifest; dead-lettered');
+        logger.error(
+          { messageId, status: pushError.statusCode, err: pushError.message },
+          'center refused the manifest; dead-lettered',
+        );
         delivery.nack({ requeue: false });
         return;
       }
       const n = (failures.get(messageId) ?? 0) + 1;
       failures.set(messageId, n);
       const delay = Math.min(maxMs, initialMs * 2 ** (n - 1));
-      logger.warn({ messageId, attempt: n, retryInMs: delay, err: pushError.message }, 'push to center failed; requeueing after backoff');
+      logger.warn(
+        { messageId, attempt: n, retryInMs: delay, err: pushError.message },
+        'push to center failed; requeueing after backoff',
+      );
       await new Promise<void>((r) => {
         const t = setTimeout(() => (waits.delete(t), r()), delay);
         waits.add(t);
@@ -151,7 +204,19 @@ export async function startHttpsConnector(options: HttpsConnectorOptions): Promi
     stats.delivered++;
     const notice = { messageGuid: messageId, center: center.code, at: new Date().toISOString() };
     try {
-      await amqp.publish(exchange, deliveryKey, Buffer.from(JSON.stringify(notice)), { messageId: randomUUID(), contentType: 'application/json', persistent: true, mandatory: true, headers: { [HEADER_CENTER]: center.code } }, 5000);
+      await amqp.publish(
+        exchange,
+        deliveryKey,
+        Buffer.from(JSON.stringify(notice)),
+        {
+          messageId: randomUUID(),
+          contentType: 'application/json',
+          persistent: true,
+          mandatory: true,
+          headers: { [HEADER_CENTER]: center.code },
+        },
+        5000,
+      );
       stats.notices++;
     } catch (err) {
       // The center has the manifest; a lost notice only delays "delivered" until the first receipt.
@@ -159,10 +224,14 @@ export async function startHttpsConnector(options: HttpsConnectorOptions): Promi
     }
   }
 
-  await amqp.consume(center.queue, async (delivery) => {
-    if (stopped) return;
-    await handle(delivery);
-  }, { prefetch: options.prefetch ?? 4 });
+  await amqp.consume(
+    center.queue,
+    async (delivery) => {
+      if (stopped) return;
+      await handle(delivery);
+    },
+    { prefetch: options.prefetch ?? 4 },
+  );
   logger.info({ queue: center.queue, url: center.https.url }, 'https connector consuming');
 
   return {

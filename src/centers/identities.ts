@@ -8,7 +8,15 @@ import { REPO_ROOT } from './registry';
  * signers (`center-gd` …) and the TLS client identities of the HTTPS connector.
  */
 const indexSchema = z.object({
-  identities: z.array(z.object({ id: z.string(), role: z.string(), keyPath: z.string(), certPath: z.string(), chainPath: z.string().nullable().optional() })),
+  identities: z.array(
+    z.object({
+      id: z.string(),
+      role: z.string(),
+      keyPath: z.string(),
+      certPath: z.string(),
+      chainPath: z.string().nullable().optional(),
+    }),
+  ),
 });
 
 export interface IdentityFiles {

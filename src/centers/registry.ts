@@ -63,7 +63,10 @@ export class CenterRegistryError extends Error {
 }
 
 export class UnknownCenterError extends Error {
-  constructor(public readonly code: string, known: readonly string[]) {
+  constructor(
+    public readonly code: string,
+    known: readonly string[],
+  ) {
     super(`unknown clearance center "${code}" (known: ${known.join(', ')})`);
     this.name = 'UnknownCenterError';
   }
@@ -95,7 +98,10 @@ export interface RegistryOptions {
 }
 
 const pathOf = (segments: readonly PropertyKey[]): string =>
-  segments.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('').replace(/^\./, '');
+  segments
+    .map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`))
+    .join('')
+    .replace(/^\./, '');
 
 interface DevIndex {
   identities: { id: string; role: string }[];
@@ -127,26 +133,53 @@ export function buildCenterRegistry(data: unknown, file = '(inline)', options: R
   centers.forEach((c, i) => {
     const at = (suffix: string) => `centers[${i}].${suffix}`;
     const previous = seen.get(c.code);
-    if (previous !== undefined) throw new CenterRegistryError(file, at('code'), `duplicate center code "${c.code}" (also centers[${previous}])`);
+    if (previous !== undefined)
+      throw new CenterRegistryError(file, at('code'), `duplicate center code "${c.code}" (also centers[${previous}])`);
     seen.set(c.code, i);
     const expectedQueue = `baygate.center.${c.code}`;
     if (c.queue !== expectedQueue) {
-      throw new CenterRegistryError(file, at('queue'), `must be "${expectedQueue}" (the manifests exchange routes by center code to that queue), got "${c.queue}"`);
+      throw new CenterRegistryError(
+        file,
+        at('queue'),
+        `must be "${expectedQueue}" (the manifests exchange routes by center code to that queue), got "${c.queue}"`,
+      );
     }
     const seenDistricts = new Set<string>();
     c.districts.forEach((d, j) => {
-      if (seenDistricts.has(d)) throw new CenterRegistryError(file, at(`districts[${j}]`), `district ${d} is listed twice`);
+      if (seenDistricts.has(d))
+        throw new CenterRegistryError(file, at(`districts[${j}]`), `district ${d} is listed twice`);
       seenDistricts.add(d);
-      if (!(d in districts)) throw new CenterRegistryError(file, at(`districts[${j}]`), `${d} is not a customs district in the code table`);
+      if (!(d in districts))
+        throw new CenterRegistryError(file, at(`districts[${j}]`), `${d} is not a customs district in the code table`);
     });
-    if (c.transport === 'dxp' && !c.dxp) throw new CenterRegistryError(file, at('dxp'), 'transport "dxp" needs dxp.senderId and dxp.receiverId');
-    if (c.transport === 'https' && !c.https) throw new CenterRegistryError(file, at('https'), 'transport "https" needs https.url, https.clientIdentity and https.caPath');
+    if (c.transport === 'dxp' && !c.dxp)
+      throw new CenterRegistryError(file, at('dxp'), 'transport "dxp" needs dxp.senderId and dxp.receiverId');
+    if (c.transport === 'https' && !c.https)
+      throw new CenterRegistryError(
+        file,
+        at('https'),
+        'transport "https" needs https.url, https.clientIdentity and https.caPath',
+      );
     if (index) {
       const signer = index.identities.find((x) => x.id === c.receiptSigner);
-      if (!signer) throw new CenterRegistryError(file, at('receiptSigner'), `"${c.receiptSigner}" is not an identity in ${join(certsDir as string, 'index.json')}`);
-      if (signer.role !== 'center') throw new CenterRegistryError(file, at('receiptSigner'), `"${c.receiptSigner}" has role "${signer.role}"; receipts are signed with a center certificate`);
+      if (!signer)
+        throw new CenterRegistryError(
+          file,
+          at('receiptSigner'),
+          `"${c.receiptSigner}" is not an identity in ${join(certsDir as string, 'index.json')}`,
+        );
+      if (signer.role !== 'center')
+        throw new CenterRegistryError(
+          file,
+          at('receiptSigner'),
+          `"${c.receiptSigner}" has role "${signer.role}"; receipts are signed with a center certificate`,
+        );
       if (c.https && !index.identities.some((x) => x.id === c.https?.clientIdentity)) {
-        throw new CenterRegistryError(file, at('https.clientIdentity'), `"${c.https.clientIdentity}" is not an identity in ${join(certsDir as string, 'index.json')}`);
+        throw new CenterRegistryError(
+          file,
+          at('https.clientIdentity'),
+          `"${c.https.clientIdentity}" is not an identity in ${join(certsDir as string, 'index.json')}`,
+        );
       }
     }
   });

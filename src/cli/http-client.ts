@@ -52,7 +52,8 @@ export class GatewayClient {
     } catch {
       throw new CliError(`--url "${url}" is not a URL (e.g. ${DEFAULT_URL})`, 2);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`--url must be http:// or https://, got "${url}"`, 2);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new CliError(`--url must be http:// or https://, got "${url}"`, 2);
     this.baseUrl = parsed.toString().replace(/\/+$/, '');
     const key = options.key ?? env.BAYGATE_API_KEY;
     if (!key) throw new CliError('no API key: pass --key <keyId.secret> or set BAYGATE_API_KEY', 2);
@@ -70,7 +71,11 @@ export class GatewayClient {
   }
 
   /** Sends a request; returns status and parsed JSON. Network failures become a CliError naming the URL. */
-  async send(method: string, path: string, options: { query?: Record<string, string | undefined>; body?: unknown; signal?: AbortSignal } = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+  async send(
+    method: string,
+    path: string,
+    options: { query?: Record<string, string | undefined>; body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<{ status: number; body: unknown; headers: Headers }> {
     let res: Response;
     try {
       res = await fetch(this.url(path, options.query), {
@@ -119,7 +124,11 @@ export function gatewayError(status: number, body: unknown): GatewayError {
   const problem = typeof body === 'object' && body !== null ? (body as ProblemBody) : undefined;
   const detail = problem?.detail ?? problem?.title ?? (typeof body === 'string' ? body.slice(0, 200) : '');
   const fields = (problem?.errors ?? []).slice(0, 5).map((e) => `${e.path}: ${e.message}`);
-  return new GatewayError(status, problem, `gateway answered ${status}${detail ? `: ${detail}` : ''}${fields.length ? ` (${fields.join('; ')})` : ''}`);
+  return new GatewayError(
+    status,
+    problem,
+    `gateway answered ${status}${detail ? `: ${detail}` : ''}${fields.length ? ` (${fields.join('; ')})` : ''}`,
+  );
 }
 
 /** A GatewayError as the CLI reports it (auth problems are exit 1 too: the command could not do its job). */
@@ -159,7 +168,13 @@ export class SseParser {
       const line = this.buffer.slice(0, m.index);
       this.buffer = this.buffer.slice(m.index + m[0].length);
       if (line === '') {
-        if (this.data.length > 0) out.push({ ...(this.id !== undefined ? { id: this.id } : {}), event: this.event || 'message', data: this.data.join('\n'), ...(this.retry !== undefined ? { retry: this.retry } : {}) });
+        if (this.data.length > 0)
+          out.push({
+            ...(this.id !== undefined ? { id: this.id } : {}),
+            event: this.event || 'message',
+            data: this.data.join('\n'),
+            ...(this.retry !== undefined ? { retry: this.retry } : {}),
+          });
         this.data = [];
         this.event = '';
         this.retry = undefined;

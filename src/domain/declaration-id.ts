@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
  * Shaped as an RFC 9562 version-8 (custom) UUID: the first 122 bits of SHA-256 over the key.
  */
 export function declarationIdFor(platformCode: string, orderNo: string, messageType: string): string {
-  const digest = createHash('sha256').update(`baygate/declaration\u0000${platformCode}\u0000${orderNo}\u0000${messageType}`, 'utf8').digest();
+  const digest = createHash('sha256')
+    .update(`baygate/declaration\u0000${platformCode}\u0000${orderNo}\u0000${messageType}`, 'utf8')
+    .digest();
   const b = Buffer.from(digest.subarray(0, 16));
   b[6] = (b[6]! & 0x0f) | 0x80; // version 8
   b[8] = (b[8]! & 0x3f) | 0x80; // RFC 9562 variant

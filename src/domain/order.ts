@@ -50,10 +50,12 @@ export const decimal5 = z
 const positiveDecimal5 = decimal5.refine((x) => x > 0, 'must be greater than 0');
 
 /** Required text: trimmed, non-empty, at most `max` characters (the XSD maxLength). */
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /** Customs code-table code of fixed length (validated against the tables by the rules). */
-const code = (length: number) => z.string().regex(new RegExp(`^[0-9A-Za-z]{${length}}$`), `must be a ${length}-character code`);
+const code = (length: number) =>
+  z.string().regex(new RegExp(`^[0-9A-Za-z]{${length}}$`), `must be a ${length}-character code`);
 
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
 const CEB_TIMESTAMP = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
@@ -62,8 +64,12 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 function isRealCalendarTime(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): boolean {
   const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
   return (
-    t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d &&
-    t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === s
+    t.getUTCFullYear() === y &&
+    t.getUTCMonth() === mo - 1 &&
+    t.getUTCDate() === d &&
+    t.getUTCHours() === h &&
+    t.getUTCMinutes() === mi &&
+    t.getUTCSeconds() === s
   );
 }
 
@@ -167,25 +173,25 @@ const itemBase = {
 };
 
 const importItemObject = z.object({
-    ...itemBase,
-    /** Seller's SKU (CEB itemNo), optional for import. Max 20 (CEB621 limit; CEB311 allows 30). */
-    itemNo: z.string().trim().max(20).optional(),
-    /** Specification (品名、牌名、规格、型号、成份、含量) (CEB gmodel). */
-    gmodel: text(510),
-    /** Bar code (CEB barCode), optional for import. */
-    barCode: z.string().trim().max(50).optional(),
-  });
+  ...itemBase,
+  /** Seller's SKU (CEB itemNo), optional for import. Max 20 (CEB621 limit; CEB311 allows 30). */
+  itemNo: z.string().trim().max(20).optional(),
+  /** Specification (品名、牌名、规格、型号、成份、含量) (CEB gmodel). */
+  gmodel: text(510),
+  /** Bar code (CEB barCode), optional for import. */
+  barCode: z.string().trim().max(50).optional(),
+});
 const importItemSchema = importItemObject.transform((item) => ({ ...item, gname: item.gname ?? item.itemName }));
 
 const exportItemObject = z.object({
-    ...itemBase,
-    /** Seller's SKU (CEB303/603 itemNo), required for export. */
-    itemNo: text(20),
-    /** Specification (CEB603 gmodel, max 250 for export). */
-    gmodel: text(250),
-    /** Bar code (CEB603 barCode, required there): defaults to "无" (none). */
-    barCode: text(50).default('无'),
-  });
+  ...itemBase,
+  /** Seller's SKU (CEB303/603 itemNo), required for export. */
+  itemNo: text(20),
+  /** Specification (CEB603 gmodel, max 250 for export). */
+  gmodel: text(250),
+  /** Bar code (CEB603 barCode, required there): defaults to "无" (none). */
+  barCode: text(50).default('无'),
+});
 const exportItemSchema = exportItemObject.transform((item) => ({ ...item, gname: item.gname ?? item.itemName }));
 
 // ---------------------------------------------------------------------------------------------------
@@ -359,7 +365,10 @@ const importOrderSchema = z.object({
   /** Consignee address (consigneeAddress on CEB311, CEB511 and CEB621). */
   consigneeAddress: text(200),
   /** 6-digit administrative division code of the address (CEB311 consigneeDistrict), optional. */
-  consigneeDistrict: z.string().regex(/^\d{6}$/, 'must be a 6-digit administrative division code').optional(),
+  consigneeDistrict: z
+    .string()
+    .regex(/^\d{6}$/, 'must be a 6-digit administrative division code')
+    .optional(),
   /** Goods batch numbers (CEB311 batchNumbers), optional. */
   batchNumbers: z.string().trim().max(100).optional(),
   /** Company guaranteeing the tax (CEB621 assureCode): the declaring agent, the seller or the logistics company. */
@@ -431,10 +440,9 @@ export type Direction = BaygateOrder['direction'];
  */
 export function orderFieldPaths(direction: Direction): { order: string[]; item: string[] } {
   const head = direction === 'import' ? importOrderSchema.shape : exportOrderSchema.shape;
-  const nested: Record<string, Record<string, unknown>> =
-    direction === 'import'
-      ? { payment: paymentSchema.shape, logistics: importLogisticsSchema.shape }
-      : { logistics: exportLogisticsSchema.shape };
+  const nested: Record<string, Record<string, unknown>> = direction === 'import'
+    ? { payment: paymentSchema.shape, logistics: importLogisticsSchema.shape }
+    : { logistics: exportLogisticsSchema.shape };
   const order: string[] = [];
   for (const key of Object.keys(head)) {
     if (key === 'items') continue;

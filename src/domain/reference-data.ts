@@ -36,7 +36,12 @@ export const taxRateTableSchema = z
   .superRefine((table, ctx) => {
     const seen = new Set<string>();
     table.rates.forEach((r, index) => {
-      if (seen.has(r.prefix)) ctx.addIssue({ code: 'custom', path: ['rates', index, 'prefix'], message: `prefix ${r.prefix} is listed twice` });
+      if (seen.has(r.prefix))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rates', index, 'prefix'],
+          message: `prefix ${r.prefix} is listed twice`,
+        });
       seen.add(r.prefix);
     });
   });

@@ -88,7 +88,8 @@ export type TransitionDecision =
 /** Decides whether moving from `current` to `next` is a step forward. Pure: the store applies it atomically. */
 export function decideTransition(current: string, next: string, messageType?: MessageType): TransitionDecision {
   if (!isKnownStatus(next)) return { apply: false, reason: 'unknown-status' };
-  if (isTerminal(current, messageType)) return { apply: false, reason: current === next ? 'duplicate' : 'after-terminal' };
+  if (isTerminal(current, messageType))
+    return { apply: false, reason: current === next ? 'duplicate' : 'after-terminal' };
   const from = statusRank(current);
   const to = statusRank(next);
   if (to === from) return { apply: false, reason: current === next ? 'duplicate' : 'out-of-order' };
@@ -122,5 +123,8 @@ export const STATUS_LABELS: Record<string, { zh: string; en: string }> = {
 };
 
 export function statusLabel(status: string): { zh: string; en: string } {
-  return STATUS_LABELS[status] ?? (isNegativeCode(status) ? { zh: '业务错误', en: `customs error ${status}` } : { zh: status, en: status });
+  return (
+    STATUS_LABELS[status] ??
+    (isNegativeCode(status) ? { zh: '业务错误', en: `customs error ${status}` } : { zh: status, en: status })
+  );
 }

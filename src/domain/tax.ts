@@ -72,7 +72,14 @@ export function computeTax(input: TaxInput, rates: TaxRateTable = defaultTaxRate
     const dutiablePrice = item.totalPrice + extra * share;
     const rate = taxRateFor(item.gcode, rates);
     const effectiveRate = effectiveTaxRate(rate.vat, rate.consumption);
-    return { gnum: item.gnum, gcode: item.gcode, dutiablePrice, rate, effectiveRate, tax: dutiablePrice * effectiveRate };
+    return {
+      gnum: item.gnum,
+      gcode: item.gcode,
+      dutiablePrice,
+      rate,
+      effectiveRate,
+      tax: dutiablePrice * effectiveRate,
+    };
   });
   const exactTax = items.reduce((acc, i) => acc + i.tax, 0);
   return {

@@ -70,7 +70,10 @@ export interface BuiltMessage {
 }
 
 export class MessageBuildError extends Error {
-  constructor(public readonly type: MessageType, public readonly violations: BuildViolation[]) {
+  constructor(
+    public readonly type: MessageType,
+    public readonly violations: BuildViolation[],
+  ) {
     super(`cannot build ${type}:\n${violations.map((v) => `  ${v.element} (${v.source}): ${v.reason}`).join('\n')}`);
     this.name = 'MessageBuildError';
   }
@@ -87,7 +90,11 @@ export function messageMappings(): Map<MappingKey, CompiledMapping> {
   return defaultMappings;
 }
 
-function mappingFor(type: MessageType, order: BaygateOrder, mappings: Map<MappingKey, CompiledMapping>): CompiledMapping {
+function mappingFor(
+  type: MessageType,
+  order: BaygateOrder,
+  mappings: Map<MappingKey, CompiledMapping>,
+): CompiledMapping {
   const key: MappingKey = type === 'CEB621' ? `CEB621-${order.tradeMode}` : type;
   const hit = mappings.get(key);
   if (!hit) throw new Error(`no message mapping for ${key} in mappings/messages`);
@@ -96,7 +103,13 @@ function mappingFor(type: MessageType, order: BaygateOrder, mappings: Map<Mappin
 
 const Q = CEB_PREFIX + ':';
 
-function writeNodes(nodes: CompiledNode[], scope: MappingScope, w: CanonicalXmlWriter, path: string, out: BuildViolation[]): void {
+function writeNodes(
+  nodes: CompiledNode[],
+  scope: MappingScope,
+  w: CanonicalXmlWriter,
+  path: string,
+  out: BuildViolation[],
+): void {
   for (const node of nodes) {
     if (node.kind === 'group') {
       if (node.forEach) {
@@ -104,11 +117,19 @@ function writeNodes(nodes: CompiledNode[], scope: MappingScope, w: CanonicalXmlW
         try {
           entries = node.forEach(scope);
         } catch (err) {
-          out.push({ element: `${path}${node.name}`, source: node.forEachSource ?? '', reason: (err as Error).message });
+          out.push({
+            element: `${path}${node.name}`,
+            source: node.forEachSource ?? '',
+            reason: (err as Error).message,
+          });
           continue;
         }
         if (!Array.isArray(entries) || entries.length === 0) {
-          out.push({ element: `${path}${node.name}`, source: node.forEachSource ?? '', reason: 'needs at least one entry' });
+          out.push({
+            element: `${path}${node.name}`,
+            source: node.forEachSource ?? '',
+            reason: 'needs at least one entry',
+          });
           continue;
         }
         entries.forEach((item, i) => {
@@ -132,7 +153,8 @@ function writeNodes(nodes: CompiledNode[], scope: MappingScope, w: CanonicalXmlW
       continue;
     }
     if (raw === undefined || raw === null || raw === '') {
-      if (!node.optional) out.push({ element: path + node.name, source: node.describe(scope), reason: 'is required but has no value' });
+      if (!node.optional)
+        out.push({ element: path + node.name, source: node.describe(scope), reason: 'is required but has no value' });
       continue;
     }
     let text: string;
@@ -160,25 +182,54 @@ export function buildMessage(
 ): BuiltMessage {
   const wanted = EXPORT_MESSAGE_TYPES.includes(type) ? 'export' : 'import';
   if (order.direction !== wanted) {
-    throw new MessageBuildError(type, [{ element: '(message)', source: 'order.direction', reason: `${type} needs an ${wanted} order, got ${order.direction}` }]);
+    throw new MessageBuildError(type, [
+      {
+        element: '(message)',
+        source: 'order.direction',
+        reason: `${type} needs an ${wanted} order, got ${order.direction}`,
+      },
+    ]);
   }
   const violations: BuildViolation[] = [];
-  if (type === 'CEB623' && !ctx.cancel) violations.push({ element: '(message)', source: 'ctx.cancel', reason: 'CEB623 needs a cancel request (invtNo, reason)' });
-  if (type === 'CEB625' && !ctx.refund) violations.push({ element: '(message)', source: 'ctx.refund', reason: 'CEB625 needs a refund request (invtNo, reason, lines)' });
+  if (type === 'CEB623' && !ctx.cancel)
+    violations.push({
+      element: '(message)',
+      source: 'ctx.cancel',
+      reason: 'CEB623 needs a cancel request (invtNo, reason)',
+    });
+  if (type === 'CEB625' && !ctx.refund)
+    violations.push({
+      element: '(message)',
+      source: 'ctx.refund',
+      reason: 'CEB625 needs a refund request (invtNo, reason, lines)',
+    });
   const guid = ctx.guid ?? freshGuid();
   const headGuid = ctx.headGuid ?? freshGuid();
-  for (const [name, value] of [['ctx.guid', guid], ['ctx.headGuid', headGuid]] as const) {
+  for (const [name, value] of [
+    ['ctx.guid', guid],
+    ['ctx.headGuid', headGuid],
+  ] as const) {
     try {
       assertCebGuid(value);
     } catch (err) {
-      violations.push({ element: name === 'ctx.guid' ? '@guid' : '(head)/guid', source: name, reason: (err as Error).message });
+      violations.push({
+        element: name === 'ctx.guid' ? '@guid' : '(head)/guid',
+        source: name,
+        reason: (err as Error).message,
+      });
     }
   }
   if (violations.length > 0) throw new MessageBuildError(type, violations);
 
   const compiled = mappingFor(type, order, mappings);
   const root = compiled.mapping.root;
-  const scope: MappingScope = { order, item: undefined, itemLabel: 'item', ctx, message: { guid, headGuid, now: ctx.now ?? new Date() } };
+  const scope: MappingScope = {
+    order,
+    item: undefined,
+    itemLabel: 'item',
+    ctx,
+    message: { guid, headGuid, now: ctx.now ?? new Date() },
+  };
   const w = new CanonicalXmlWriter();
   w.open(Q + root, { [CEB_PREFIX]: CEB_NS, xsi: XSI_NS }, { guid, version: '1.0' });
   writeNodes(compiled.children, scope, w, '', violations);

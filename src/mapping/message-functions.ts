@@ -34,13 +34,15 @@ function refundLines(scope: MappingScope): RefundLine[] | undefined {
   const refund = scope.ctx.refund;
   if (!refund) return undefined;
   const items = scope.order.items;
-  const wanted = refund.items && refund.items.length > 0
-    ? refund.items
-    : items.map((i) => ({ gnum: i.gnum, qty: i.qty, note: undefined as string | undefined }));
+  const wanted =
+    refund.items && refund.items.length > 0
+      ? refund.items
+      : items.map((i) => ({ gnum: i.gnum, qty: i.qty, note: undefined as string | undefined }));
   return wanted.map((line) => {
     const item = items.find((i) => i.gnum === line.gnum);
     if (!item) throw new RangeError(`refund line gnum ${line.gnum} is not a line of order ${scope.order.orderNo}`);
-    if (line.qty > item.qty) throw new RangeError(`refund line gnum ${line.gnum}: qty ${line.qty} exceeds the ordered ${item.qty}`);
+    if (line.qty > item.qty)
+      throw new RangeError(`refund line gnum ${line.gnum}: qty ${line.qty} exceeds the ordered ${item.qty}`);
     const out: RefundLine = { gnum: item.gnum, gcode: item.gcode, gname: item.gname, qty: line.qty, unit: item.unit };
     if (line.note !== undefined) out.note = line.note;
     return out;

@@ -5,8 +5,13 @@ import { CebFormatError, formatCebDate, formatCebDateTime, formatCebDecimal, for
 import { invalidXmlCharIndex } from '../xml/canonical-text';
 import { MAPPING_FUNCTION_IMPLS, type MappingScope } from './message-functions';
 import {
-  isGroup, isOmitted, messageMappingSchema,
-  type ElementMapping, type LeafMapping, type MessageMapping, type ValueSource,
+  isGroup,
+  isOmitted,
+  messageMappingSchema,
+  type ElementMapping,
+  type LeafMapping,
+  type MessageMapping,
+  type ValueSource,
 } from './message-mapping-schema';
 import type { MappingKey } from './message-types';
 
@@ -19,7 +24,10 @@ import type { MappingKey } from './message-types';
 export const DEFAULT_MAPPINGS_DIR = fileURLToPath(new URL('../../mappings/messages/', import.meta.url));
 
 export class MappingFileError extends Error {
-  constructor(public readonly file: string, public readonly problems: string[]) {
+  constructor(
+    public readonly file: string,
+    public readonly problems: string[],
+  ) {
     super(`invalid message mapping ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'MappingFileError';
   }
@@ -93,11 +101,16 @@ function compileSource(src: ValueSource, where: string, inForEach: boolean, prob
   const [root, ...fields] = src.path.split('.') as [string, ...string[]];
   if (root === 'item' && !inForEach) problems.push(`${where}: path "${src.path}" uses item outside a forEach group`);
   const pick: (scope: MappingScope) => unknown =
-    root === 'order' ? (s) => s.order
-      : root === 'item' ? (s) => s.item
-        : root === 'sender' ? (s) => s.ctx.sender
-          : root === 'cancel' ? (s) => s.ctx.cancel
-            : root === 'refund' ? (s) => s.ctx.refund
+    root === 'order'
+      ? (s) => s.order
+      : root === 'item'
+        ? (s) => s.item
+        : root === 'sender'
+          ? (s) => s.ctx.sender
+          : root === 'cancel'
+            ? (s) => s.ctx.cancel
+            : root === 'refund'
+              ? (s) => s.ctx.refund
               : (s) => s.ctx.options;
   return (scope) => {
     let v: unknown = pick(scope);
@@ -119,20 +132,25 @@ function compileLeaf(leaf: LeafMapping, where: string, inForEach: boolean, probl
   const resolve = compileSource(leaf.value, `${where}.value`, inForEach, problems);
   const sourceText = describeSource(leaf.value);
   const format: (raw: unknown) => string =
-    leaf.format === 'decimal' ? (raw) => formatCebDecimal(raw)
-      : leaf.format === 'int' ? formatCebInt
-        : leaf.format === 'datetime' ? formatCebDateTime
-          : leaf.format === 'date' ? formatCebDate
+    leaf.format === 'decimal'
+      ? (raw) => formatCebDecimal(raw)
+      : leaf.format === 'int'
+        ? formatCebInt
+        : leaf.format === 'datetime'
+          ? formatCebDateTime
+          : leaf.format === 'date'
+            ? formatCebDate
             : (raw) => {
-              if (typeof raw === 'string') return raw;
-              if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
-              throw new CebFormatError(`expected text, got ${typeof raw}`);
-            };
+                if (typeof raw === 'string') return raw;
+                if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
+                throw new CebFormatError(`expected text, got ${typeof raw}`);
+              };
   const { length, minLength, maxLength } = leaf;
   const min = Math.max(minLength ?? 0, leaf.optional ? 0 : 1);
   const check = (text: string): string | undefined => {
     const bad = invalidXmlCharIndex(text);
-    if (bad !== -1) return `contains a character XML cannot carry (U+${text.charCodeAt(bad).toString(16).toUpperCase().padStart(4, '0')} at ${bad})`;
+    if (bad !== -1)
+      return `contains a character XML cannot carry (U+${text.charCodeAt(bad).toString(16).toUpperCase().padStart(4, '0')} at ${bad})`;
     // XSD lengths count characters (code points). A JS string's length is at least that count, so code
     // points are only counted when the quick length could be wrong about the outcome.
     const mayDiffer = length !== undefined || (maxLength !== undefined && text.length > maxLength);
@@ -143,9 +161,10 @@ function compileLeaf(leaf: LeafMapping, where: string, inForEach: boolean, probl
     return undefined;
   };
   // Paths inside forEach groups are reported with the entry index, e.g. order.items[1].qty.
-  const describe = inForEach && sourceText.includes('item.')
-    ? (scope: MappingScope): string => sourceText.replace(/\bitem(?=\.)/g, scope.itemLabel)
-    : (): string => sourceText;
+  const describe =
+    inForEach && sourceText.includes('item.')
+      ? (scope: MappingScope): string => sourceText.replace(/\bitem(?=\.)/g, scope.itemLabel)
+      : (): string => sourceText;
   return { kind: 'leaf', name: leaf.element, optional: leaf.optional, describe, resolve, format, check };
 }
 
@@ -167,7 +186,8 @@ function compileNodes(nodes: ElementMapping[], where: string, inForEach: boolean
       out.push(group);
       return;
     }
-    if (node.element.startsWith('ds:')) problems.push(`${at}: ds: elements are written by the signing layer; mark it omit`);
+    if (node.element.startsWith('ds:'))
+      problems.push(`${at}: ds: elements are written by the signing layer; mark it omit`);
     out.push(compileLeaf(node, at, inForEach, problems));
   });
   return out;
@@ -178,7 +198,8 @@ function describeIssuePath(raw: unknown, path: readonly PropertyKey[]): string {
   let node: unknown = raw;
   let out = '';
   for (const seg of path) {
-    node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[seg as string] : undefined;
+    node =
+      node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[seg as string] : undefined;
     if (typeof seg === 'number') {
       out += `[${seg}]`;
       const name = node !== null && typeof node === 'object' ? (node as { element?: unknown }).element : undefined;
@@ -202,7 +223,10 @@ export function compileMappingText(file: string, text: string): CompiledMapping 
   }
   const parsed = messageMappingSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new MappingFileError(file, parsed.error.issues.map((i) => `${describeIssuePath(raw, i.path)}: ${i.message}`));
+    throw new MappingFileError(
+      file,
+      parsed.error.issues.map((i) => `${describeIssuePath(raw, i.path)}: ${i.message}`),
+    );
   }
   const problems: string[] = [];
   const children = compileNodes(parsed.data.content, parsed.data.root, false, problems);
@@ -213,7 +237,9 @@ export function compileMappingText(file: string, text: string): CompiledMapping 
 /** Loads every *.json in `dir`; two files for one key is an error. */
 export function loadMessageMappings(dir: string = DEFAULT_MAPPINGS_DIR): Map<MappingKey, CompiledMapping> {
   const out = new Map<MappingKey, CompiledMapping>();
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const file = join(dir, name);
     const compiled = compileMappingText(basename(file), readFileSync(file, 'utf8'));
     const clash = out.get(compiled.key);

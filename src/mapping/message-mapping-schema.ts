@@ -23,16 +23,16 @@ export const LEAF_FORMATS = ['text', 'decimal', 'int', 'datetime', 'date'] as co
 const pathPattern = new RegExp(`^(${VALUE_ROOTS.join('|')})(\\.[A-Za-z][A-Za-z0-9]*)+$`);
 
 export type ValueSource =
-  | { path: string }
-  | { const: string }
-  | { fn: (typeof MAPPING_FUNCTIONS)[number] }
-  | { firstOf: ValueSource[] };
+  { path: string } | { const: string } | { fn: (typeof MAPPING_FUNCTIONS)[number] } | { firstOf: ValueSource[] };
 
 /**
  * Picks the variant of a tagged object by which key it has, so an error names the variant's own
  * problem ("value.path: must be …") instead of zod's generic "no union member matched".
  */
-function byKey<T>(variants: ReadonlyArray<[string | undefined, z.ZodType<T, unknown>]>, expected: string): z.ZodType<T, unknown> {
+function byKey<T>(
+  variants: ReadonlyArray<[string | undefined, z.ZodType<T, unknown>]>,
+  expected: string,
+): z.ZodType<T, unknown> {
   return z.unknown().transform((input, ctx) => {
     const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
     const hit = isObject ? variants.find(([key]) => key === undefined || key in (input as object)) : undefined;
@@ -48,12 +48,22 @@ function byKey<T>(variants: ReadonlyArray<[string | undefined, z.ZodType<T, unkn
 }
 
 export const valueSourceSchema: z.ZodType<ValueSource, unknown> = z.lazy(() =>
-  byKey<ValueSource>([
-    ['path', z.strictObject({ path: z.string().regex(pathPattern, `must be <root>.<field>[.<field>…] with root one of ${VALUE_ROOTS.join(', ')}`) })],
-    ['const', z.strictObject({ const: z.string() })],
-    ['fn', z.strictObject({ fn: z.enum(MAPPING_FUNCTIONS) })],
-    ['firstOf', z.strictObject({ firstOf: z.array(valueSourceSchema).min(2, 'firstOf needs at least two sources') })],
-  ], 'path, const, fn, firstOf'),
+  byKey<ValueSource>(
+    [
+      [
+        'path',
+        z.strictObject({
+          path: z
+            .string()
+            .regex(pathPattern, `must be <root>.<field>[.<field>…] with root one of ${VALUE_ROOTS.join(', ')}`),
+        }),
+      ],
+      ['const', z.strictObject({ const: z.string() })],
+      ['fn', z.strictObject({ fn: z.enum(MAPPING_FUNCTIONS) })],
+      ['firstOf', z.strictObject({ firstOf: z.array(valueSourceSchema).min(2, 'firstOf needs at least two sources') })],
+    ],
+    'path, const, fn, firstOf',
+  ),
 );
 
 const elementName = z.string().regex(/^(ds:)?[A-Za-z][A-Za-z0-9]*$/, 'must be an XSD element name');
@@ -98,7 +108,14 @@ export const groupSchema: z.ZodType<GroupMapping, unknown> = z.lazy(() =>
 ) as z.ZodType<GroupMapping, unknown>;
 
 export const elementMappingSchema: z.ZodType<ElementMapping, unknown> = z.lazy(() =>
-  byKey<ElementMapping>([['omit', omittedSchema], ['content', groupSchema], ['value', leafSchema]], 'omit, content, value'),
+  byKey<ElementMapping>(
+    [
+      ['omit', omittedSchema],
+      ['content', groupSchema],
+      ['value', leafSchema],
+    ],
+    'omit, content, value',
+  ),
 );
 
 export const messageMappingSchema = z
@@ -115,9 +132,14 @@ export const messageMappingSchema = z
     content: z.array(elementMappingSchema).min(1),
   })
   .superRefine((m, ctx) => {
-    if (m.root !== `${m.type}Message`) ctx.addIssue({ code: 'custom', path: ['root'], message: `must be ${m.type}Message` });
+    if (m.root !== `${m.type}Message`)
+      ctx.addIssue({ code: 'custom', path: ['root'], message: `must be ${m.type}Message` });
     if ((m.type === 'CEB621') !== (m.variant !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['variant'], message: 'CEB621 mappings need a variant (9610/1210); other types have none' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variant'],
+        message: 'CEB621 mappings need a variant (9610/1210); other types have none',
+      });
     }
   });
 

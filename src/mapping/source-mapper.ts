@@ -10,7 +10,14 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { configSchema, type Config } from '../config';
-import { formatPath, orderFieldPaths, parseBaygateOrder, toCebTimestamp, type BaygateOrder, type OrderIssue } from '../domain/order';
+import {
+  formatPath,
+  orderFieldPaths,
+  parseBaygateOrder,
+  toCebTimestamp,
+  type BaygateOrder,
+  type OrderIssue,
+} from '../domain/order';
 import { roundTo, sumExact } from '../domain/money';
 import { computeTax } from '../domain/tax';
 import countries from '../../mappings/codes/countries.json';
@@ -19,7 +26,13 @@ import currencies from '../../mappings/codes/currencies.json';
 import currenciesIso from '../../mappings/codes/currencies-iso.json';
 import units from '../../mappings/codes/units.json';
 import customsDistricts from '../../mappings/codes/customs-districts.json';
-import { sourceMappingSchema, type SourceMapping, type Transform, type ValueSpec, LOOKUP_TABLES } from './source-mapping-schema';
+import {
+  sourceMappingSchema,
+  type SourceMapping,
+  type Transform,
+  type ValueSpec,
+  LOOKUP_TABLES,
+} from './source-mapping-schema';
 
 export type { SourceMapping } from './source-mapping-schema';
 
@@ -72,28 +85,36 @@ function semanticProblems(mapping: SourceMapping, file: string, knownParams: rea
 
   const direction = mapping.order.direction;
   const fixed = direction && 'const' in direction ? direction.const : undefined;
-  const directions: readonly ('import' | 'export')[] = fixed === 'import' || fixed === 'export' ? [fixed] : ['import', 'export'];
+  const directions: readonly ('import' | 'export')[] =
+    fixed === 'import' || fixed === 'export' ? [fixed] : ['import', 'export'];
   const orderTargets = new Set(directions.flatMap((d) => orderFieldPaths(d).order));
   const itemTargets = new Set(directions.flatMap((d) => orderFieldPaths(d).item));
 
   const checkSpec = (path: string, spec: ValueSpec, scope: 'order' | 'item') => {
     if ('calc' in spec) {
-      if (scope === 'order' && ITEM_ONLY_CALCS.has(spec.calc)) add(`${path}.calc`, `"${spec.calc}" is a per-item calculation; use it under items.fields`);
-      if (scope === 'item' && !ITEM_ONLY_CALCS.has(spec.calc)) add(`${path}.calc`, `"${spec.calc}" is an order calculation; use it under order`);
+      if (scope === 'order' && ITEM_ONLY_CALCS.has(spec.calc))
+        add(`${path}.calc`, `"${spec.calc}" is a per-item calculation; use it under items.fields`);
+      if (scope === 'item' && !ITEM_ONLY_CALCS.has(spec.calc))
+        add(`${path}.calc`, `"${spec.calc}" is an order calculation; use it under order`);
     }
     if ('copy' in spec && !(scope === 'order' ? orderTargets : itemTargets).has(spec.copy)) {
       add(`${path}.copy`, `"${spec.copy}" is not a field of the ${scope === 'order' ? 'order' : 'order line'}`);
     }
-    if ('param' in spec && !knownParams.includes(spec.param)) add(`${path}.param`, `unknown configuration parameter "${spec.param}" (known: ${knownParams.join(', ')})`);
+    if ('param' in spec && !knownParams.includes(spec.param))
+      add(`${path}.param`, `unknown configuration parameter "${spec.param}" (known: ${knownParams.join(', ')})`);
     spec.transforms.forEach((t, i) => {
       if (t.op === 'multiply' && typeof t.by === 'object' && !knownParams.includes(t.by.param)) {
-        add(`${path}.transforms[${i}].by.param`, `unknown configuration parameter "${t.by.param}" (known: ${knownParams.join(', ')})`);
+        add(
+          `${path}.transforms[${i}].by.param`,
+          `unknown configuration parameter "${t.by.param}" (known: ${knownParams.join(', ')})`,
+        );
       }
     });
   };
 
   for (const [target, spec] of Object.entries(mapping.order)) {
-    if (!orderTargets.has(target)) add(`order.${target}`, `"${target}" is not a field of a Baygate ${directions.join('/')} order`);
+    if (!orderTargets.has(target))
+      add(`order.${target}`, `"${target}" is not a field of a Baygate ${directions.join('/')} order`);
     checkSpec(`order.${target}`, spec, 'order');
   }
   for (const [target, spec] of Object.entries(mapping.items.fields)) {
@@ -111,21 +132,35 @@ export function validateSourceMapping(
 ): { ok: true; mapping: SourceMapping } | { ok: false; problems: MappingFileProblem[] } {
   const parsed = sourceMappingSchema.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((issue) => ({ file, path: issue.path.length ? formatPath(issue.path) : '(file)', reason: issue.message })) };
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => ({
+        file,
+        path: issue.path.length ? formatPath(issue.path) : '(file)',
+        reason: issue.message,
+      })),
+    };
   }
   const problems = semanticProblems(parsed.data, file, knownParams);
   return problems.length ? { ok: false, problems } : { ok: true, mapping: parsed.data };
 }
 
 /** Reads and validates every *.json in `dir`; throws one SourceMappingError listing all problems. */
-export function loadSourceMappings(dir: string, knownParams: readonly string[] = KNOWN_PARAMS): Map<string, SourceMapping> {
+export function loadSourceMappings(
+  dir: string,
+  knownParams: readonly string[] = KNOWN_PARAMS,
+): Map<string, SourceMapping> {
   const mappings = new Map<string, SourceMapping>();
   const problems: MappingFileProblem[] = [];
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch (error) {
-    throw new SourceMappingError([{ file: dir, path: '(directory)', reason: `cannot read: ${(error as Error).message}` }]);
+    throw new SourceMappingError([
+      { file: dir, path: '(directory)', reason: `cannot read: ${(error as Error).message}` },
+    ]);
   }
   for (const name of files) {
     const file = join(dir, name);
@@ -229,8 +264,10 @@ function parseDate(value: string, format: string, zone: string, output: 'timesta
   const [y, mo, d, h, mi, s] = [field('YYYY'), field('MM'), field('DD'), field('HH'), field('mm'), field('ss')];
   const local = Date.UTC(y, mo - 1, d, h, mi, s);
   const check = new Date(local);
-  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) throw new TransformFailure('is not a real date/time');
-  if (output === 'date') return `${String(y).padStart(4, '0')}${String(mo).padStart(2, '0')}${String(d).padStart(2, '0')}`;
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59)
+    throw new TransformFailure('is not a real date/time');
+  if (output === 'date')
+    return `${String(y).padStart(4, '0')}${String(mo).padStart(2, '0')}${String(d).padStart(2, '0')}`;
   const sign = zone.startsWith('-') ? -1 : 1;
   const offsetMs = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
   return toCebTimestamp(new Date(local - offsetMs));
@@ -340,7 +377,8 @@ function evaluate(spec: ValueSpec, scope: Scope): unknown {
     try {
       value = applyTransform(value, t, scope.ctx);
     } catch (error) {
-      if (error instanceof TransformFailure) throw new TransformFailure(`transform ${i + 1} (${t.op}): value "${String(value)}" ${error.message}`);
+      if (error instanceof TransformFailure)
+        throw new TransformFailure(`transform ${i + 1} (${t.op}): value "${String(value)}" ${error.message}`);
       throw error;
     }
   });
@@ -376,7 +414,8 @@ function itemRecords(mapping: SourceMapping, record: unknown): unknown[] {
     if (isMissing((record as Record<string, unknown>)[columnPrefix + presentWhen])) break;
     // Null prototype: a column named "item_1___proto__" in untrusted input stays an ordinary key.
     const line = Object.create(null) as Record<string, unknown>;
-    for (const [key, value] of Object.entries(record)) if (key.startsWith(columnPrefix)) line[key.slice(columnPrefix.length)] = value;
+    for (const [key, value] of Object.entries(record))
+      if (key.startsWith(columnPrefix)) line[key.slice(columnPrefix.length)] = value;
     lines.push(line);
   }
   return lines;
@@ -393,7 +432,8 @@ export function mapSourceRecord(mapping: SourceMapping, record: unknown, ctx: So
   const draft: Record<string, unknown> = {};
 
   const lines = itemRecords(mapping, record);
-  if (lines.length === 0) issues.push({ path: 'items', code: 'mapping', message: 'the source record has no order lines' });
+  if (lines.length === 0)
+    issues.push({ path: 'items', code: 'mapping', message: 'the source record has no order lines' });
   const items = lines.map((line, index) => {
     const mapped: Record<string, unknown> = {};
     const calc = (name: string): unknown => {
@@ -415,7 +455,11 @@ export function mapSourceRecord(mapping: SourceMapping, record: unknown, ctx: So
         return computeTax({
           freight: asNumber(draft.freight ?? 0, 'freight'),
           insuredFee: asNumber(draft.insuredFee ?? 0, 'insuredFee'),
-          items: items.map((i, n) => ({ gnum: n + 1, gcode: String(i.gcode ?? ''), totalPrice: asNumber(i.totalPrice, 'items[].totalPrice') })),
+          items: items.map((i, n) => ({
+            gnum: n + 1,
+            gcode: String(i.gcode ?? ''),
+            totalPrice: asNumber(i.totalPrice, 'items[].totalPrice'),
+          })),
         }).taxTotal;
       case 'acturalPaid':
         return sumExact([

@@ -8,7 +8,14 @@
 import { z } from 'zod';
 
 /** Code tables a `codeLookup` transform may search (mappings/codes/<name>.json), by value → code. */
-export const LOOKUP_TABLES = ['countries', 'countries-en', 'currencies', 'currencies-iso', 'units', 'customs-districts'] as const;
+export const LOOKUP_TABLES = [
+  'countries',
+  'countries-en',
+  'currencies',
+  'currencies-iso',
+  'units',
+  'customs-districts',
+] as const;
 
 /** Order-level calculations a mapping can ask for instead of copying a number from the source. */
 export const CALCULATIONS = [
@@ -27,7 +34,10 @@ export const CALCULATIONS = [
 const sourcePath = z
   .string()
   .min(1)
-  .regex(/^(\$order\.)?[^.[\]]+(\[\d+\]|\.[^.[\]]+)*$/, 'must be a source path like "buyer.name", "lines[0].sku" or "$order.currency"');
+  .regex(
+    /^(\$order\.)?[^.[\]]+(\[\d+\]|\.[^.[\]]+)*$/,
+    'must be a source path like "buyer.name", "lines[0].sku" or "$order.currency"',
+  );
 
 const paramName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an upper-case configuration name such as FX_HKD_CNY');
 
@@ -55,7 +65,10 @@ export const transformSchema = z.discriminatedUnion('op', [
     .object({
       op: z.literal('date'),
       format: dateFormat,
-      zone: z.string().regex(/^[+-]\d{2}:\d{2}$/, 'must be an offset like +08:00').default('+08:00'),
+      zone: z
+        .string()
+        .regex(/^[+-]\d{2}:\d{2}$/, 'must be an offset like +08:00')
+        .default('+08:00'),
       output: z.enum(['timestamp', 'date']).default('timestamp'),
     })
     .strict(),
@@ -103,7 +116,9 @@ export const valueSpecSchema = z.union([
   /** A value read from the source record (items: from the item record; "$order.x" reads the whole record). */
   z.object({ from: sourcePath, default: scalar.optional(), ...common }).strict(),
   /** Text with {source.path} placeholders, e.g. "HK-{訂單編號}". */
-  z.object({ template: z.string().regex(/\{[^{}]+\}/, 'must contain at least one {path} placeholder'), ...common }).strict(),
+  z
+    .object({ template: z.string().regex(/\{[^{}]+\}/, 'must contain at least one {path} placeholder'), ...common })
+    .strict(),
   /** A configuration parameter (src/config.ts), e.g. FX_HKD_CNY. */
   z.object({ param: paramName, ...common }).strict(),
   /** A calculation over the mapped order (see CALCULATIONS). */

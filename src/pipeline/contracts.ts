@@ -26,7 +26,12 @@ export interface SubmissionViolation {
 }
 
 export type OrderOutcome =
-  | { index: number; orderNo?: string; outcome: 'accepted' | 'duplicate'; declarations: { id: string; messageType: MessageType; center: string; status: string }[] }
+  | {
+      index: number;
+      orderNo?: string;
+      outcome: 'accepted' | 'duplicate';
+      declarations: { id: string; messageType: MessageType; center: string; status: string }[];
+    }
   | { index: number; orderNo?: string; outcome: 'rejected'; violations: SubmissionViolation[] };
 
 export interface SubmitResult {
@@ -39,7 +44,15 @@ export interface SubmitResult {
 export interface SubmissionService {
   submit(orders: unknown[], options: SubmitOptions): Promise<SubmitResult>;
   /** CEB623: cancels an inventory (the declaration must be a CEB621 of this seller that customs accepted). */
-  cancel(inventoryDeclarationId: string, input: { reason: string; invtNo?: string }, options: { sellerIds: string[]; requestId: string }): Promise<DeclarationView>;
+  cancel(
+    inventoryDeclarationId: string,
+    input: { reason: string; invtNo?: string },
+    options: { sellerIds: string[]; requestId: string },
+  ): Promise<DeclarationView>;
   /** CEB625: return (refund) of an inventory. */
-  refund(inventoryDeclarationId: string, input: { reason: string; invtNo?: string }, options: { sellerIds: string[]; requestId: string }): Promise<DeclarationView>;
+  refund(
+    inventoryDeclarationId: string,
+    input: { reason: string; invtNo?: string },
+    options: { sellerIds: string[]; requestId: string },
+  ): Promise<DeclarationView>;
 }

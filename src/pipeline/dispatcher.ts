@@ -49,7 +49,11 @@ export interface SignerProvider {
 }
 
 /** Turns a signed CEB into what goes on the wire for a center (plain XML, or a DXP envelope). */
-export type ManifestEncoder = (center: string, signedXml: string, meta: { messageGuid: string; messageType: MessageType }) => { body: Buffer; contentType: string };
+export type ManifestEncoder = (
+  center: string,
+  signedXml: string,
+  meta: { messageGuid: string; messageType: MessageType },
+) => { body: Buffer; contentType: string };
 
 export interface DispatcherOptions {
   store: DeclarationStore;
@@ -201,7 +205,11 @@ export class Dispatcher {
   }
 
   health(now = Date.now()): DispatcherHealth {
-    const h: DispatcherHealth = { running: this.running, cycles: this.cycles, consecutiveFailures: this.consecutiveFailures };
+    const h: DispatcherHealth = {
+      running: this.running,
+      cycles: this.cycles,
+      consecutiveFailures: this.consecutiveFailures,
+    };
     if (this.lastCycle) {
       h.lastCycleEndedAt = this.lastCycle.endedAt;
       h.lastCycleMs = this.lastCycle.ms;
@@ -229,11 +237,18 @@ export class Dispatcher {
         handled = await this.runOnce();
       } catch (err) {
         failed = true;
-        this.o.logger.warn({ err: (err as Error).message, consecutiveFailures: this.consecutiveFailures }, 'dispatch cycle failed; retrying');
+        this.o.logger.warn(
+          { err: (err as Error).message, consecutiveFailures: this.consecutiveFailures },
+          'dispatch cycle failed; retrying',
+        );
       }
       if (handled < this.claimLimit && this.running) {
         // After failed cycles (database or broker away), back off so the loop neither spins nor floods the log.
-        const idle = failed ? Math.min(5000, this.o.pollMs * 2 ** Math.min(this.consecutiveFailures, 10)) : handled === 0 ? this.o.pollMs : 0;
+        const idle = failed
+          ? Math.min(5000, this.o.pollMs * 2 ** Math.min(this.consecutiveFailures, 10))
+          : handled === 0
+            ? this.o.pollMs
+            : 0;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, idle);
           this.wake = () => {
@@ -250,7 +265,14 @@ export class Dispatcher {
     const started = Date.now();
     this.cycleStartedAt = started;
     this.warnedAtMs = 0;
-    const report: CycleReport = { ok: false, ms: 0, claimed: 0, confirmed: 0, queued: 0, steps: { claim: 0, dispatch: 0, markQueued: 0 } };
+    const report: CycleReport = {
+      ok: false,
+      ms: 0,
+      claimed: 0,
+      confirmed: 0,
+      queued: 0,
+      steps: { claim: 0, dispatch: 0, markQueued: 0 },
+    };
     try {
       const limit = this.claimLimit;
       const claims = await this.step('claimDue', () => this.o.store.claimDue(this.owner, this.o.leaseMs, limit, now));
@@ -258,7 +280,9 @@ export class Dispatcher {
       report.steps.claim = Date.now() - started;
       if (claims.length > 0) {
         const dispatchStarted = Date.now();
-        const confirmed = (await Promise.all(claims.map((claim) => this.dispatch(claim)))).filter((c): c is { id: string; leaseToken: string } => c !== null);
+        const confirmed = (await Promise.all(claims.map((claim) => this.dispatch(claim)))).filter(
+          (c): c is { id: string; leaseToken: string } => c !== null,
+        );
         report.confirmed = confirmed.length;
         report.steps.dispatch = Date.now() - dispatchStarted;
         if (confirmed.length > 0) {
@@ -284,7 +308,7 @@ export class Dispatcher {
     this.cycles++;
     this.lastCycle = { endedAt: new Date(ended), ms: report.ms, ok: report.ok };
     if (report.ok && report.claimed > 0) {
-      const fits = Math.floor((this.o.leaseMs / 2) / (report.ms / report.claimed));
+      const fits = Math.floor(this.o.leaseMs / 2 / (report.ms / report.claimed));
       this.claimLimit = Math.max(1, Math.min(this.o.batchSize, fits, this.claimLimit * 2));
     }
     if (report.ok) this.consecutiveFailures = 0;
@@ -300,7 +324,16 @@ export class Dispatcher {
     p.slowestMs = Math.max(p.slowestMs, report.ms);
     if (report.ms > this.o.slowCycleMs) {
       this.o.logger.warn(
-        { cycleMs: report.ms, boundMs: this.o.slowCycleMs, leaseMs: this.o.leaseMs, claimed: report.claimed, confirmed: report.confirmed, queued: report.queued, steps: report.steps, ok: report.ok },
+        {
+          cycleMs: report.ms,
+          boundMs: this.o.slowCycleMs,
+          leaseMs: this.o.leaseMs,
+          claimed: report.claimed,
+          confirmed: report.confirmed,
+          queued: report.queued,
+          steps: report.steps,
+          ok: report.ok,
+        },
         'dispatch cycle slower than its bound; past the lease other workers may claim and publish the same declarations again',
       );
     }
@@ -313,13 +346,19 @@ export class Dispatcher {
       // Once at the bound, then at every further multiple of it.
       if (runningMs > this.o.slowCycleMs && runningMs - this.warnedAtMs >= this.o.slowCycleMs) {
         this.warnedAtMs = runningMs;
-        this.o.logger.warn({ runningMs, boundMs: this.o.slowCycleMs, waitingFor: this.waitingFor() }, 'dispatch cycle still running');
+        this.o.logger.warn(
+          { runningMs, boundMs: this.o.slowCycleMs, waitingFor: this.waitingFor() },
+          'dispatch cycle still running',
+        );
       }
     }
     if (this.o.progressLogMs > 0 && now - this.lastProgressAt >= this.o.progressLogMs) {
       const p = this.progress;
       if (p.claimed > 0 || p.failedCycles > 0) {
-        this.o.logger.info({ overMs: now - this.lastProgressAt, ...p, consecutiveFailures: this.consecutiveFailures }, 'dispatch progress');
+        this.o.logger.info(
+          { overMs: now - this.lastProgressAt, ...p, consecutiveFailures: this.consecutiveFailures },
+          'dispatch progress',
+        );
       }
       this.progress = newProgress();
       this.lastProgressAt = now;
@@ -344,7 +383,12 @@ export class Dispatcher {
 
   /** Never throws: a failure goes to the retry path (or, if even that fails, the lease simply expires). */
   private async dispatch(claim: ClaimedDeclaration): Promise<{ id: string; leaseToken: string } | null> {
-    const log = this.o.logger.child({ declarationId: claim.id, messageType: claim.messageType, center: claim.center, requestId: claim.requestId });
+    const log = this.o.logger.child({
+      declarationId: claim.id,
+      messageType: claim.messageType,
+      center: claim.center,
+      requestId: claim.requestId,
+    });
     try {
       let manifest = claim.manifest;
       if (!manifest) {
@@ -356,7 +400,10 @@ export class Dispatcher {
         manifest = { xml, messageGuid: built.guid, digest: createHash('sha256').update(xml).digest('hex') };
         const signed = manifest;
         const stillOurs = await this.step('markSigned', () =>
-          this.o.store.markSigned(claim.id, claim.leaseToken, { ...signed, signer: { subject: signer.identity.subject, serialHex: signer.identity.serialHex } }),
+          this.o.store.markSigned(claim.id, claim.leaseToken, {
+            ...signed,
+            signer: { subject: signer.identity.subject, serialHex: signer.identity.serialHex },
+          }),
         );
         if (!stillOurs) {
           log.warn('lease lost before the manifest was stored; another worker owns it now');
@@ -364,7 +411,10 @@ export class Dispatcher {
         }
       }
       const encoded = this.o.encode
-        ? this.o.encode(claim.center, manifest.xml, { messageGuid: manifest.messageGuid, messageType: claim.messageType })
+        ? this.o.encode(claim.center, manifest.xml, {
+            messageGuid: manifest.messageGuid,
+            messageType: claim.messageType,
+          })
         : { body: Buffer.from(manifest.xml, 'utf8'), contentType: 'application/xml' };
       const meta: PublishMeta = {
         messageGuid: manifest.messageGuid,
@@ -384,17 +434,26 @@ export class Dispatcher {
         if (isPermanentError(err) || attempts >= this.o.maxAttempts) {
           log.error({ attempts, reason }, 'declaration failed permanently');
           this.progress.failed++;
-          await this.step('recordFailure', () => this.o.store.recordFailure(claim.id, claim.leaseToken, reason, { permanent: true }));
+          await this.step('recordFailure', () =>
+            this.o.store.recordFailure(claim.id, claim.leaseToken, reason, { permanent: true }),
+          );
         } else {
           const backoff = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** Math.max(0, attempts - 1));
           const jittered = backoff * (0.8 + Math.random() * 0.4);
           log.warn({ attempts, reason, retryInMs: Math.round(jittered) }, 'dispatch failed; will retry');
           this.progress.retried++;
-          await this.step('recordFailure', () => this.o.store.recordFailure(claim.id, claim.leaseToken, reason, { retryAt: new Date(Date.now() + jittered) }));
+          await this.step('recordFailure', () =>
+            this.o.store.recordFailure(claim.id, claim.leaseToken, reason, {
+              retryAt: new Date(Date.now() + jittered),
+            }),
+          );
         }
       } catch (recordErr) {
         // The database is away too: the lease expires and the declaration is claimed again then.
-        log.warn({ err: (recordErr as Error)?.message, reason }, 'could not record the dispatch failure; the declaration is retried when its lease expires');
+        log.warn(
+          { err: (recordErr as Error)?.message, reason },
+          'could not record the dispatch failure; the declaration is retried when its lease expires',
+        );
       }
       return null;
     }

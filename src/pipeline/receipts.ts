@@ -13,7 +13,10 @@ import { RECEIPT_TYPES } from '../xml/receipts/receipt-types';
  * A receipt whose returns match no declaration is kept and reported, never dropped.
  */
 export class ReceiptRejectedError extends Error {
-  constructor(public readonly code: string, message: string) {
+  constructor(
+    public readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'ReceiptRejectedError';
   }
@@ -61,13 +64,19 @@ export class ReceiptIngestor {
     try {
       verified = await this.o.verify(text);
     } catch (err) {
-      throw new ReceiptRejectedError((err as { code?: string }).code ?? 'SIGNATURE_INVALID', `receipt signature rejected: ${(err as Error).message}`);
+      throw new ReceiptRejectedError(
+        (err as { code?: string }).code ?? 'SIGNATURE_INVALID',
+        `receipt signature rejected: ${(err as Error).message}`,
+      );
     }
     let parsed;
     try {
       parsed = parseReceipt(verified.signedXml); // only the signed bytes are read
     } catch (err) {
-      throw new ReceiptRejectedError((err as { code?: string }).code ?? 'RECEIPT_INVALID', `receipt unreadable: ${(err as Error).message}`);
+      throw new ReceiptRejectedError(
+        (err as { code?: string }).code ?? 'RECEIPT_INVALID',
+        `receipt unreadable: ${(err as Error).message}`,
+      );
     }
 
     const receivedAt = new Date();
@@ -76,7 +85,11 @@ export class ReceiptIngestor {
       digest: createHash('sha256').update(text).digest('hex'),
       raw: text,
       center,
-      signer: { subject: verified.signer.subject, serialHex: verified.signer.serialHex, trustList: verified.signer.trustedBy },
+      signer: {
+        subject: verified.signer.subject,
+        serialHex: verified.signer.serialHex,
+        trustList: verified.signer.trustedBy,
+      },
       returns: parsed.returns,
       receivedAt,
       via,
@@ -87,39 +100,88 @@ export class ReceiptIngestor {
     const answers = RECEIPT_TYPES[parsed.type].answers;
     const matches = await this.matchAll(parsed.returns, answers);
     const outcomes: ReturnOutcome[] = [];
-    for (const [i, ret] of parsed.returns.entries()) outcomes.push(await this.applyReturn(ret, matches[i] ?? null, receipt, receivedAt));
+    for (const [i, ret] of parsed.returns.entries())
+      outcomes.push(await this.applyReturn(ret, matches[i] ?? null, receipt, receivedAt));
     const matched = outcomes.map((o) => o.declarationId);
     const unknown = matched.every((m) => m === null);
     await this.o.receipts.markMatched(receipt.id, matched);
-    if (unknown) this.o.logger.warn({ receiptId: receipt.id, receiptType: parsed.type, returns: parsed.returns.length }, 'receipt for unknown declaration kept for brokers');
+    if (unknown)
+      this.o.logger.warn(
+        { receiptId: receipt.id, receiptType: parsed.type, returns: parsed.returns.length },
+        'receipt for unknown declaration kept for brokers',
+      );
     return { receiptId: receipt.id, receiptType: parsed.type, duplicate, unknown, returns: outcomes };
   }
 
-  private async applyReturn(ret: ReceiptReturn, matched: Match | null, receipt: StoredReceipt, receivedAt: Date): Promise<ReturnOutcome> {
-    if (!matched) return { guid: ret.guid, status: ret.status, declarationId: null, applied: false, reason: 'unknown-declaration' };
+  private async applyReturn(
+    ret: ReceiptReturn,
+    matched: Match | null,
+    receipt: StoredReceipt,
+    receivedAt: Date,
+  ): Promise<ReturnOutcome> {
+    if (!matched)
+      return { guid: ret.guid, status: ret.status, declarationId: null, applied: false, reason: 'unknown-declaration' };
     const { declaration, byGuid } = matched;
     if (this.o.mayAnswer && receipt.signer && !this.o.mayAnswer(declaration, receipt.signer)) {
-      this.o.logger.warn({ receiptId: receipt.id, declarationId: declaration.id, center: declaration.center, signer: receipt.signer.subject }, 'receipt signed by another center than the one the declaration was sent to: ignored');
-      return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: 'wrong-center' };
+      this.o.logger.warn(
+        {
+          receiptId: receipt.id,
+          declarationId: declaration.id,
+          center: declaration.center,
+          signer: receipt.signer.subject,
+        },
+        'receipt signed by another center than the one the declaration was sent to: ignored',
+      );
+      return {
+        guid: ret.guid,
+        status: ret.status,
+        declarationId: declaration.id,
+        applied: false,
+        reason: 'wrong-center',
+      };
     }
-    if (!isKnownStatus(ret.status)) return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: 'unknown-status' };
+    if (!isKnownStatus(ret.status))
+      return {
+        guid: ret.guid,
+        status: ret.status,
+        declarationId: declaration.id,
+        applied: false,
+        reason: 'unknown-status',
+      };
     // Final already (a subject's status is final only when its final step was read): nothing can follow,
     // and the store need not read it all again.
     if (isTerminal(declaration.status, declaration.messageType)) {
       const decision = decideTransition(declaration.status, ret.status, declaration.messageType);
-      if (!decision.apply) return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: false, reason: decision.reason };
+      if (!decision.apply)
+        return {
+          guid: ret.guid,
+          status: ret.status,
+          declarationId: declaration.id,
+          applied: false,
+          reason: decision.reason,
+        };
     }
     const returnTime = parseReturnTime(ret.returnTime);
-    const result = await this.o.declarations.applyStatus(byGuid ? { messageGuid: byGuid } : { id: declaration.id }, ret.status, {
-      at: returnTime ?? receivedAt,
-      source: 'receipt',
-      receiptId: receipt.id,
-      signer: receipt.signer ? { subject: receipt.signer.subject, serialHex: receipt.signer.serialHex } : undefined,
-      info: describeReturn(ret),
-      documentKeys: documentKeys(ret),
-    });
+    const result = await this.o.declarations.applyStatus(
+      byGuid ? { messageGuid: byGuid } : { id: declaration.id },
+      ret.status,
+      {
+        at: returnTime ?? receivedAt,
+        source: 'receipt',
+        receiptId: receipt.id,
+        signer: receipt.signer ? { subject: receipt.signer.subject, serialHex: receipt.signer.serialHex } : undefined,
+        info: describeReturn(ret),
+        documentKeys: documentKeys(ret),
+      },
+    );
     if (result.applied && result.subject) this.o.onApplied?.(result.subject, ret.status, receivedAt, returnTime);
-    return { guid: ret.guid, status: ret.status, declarationId: declaration.id, applied: result.applied, reason: result.reason };
+    return {
+      guid: ret.guid,
+      status: ret.status,
+      declarationId: declaration.id,
+      applied: result.applied,
+      reason: result.reason,
+    };
   }
 
   /**
@@ -131,7 +193,9 @@ export class ReceiptIngestor {
   private async matchAll(returns: readonly ReceiptReturn[], answers: string | undefined): Promise<(Match | null)[]> {
     const guids = returns.map((ret) => (ret.guid ? ret.guid.toUpperCase() : undefined));
     const byGuid = await this.o.declarations.subjectsByGuids(guids.filter((g): g is string => g !== undefined));
-    const orderNos = answers ? returns.flatMap((ret, i) => (byGuid.has(guids[i] ?? '') || !ret.keys.orderNo ? [] : [ret.keys.orderNo])) : [];
+    const orderNos = answers
+      ? returns.flatMap((ret, i) => (byGuid.has(guids[i] ?? '') || !ret.keys.orderNo ? [] : [ret.keys.orderNo]))
+      : [];
     const candidates = orderNos.length > 0 ? await this.o.declarations.findByOrderNos(orderNos) : [];
     return returns.map((ret, i) => {
       const guid = guids[i];
@@ -139,7 +203,12 @@ export class ReceiptIngestor {
       if (guid && found) return { declaration: found, byGuid: guid };
       const orderNo = ret.keys.orderNo;
       if (!orderNo || !answers) return null;
-      const declaration = candidates.find((d) => d.orderNo === orderNo && d.messageType === answers && (!ret.keys.ebpCode || d.platformCode === ret.keys.ebpCode));
+      const declaration = candidates.find(
+        (d) =>
+          d.orderNo === orderNo &&
+          d.messageType === answers &&
+          (!ret.keys.ebpCode || d.platformCode === ret.keys.ebpCode),
+      );
       return declaration ? { declaration } : null;
     });
   }
@@ -157,7 +226,9 @@ export class ReceiptIngestor {
       source: 'connector' as const,
       info: notice.center ? `taken by clearance center ${notice.center}` : undefined,
     };
-    const result = await this.o.declarations.applyStatus({ messageGuid: notice.messageGuid }, 'delivered', entry, { inFlightOnly: true });
+    const result = await this.o.declarations.applyStatus({ messageGuid: notice.messageGuid }, 'delivered', entry, {
+      inFlightOnly: true,
+    });
     return result.applied;
   }
 }
@@ -174,11 +245,14 @@ export function parseReturnTime(value: string | undefined): Date | undefined {
 /** Customs' own text, plus the specification's meaning of a negative code when customs sent none. */
 function describeReturn(ret: ReceiptReturn): string | undefined {
   const meaning = ret.error?.messages[0];
-  if (ret.returnInfo && meaning && !ret.returnInfo.includes(meaning)) return `${ret.returnInfo} [${ret.status}: ${meaning}]`;
+  if (ret.returnInfo && meaning && !ret.returnInfo.includes(meaning))
+    return `${ret.returnInfo} [${ret.status}: ${meaning}]`;
   return ret.returnInfo || meaning || undefined;
 }
 
 function documentKeys(ret: ReceiptReturn): Record<string, string> | undefined {
-  const keys = Object.fromEntries(Object.entries(ret.keys).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+  const keys = Object.fromEntries(
+    Object.entries(ret.keys).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''),
+  );
   return Object.keys(keys).length > 0 ? keys : undefined;
 }

@@ -19,7 +19,10 @@ export class NoCenterError extends Error {
 }
 
 export class SubmissionRequestError extends Error {
-  constructor(public readonly status: 404 | 409 | 422, message: string) {
+  constructor(
+    public readonly status: 404 | 409 | 422,
+    message: string,
+  ) {
     super(message);
     this.name = 'SubmissionRequestError';
   }
@@ -37,9 +40,14 @@ export interface SubmissionDeps {
   onAccepted?: (count: number) => void;
 }
 
-type Validated = { index: number; order: BaygateOrder } | { index: number; orderNo?: string; violations: SubmissionViolation[] };
+type Validated =
+  { index: number; order: BaygateOrder } | { index: number; orderNo?: string; violations: SubmissionViolation[] };
 
-const v = (path: string, code: string, en: string, zh: string): SubmissionViolation => ({ path, code, message: { zh, en } });
+const v = (path: string, code: string, en: string, zh: string): SubmissionViolation => ({
+  path,
+  code,
+  message: { zh, en },
+});
 
 export class Submission implements SubmissionService {
   constructor(private readonly d: SubmissionDeps) {}
@@ -51,8 +59,22 @@ export class Submission implements SubmissionService {
     if (options.atomic && invalid.length > 0) {
       // All or nothing: report every problem; the valid orders are not stored either.
       for (const x of validated) {
-        if ('violations' in x) outcomes.push({ index: x.index, orderNo: x.orderNo, outcome: 'rejected', violations: x.violations });
-        else outcomes.push({ index: x.index, orderNo: x.order.orderNo, outcome: 'rejected', violations: [v('', 'BATCH_REJECTED', 'not stored: another order in this atomic batch is invalid', '未保存：同一原子批次中有其他订单无效')] });
+        if ('violations' in x)
+          outcomes.push({ index: x.index, orderNo: x.orderNo, outcome: 'rejected', violations: x.violations });
+        else
+          outcomes.push({
+            index: x.index,
+            orderNo: x.order.orderNo,
+            outcome: 'rejected',
+            violations: [
+              v(
+                '',
+                'BATCH_REJECTED',
+                'not stored: another order in this atomic batch is invalid',
+                '未保存：同一原子批次中有其他订单无效',
+              ),
+            ],
+          });
       }
       return summarise(outcomes);
     }
@@ -60,11 +82,30 @@ export class Submission implements SubmissionService {
     const valid = validated.filter((x): x is Extract<Validated, { order: BaygateOrder }> => 'order' in x);
     const reserved = await Promise.all(valid.map((x) => this.reserveAndRoute(x)));
     if (options.atomic && reserved.some((r) => 'violations' in r)) {
-      await Promise.all(reserved.filter((r) => 'order' in r).map((r) => this.releaseReservation((r as { order: BaygateOrder }).order)));
+      await Promise.all(
+        reserved.filter((r) => 'order' in r).map((r) => this.releaseReservation((r as { order: BaygateOrder }).order)),
+      );
       for (const r of reserved) {
-        outcomes.push('violations' in r ? { index: r.index, orderNo: r.orderNo, outcome: 'rejected', violations: r.violations } : { index: r.index, orderNo: r.order.orderNo, outcome: 'rejected', violations: [v('', 'BATCH_REJECTED', 'not stored: another order in this atomic batch is invalid', '未保存：同一原子批次中有其他订单无效')] });
+        outcomes.push(
+          'violations' in r
+            ? { index: r.index, orderNo: r.orderNo, outcome: 'rejected', violations: r.violations }
+            : {
+                index: r.index,
+                orderNo: r.order.orderNo,
+                outcome: 'rejected',
+                violations: [
+                  v(
+                    '',
+                    'BATCH_REJECTED',
+                    'not stored: another order in this atomic batch is invalid',
+                    '未保存：同一原子批次中有其他订单无效',
+                  ),
+                ],
+              },
+        );
       }
-      for (const x of invalid) outcomes.push({ index: x.index, orderNo: x.orderNo, outcome: 'rejected', violations: x.violations });
+      for (const x of invalid)
+        outcomes.push({ index: x.index, orderNo: x.orderNo, outcome: 'rejected', violations: x.violations });
       return summarise(outcomes);
     }
 
@@ -79,21 +120,30 @@ export class Submission implements SubmissionService {
       byOrder.set(r.index, declarations);
       toStore.push(...declarations);
     }
-    for (const x of invalid) outcomes.push({ index: x.index, orderNo: x.orderNo, outcome: 'rejected', violations: x.violations });
+    for (const x of invalid)
+      outcomes.push({ index: x.index, orderNo: x.orderNo, outcome: 'rejected', violations: x.violations });
 
     if (toStore.length > 0) {
       const { inserted, existing } = await this.d.declarations.insertMany(toStore);
       const stored = new Map<string, DeclarationView>();
-      for (const view of [...inserted, ...existing]) stored.set(keyOf(view.platformCode, view.orderNo, view.messageType), view);
+      for (const view of [...inserted, ...existing])
+        stored.set(keyOf(view.platformCode, view.orderNo, view.messageType), view);
       const insertedIds = new Set(inserted.map((i) => i.id));
       for (const [index, declarations] of byOrder) {
-        const views = declarations.map((d) => stored.get(keyOf(d.platformCode, d.orderNo, d.messageType))).filter((x): x is DeclarationView => !!x);
+        const views = declarations
+          .map((d) => stored.get(keyOf(d.platformCode, d.orderNo, d.messageType)))
+          .filter((x): x is DeclarationView => !!x);
         const fresh = views.some((view) => insertedIds.has(view.id));
         outcomes.push({
           index,
           orderNo: declarations[0]!.orderNo,
           outcome: fresh ? 'accepted' : 'duplicate',
-          declarations: views.map((view) => ({ id: view.id, messageType: view.messageType, center: view.center, status: view.status })),
+          declarations: views.map((view) => ({
+            id: view.id,
+            messageType: view.messageType,
+            center: view.center,
+            status: view.status,
+          })),
         });
       }
       if (inserted.length > 0) this.d.onAccepted?.(inserted.length);
@@ -105,10 +155,27 @@ export class Submission implements SubmissionService {
     let candidate: unknown = input;
     if (options.source) {
       const mapping = this.d.sourceMappings.get(options.source);
-      if (!mapping) return { index, violations: [v('', 'SOURCE_UNKNOWN', `unknown source format "${options.source}"; known: ${[...this.d.sourceMappings.keys()].join(', ')}`, `未知的来源格式 "${options.source}"`)] };
+      if (!mapping)
+        return {
+          index,
+          violations: [
+            v(
+              '',
+              'SOURCE_UNKNOWN',
+              `unknown source format "${options.source}"; known: ${[...this.d.sourceMappings.keys()].join(', ')}`,
+              `未知的来源格式 "${options.source}"`,
+            ),
+          ],
+        };
       const mapped = mapSourceRecord(mapping, input, { params: this.d.sourceParams });
       if (!mapped.ok) {
-        return { index, orderNo: stringAt(mapped.draft, 'orderNo'), violations: mapped.issues.map((i) => v(i.path, 'SOURCE_MAPPING', i.message, `来源格式转换错误：${i.message}`)) };
+        return {
+          index,
+          orderNo: stringAt(mapped.draft, 'orderNo'),
+          violations: mapped.issues.map((i) =>
+            v(i.path, 'SOURCE_MAPPING', i.message, `来源格式转换错误：${i.message}`),
+          ),
+        };
       }
       candidate = mapped.order;
     }
@@ -116,21 +183,48 @@ export class Submission implements SubmissionService {
     // spend the same headroom), so the rule check itself sees no prior usage here.
     const noUsage: AnnualUsageLookup = { usedThisYear: async () => 0 };
     const checked = await checkOrder(candidate, { annualUsage: noUsage });
-    if (!checked.ok) return { index, orderNo: checked.order?.orderNo ?? stringAt(candidate, 'orderNo'), violations: checked.violations };
+    if (!checked.ok)
+      return {
+        index,
+        orderNo: checked.order?.orderNo ?? stringAt(candidate, 'orderNo'),
+        violations: checked.violations,
+      };
     const order = checked.order;
     if (options.allowedEbcCodes.length > 0 && !options.allowedEbcCodes.includes(order.ebcCode)) {
-      return { index, orderNo: order.orderNo, violations: [v('ebcCode', 'EBC_NOT_YOURS', `this account may not declare for e-commerce company ${order.ebcCode}`, `本账户无权为电商企业 ${order.ebcCode} 申报`)] };
+      return {
+        index,
+        orderNo: order.orderNo,
+        violations: [
+          v(
+            'ebcCode',
+            'EBC_NOT_YOURS',
+            `this account may not declare for e-commerce company ${order.ebcCode}`,
+            `本账户无权为电商企业 ${order.ebcCode} 申报`,
+          ),
+        ],
+      };
     }
     return { index, order };
   }
 
-  private async reserveAndRoute(x: { index: number; order: BaygateOrder }): Promise<{ index: number; order: BaygateOrder; center: string } | { index: number; orderNo: string; violations: SubmissionViolation[] }> {
+  private async reserveAndRoute(x: {
+    index: number;
+    order: BaygateOrder;
+  }): Promise<
+    | { index: number; order: BaygateOrder; center: string }
+    | { index: number; orderNo: string; violations: SubmissionViolation[] }
+  > {
     const { order } = x;
     let center: string;
     try {
       center = await this.d.route(order);
     } catch (err) {
-      if (err instanceof NoCenterError) return { index: x.index, orderNo: order.orderNo, violations: [v('customsCode', 'NO_CENTER', err.message, `没有清关中心服务关区 ${order.customsCode}`)] };
+      if (err instanceof NoCenterError)
+        return {
+          index: x.index,
+          orderNo: order.orderNo,
+          violations: [v('customsCode', 'NO_CENTER', err.message, `没有清关中心服务关区 ${order.customsCode}`)],
+        };
       throw err;
     }
     if (order.direction === 'import') {
@@ -141,7 +235,14 @@ export class Submission implements SubmissionService {
         return {
           index: x.index,
           orderNo: order.orderNo,
-          violations: [v('buyerIdNumber', 'ANNUAL_LIMIT_EXCEEDED', `the buyer has used ${result.used.toFixed(2)} CNY in ${year}; with this order's ${amount.toFixed(2)} CNY that exceeds the ${ANNUAL_LIMIT} CNY annual limit`, `订购人 ${year} 年度已用 ${result.used.toFixed(2)} 元，加上本单 ${amount.toFixed(2)} 元超过年度限值 ${ANNUAL_LIMIT} 元`)],
+          violations: [
+            v(
+              'buyerIdNumber',
+              'ANNUAL_LIMIT_EXCEEDED',
+              `the buyer has used ${result.used.toFixed(2)} CNY in ${year}; with this order's ${amount.toFixed(2)} CNY that exceeds the ${ANNUAL_LIMIT} CNY annual limit`,
+              `订购人 ${year} 年度已用 ${result.used.toFixed(2)} 元，加上本单 ${amount.toFixed(2)} 元超过年度限值 ${ANNUAL_LIMIT} 元`,
+            ),
+          ],
         };
       }
     }
@@ -149,29 +250,54 @@ export class Submission implements SubmissionService {
   }
 
   private async releaseReservation(order: BaygateOrder): Promise<void> {
-    if (order.direction === 'import') await this.d.annualUsage.release(order.buyerIdNumber, limitYear(order), orderKey(order));
+    if (order.direction === 'import')
+      await this.d.annualUsage.release(order.buyerIdNumber, limitYear(order), orderKey(order));
   }
 
-  async cancel(inventoryDeclarationId: string, input: { reason: string; invtNo?: string }, options: { sellerIds: string[]; requestId: string }): Promise<DeclarationView> {
+  async cancel(
+    inventoryDeclarationId: string,
+    input: { reason: string; invtNo?: string },
+    options: { sellerIds: string[]; requestId: string },
+  ): Promise<DeclarationView> {
     return this.followUp('CEB623', inventoryDeclarationId, input, options);
   }
 
-  async refund(inventoryDeclarationId: string, input: { reason: string; invtNo?: string }, options: { sellerIds: string[]; requestId: string }): Promise<DeclarationView> {
+  async refund(
+    inventoryDeclarationId: string,
+    input: { reason: string; invtNo?: string },
+    options: { sellerIds: string[]; requestId: string },
+  ): Promise<DeclarationView> {
     return this.followUp('CEB625', inventoryDeclarationId, input, options);
   }
 
   /** CEB623/625 refer to an inventory customs has accepted: a new declaration built from the same order. */
-  private async followUp(type: 'CEB623' | 'CEB625', inventoryId: string, input: { reason: string; invtNo?: string }, options: { sellerIds: string[]; requestId: string }): Promise<DeclarationView> {
+  private async followUp(
+    type: 'CEB623' | 'CEB625',
+    inventoryId: string,
+    input: { reason: string; invtNo?: string },
+    options: { sellerIds: string[]; requestId: string },
+  ): Promise<DeclarationView> {
     const inventory = await this.d.declarations.findById(inventoryId);
     if (!inventory || (options.sellerIds.length > 0 && !options.sellerIds.includes(inventory.sellerId))) {
       throw new SubmissionRequestError(404, `no declaration ${inventoryId}`);
     }
-    if (inventory.messageType !== 'CEB621') throw new SubmissionRequestError(422, `${type} applies to a CEB621 inventory; ${inventoryId} is a ${inventory.messageType}`);
+    if (inventory.messageType !== 'CEB621')
+      throw new SubmissionRequestError(
+        422,
+        `${type} applies to a CEB621 inventory; ${inventoryId} is a ${inventory.messageType}`,
+      );
     const accepted = ['120', '300', '399', '500', '501', '502', '503', '599', '800', '899'];
     if (!accepted.includes(inventory.status)) {
-      throw new SubmissionRequestError(409, `inventory ${inventoryId} is "${inventory.status}"; ${type === 'CEB623' ? 'cancellation' : 'a return'} needs an inventory customs has accepted (120 or later)`);
+      throw new SubmissionRequestError(
+        409,
+        `inventory ${inventoryId} is "${inventory.status}"; ${type === 'CEB623' ? 'cancellation' : 'a return'} needs an inventory customs has accepted (120 or later)`,
+      );
     }
-    if (type === 'CEB623' && inventory.status === '899') throw new SubmissionRequestError(409, `inventory ${inventoryId} is already cleared (899); declare a return (CEB625) instead`);
+    if (type === 'CEB623' && inventory.status === '899')
+      throw new SubmissionRequestError(
+        409,
+        `inventory ${inventoryId} is already cleared (899); declare a return (CEB625) instead`,
+      );
     const stored = await this.d.declarations.orderOf(inventoryId);
     if (!stored) throw new SubmissionRequestError(404, `no order stored for ${inventoryId}`);
     const invtNo = input.invtNo ?? latestInvtNo(inventory) ?? inventory.orderNo;

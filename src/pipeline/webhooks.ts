@@ -98,7 +98,12 @@ export function webhookSignature(secret: string, timestamp: number, body: string
 }
 
 /** What a receiver does: recompute and compare (constant time), and refuse old timestamps (replays). */
-export function verifyWebhookSignature(secret: string, header: string, body: string, options: { toleranceSeconds?: number; now?: number } = {}): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  header: string,
+  body: string,
+  options: { toleranceSeconds?: number; now?: number } = {},
+): boolean {
   const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = Number(parts.t);
   if (!Number.isInteger(t) || typeof parts.v1 !== 'string') return false;
@@ -136,7 +141,11 @@ function objectIdSeconds(id: string): number {
 
 /** The smallest ObjectId hex of a given second: a cursor "at" that time. */
 function objectIdAt(ms: number): string {
-  return Math.floor(ms / 1000).toString(16).padStart(8, '0') + '0000000000000000';
+  return (
+    Math.floor(ms / 1000)
+      .toString(16)
+      .padStart(8, '0') + '0000000000000000'
+  );
 }
 
 export class WebhookStore {
@@ -173,7 +182,13 @@ export class WebhookStore {
 
   async create(sellerId: string, url: string, secret?: string, now = new Date()): Promise<Webhook> {
     await this.ensureIndexes();
-    const webhook: Webhook = { id: randomUUID(), sellerId, url, secret: secret ?? `whsec_${randomBytes(32).toString('base64url')}`, createdAt: now };
+    const webhook: Webhook = {
+      id: randomUUID(),
+      sellerId,
+      url,
+      secret: secret ?? `whsec_${randomBytes(32).toString('base64url')}`,
+      createdAt: now,
+    };
     const { id, ...rest } = webhook;
     await this.webhooks().insertOne({ _id: id, ...rest });
     return webhook;
@@ -211,7 +226,10 @@ export class WebhookStore {
 
   /** Moves the cursor forward only (concurrent fan-outs never move it back). */
   async advanceCursor(to: string, now = new Date()): Promise<void> {
-    const moved = await this.cursors().updateOne({ _id: CURSOR_ID, eventId: { $lt: to } }, { $set: { eventId: to, updatedAt: now } });
+    const moved = await this.cursors().updateOne(
+      { _id: CURSOR_ID, eventId: { $lt: to } },
+      { $set: { eventId: to, updatedAt: now } },
+    );
     if (moved.matchedCount === 0) {
       await this.cursors()
         .insertOne({ _id: CURSOR_ID, eventId: to, updatedAt: now })
@@ -228,7 +246,12 @@ export class WebhookStore {
       const result = await this.deliveries().insertMany(deliveries, { ordered: false });
       return result.insertedCount;
     } catch (err) {
-      const e = err as { code?: number; insertedCount?: number; result?: { insertedCount?: number }; writeErrors?: { code?: number }[] | { code?: number } };
+      const e = err as {
+        code?: number;
+        insertedCount?: number;
+        result?: { insertedCount?: number };
+        writeErrors?: { code?: number }[] | { code?: number };
+      };
       const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
       const onlyDuplicates = e.code === 11000 || (writeErrors.length > 0 && writeErrors.every((w) => w.code === 11000));
       if (!onlyDuplicates) throw err;
@@ -262,14 +285,24 @@ export class WebhookStore {
       const candidate = candidates[(k + offset) % candidates.length]!;
       const leaseId = `${candidate._id}#${candidate.attempts}#${slot}`;
       try {
-        await this.leases().insertOne({ _id: leaseId, deliveryId: candidate._id, owner, createdAt: now, expiresAt: new Date(now.getTime() + 2 * leaseMs) });
+        await this.leases().insertOne({
+          _id: leaseId,
+          deliveryId: candidate._id,
+          owner,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + 2 * leaseMs),
+        });
       } catch (err) {
         if ((err as { code?: number }).code === 11000) continue;
         throw err;
       }
       const previous = await this.leases().findOne({ _id: `${candidate._id}#${candidate.attempts}#${slot - 1}` });
       const fresh = await this.deliveries().findOne({ _id: candidate._id });
-      const stillDue = fresh && fresh.status === 'pending' && fresh.attempts === candidate.attempts && fresh.nextAttemptAt.getTime() <= now.getTime();
+      const stillDue =
+        fresh &&
+        fresh.status === 'pending' &&
+        fresh.attempts === candidate.attempts &&
+        fresh.nextAttemptAt.getTime() <= now.getTime();
       if ((previous && now.getTime() - previous.createdAt.getTime() < leaseMs) || !stillDue) continue;
       return toDelivery(fresh);
     }
@@ -277,8 +310,20 @@ export class WebhookStore {
   }
 
   /** Records an attempt, only if the delivery is still at the attempt number that was claimed. */
-  async recordAttempt(id: string, claimedAttempts: number, attempt: DeliveryAttempt, outcome: { delivered: true } | { retryAt: Date } | { failed: true } | { cancelled: true }): Promise<void> {
-    const status = 'delivered' in outcome ? 'delivered' : 'failed' in outcome ? 'failed' : 'cancelled' in outcome ? 'cancelled' : 'pending';
+  async recordAttempt(
+    id: string,
+    claimedAttempts: number,
+    attempt: DeliveryAttempt,
+    outcome: { delivered: true } | { retryAt: Date } | { failed: true } | { cancelled: true },
+  ): Promise<void> {
+    const status =
+      'delivered' in outcome
+        ? 'delivered'
+        : 'failed' in outcome
+          ? 'failed'
+          : 'cancelled' in outcome
+            ? 'cancelled'
+            : 'pending';
     await this.deliveries().updateOne(
       { _id: id, attempts: claimedAttempts, status: 'pending' },
       {
@@ -417,7 +462,12 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     const webhook = await store.find(delivery.webhookId);
     const started = now();
     if (!webhook) {
-      await store.recordAttempt(delivery.id, delivery.attempts, { at: started, error: 'webhook deleted', ms: 0 }, { cancelled: true });
+      await store.recordAttempt(
+        delivery.id,
+        delivery.attempts,
+        { at: started, error: 'webhook deleted', ms: 0 },
+        { cancelled: true },
+      );
       return;
     }
     const t = Math.floor(started.getTime() / 1000);
@@ -443,12 +493,19 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
       await res.arrayBuffer().catch(() => undefined);
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (err) {
-      error = controller.signal.aborted ? `timed out after ${o.timeoutMs} ms` : ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+      error = controller.signal.aborted
+        ? `timed out after ${o.timeoutMs} ms`
+        : (((err as Error).cause as Error | undefined)?.message ?? (err as Error).message);
     } finally {
       clearTimeout(timer);
     }
     const ms = Date.now() - started.getTime();
-    const record: DeliveryAttempt = { at: started, ms, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) };
+    const record: DeliveryAttempt = {
+      at: started,
+      ms,
+      ...(status !== undefined ? { status } : {}),
+      ...(error ? { error } : {}),
+    };
     const attempts = delivery.attempts + 1;
     if (!error) {
       await store.recordAttempt(delivery.id, delivery.attempts, record, { delivered: true });
@@ -458,7 +515,9 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
       log.warn({ deliveryId: delivery.id, attempts, error }, 'webhook delivery given up');
       deps.onDelivered?.(false);
     } else {
-      await store.recordAttempt(delivery.id, delivery.attempts, record, { retryAt: new Date(now().getTime() + backoffMs(attempts, o.baseBackoffMs, o.maxBackoffMs)) });
+      await store.recordAttempt(delivery.id, delivery.attempts, record, {
+        retryAt: new Date(now().getTime() + backoffMs(attempts, o.baseBackoffMs, o.maxBackoffMs)),
+      });
       deps.onDelivered?.(false);
     }
   }

@@ -1,4 +1,11 @@
-import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options, type RecoveryOptions } from 'amqplib';
+import amqplib, {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type Options,
+  type RecoveryOptions,
+} from 'amqplib';
 import type { Logger } from 'pino';
 
 /**
@@ -42,7 +49,11 @@ export class NotConnectedError extends Error {
 
 /** The broker accepted the message but no queue was bound for it (publish with `mandatory`). */
 export class UnroutableError extends Error {
-  constructor(public readonly exchange: string, public readonly routingKey: string, public readonly replyText: string) {
+  constructor(
+    public readonly exchange: string,
+    public readonly routingKey: string,
+    public readonly replyText: string,
+  ) {
     super(`message to exchange "${exchange}" with routing key "${routingKey}" was unroutable: ${replyText}`);
     this.name = 'UnroutableError';
   }
@@ -122,7 +133,10 @@ export class AmqpClient {
     // A resource alarm (memory, disk): the broker stops reading our publishes, so no confirm would come.
     this.connection.on('blocked', (reason: string) => {
       this.blockedReason = String(reason ?? 'blocked');
-      logger.warn({ reason: this.blockedReason }, 'rabbitmq blocked this connection; publishing fails until it is unblocked');
+      logger.warn(
+        { reason: this.blockedReason },
+        'rabbitmq blocked this connection; publishing fails until it is unblocked',
+      );
     });
     this.connection.on('unblocked', () => {
       this.blockedReason = undefined;
@@ -135,7 +149,9 @@ export class AmqpClient {
   private async setup(model: ChannelModel): Promise<void> {
     const generation = ++this.generation;
     const channel = await model.createConfirmChannel();
-    channel.on('error', (err: Error) => this.options.logger.warn({ err: err.message }, 'rabbitmq publish channel error'));
+    channel.on('error', (err: Error) =>
+      this.options.logger.warn({ err: err.message }, 'rabbitmq publish channel error'),
+    );
     channel.on('return', (msg: ConsumeMessage) => {
       const id = msg.properties.messageId as string | undefined;
       const fields = msg.fields as unknown as { replyCode?: number; replyText?: string };
@@ -157,7 +173,9 @@ export class AmqpClient {
     const channel = await model.createChannel();
     let open = true;
     channel.on('close', () => (open = false));
-    channel.on('error', (err: Error) => this.options.logger.warn({ err: err.message, queue: spec.queue }, 'rabbitmq consumer channel error'));
+    channel.on('error', (err: Error) =>
+      this.options.logger.warn({ err: err.message, queue: spec.queue }, 'rabbitmq consumer channel error'),
+    );
     await channel.prefetch(spec.prefetch);
     const { consumerTag } = await channel.consume(
       spec.queue,
@@ -183,7 +201,10 @@ export class AmqpClient {
           },
         };
         spec.handler(delivery).catch((err: unknown) => {
-          this.options.logger.error({ err: (err as Error)?.message, queue: spec.queue }, 'consumer handler failed; message requeued');
+          this.options.logger.error(
+            { err: (err as Error)?.message, queue: spec.queue },
+            'consumer handler failed; message requeued',
+          );
           delivery.nack({ requeue: true });
         });
       },
@@ -194,7 +215,11 @@ export class AmqpClient {
   }
 
   /** Registers a consumer that survives reconnects. The handler must settle each delivery. */
-  async consume(queue: string, handler: DeliveryHandler, options: { prefetch?: number } & Options.Consume = {}): Promise<void> {
+  async consume(
+    queue: string,
+    handler: DeliveryHandler,
+    options: { prefetch?: number } & Options.Consume = {},
+  ): Promise<void> {
     const { prefetch = 16, ...consumeOptions } = options;
     const spec: ConsumerSpec = { queue, handler, prefetch, options: consumeOptions };
     this.consumers.push(spec);
@@ -245,12 +270,19 @@ export class AmqpClient {
    * than after the heartbeats run out; the message may still have been routed: a retry publishes it again
    * under the same messageId.
    */
-  async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }, waitMs = 0): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish & { messageId: string },
+    waitMs = 0,
+  ): Promise<void> {
     const confirmTimeoutMs = this.options.confirmTimeoutMs ?? 30000;
     if (!this.confirmChannel && waitMs > 0) await this.waitUntilReady(waitMs);
     const channel = this.confirmChannel;
     if (!channel) throw new NotConnectedError();
-    if (this.blockedReason !== undefined) throw new NotConnectedError(`RabbitMQ has blocked this connection (${this.blockedReason})`);
+    if (this.blockedReason !== undefined)
+      throw new NotConnectedError(`RabbitMQ has blocked this connection (${this.blockedReason})`);
     const model = this.model;
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -258,8 +290,13 @@ export class AmqpClient {
         if (settled) return;
         settled = true;
         this.returned.delete(options.messageId);
-        reject(new PublishNotConfirmedError(`broker did not confirm message ${options.messageId} within ${confirmTimeoutMs} ms`));
-        if (this.confirmChannel === channel && this.blockedReason === undefined) this.dropConnection(model, `no publisher confirm within ${confirmTimeoutMs} ms`);
+        reject(
+          new PublishNotConfirmedError(
+            `broker did not confirm message ${options.messageId} within ${confirmTimeoutMs} ms`,
+          ),
+        );
+        if (this.confirmChannel === channel && this.blockedReason === undefined)
+          this.dropConnection(model, `no publisher confirm within ${confirmTimeoutMs} ms`);
       }, confirmTimeoutMs);
       try {
         channel.publish(exchange, routingKey, content, options, (err: unknown) => {
@@ -268,7 +305,12 @@ export class AmqpClient {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          if (err) return reject(new PublishNotConfirmedError(`broker did not confirm message ${options.messageId}: ${String((err as Error)?.message ?? err)}`));
+          if (err)
+            return reject(
+              new PublishNotConfirmedError(
+                `broker did not confirm message ${options.messageId}: ${String((err as Error)?.message ?? err)}`,
+              ),
+            );
           if (returnedReason !== undefined) return reject(new UnroutableError(exchange, routingKey, returnedReason));
           resolve();
         });
@@ -289,7 +331,11 @@ export class AmqpClient {
   private dropConnection(model: ChannelModel | undefined, reason: string): void {
     // Once: the close below clears this.model synchronously (amqplib's 'close' → recovery's 'disconnect').
     if (!model || this.model !== model || this.closing) return;
-    const connection = (model as unknown as { connection?: { stream?: { destroy(err?: Error): void }; onSocketError?: (err: Error) => void } }).connection;
+    const connection = (
+      model as unknown as {
+        connection?: { stream?: { destroy(err?: Error): void }; onSocketError?: (err: Error) => void };
+      }
+    ).connection;
     this.options.logger.warn({ reason }, 'rabbitmq connection presumed dead; dropping it to reconnect');
     const err = new Error(reason);
     if (typeof connection?.onSocketError === 'function') connection.onSocketError(err);
@@ -317,6 +363,9 @@ export class AmqpClient {
   }
 }
 
-function connectRecovering(url: string, options: { clientProperties: Record<string, string>; recovery: RecoveryOptions }) {
+function connectRecovering(
+  url: string,
+  options: { clientProperties: Record<string, string>; recovery: RecoveryOptions },
+) {
   return amqplib.connect(url, options);
 }

@@ -38,13 +38,23 @@ export interface Core {
   close(): Promise<void>;
 }
 
-export async function startCore(config: Config, logger: Logger, name: string, options: { waitForBroker?: boolean } = {}): Promise<Core> {
+export async function startCore(
+  config: Config,
+  logger: Logger,
+  name: string,
+  options: { waitForBroker?: boolean } = {},
+): Promise<Core> {
   const registry = loadCenterRegistry(resolve(config.CENTERS_FILE));
   const trustLists = loadTrust(config);
   const mongo = await connectMongo(config.MONGO_URL, logger, { onWedged: (reason) => requestRestart(logger, reason) });
   const stores = createStores(mongo, config);
   await stores.init();
-  const amqp = new AmqpClient({ url: config.AMQP_URL, logger, connectionName: `baygate-${name}`, waitForConnect: options.waitForBroker ?? false });
+  const amqp = new AmqpClient({
+    url: config.AMQP_URL,
+    logger,
+    connectionName: `baygate-${name}`,
+    waitForConnect: options.waitForBroker ?? false,
+  });
   await amqp.addTopology(topologyFor(registry.codes()));
   await amqp.connect();
   return {
@@ -94,7 +104,9 @@ export function createSubmission(core: SubmissionCore, onAccepted?: (count: numb
  * A receipt may only move declarations routed to the center that signed it: the center's configured
  * receiptSigner identity must be the certificate that signed the receipt (compared by serial).
  */
-export function receiptAuthority(core: Core): (declaration: DeclarationSubject, signer: { serialHex: string }) => boolean {
+export function receiptAuthority(
+  core: Core,
+): (declaration: DeclarationSubject, signer: { serialHex: string }) => boolean {
   const serialOf = new Map(core.trustLists.receiptSigners.map((s) => [s.id, normaliseSerial(s.cert.serialHex)]));
   return (declaration, signer) => {
     const center = core.registry.find(declaration.center);

@@ -8,7 +8,10 @@ import { installGracefulShutdown, type ShutdownStep } from './shutdown';
  * a logger, the start function, and graceful shutdown on SIGTERM/SIGINT — or when the process asks to be
  * restarted (exit 75, src/runtime/restart.ts).
  */
-export async function runProcess(name: string, start: (config: Config, logger: Logger) => Promise<ShutdownStep[]>): Promise<void> {
+export async function runProcess(
+  name: string,
+  start: (config: Config, logger: Logger) => Promise<ShutdownStep[]>,
+): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();

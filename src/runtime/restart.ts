@@ -19,7 +19,10 @@ export function onRestartRequested(h: (reason: string) => void): void {
 
 /** Stops the process with RESTART_EXIT_CODE, gracefully when a shutdown is installed, at once otherwise. */
 export function requestRestart(logger: Logger, reason: string): void {
-  logger.fatal({ reason, exitCode: RESTART_EXIT_CODE }, 'restart requested: exiting for the supervisor to start this process again');
+  logger.fatal(
+    { reason, exitCode: RESTART_EXIT_CODE },
+    'restart requested: exiting for the supervisor to start this process again',
+  );
   if (handler) handler(reason);
   else {
     logger.flush?.();

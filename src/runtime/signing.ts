@@ -47,7 +47,9 @@ export function createReceiptVerifier(trustLists: TrustLists): (xml: string) => 
   return async (xml) => {
     const verified = await verifySignedXml(xml, { mode: 'strict', trustLists });
     if (!centerSerials.has(normaliseSerial(verified.signer.serialHex))) {
-      throw new ReceiptSignerError(`signer ${verified.signer.subject} (serial ${verified.signer.serialHex}) is trusted but is not a clearance center's receipt certificate`);
+      throw new ReceiptSignerError(
+        `signer ${verified.signer.subject} (serial ${verified.signer.serialHex}) is trusted but is not a clearance center's receipt certificate`,
+      );
     }
     return verified;
   };

@@ -48,7 +48,8 @@ export async function runStack(options: StackOptions): Promise<{ ok: boolean; su
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
     child.on('exit', (code, signal) => {
-      if (!stopping) logger.error({ name, code, signal }, `${name} exited unexpectedly (see .services/logs/${name}.log)`);
+      if (!stopping)
+        logger.error({ name, code, signal }, `${name} exited unexpectedly (see .services/logs/${name}.log)`);
     });
     children.push({ name, process: child });
   };
@@ -72,18 +73,24 @@ export async function runStack(options: StackOptions): Promise<{ ok: boolean; su
   try {
     start('gateway', ['serve']);
     for (let i = 1; i <= options.workers; i++) start(`worker-${i}`, ['worker']);
-    for (const center of options.centers) start(`center-${center}`, ['center', 'simulate', '--center', center, '--profile', options.profile]);
+    for (const center of options.centers)
+      start(`center-${center}`, ['center', 'simulate', '--center', center, '--profile', options.profile]);
     await waitReady(base, 60000);
     logger.info({ url: base, workers: options.workers, centers: options.centers }, 'stack is up');
 
     const summary = await submitExamplesAndFollow(base, options);
     printSummary(summary);
-    const ok = summary.declarations.length > 0 && summary.declarations.every((d) => d.terminal) && summary.rejectedOrders.length === 0;
+    const ok =
+      summary.declarations.length > 0 &&
+      summary.declarations.every((d) => d.terminal) &&
+      summary.rejectedOrders.length === 0;
     if (options.exitWhenDone) {
       await stopAll();
       return { ok, summary };
     }
-    process.stdout.write(`\nBaygate is running. Dashboard: ${base}/dashboard  (broker key: ${DEV_KEYS.broker})\nAPI docs: ${base}/docs   metrics: ${base}/metrics   logs: .services/logs/\nCtrl-C stops everything.\n`);
+    process.stdout.write(
+      `\nBaygate is running. Dashboard: ${base}/dashboard  (broker key: ${DEV_KEYS.broker})\nAPI docs: ${base}/docs   metrics: ${base}/metrics   logs: .services/logs/\nCtrl-C stops everything.\n`,
+    );
     await new Promise<void>((resolveStop) => {
       process.once('SIGINT', resolveStop);
       process.once('SIGTERM', resolveStop);
@@ -115,7 +122,14 @@ async function waitReady(base: string, timeoutMs: number): Promise<void> {
 export interface StackSummary {
   orders: { file: string; orderNo: string; seller: string }[];
   rejectedOrders: { file: string; problems: string }[];
-  declarations: { id: string; orderNo: string; messageType: string; center: string; status: string; terminal: boolean }[];
+  declarations: {
+    id: string;
+    orderNo: string;
+    messageType: string;
+    center: string;
+    status: string;
+    terminal: boolean;
+  }[];
   elapsedMs: number;
 }
 
@@ -127,7 +141,8 @@ function sellerKeys(): Map<string, { seller: string; key: string }> {
   const map = new Map<string, { seller: string; key: string }>();
   for (const account of file.accounts) {
     if (account.role !== 'seller' || !account.keys?.[0]) continue;
-    for (const code of account.ebcCodes ?? []) map.set(code, { seller: account.id, key: `${account.keys[0].keyId}.${account.keys[0].secret}` });
+    for (const code of account.ebcCodes ?? [])
+      map.set(code, { seller: account.id, key: `${account.keys[0].keyId}.${account.keys[0].secret}` });
   }
   return map;
 }
@@ -139,7 +154,9 @@ function sellerKeys(): Map<string, { seller: string; key: string }> {
 export function freshenOrder(order: Record<string, unknown>, runId: string): Record<string, unknown> {
   let text = JSON.stringify(order);
   // Same length as the original (field limits), unique per run and per value.
-  const fresh = (value: string) => value.slice(0, Math.max(0, value.length - 6)) + createHash('sha256').update(`${runId}:${value}`).digest('hex').slice(0, 6).toUpperCase();
+  const fresh = (value: string) =>
+    value.slice(0, Math.max(0, value.length - 6)) +
+    createHash('sha256').update(`${runId}:${value}`).digest('hex').slice(0, 6).toUpperCase();
   for (const key of ['orderNo', 'logisticsNo', 'payTransactionId', 'copNo']) {
     for (const m of text.matchAll(new RegExp(`"${key}":"([^"]+)"`, 'g'))) {
       const value = m[1]!;
@@ -159,12 +176,20 @@ async function submitExamplesAndFollow(base: string, options: StackOptions): Pro
   const keys = sellerKeys();
   const runId = Date.now().toString(36);
   const summary: StackSummary = { orders: [], rejectedOrders: [], declarations: [], elapsedMs: 0 };
-  const files = readdirSync(options.ordersDir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(options.ordersDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   for (const file of files) {
-    const order = freshenOrder(JSON.parse(readFileSync(join(options.ordersDir, file), 'utf8')) as Record<string, unknown>, runId);
+    const order = freshenOrder(
+      JSON.parse(readFileSync(join(options.ordersDir, file), 'utf8')) as Record<string, unknown>,
+      runId,
+    );
     const seller = keys.get(String(order.ebcCode));
     if (!seller) {
-      summary.rejectedOrders.push({ file, problems: `no development seller account declares for ebcCode ${String(order.ebcCode)}` });
+      summary.rejectedOrders.push({
+        file,
+        problems: `no development seller account declares for ebcCode ${String(order.ebcCode)}`,
+      });
       continue;
     }
     const res = await fetch(`${base}/v1/orders`, {
@@ -172,25 +197,48 @@ async function submitExamplesAndFollow(base: string, options: StackOptions): Pro
       headers: { 'content-type': 'application/json', authorization: `Bearer ${seller.key}` },
       body: JSON.stringify(order),
     });
-    const body = (await res.json()) as { orders?: { outcome: string; declarations?: { id: string; messageType: string; center: string; status: string }[] }[]; errors?: { path: string; message: string }[]; detail?: string };
+    const body = (await res.json()) as {
+      orders?: {
+        outcome: string;
+        declarations?: { id: string; messageType: string; center: string; status: string }[];
+      }[];
+      errors?: { path: string; message: string }[];
+      detail?: string;
+    };
     const outcome = body.orders?.[0];
     if (res.status !== 202 || !outcome?.declarations) {
-      summary.rejectedOrders.push({ file, problems: `${res.status} ${body.detail ?? ''} ${(body.errors ?? []).map((e) => `${e.path}: ${e.message}`).join('; ')}` });
+      summary.rejectedOrders.push({
+        file,
+        problems: `${res.status} ${body.detail ?? ''} ${(body.errors ?? []).map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      });
       continue;
     }
     summary.orders.push({ file, orderNo: String(order.orderNo), seller: seller.seller });
-    for (const d of outcome.declarations) summary.declarations.push({ id: d.id, orderNo: String(order.orderNo), messageType: d.messageType, center: d.center, status: d.status, terminal: false });
-    process.stdout.write(`submitted ${file} as ${seller.seller}: order ${String(order.orderNo)} → ${outcome.declarations.map((d) => `${d.messageType}@${d.center}`).join(', ')}\n`);
+    for (const d of outcome.declarations)
+      summary.declarations.push({
+        id: d.id,
+        orderNo: String(order.orderNo),
+        messageType: d.messageType,
+        center: d.center,
+        status: d.status,
+        terminal: false,
+      });
+    process.stdout.write(
+      `submitted ${file} as ${seller.seller}: order ${String(order.orderNo)} → ${outcome.declarations.map((d) => `${d.messageType}@${d.center}`).join(', ')}\n`,
+    );
   }
 
   const deadline = Date.now() + options.timeoutMs;
   while (summary.declarations.some((d) => !d.terminal) && Date.now() < deadline) {
     await sleep(500);
     for (const d of summary.declarations.filter((x) => !x.terminal)) {
-      const res = await fetch(`${base}/v1/declarations/${d.id}`, { headers: { authorization: `Bearer ${DEV_KEYS.broker}` } });
+      const res = await fetch(`${base}/v1/declarations/${d.id}`, {
+        headers: { authorization: `Bearer ${DEV_KEYS.broker}` },
+      });
       if (!res.ok) continue;
       const view = (await res.json()) as { status: string; terminal: boolean };
-      if (view.status !== d.status) process.stdout.write(`  ${d.orderNo} ${d.messageType.padEnd(6)} ${d.status.padStart(9)} → ${view.status}\n`);
+      if (view.status !== d.status)
+        process.stdout.write(`  ${d.orderNo} ${d.messageType.padEnd(6)} ${d.status.padStart(9)} → ${view.status}\n`);
       d.status = view.status;
       d.terminal = view.terminal;
     }
@@ -201,10 +249,15 @@ async function submitExamplesAndFollow(base: string, options: StackOptions): Pro
 
 function printSummary(summary: StackSummary): void {
   const lines = ['', `Declarations (${summary.declarations.length}) after ${(summary.elapsedMs / 1000).toFixed(1)} s:`];
-  for (const d of summary.declarations) lines.push(`  ${d.orderNo.padEnd(30)} ${d.messageType.padEnd(7)} ${d.center.padEnd(4)} ${d.status.padEnd(9)} ${d.terminal ? 'final' : 'NOT FINAL'}`);
+  for (const d of summary.declarations)
+    lines.push(
+      `  ${d.orderNo.padEnd(30)} ${d.messageType.padEnd(7)} ${d.center.padEnd(4)} ${d.status.padEnd(9)} ${d.terminal ? 'final' : 'NOT FINAL'}`,
+    );
   for (const r of summary.rejectedOrders) lines.push(`  REJECTED ${r.file}: ${r.problems}`);
   const final = summary.declarations.filter((d) => d.terminal).length;
-  lines.push(`${summary.orders.length} orders accepted, ${summary.rejectedOrders.length} rejected; ${final}/${summary.declarations.length} declarations final.`);
+  lines.push(
+    `${summary.orders.length} orders accepted, ${summary.rejectedOrders.length} rejected; ${final}/${summary.declarations.length} declarations final.`,
+  );
   process.stdout.write(lines.join('\n') + '\n');
 }
 

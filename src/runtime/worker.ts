@@ -37,19 +37,30 @@ export interface Worker {
   stopSteps: { name: string; run: () => Promise<void> }[];
 }
 
-export async function startWorker(config: Config, logger: Logger, options: { consumeReceipts?: boolean; monitorCenters?: boolean; webhooks?: boolean } = {}): Promise<Worker> {
+export async function startWorker(
+  config: Config,
+  logger: Logger,
+  options: { consumeReceipts?: boolean; monitorCenters?: boolean; webhooks?: boolean } = {},
+): Promise<Worker> {
   const core = await startCore(config, logger, 'worker');
   const metrics = createMetrics({ centers: core.registry.codes() });
   const signer = await createManifestSigner(config, core.trustLists);
-  logger.info({ signer: signer.identity.subject, serial: signer.identity.serialHex, algorithm: signer.algorithm }, 'manifest signer ready');
+  logger.info(
+    { signer: signer.identity.subject, serial: signer.identity.serialHex, algorithm: signer.algorithm },
+    'manifest signer ready',
+  );
 
   const sender = { copCode: config.SENDER_COP_CODE, copName: config.SENDER_COP_NAME, dxpId: config.SENDER_DXP_ID };
   const build = (claim: ClaimedDeclaration) => {
     const extra = claim.extra as { invtNo?: string; reason?: string } | undefined;
     const ctx = {
       sender,
-      ...(claim.messageType === 'CEB623' ? { cancel: { invtNo: extra?.invtNo ?? '', reason: extra?.reason ?? '' } } : {}),
-      ...(claim.messageType === 'CEB625' ? { refund: { invtNo: extra?.invtNo ?? '', reason: extra?.reason ?? '' } } : {}),
+      ...(claim.messageType === 'CEB623'
+        ? { cancel: { invtNo: extra?.invtNo ?? '', reason: extra?.reason ?? '' } }
+        : {}),
+      ...(claim.messageType === 'CEB625'
+        ? { refund: { invtNo: extra?.invtNo ?? '', reason: extra?.reason ?? '' } }
+        : {}),
     };
     const built = buildMessage(claim.messageType, withCopNo(claim), ctx as Parameters<typeof buildMessage>[2]);
     return { xml: built.xml, guid: built.guid };
@@ -58,7 +69,13 @@ export async function startWorker(config: Config, logger: Logger, options: { con
   const encode: ManifestEncoder = (center, signedXml, meta) => {
     const config = core.registry.get(center);
     if (config.transport === 'dxp' && config.dxp) {
-      const envelope = wrapDxp(signedXml, { copMsgId: meta.messageGuid, senderId: config.dxp.senderId, receiverIds: [config.dxp.receiverId], createdAt: new Date(), msgType: `${meta.messageType}Message` });
+      const envelope = wrapDxp(signedXml, {
+        copMsgId: meta.messageGuid,
+        senderId: config.dxp.senderId,
+        receiverIds: [config.dxp.receiverId],
+        createdAt: new Date(),
+        msgType: `${meta.messageType}Message`,
+      });
       return { body: Buffer.from(envelope, 'utf8'), contentType: 'application/xml' };
     }
     return { body: Buffer.from(signedXml, 'utf8'), contentType: 'application/xml' };
@@ -81,7 +98,11 @@ export async function startWorker(config: Config, logger: Logger, options: { con
             persistent: true,
             mandatory: true,
             contentType: meta.contentType,
-            headers: { [HEADER_DECLARATION_ID]: meta.declarationId, [HEADER_MESSAGE_TYPE]: meta.messageType, [HEADER_CENTER]: center },
+            headers: {
+              [HEADER_DECLARATION_ID]: meta.declarationId,
+              [HEADER_MESSAGE_TYPE]: meta.messageType,
+              [HEADER_CENTER]: center,
+            },
           },
           2000,
         ),
@@ -122,11 +143,17 @@ export async function startWorker(config: Config, logger: Logger, options: { con
   });
 
   if (options.consumeReceipts !== false) {
-    await core.amqp.consume(RECEIPTS_QUEUE, (delivery) => handleReceiptDelivery(delivery, ingestor, logger), { prefetch: 32 });
+    await core.amqp.consume(RECEIPTS_QUEUE, (delivery) => handleReceiptDelivery(delivery, ingestor, logger), {
+      prefetch: 32,
+    });
   }
   const monitor = new CenterHealthMonitor({
     amqp: core.amqp,
-    centers: core.registry.centers.map((c) => ({ code: c.code, queue: c.queue, interruptionBacklog: c.interruptionBacklog })),
+    centers: core.registry.centers.map((c) => ({
+      code: c.code,
+      queue: c.queue,
+      interruptionBacklog: c.interruptionBacklog,
+    })),
     store: core.centerStates,
     logger: logger.child({ component: 'center-health' }),
   });
@@ -136,12 +163,32 @@ export async function startWorker(config: Config, logger: Logger, options: { con
   // It scans the whole store (slow on FerretDB v1), so it runs beside the dispatcher, and a database that
   // goes away meanwhile only delays it: a worker must not die of an outage it is built to ride out.
   const repair = repairInBackground(() => core.stores.declarations.repairDispatchQueue(), logger);
-  const webhooks = options.webhooks === false ? undefined : startWebhookDispatcher({ connection: core.mongo, declarations: core.stores.declarations, logger: logger.child({ component: 'webhooks' }) });
+  const webhooks =
+    options.webhooks === false
+      ? undefined
+      : startWebhookDispatcher({
+          connection: core.mongo,
+          declarations: core.stores.declarations,
+          logger: logger.child({ component: 'webhooks' }),
+        });
 
   // Workers serve no API; their metrics (publish confirms, signing time, receipt lag) get a port of their own.
-  const metricsServer = config.METRICS_PORT !== undefined
-    ? await listen(createApp({ logger, routers: [metricsRoutes(metrics.registry), healthRoutes({ dispatcher: async () => assertDispatchLive(dispatcher.health(), dispatcher.stepTimeoutMs) })] }), config.METRICS_PORT, config.HOST)
-    : undefined;
+  const metricsServer =
+    config.METRICS_PORT !== undefined
+      ? await listen(
+          createApp({
+            logger,
+            routers: [
+              metricsRoutes(metrics.registry),
+              healthRoutes({
+                dispatcher: async () => assertDispatchLive(dispatcher.health(), dispatcher.stepTimeoutMs),
+              }),
+            ],
+          }),
+          config.METRICS_PORT,
+          config.HOST,
+        )
+      : undefined;
 
   const stopSteps = [
     ...(metricsServer ? [{ name: 'metrics-http', run: () => metricsServer.close() }] : []),
@@ -164,7 +211,11 @@ export async function startWorker(config: Config, logger: Logger, options: { con
 }
 
 /** Runs the start-up repair until it succeeds (retrying after failures, backing off up to 30 s) or is stopped. */
-export function repairInBackground(run: () => Promise<string[]>, logger: Logger, maxDelayMs = 30_000): { done: Promise<void>; stop: () => Promise<void> } {
+export function repairInBackground(
+  run: () => Promise<string[]>,
+  logger: Logger,
+  maxDelayMs = 30_000,
+): { done: Promise<void>; stop: () => Promise<void> } {
   let stopped = false;
   let wake: (() => void) | undefined;
   const done = (async () => {
@@ -175,7 +226,10 @@ export function repairInBackground(run: () => Promise<string[]>, logger: Logger,
         return;
       } catch (err) {
         const delayMs = Math.min(maxDelayMs, 500 * 2 ** attempt);
-        logger.warn({ err: (err as Error).message, attempt: attempt + 1, retryInMs: delayMs }, 'dispatch queue repair failed; retrying');
+        logger.warn(
+          { err: (err as Error).message, attempt: attempt + 1, retryInMs: delayMs },
+          'dispatch queue repair failed; retrying',
+        );
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delayMs);
           wake = () => (clearTimeout(timer), resolve());
@@ -200,9 +254,14 @@ export function repairInBackground(run: () => Promise<string[]>, logger: Logger,
 export function assertDispatchLive(health: DispatcherHealth, stallMs: number): void {
   if (!health.running) throw new Error('dispatcher not running');
   if (health.currentCycleMs !== undefined && health.currentCycleMs > stallMs) {
-    throw new Error(`dispatch cycle running for ${Math.round(health.currentCycleMs / 1000)} s, waiting for ${health.waitingFor || 'nothing it knows of'}`);
+    throw new Error(
+      `dispatch cycle running for ${Math.round(health.currentCycleMs / 1000)} s, waiting for ${health.waitingFor || 'nothing it knows of'}`,
+    );
   }
-  if (health.consecutiveFailures >= 3) throw new Error(`${health.consecutiveFailures} dispatch cycles failed in a row: ${health.lastError ?? 'unknown error'}`);
+  if (health.consecutiveFailures >= 3)
+    throw new Error(
+      `${health.consecutiveFailures} dispatch cycles failed in a row: ${health.lastError ?? 'unknown error'}`,
+    );
 }
 
 /**
@@ -213,7 +272,8 @@ export function assertDispatchLive(health: DispatcherHealth, stallMs: number): v
 function withCopNo(claim: ClaimedDeclaration): ClaimedDeclaration['order'] {
   const { order } = claim;
   if (order.direction !== 'import' || order.copNo) return order;
-  const inventoryId = (claim.extra as { inventoryDeclarationId?: string } | undefined)?.inventoryDeclarationId ?? claim.id;
+  const inventoryId =
+    (claim.extra as { inventoryDeclarationId?: string } | undefined)?.inventoryDeclarationId ?? claim.id;
   return { ...order, copNo: 'BG' + inventoryId.replace(/-/g, '').slice(0, 18).toUpperCase() };
 }
 
@@ -225,31 +285,62 @@ function withCopNo(claim: ClaimedDeclaration): ClaimedDeclaration['order'] {
 /** In-place retries (≈ 1 min with backoff) before a receipt goes back to the queue. */
 const IN_PLACE_ATTEMPTS = 15;
 
-export async function handleReceiptDelivery(delivery: Delivery, ingestor: ReceiptIngestor, logger: Logger): Promise<void> {
+export async function handleReceiptDelivery(
+  delivery: Delivery,
+  ingestor: ReceiptIngestor,
+  logger: Logger,
+): Promise<void> {
   const { message } = delivery;
   const center = (message.properties.headers?.[HEADER_CENTER] as string | undefined) ?? undefined;
   let delay = 250;
   for (let attempt = 1; delivery.channelOpen; attempt++) {
     if (attempt > IN_PLACE_ATTEMPTS) {
       // Give the receipt back so another worker (with a healthy database connection) can take it.
-      logger.warn({ attempts: attempt - 1, messageId: message.properties.messageId }, 'receipt still failing; requeued for another worker');
+      logger.warn(
+        { attempts: attempt - 1, messageId: message.properties.messageId },
+        'receipt still failing; requeued for another worker',
+      );
       delivery.nack({ requeue: true });
       return;
     }
     try {
       if (message.fields.routingKey === DELIVERY_ROUTING_KEY) {
-        const notice = JSON.parse(delivery.content.toString('utf8')) as { messageGuid?: unknown; center?: unknown; at?: unknown };
-        if (typeof notice.messageGuid !== 'string') throw new ReceiptRejectedError('DELIVERY_NOTICE_INVALID', 'delivery notice without messageGuid');
-        await ingestor.delivered({ messageGuid: notice.messageGuid, center: typeof notice.center === 'string' ? notice.center : center, at: typeof notice.at === 'string' ? notice.at : undefined });
+        const notice = JSON.parse(delivery.content.toString('utf8')) as {
+          messageGuid?: unknown;
+          center?: unknown;
+          at?: unknown;
+        };
+        if (typeof notice.messageGuid !== 'string')
+          throw new ReceiptRejectedError('DELIVERY_NOTICE_INVALID', 'delivery notice without messageGuid');
+        await ingestor.delivered({
+          messageGuid: notice.messageGuid,
+          center: typeof notice.center === 'string' ? notice.center : center,
+          at: typeof notice.at === 'string' ? notice.at : undefined,
+        });
       } else {
         const result = await ingestor.ingest(delivery.content, 'amqp', center);
-        logger.debug({ receiptId: result.receiptId, type: result.receiptType, duplicate: result.duplicate, unknown: result.unknown }, 'receipt ingested');
+        logger.debug(
+          {
+            receiptId: result.receiptId,
+            type: result.receiptType,
+            duplicate: result.duplicate,
+            unknown: result.unknown,
+          },
+          'receipt ingested',
+        );
       }
       delivery.ack();
       return;
     } catch (err) {
       if (err instanceof ReceiptRejectedError || err instanceof SyntaxError) {
-        logger.warn({ code: (err as ReceiptRejectedError).code ?? 'MALFORMED', err: (err as Error).message, messageId: message.properties.messageId }, 'receipt rejected; dead-lettered');
+        logger.warn(
+          {
+            code: (err as ReceiptRejectedError).code ?? 'MALFORMED',
+            err: (err as Error).message,
+            messageId: message.properties.messageId,
+          },
+          'receipt rejected; dead-lettered',
+        );
         delivery.nack({ requeue: false });
         return;
       }

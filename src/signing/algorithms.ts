@@ -24,7 +24,12 @@ export type HashName = 'sha1' | 'sha256' | 'sm3';
 
 /** Signature profiles a signer can be configured with; pick per destination. */
 export type SignatureAlgorithmId = 'rsa-sha1' | 'rsa-sha256' | 'sm2-sm3' | 'sm2-sm3-w3c';
-export const SIGNATURE_ALGORITHM_IDS: readonly SignatureAlgorithmId[] = ['rsa-sha1', 'rsa-sha256', 'sm2-sm3', 'sm2-sm3-w3c'];
+export const SIGNATURE_ALGORITHM_IDS: readonly SignatureAlgorithmId[] = [
+  'rsa-sha1',
+  'rsa-sha256',
+  'sm2-sm3',
+  'sm2-sm3-w3c',
+];
 
 export interface SignatureProfile {
   readonly id: SignatureAlgorithmId;
@@ -36,10 +41,34 @@ export interface SignatureProfile {
 }
 
 export const SIGNATURE_PROFILES: Readonly<Record<SignatureAlgorithmId, SignatureProfile>> = {
-  'rsa-sha1': { id: 'rsa-sha1', keyFamily: 'rsa', signatureMethod: ALGORITHM_URI.rsaSha1, digestMethod: ALGORITHM_URI.sha1, digestHash: 'sha1' },
-  'rsa-sha256': { id: 'rsa-sha256', keyFamily: 'rsa', signatureMethod: ALGORITHM_URI.rsaSha256, digestMethod: ALGORITHM_URI.sha256, digestHash: 'sha256' },
-  'sm2-sm3': { id: 'sm2-sm3', keyFamily: 'sm2', signatureMethod: ALGORITHM_URI.sm2Sm3Chinaport, digestMethod: ALGORITHM_URI.sm3Chinaport, digestHash: 'sm3' },
-  'sm2-sm3-w3c': { id: 'sm2-sm3-w3c', keyFamily: 'sm2', signatureMethod: ALGORITHM_URI.sm2Sm3W3c, digestMethod: ALGORITHM_URI.sha1, digestHash: 'sha1' },
+  'rsa-sha1': {
+    id: 'rsa-sha1',
+    keyFamily: 'rsa',
+    signatureMethod: ALGORITHM_URI.rsaSha1,
+    digestMethod: ALGORITHM_URI.sha1,
+    digestHash: 'sha1',
+  },
+  'rsa-sha256': {
+    id: 'rsa-sha256',
+    keyFamily: 'rsa',
+    signatureMethod: ALGORITHM_URI.rsaSha256,
+    digestMethod: ALGORITHM_URI.sha256,
+    digestHash: 'sha256',
+  },
+  'sm2-sm3': {
+    id: 'sm2-sm3',
+    keyFamily: 'sm2',
+    signatureMethod: ALGORITHM_URI.sm2Sm3Chinaport,
+    digestMethod: ALGORITHM_URI.sm3Chinaport,
+    digestHash: 'sm3',
+  },
+  'sm2-sm3-w3c': {
+    id: 'sm2-sm3-w3c',
+    keyFamily: 'sm2',
+    signatureMethod: ALGORITHM_URI.sm2Sm3W3c,
+    digestMethod: ALGORITHM_URI.sha1,
+    digestHash: 'sha1',
+  },
 };
 
 export function isSignatureAlgorithmId(value: string): value is SignatureAlgorithmId {

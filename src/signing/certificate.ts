@@ -38,7 +38,7 @@ function toDer(input: string | Buffer): Buffer {
   const text = typeof input === 'string' ? input : input[0] === 0x30 ? null : input.toString('latin1');
   if (text === null) return input as Buffer;
   const pem = PEM_CERT.exec(text);
-  const b64 = (pem ? pem[1] ?? '' : text).replace(/\s+/g, '');
+  const b64 = (pem ? (pem[1] ?? '') : text).replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new Error('certificate is neither PEM, DER nor Base64');
   return Buffer.from(b64, 'base64');
 }
@@ -46,9 +46,12 @@ function toDer(input: string | Buffer): Buffer {
 /** RSA or SM2, from the key itself (Node reports SM2 keys with an undefined type; the curve OID decides). */
 export function keyFamilyOf(key: KeyObject): KeyFamily {
   if (key.asymmetricKeyType === 'rsa') return 'rsa';
-  const der = key.type === 'private' ? key.export({ format: 'der', type: 'pkcs8' }) : key.export({ format: 'der', type: 'spki' });
+  const der =
+    key.type === 'private' ? key.export({ format: 'der', type: 'pkcs8' }) : key.export({ format: 'der', type: 'spki' });
   if (der.includes(SM2_CURVE_OID_DER)) return 'sm2';
-  throw new Error(`unsupported key type ${key.asymmetricKeyType ?? 'unknown'} (only RSA and SM2 are used for CEB signatures)`);
+  throw new Error(
+    `unsupported key type ${key.asymmetricKeyType ?? 'unknown'} (only RSA and SM2 are used for CEB signatures)`,
+  );
 }
 
 // --- minimal DER reading: just enough to reach the serialNumber of a TBSCertificate ---------------

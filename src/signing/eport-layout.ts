@@ -18,7 +18,19 @@ import { SigningError } from './errors';
 export type MessageLayout = 'import' | 'export';
 
 /** Export messages (XSD: `ds:Signature` BEFORE `ExtendMessage`); everything else is laid out as import. */
-const EXPORT_MESSAGES = new Set(['CEB213', 'CEB215', 'CEB303', 'CEB403', 'CEB505', 'CEB507', 'CEB509', 'CEB603', 'CEB605', 'CEB607', 'CEB701']);
+const EXPORT_MESSAGES = new Set([
+  'CEB213',
+  'CEB215',
+  'CEB303',
+  'CEB403',
+  'CEB505',
+  'CEB507',
+  'CEB509',
+  'CEB603',
+  'CEB605',
+  'CEB607',
+  'CEB701',
+]);
 
 /** Layout for a root element local name such as `CEB303Message`. */
 export function layoutForRootName(localName: string): MessageLayout {
@@ -60,7 +72,10 @@ export function readCanonicalDocument(xml: string): CanonicalDocument {
   const body = decl ? xml.slice(prolog.length) : xml;
   const start = ROOT_START_TAG.exec(body);
   if (!start) {
-    throw new SigningError('INPUT_NOT_CANONICAL', 'document must start with the root element written in canonical form (no comments, DOCTYPE or whitespace before it)');
+    throw new SigningError(
+      'INPUT_NOT_CANONICAL',
+      'document must start with the root element written in canonical form (no comments, DOCTYPE or whitespace before it)',
+    );
   }
   const rootQName = start[1] as string;
   if (!body.endsWith(`</${rootQName}>`)) {
@@ -132,7 +147,11 @@ export function mergeNamespaces(scopes: readonly (readonly NamespaceDeclaration[
  * (and inherited xml:* attributes, per C14N 1.0 for document subsets). `signedInfo` must start with
  * `<prefix:SignedInfo>` with no attributes, as `compactSignedInfo` writes it.
  */
-export function canonicalSignedInfo(signedInfo: string, namespaces: readonly NamespaceDeclaration[], xmlAttributes = ''): string {
+export function canonicalSignedInfo(
+  signedInfo: string,
+  namespaces: readonly NamespaceDeclaration[],
+  xmlAttributes = '',
+): string {
   const close = signedInfo.indexOf('>');
   let decls = '';
   for (const ns of namespaces) decls += ns.prefix ? ` xmlns:${ns.prefix}="${ns.value}"` : ` xmlns="${ns.value}"`;
@@ -163,7 +182,8 @@ export function signatureElement(signedInfo: string, signatureValueBase64: strin
 export function signatureInsertionIndex(doc: CanonicalDocument, layout: MessageLayout): number {
   const endTag = doc.body.length - doc.rootQName.length - 3;
   if (layout === 'import') return endTag;
-  if (layout !== 'export') throw new SigningError('LAYOUT_INVALID', `layout must be 'import' or 'export', got ${String(layout)}`);
+  if (layout !== 'export')
+    throw new SigningError('LAYOUT_INVALID', `layout must be 'import' or 'export', got ${String(layout)}`);
   const extendQName = (doc.rootPrefix ? doc.rootPrefix + ':' : '') + 'ExtendMessage';
   const extendEnd = `</${extendQName}>`;
   // Canonical documents from elsewhere may be indented: look past whitespace before the root end tag.

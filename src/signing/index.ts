@@ -6,7 +6,14 @@
  * Verifying: const { signedXml, signer } = await verifySignedXml(xml, { trustLists, mode: 'strict' });
  *            — process `signedXml` (exactly the signed bytes), never the input.
  */
-export { ALGORITHM_URI, SIGNATURE_ALGORITHM_IDS, SIGNATURE_PROFILES, isSignatureAlgorithmId, type SignatureAlgorithmId, type KeyFamily } from './algorithms';
+export {
+  ALGORITHM_URI,
+  SIGNATURE_ALGORITHM_IDS,
+  SIGNATURE_PROFILES,
+  isSignatureAlgorithmId,
+  type SignatureAlgorithmId,
+  type KeyFamily,
+} from './algorithms';
 export { loadCertificate, type CertificateInfo } from './certificate';
 export { layoutForRootName, type MessageLayout } from './eport-layout';
 export { SigningError, VerificationError, type SigningErrorCode, type VerificationErrorCode } from './errors';
@@ -18,4 +25,10 @@ export type { SignerIdentity, SyncXmlSigner, XmlSigner } from './signers/types';
 export { UKeyClient, UKeyXmlSigner, type UKeySignerOptions } from './signers/ukey';
 export { UKEY_DEFAULT_URL, UKEY_METHOD } from './signers/ukey-protocol';
 export { pinnedCertificateCheck, trustListCheck, type CertificateTrustCheck, type TrustDecision } from './trust-check';
-export { verifySignedXml, type VerificationMode, type VerifiedDocument, type VerifiedSigner, type VerifyOptions } from './verifier';
+export {
+  verifySignedXml,
+  type VerificationMode,
+  type VerifiedDocument,
+  type VerifiedSigner,
+  type VerifyOptions,
+} from './verifier';

@@ -57,7 +57,8 @@ export const isWhitespace = (s: string): boolean => /^[ \t\r\n]*$/.test(s);
 export function parseUntrusted(xml: string, maxBytes: number, maxDepth: number): XDocument {
   if (Buffer.byteLength(xml, 'utf8') > maxBytes) fail('XML_TOO_LARGE', `document is larger than ${maxBytes} bytes`);
   // Refused before any parsing: no DTD means no entity expansion, no external entities, no billion laughs.
-  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) fail('XML_DOCTYPE_FORBIDDEN', 'DOCTYPE and entity declarations are not accepted');
+  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml))
+    fail('XML_DOCTYPE_FORBIDDEN', 'DOCTYPE and entity declarations are not accepted');
   // A linear pass before xmldom sees the text: xmldom silently drops text before the root element, and its
   // recovery from unclosed tags is quadratic (20,000 unclosed tags took 30 s; docs/CHAOS.md findings 9/10).
   prescanMarkup(xml, maxDepth);
@@ -66,8 +67,12 @@ export function parseUntrusted(xml: string, maxBytes: number, maxDepth: number):
   const record = (msg: string): void => {
     problems.push(String(msg).split('\n')[0] ?? String(msg));
   };
-  const doc = new DOMParser({ errorHandler: { warning: record, error: record, fatalError: record } }).parseFromString(xml, 'text/xml') as unknown as XDocument;
-  if (problems.some((p) => /only one element|Hierarchy request/i.test(p))) fail('XML_MULTIPLE_ROOTS', 'document has more than one root element');
+  const doc = new DOMParser({ errorHandler: { warning: record, error: record, fatalError: record } }).parseFromString(
+    xml,
+    'text/xml',
+  ) as unknown as XDocument;
+  if (problems.some((p) => /only one element|Hierarchy request/i.test(p)))
+    fail('XML_MULTIPLE_ROOTS', 'document has more than one root element');
   if (problems.length > 0) fail('XML_MALFORMED', problems[0] as string);
   const root = doc.documentElement;
   if (!root) return fail('XML_MALFORMED', 'document has no root element');
@@ -75,8 +80,10 @@ export function parseUntrusted(xml: string, maxBytes: number, maxDepth: number):
   for (let i = 0; i < doc.childNodes.length; i++) {
     const n = doc.childNodes[i] as XNode;
     if (n.nodeType === ELEMENT) elements++;
-    else if (n.nodeType === TEXT && !isWhitespace(n.nodeValue ?? '')) fail('XML_MALFORMED', 'text outside the root element');
-    else if (n.nodeType === PI && n.nodeName !== 'xml') fail('XML_MALFORMED', `processing instruction <?${n.nodeName}?> outside the root element is not accepted`);
+    else if (n.nodeType === TEXT && !isWhitespace(n.nodeValue ?? ''))
+      fail('XML_MALFORMED', 'text outside the root element');
+    else if (n.nodeType === PI && n.nodeName !== 'xml')
+      fail('XML_MALFORMED', `processing instruction <?${n.nodeName}?> outside the root element is not accepted`);
   }
   if (elements !== 1) fail('XML_MULTIPLE_ROOTS', `document has ${elements} root elements`);
   // Depth check without recursion (a deep document must not blow our stack either).
@@ -91,7 +98,6 @@ export function parseUntrusted(xml: string, maxBytes: number, maxDepth: number):
   }
   return doc;
 }
-
 
 /** Most elements one untrusted document may hold (bounds parser CPU per message). */
 export const MAX_ELEMENTS = 100_000;
@@ -158,7 +164,8 @@ function nextTag(xml: string, from: number, depth: number, seenRoot: boolean): n
   const next = xml.indexOf('<', from);
   if (depth === 0) {
     const gap = xml.slice(from, next === -1 ? xml.length : next);
-    if (!isWhitespace(gap)) fail('XML_MALFORMED', seenRoot ? 'text after the root element' : 'text before the root element');
+    if (!isWhitespace(gap))
+      fail('XML_MALFORMED', seenRoot ? 'text after the root element' : 'text before the root element');
   }
   return next;
 }
@@ -171,6 +178,10 @@ function nextTag(xml: string, from: number, depth: number, seenRoot: boolean): n
 export function canonicalizeForSigning(xml: string, limits: { maxBytes?: number; maxDepth?: number } = {}): string {
   const doc = parseUntrusted(xml, limits.maxBytes ?? 10 * 1024 * 1024, limits.maxDepth ?? 64);
   const existing = doc.getElementsByTagNameNS(XMLDSIG_NS, 'Signature').length;
-  if (existing > 0) throw new SigningError('INPUT_ALREADY_SIGNED', `the message already carries ${existing} ds:Signature element(s); remove it before signing again`);
+  if (existing > 0)
+    throw new SigningError(
+      'INPUT_ALREADY_SIGNED',
+      `the message already carries ${existing} ds:Signature element(s); remove it before signing again`,
+    );
   return new C14nCanonicalization().process(doc.documentElement as never, {});
 }

@@ -12,7 +12,9 @@ import { pinnedCertificateCheck, trustListCheck } from './trust-check';
  * One place that turns signer configuration (per destination / per sender) into an XmlSigner, so the
  * pipeline never picks implementations itself. Validated with zod at the boundary.
  */
-const algorithm = z.enum(SIGNATURE_ALGORITHM_IDS as [string, ...string[]]).transform((a) => a as (typeof SIGNATURE_ALGORITHM_IDS)[number]);
+const algorithm = z
+  .enum(SIGNATURE_ALGORITHM_IDS as [string, ...string[]])
+  .transform((a) => a as (typeof SIGNATURE_ALGORITHM_IDS)[number]);
 
 export const signerConfigSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -25,7 +27,10 @@ export const signerConfigSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('ukey'),
-    url: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL').default(UKEY_DEFAULT_URL),
+    url: z
+      .string()
+      .regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')
+      .default(UKEY_DEFAULT_URL),
     password: z.string().min(1),
     algorithm: algorithm.optional(),
     timeoutMs: z.number().int().positive().optional(),
@@ -34,15 +39,25 @@ export const signerConfigSchema = z.discriminatedUnion('kind', [
 export type SignerConfig = z.input<typeof signerConfigSchema>;
 
 /** Whom the signer's own certificate must satisfy: our trust lists, or one pinned certificate. */
-export type SignerTrust = { readonly trustLists: TrustLists } | { readonly pinnedCertificate: CertificateInfo | string | Buffer };
+export type SignerTrust =
+  { readonly trustLists: TrustLists } | { readonly pinnedCertificate: CertificateInfo | string | Buffer };
 
-export async function createXmlSigner(config: SignerConfig, trust: SignerTrust, options: { at?: Date } = {}): Promise<XmlSigner> {
+export async function createXmlSigner(
+  config: SignerConfig,
+  trust: SignerTrust,
+  options: { at?: Date } = {},
+): Promise<XmlSigner> {
   const parsed = signerConfigSchema.parse(config);
-  const check = 'trustLists' in trust ? trustListCheck(trust.trustLists) : pinnedCertificateCheck(trust.pinnedCertificate);
+  const check =
+    'trustLists' in trust ? trustListCheck(trust.trustLists) : pinnedCertificateCheck(trust.pinnedCertificate);
   const at = options.at ? { at: options.at } : {};
   if (parsed.kind === 'software') {
     return SoftwareXmlSigner.fromFiles(
-      { keyPath: parsed.keyPath, ...(parsed.certPath ? { certPath: parsed.certPath } : {}), ...(parsed.password !== undefined ? { password: parsed.password } : {}) },
+      {
+        keyPath: parsed.keyPath,
+        ...(parsed.certPath ? { certPath: parsed.certPath } : {}),
+        ...(parsed.password !== undefined ? { password: parsed.password } : {}),
+      },
       { trust: check, ...(parsed.algorithm ? { algorithm: parsed.algorithm } : {}), ...at },
     );
   }

@@ -58,8 +58,15 @@ function modInv(a: bigint, m: bigint): bigint {
 // ---------------------------------------------------------------------------------------------
 // Point arithmetic over GF(p), Jacobian coordinates (X/Z², Y/Z³). Infinity is Z = 0.
 
-interface Affine { x: bigint; y: bigint }
-interface Jacobian { X: bigint; Y: bigint; Z: bigint }
+interface Affine {
+  x: bigint;
+  y: bigint;
+}
+interface Jacobian {
+  X: bigint;
+  Y: bigint;
+  Z: bigint;
+}
 const INFINITY: Jacobian = { X: 1n, Y: 1n, Z: 0n };
 
 function isOnCurve({ x, y }: Affine): boolean {
@@ -189,7 +196,8 @@ const SM2_CURVE_OID_DER = Buffer.from('06082a811ccf5501822d', 'hex');
 function assertSm2(der: Buffer, what: string): void {
   // Node reports SM2 keys either as type 'ec' with namedCurve 'SM2' (keys it generated) or with an
   // undefined type (keys OpenSSL 3 loads as EVP_PKEY_SM2); the curve OID in the DER settles it.
-  if (!der.includes(SM2_CURVE_OID_DER)) throw new Error(`sm2: ${what} is not an SM2 key (curve OID ${SM2_CURVE_OID} not found)`);
+  if (!der.includes(SM2_CURVE_OID_DER))
+    throw new Error(`sm2: ${what} is not an SM2 key (curve OID ${SM2_CURVE_OID} not found)`);
 }
 
 function publicMaterial(key: KeyObject): PublicMaterial {
@@ -319,7 +327,12 @@ export function sm2Sign(privateKey: KeyObject, message: Buffer | string, opts: {
 }
 
 /** Verifies an SM2 signature (raw r‖s or DER) with SM3 and the distinguishing ID. Malformed input → false. */
-export function sm2Verify(publicKey: KeyObject, message: Buffer | string, signature: Buffer, opts: { id?: string } = {}): boolean {
+export function sm2Verify(
+  publicKey: KeyObject,
+  message: Buffer | string,
+  signature: Buffer,
+  opts: { id?: string } = {},
+): boolean {
   const rs = parseSignature(signature);
   if (!rs) return false;
   const { r, s } = rs;

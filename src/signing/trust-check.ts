@@ -28,12 +28,18 @@ export function pinnedCertificateCheck(pinned: CertificateInfo | string | Buffer
   const expected = typeof pinned === 'string' || Buffer.isBuffer(pinned) ? loadCertificate(pinned) : pinned;
   return (cert, at = new Date()) => {
     if (!cert.der.equals(expected.der)) {
-      return { ok: false, reason: `certificate ${cert.serialHex} (${cert.subject}) is not the pinned certificate ${expected.serialHex}` };
+      return {
+        ok: false,
+        reason: `certificate ${cert.serialHex} (${cert.subject}) is not the pinned certificate ${expected.serialHex}`,
+      };
     }
     const notBefore = new Date(cert.x509.validFrom);
     const notAfter = new Date(cert.x509.validTo);
     if (at < notBefore || at > notAfter) {
-      return { ok: false, reason: `pinned certificate ${cert.serialHex} is not valid at ${at.toISOString()} (valid ${notBefore.toISOString()} – ${notAfter.toISOString()})` };
+      return {
+        ok: false,
+        reason: `pinned certificate ${cert.serialHex} is not valid at ${at.toISOString()} (valid ${notBefore.toISOString()} – ${notAfter.toISOString()})`,
+      };
     }
     return { ok: true, trustedBy: 'pinned' };
   };

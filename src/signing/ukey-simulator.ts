@@ -64,10 +64,17 @@ export async function startUKeySimulator(options: UKeySimulatorOptions): Promise
       case UKEY_METHOD.getCertNo:
         return { Result: true, Data: [cert.serialHex], Error: [] };
       case UKEY_METHOD.signData: {
-        if (typeof args.inData !== 'string' || args.inData.trim() === '') return { Result: false, Data: [], Error: ['参数检查失败,传入的args中必须包含必要的非空白参数:inData', 'Err:Base50000'] };
-        if (args.passwd !== options.password) return { Result: false, Data: [], Error: ['口令验证失败', 'Err:Custom50005'] };
+        if (typeof args.inData !== 'string' || args.inData.trim() === '')
+          return {
+            Result: false,
+            Data: [],
+            Error: ['参数检查失败,传入的args中必须包含必要的非空白参数:inData', 'Err:Base50000'],
+          };
+        if (args.passwd !== options.password)
+          return { Result: false, Data: [], Error: ['口令验证失败', 'Err:Custom50005'] };
         state.signCount++;
-        const value = state.behaviour === 'wrong-signature' ? signData(args.inData + ' tampered') : signData(args.inData);
+        const value =
+          state.behaviour === 'wrong-signature' ? signData(args.inData + ' tampered') : signData(args.inData);
         return { Result: true, Data: [value, cert.serialHex], Error: [] };
       }
       default:
@@ -76,22 +83,42 @@ export async function startUKeySimulator(options: UKeySimulatorOptions): Promise
   };
 
   server.on('connection', (socket: WebSocket) => {
-    if (options.handshake ?? true) socket.send(JSON.stringify({ _method: 'open', _status: '00', _args: { Result: true, Data: ['simulator'], Error: [] } }));
+    if (options.handshake ?? true)
+      socket.send(
+        JSON.stringify({ _method: 'open', _status: '00', _args: { Result: true, Data: ['simulator'], Error: [] } }),
+      );
     socket.on('message', (frame) => {
       if (state.behaviour === 'silent') return;
       let parsed: unknown;
       try {
         parsed = JSON.parse(frame.toString());
       } catch {
-        socket.send(JSON.stringify({ _method: 'unknown', _status: '01', _args: { Result: false, Data: [], Error: ['数据格式非法', 'Err:Base60400'] } }));
+        socket.send(
+          JSON.stringify({
+            _method: 'unknown',
+            _status: '01',
+            _args: { Result: false, Data: [], Error: ['数据格式非法', 'Err:Base60400'] },
+          }),
+        );
         return;
       }
       const request = ukeyRequestSchema.safeParse(parsed);
       if (!request.success) {
-        socket.send(JSON.stringify({ _method: 'unknown', _status: '01', _args: { Result: false, Data: [], Error: ['请求格式非法', 'Err:Base60400'] } }));
+        socket.send(
+          JSON.stringify({
+            _method: 'unknown',
+            _status: '01',
+            _args: { Result: false, Data: [], Error: ['请求格式非法', 'Err:Base60400'] },
+          }),
+        );
         return;
       }
-      const reply = { ...(state.behaviour === 'no-id' ? {} : { _id: request.data._id }), _method: request.data._method, _status: '00', _args: answer(request.data) };
+      const reply = {
+        ...(state.behaviour === 'no-id' ? {} : { _id: request.data._id }),
+        _method: request.data._method,
+        _status: '00',
+        _args: answer(request.data),
+      };
       socket.send(JSON.stringify(reply));
     });
   });
@@ -121,13 +148,32 @@ export async function startUKeySimulator(options: UKeySimulatorOptions): Promise
 // then: npx baygate sign --ukey --password 88888888 message.xml
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
-    options: { key: { type: 'string' }, cert: { type: 'string' }, password: { type: 'string' }, pin: { type: 'string', default: '88888888' }, port: { type: 'string', default: '61232' } },
+    options: {
+      key: { type: 'string' },
+      cert: { type: 'string' },
+      password: { type: 'string' },
+      pin: { type: 'string', default: '88888888' },
+      port: { type: 'string', default: '61232' },
+    },
   });
   if (!values.key) {
-    process.stderr.write('usage: ukey-simulator --key <key.pem|bundle.p12> [--cert <cert.pem>] [--password <pw>] [--pin <pin>] [--port <port>]\n');
+    process.stderr.write(
+      'usage: ukey-simulator --key <key.pem|bundle.p12> [--cert <cert.pem>] [--password <pw>] [--pin <pin>] [--port <port>]\n',
+    );
     process.exit(2);
   }
-  const material = loadKeyMaterial({ keyPath: values.key, ...(values.cert ? { certPath: values.cert } : {}), ...(values.password ? { password: values.password } : {}) });
-  const sim = await startUKeySimulator({ privateKey: material.privateKey, certificate: material.certificate.der, password: values.pin ?? '88888888', port: Number(values.port) });
-  process.stdout.write(`E-port USB-key simulator on ${sim.url} (certificate ${material.certificate.serialHex}, ${material.certificate.subject})\n`);
+  const material = loadKeyMaterial({
+    keyPath: values.key,
+    ...(values.cert ? { certPath: values.cert } : {}),
+    ...(values.password ? { password: values.password } : {}),
+  });
+  const sim = await startUKeySimulator({
+    privateKey: material.privateKey,
+    certificate: material.certificate.der,
+    password: values.pin ?? '88888888',
+    port: Number(values.port),
+  });
+  process.stdout.write(
+    `E-port USB-key simulator on ${sim.url} (certificate ${material.certificate.serialHex}, ${material.certificate.subject})\n`,
+  );
 }

@@ -35,7 +35,8 @@ export class MongoAnnualUsageStore implements AnnualUsageStore {
   }
 
   private bucket(buyerIdNumber: string, year: number): string {
-    if (!Number.isInteger(year) || year < 2000 || year > 9999) throw new RangeError(`year must be a calendar year, got ${year}`);
+    if (!Number.isInteger(year) || year < 2000 || year > 9999)
+      throw new RangeError(`year must be a calendar year, got ${year}`);
     return `${this.vault.blindIndex('idNumber', buyerIdNumber)}:${year}`;
   }
 
@@ -66,14 +67,25 @@ export class MongoAnnualUsageStore implements AnnualUsageStore {
     return summarise(await this.readOn(this.bucket(buyerIdNumber, year))).used;
   }
 
-  async reserve(buyerIdNumber: string, year: number, orderKey: string, amountCny: number, limit: number): Promise<{ ok: boolean; used: number }> {
-    if (!(Number.isFinite(amountCny) && amountCny >= 0)) throw new RangeError(`amount must be a non-negative number, got ${amountCny}`);
-    return this.appendDeciding<{ ok: boolean; used: number }>(this.bucket(buyerIdNumber, year), `reserve for ${orderKey}`, (s) => {
-      if (s.reserved.has(orderKey)) return { result: { ok: true, used: s.used } }; // idempotent per order
-      const after = sumCents([s.used, amountCny]);
-      if (after > limit) return { result: { ok: false, used: s.used } };
-      return { entry: { op: 'reserve', orderKey, amount: amountCny }, result: { ok: true, used: after } };
-    });
+  async reserve(
+    buyerIdNumber: string,
+    year: number,
+    orderKey: string,
+    amountCny: number,
+    limit: number,
+  ): Promise<{ ok: boolean; used: number }> {
+    if (!(Number.isFinite(amountCny) && amountCny >= 0))
+      throw new RangeError(`amount must be a non-negative number, got ${amountCny}`);
+    return this.appendDeciding<{ ok: boolean; used: number }>(
+      this.bucket(buyerIdNumber, year),
+      `reserve for ${orderKey}`,
+      (s) => {
+        if (s.reserved.has(orderKey)) return { result: { ok: true, used: s.used } }; // idempotent per order
+        const after = sumCents([s.used, amountCny]);
+        if (after > limit) return { result: { ok: false, used: s.used } };
+        return { entry: { op: 'reserve', orderKey, amount: amountCny }, result: { ok: true, used: after } };
+      },
+    );
   }
 
   async release(buyerIdNumber: string, year: number, orderKey: string): Promise<void> {
@@ -85,7 +97,11 @@ export class MongoAnnualUsageStore implements AnnualUsageStore {
   }
 
   /** Decides on what is known and appends; on a lost slot, reads on and decides again. */
-  private async appendDeciding<R>(bucket: string, what: string, decide: (s: UsageState) => { entry?: Pick<UsageEntryDoc, 'op' | 'orderKey' | 'amount'>; result: R }): Promise<R> {
+  private async appendDeciding<R>(
+    bucket: string,
+    what: string,
+    decide: (s: UsageState) => { entry?: Pick<UsageEntryDoc, 'op' | 'orderKey' | 'amount'>; result: R },
+  ): Promise<R> {
     let list = this.known.get(bucket) ?? [];
     for (let attempt = 0; attempt < this.maxRetries; attempt++) {
       const s = summarise(list);
@@ -103,7 +119,9 @@ export class MongoAnnualUsageStore implements AnnualUsageStore {
       if (attempt > 0) await backoff(attempt);
       list = await this.readOn(bucket);
     }
-    throw new Error(`annual usage: could not ${what} after ${this.maxRetries} attempts (heavy contention on one buyer)`);
+    throw new Error(
+      `annual usage: could not ${what} after ${this.maxRetries} attempts (heavy contention on one buyer)`,
+    );
   }
 }
 

@@ -53,7 +53,20 @@ export interface NewDeclaration {
 }
 
 /** The fields a declaration keeps in clear from its submission (the order itself stays sealed). */
-type DeclarationIdentity = Pick<NewDeclaration, 'id' | 'sellerId' | 'platformCode' | 'orderNo' | 'messageType' | 'direction' | 'tradeMode' | 'customsCode' | 'center' | 'amountCny' | 'requestId'>;
+type DeclarationIdentity = Pick<
+  NewDeclaration,
+  | 'id'
+  | 'sellerId'
+  | 'platformCode'
+  | 'orderNo'
+  | 'messageType'
+  | 'direction'
+  | 'tradeMode'
+  | 'customsCode'
+  | 'center'
+  | 'amountCny'
+  | 'requestId'
+>;
 
 /** A declaration as the APIs show it: no personal data except masked forms. */
 export interface DeclarationView extends DeclarationIdentity {
@@ -97,7 +110,10 @@ export interface DeclarationFilter {
 }
 
 /** What a receipt needs to know about the declaration it answers. */
-export type DeclarationSubject = Pick<DeclarationView, 'id' | 'sellerId' | 'platformCode' | 'orderNo' | 'messageType' | 'center' | 'status' | 'createdAt'>;
+export type DeclarationSubject = Pick<
+  DeclarationView,
+  'id' | 'sellerId' | 'platformCode' | 'orderNo' | 'messageType' | 'center' | 'status' | 'createdAt'
+>;
 
 /**
  * The outcome of a status change: `subject` whenever the declaration is known; the full `declaration`
@@ -124,13 +140,22 @@ export interface DeclarationStore {
   claimDue(owner: string, leaseMs: number, limit: number, now?: Date): Promise<ClaimedDeclaration[]>;
 
   /** accepted → signed with the signed manifest (stored encrypted), only while `owner` holds the lease. */
-  markSigned(id: string, leaseToken: string, manifest: { xml: string; messageGuid: string; digest: string; signer: { subject: string; serialHex: string } }): Promise<boolean>;
+  markSigned(
+    id: string,
+    leaseToken: string,
+    manifest: { xml: string; messageGuid: string; digest: string; signer: { subject: string; serialHex: string } },
+  ): Promise<boolean>;
 
   /** signed → queued after the broker's confirm; releases the lease. Returns how many moved. */
   markQueued(items: { id: string; leaseToken: string }[], at?: Date): Promise<number>;
 
   /** Records a failed attempt: retry at `retryAt`, or give up into `failed` with the reason. Releases the lease. */
-  recordFailure(id: string, leaseToken: string, error: string, outcome: { retryAt: Date } | { permanent: true }): Promise<void>;
+  recordFailure(
+    id: string,
+    leaseToken: string,
+    error: string,
+    outcome: { retryAt: Date } | { permanent: true },
+  ): Promise<void>;
 
   /**
    * Moves a declaration forward if `status` ranks above its current one and it is not terminal (one
@@ -160,12 +185,19 @@ export interface DeclarationStore {
   orderOf(id: string): Promise<{ order: BaygateOrder; extra?: Record<string, unknown> } | null>;
 
   /** Cursor-paginated list, newest first; cursor is opaque. */
-  list(filter: DeclarationFilter, page: { limit: number; cursor?: string }): Promise<{ items: DeclarationView[]; nextCursor?: string }>;
+  list(
+    filter: DeclarationFilter,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: DeclarationView[]; nextCursor?: string }>;
   countByStatus(filter: DeclarationFilter): Promise<Record<string, number>>;
   /** Non-terminal declarations whose last change is older than `olderThan`, per status. */
   stuck(olderThan: Date, filter?: DeclarationFilter): Promise<DeclarationView[]>;
   /** History entries changed after `afterEventId` (exclusive), oldest first: SSE replay and live polling. */
-  eventsSince(afterEventId: string | undefined, limit: number, filter?: DeclarationFilter): Promise<{ declaration: DeclarationView; event: HistoryEntry }[]>;
+  eventsSince(
+    afterEventId: string | undefined,
+    limit: number,
+    filter?: DeclarationFilter,
+  ): Promise<{ declaration: DeclarationView; event: HistoryEntry }[]>;
 }
 
 export interface StoredReceipt {
@@ -186,7 +218,9 @@ export interface StoredReceipt {
 
 export interface ReceiptStore {
   /** Stores a receipt once; a duplicate (same digest) returns the stored one with `duplicate: true`. */
-  insert(receipt: Omit<StoredReceipt, 'id' | 'matched' | 'unknown'>): Promise<{ receipt: StoredReceipt; duplicate: boolean }>;
+  insert(
+    receipt: Omit<StoredReceipt, 'id' | 'matched' | 'unknown'>,
+  ): Promise<{ receipt: StoredReceipt; duplicate: boolean }>;
   markMatched(id: string, matched: (string | null)[]): Promise<void>;
   findById(id: string): Promise<StoredReceipt | null>;
   /** Receipts none of whose returns matched a declaration (reported to brokers). */
@@ -200,7 +234,13 @@ export interface AnnualUsageStore {
    * Adds an order's amount once (idempotent per orderKey), refusing when it would exceed `limit`.
    * One conditional single-document update, so two gateways cannot both spend the same headroom.
    */
-  reserve(buyerIdNumber: string, year: number, orderKey: string, amountCny: number, limit: number): Promise<{ ok: boolean; used: number }>;
+  reserve(
+    buyerIdNumber: string,
+    year: number,
+    orderKey: string,
+    amountCny: number,
+    limit: number,
+  ): Promise<{ ok: boolean; used: number }>;
   /** Gives an amount back (order rejected/cancelled), idempotent per orderKey. */
   release(buyerIdNumber: string, year: number, orderKey: string): Promise<void>;
 }

@@ -66,8 +66,6 @@ export function stepId(declarationId: string, rank: number): string {
   return `${declarationId}:${rank}`;
 }
 
-
-
 export class MongoDeclarationStore implements DeclarationStore {
   private readonly declarations: Collection<DeclarationDoc>;
   private readonly orders: Collection<DeclarationOrderDoc>;
@@ -82,7 +80,10 @@ export class MongoDeclarationStore implements DeclarationStore {
   /** Counts the driver's connection-pool clears (the server went away): see verifyIfInterrupted. */
   private poolEpoch = 0;
 
-  constructor(models: StoreModels, private readonly vault: PiiVault) {
+  constructor(
+    models: StoreModels,
+    private readonly vault: PiiVault,
+  ) {
     this.declarations = raw(models.Declaration);
     this.orders = raw(models.DeclarationOrder);
     this.events = raw(models.Event);
@@ -119,12 +120,20 @@ export class MongoDeclarationStore implements DeclarationStore {
     // declaration is not new — its work may be done, so it goes the way of the duplicates below.
     const revived = fresh.filter((_, i) => seenBefore.has(i));
     const created = fresh.filter((_, i) => !seenBefore.has(i));
-    await insertManyIgnoringDuplicates(this.queue, fresh.flatMap((d, i) => (seenBefore.has(i) ? [] : [queueDocFor(d, freshOrders[i]!, now)])));
+    await insertManyIgnoringDuplicates(
+      this.queue,
+      fresh.flatMap((d, i) => (seenBefore.has(i) ? [] : [queueDocFor(d, freshOrders[i]!, now)])),
+    );
 
     for (const d of fresh) this.remember(d);
-    const inserted = fresh.flatMap((d, i) => (seenBefore.has(i) ? [] : [toView({ base: d, events: [acceptedEvents[i]!], queue: { attempts: 0 } })]));
+    const inserted = fresh.flatMap((d, i) =>
+      seenBefore.has(i) ? [] : [toView({ base: d, events: [acceptedEvents[i]!], queue: { attempts: 0 } })],
+    );
     if (duplicates.size === 0 && revived.length === 0) {
-      await this.verifyIfInterrupted(epoch, created.map((d) => d._id));
+      await this.verifyIfInterrupted(
+        epoch,
+        created.map((d) => d._id),
+      );
       return { inserted, existing: [] };
     }
 
@@ -138,10 +147,17 @@ export class MongoDeclarationStore implements DeclarationStore {
     // Which work items exist is read BEFORE the steps: a work item leaves only after its "queued" (or
     // "failed") step is written, so one missing then whose steps read afterwards stop at "signed" was
     // never created — not handed over a moment ago (re-creating that one would sign and send it twice).
-    const inQueue = await findByIds(this.queue, existingDocs.map((d) => d._id), { projection: { _id: 1 } });
+    const inQueue = await findByIds(
+      this.queue,
+      existingDocs.map((d) => d._id),
+      { projection: { _id: 1 } },
+    );
     const existing = await this.views(existingDocs);
     await this.completeInterruptedInserts(existing, existingDocs, inQueue, now);
-    await this.verifyIfInterrupted(epoch, created.map((d) => d._id));
+    await this.verifyIfInterrupted(
+      epoch,
+      created.map((d) => d._id),
+    );
     return { inserted, existing };
   }
 
@@ -157,25 +173,39 @@ export class MongoDeclarationStore implements DeclarationStore {
       findByIds(this.queue, ids, { projection: { _id: 1 } }),
     ]);
     const missing = ids.filter((id) => !found.has(id) || !queued.has(id));
-    if (missing.length) throw new StoreInterruptedError(`the database restarted while ${missing.length} declaration(s) were being stored; retry the request`);
+    if (missing.length)
+      throw new StoreInterruptedError(
+        `the database restarted while ${missing.length} declaration(s) were being stored; retry the request`,
+      );
   }
 
   /** The stored declarations that refused these as duplicates: by id first, then by the key. */
   private async existingFor(wanted: DeclarationDoc[]): Promise<DeclarationDoc[]> {
     const byKey = new Map<string, DeclarationDoc>();
-    for (const d of (await findByIds(this.declarations, wanted.map((w) => w._id))).values()) byKey.set(idempotencyKey(d), d);
+    for (const d of (
+      await findByIds(
+        this.declarations,
+        wanted.map((w) => w._id),
+      )
+    ).values())
+      byKey.set(idempotencyKey(d), d);
     const missing = wanted.filter((w) => !byKey.has(idempotencyKey(w)));
     if (missing.length) {
       // Ids not derived from the key (callers that make their own): the lookup by key scans on FerretDB v1.
       const found = await this.declarations
-        .find({ $or: missing.map((d) => ({ platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType })) })
+        .find({
+          $or: missing.map((d) => ({ platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType })),
+        })
         .toArray();
       for (const d of found) byKey.set(idempotencyKey(d), d);
     }
     const existingDocs: DeclarationDoc[] = [];
     for (const w of wanted) {
       const existing = byKey.get(idempotencyKey(w));
-      if (!existing) throw new Error(`declaration id ${w._id} is already used by another declaration (not ${w.platformCode}/${w.orderNo}/${w.messageType})`);
+      if (!existing)
+        throw new Error(
+          `declaration id ${w._id} is already used by another declaration (not ${w.platformCode}/${w.orderNo}/${w.messageType})`,
+        );
       if (!existingDocs.includes(existing)) existingDocs.push(existing);
     }
     return existingDocs;
@@ -186,13 +216,29 @@ export class MongoDeclarationStore implements DeclarationStore {
    * inserts): one without its first step gets it, and one still to be dispatched (accepted or signed)
    * gets its work item back if it has none. Both inserts are idempotent.
    */
-  private async completeInterruptedInserts(views: DeclarationView[], docs: DeclarationDoc[], inQueue: Map<string, unknown>, now: Date): Promise<void> {
-    const undispatched = docs.filter((_, i) => views[i]!.history.length === 0 || statusRank(views[i]!.status) <= SIGNED_RANK);
+  private async completeInterruptedInserts(
+    views: DeclarationView[],
+    docs: DeclarationDoc[],
+    inQueue: Map<string, unknown>,
+    now: Date,
+  ): Promise<void> {
+    const undispatched = docs.filter(
+      (_, i) => views[i]!.history.length === 0 || statusRank(views[i]!.status) <= SIGNED_RANK,
+    );
     const lost = undispatched.filter((d) => !inQueue.has(d._id));
     if (lost.length === 0) return;
-    const orders = await findByIds(this.orders, lost.map((d) => d._id));
-    await insertManyIgnoringDuplicates(this.events, lost.map((d) => acceptedEvent(d)));
-    await insertManyIgnoringDuplicates(this.queue, lost.flatMap((d) => (orders.has(d._id) ? [queueDocFor(d, orders.get(d._id)!, now, true)] : [])));
+    const orders = await findByIds(
+      this.orders,
+      lost.map((d) => d._id),
+    );
+    await insertManyIgnoringDuplicates(
+      this.events,
+      lost.map((d) => acceptedEvent(d)),
+    );
+    await insertManyIgnoringDuplicates(
+      this.queue,
+      lost.flatMap((d) => (orders.has(d._id) ? [queueDocFor(d, orders.get(d._id)!, now, true)] : [])),
+    );
   }
 
   private sealOrder(d: NewDeclaration): DeclarationOrderDoc {
@@ -268,19 +314,37 @@ export class MongoDeclarationStore implements DeclarationStore {
     const current = this.vault.currentKeyId;
     let count = 0;
     for (const d of await this.orders.find({ 'orderSealed.k': { $ne: current } }).toArray()) {
-      await this.orders.updateOne({ _id: d._id }, { $set: { orderSealed: this.vault.reencrypt(d.orderSealed, orderContext(d._id)) } });
+      await this.orders.updateOne(
+        { _id: d._id },
+        { $set: { orderSealed: this.vault.reencrypt(d.orderSealed, orderContext(d._id)) } },
+      );
       count++;
     }
-    for (const q of await this.queue.find({ 'orderSealed.k': { $ne: current } }, { projection: { orderSealed: 1 } }).toArray()) {
-      await this.queue.updateOne({ _id: q._id }, { $set: { orderSealed: this.vault.reencrypt(q.orderSealed, orderContext(q._id)) } });
+    for (const q of await this.queue
+      .find({ 'orderSealed.k': { $ne: current } }, { projection: { orderSealed: 1 } })
+      .toArray()) {
+      await this.queue.updateOne(
+        { _id: q._id },
+        { $set: { orderSealed: this.vault.reencrypt(q.orderSealed, orderContext(q._id)) } },
+      );
       count++;
     }
-    for (const w of await this.signed.find({ 'xmlSealed.k': { $ne: current } }, { projection: { xmlSealed: 1 } }).toArray()) {
-      await this.signed.updateOne({ _id: w._id }, { $set: { xmlSealed: this.vault.reencrypt(w.xmlSealed, manifestContext(w._id)) } });
+    for (const w of await this.signed
+      .find({ 'xmlSealed.k': { $ne: current } }, { projection: { xmlSealed: 1 } })
+      .toArray()) {
+      await this.signed.updateOne(
+        { _id: w._id },
+        { $set: { xmlSealed: this.vault.reencrypt(w.xmlSealed, manifestContext(w._id)) } },
+      );
       count++;
     }
-    for (const m of await this.manifests.find({ 'xmlSealed.k': { $ne: current } }, { projection: { xmlSealed: 1, declarationId: 1 } }).toArray()) {
-      await this.manifests.updateOne({ _id: m._id }, { $set: { xmlSealed: this.vault.reencrypt(m.xmlSealed, manifestContext(m.declarationId)) } });
+    for (const m of await this.manifests
+      .find({ 'xmlSealed.k': { $ne: current } }, { projection: { xmlSealed: 1, declarationId: 1 } })
+      .toArray()) {
+      await this.manifests.updateOne(
+        { _id: m._id },
+        { $set: { xmlSealed: this.vault.reencrypt(m.xmlSealed, manifestContext(m.declarationId)) } },
+      );
       count++;
     }
     return count;
@@ -294,7 +358,10 @@ export class MongoDeclarationStore implements DeclarationStore {
     if (limit <= 0) return [];
     const until = new Date(now.getTime() + leaseMs);
     // Live collections only (work not yet handed over): the leases and signed markers are few, read whole.
-    const [leaseState, signedMarkers] = await Promise.all([this.leaseState(), this.signed.find({}, { projection: { _id: 1 } }).toArray()]);
+    const [leaseState, signedMarkers] = await Promise.all([
+      this.leaseState(),
+      this.signed.find({}, { projection: { _id: 1 } }).toArray(),
+    ]);
     const busy = [...leaseState.entries()].filter(([, l]) => !l.released && l.until > now).map(([id]) => id);
     const due = await this.queue
       .find({ dueAt: { $lte: now }, ...(busy.length ? { _id: { $nin: busy } } : {}) })
@@ -338,10 +405,17 @@ export class MongoDeclarationStore implements DeclarationStore {
     // A lease insert can only succeed where the previous holder's leases are gone, and those go only after
     // its work item did (leaveDispatch). So a work item missing now was handed over while we were choosing:
     // drop it (its lease too), or it would be published twice.
-    const present = await findByIds(this.queue, won.map((w) => w.item._id), { projection: { _id: 1 } });
+    const present = await findByIds(
+      this.queue,
+      won.map((w) => w.item._id),
+      { projection: { _id: 1 } },
+    );
     const gone = won.filter((w) => !present.has(w.item._id));
     if (gone.length) {
-      await deleteByIds(this.leases, gone.map((w) => w.lease._id));
+      await deleteByIds(
+        this.leases,
+        gone.map((w) => w.lease._id),
+      );
       won.splice(0, won.length, ...won.filter((w) => present.has(w.item._id)));
       if (won.length === 0) return [];
     }
@@ -351,8 +425,14 @@ export class MongoDeclarationStore implements DeclarationStore {
     // they pay for a look at the step log.
     const recreated = won.filter((w) => w.item.recreated);
     if (recreated.length) {
-      const queuedSteps = await findByIds(this.events, recreated.map((w) => stepId(w.item._id, QUEUED_RANK)), { projection: { _id: 1 } });
-      const handedOver = recreated.filter((w) => queuedSteps.has(stepId(w.item._id, QUEUED_RANK))).map((w) => w.item._id);
+      const queuedSteps = await findByIds(
+        this.events,
+        recreated.map((w) => stepId(w.item._id, QUEUED_RANK)),
+        { projection: { _id: 1 } },
+      );
+      const handedOver = recreated
+        .filter((w) => queuedSteps.has(stepId(w.item._id, QUEUED_RANK)))
+        .map((w) => w.item._id);
       if (handedOver.length) {
         await this.leaveDispatch(handedOver);
         won.splice(0, won.length, ...won.filter((w) => !handedOver.includes(w.item._id)));
@@ -377,14 +457,23 @@ export class MongoDeclarationStore implements DeclarationStore {
         leaseToken: lease.token,
       };
       if (payload.extra !== undefined) c.extra = payload.extra;
-      if (marker) c.manifest = { xml: this.vault.openText(marker.xmlSealed, manifestContext(q._id)), messageGuid: marker.messageGuid, digest: marker.digest };
+      if (marker)
+        c.manifest = {
+          xml: this.vault.openText(marker.xmlSealed, manifestContext(q._id)),
+          messageGuid: marker.messageGuid,
+          digest: marker.digest,
+        };
       return c;
     });
   }
 
   /** Current (highest-seq) lease of each declaration that has one. */
   private async leaseState(ids?: string[]): Promise<Map<string, LeaseDoc>> {
-    const filter: Filter<LeaseDoc> = ids ? (ids.length === 1 ? { declarationId: ids[0]! } : { declarationId: { $in: ids } }) : {};
+    const filter: Filter<LeaseDoc> = ids
+      ? ids.length === 1
+        ? { declarationId: ids[0]! }
+        : { declarationId: { $in: ids } }
+      : {};
     const all = await this.leases.find(filter).toArray();
     const current = new Map<string, LeaseDoc>();
     for (const l of all) {
@@ -452,23 +541,39 @@ export class MongoDeclarationStore implements DeclarationStore {
     );
     const lost = await insertManyIgnoringDuplicates(
       this.signed,
-      contenders.map((c) => ({ _id: c.id, messageGuid: c.manifest.messageGuid, digest: c.manifest.digest, xmlSealed: sealed.get(c.id)! })),
+      contenders.map((c) => ({
+        _id: c.id,
+        messageGuid: c.manifest.messageGuid,
+        digest: c.manifest.digest,
+        xmlSealed: sealed.get(c.id)!,
+      })),
     );
     let winners = contenders.filter((_, k) => !lost.has(k));
     if (this.poolEpoch !== epoch && winners.length) {
       // The database went away meanwhile: only a marker read back is a signature (one acknowledged and then
       // lost would let the next attempt sign again, under another guid, after this one was sent).
-      const kept = await findByIds(this.signed, winners.map((w) => w.id), { projection: { messageGuid: 1 } });
+      const kept = await findByIds(
+        this.signed,
+        winners.map((w) => w.id),
+        { projection: { messageGuid: 1 } },
+      );
       winners = winners.filter((w) => kept.get(w.id)?.messageGuid === w.manifest.messageGuid);
     }
     if (winners.length) {
       // A marker that went in although our lease had run out meanwhile may follow a holder that sent the
       // declaration and removed its work item and then its marker: the work item goes first, so if it is
       // gone now, this signature is stale — withdrawn, never sent (chaos run 10: sent twice under two guids).
-      const present = await findByIds(this.queue, winners.map((w) => w.id), { projection: { _id: 1 } });
+      const present = await findByIds(
+        this.queue,
+        winners.map((w) => w.id),
+        { projection: { _id: 1 } },
+      );
       const stale = winners.filter((w) => !present.has(w.id));
       if (stale.length) {
-        await deleteByIds(this.signed, stale.map((w) => w.id));
+        await deleteByIds(
+          this.signed,
+          stale.map((w) => w.id),
+        );
         winners = winners.filter((w) => present.has(w.id));
       }
     }
@@ -476,15 +581,30 @@ export class MongoDeclarationStore implements DeclarationStore {
     const signedNow = new Map(winners.map((w) => [w.id, w.manifest.messageGuid]));
     if (lost.size) {
       const losers = contenders.filter((_, k) => lost.has(k));
-      for (const m of (await findByIds(this.signed, losers.map((c) => c.id), { projection: { messageGuid: 1 } })).values()) signedNow.set(m._id, m.messageGuid);
-      const withdrawn = losers.filter((c) => signedNow.get(c.id) !== c.manifest.messageGuid).map((c) => c.manifest.messageGuid);
+      for (const m of (
+        await findByIds(
+          this.signed,
+          losers.map((c) => c.id),
+          { projection: { messageGuid: 1 } },
+        )
+      ).values())
+        signedNow.set(m._id, m.messageGuid);
+      const withdrawn = losers
+        .filter((c) => signedNow.get(c.id) !== c.manifest.messageGuid)
+        .map((c) => c.manifest.messageGuid);
       await deleteByIds(this.tracking, withdrawn);
     }
     await insertManyIgnoringDuplicates(
       this.events,
       winners.map((w) => {
         const lease = held.get(w.id)!;
-        return stepEvent(leaseOwner(lease), 'signed', now, { source: 'worker', signer: w.manifest.signer }, { attempts: lease.attempts, messageGuid: w.manifest.messageGuid, digest: w.manifest.digest });
+        return stepEvent(
+          leaseOwner(lease),
+          'signed',
+          now,
+          { source: 'worker', signer: w.manifest.signer },
+          { attempts: lease.attempts, messageGuid: w.manifest.messageGuid, digest: w.manifest.digest },
+        );
       }),
     );
     return items.map((i) => held.has(i.id) && signedNow.get(i.id) === i.manifest.messageGuid);
@@ -495,20 +615,40 @@ export class MongoDeclarationStore implements DeclarationStore {
     const dup = await insertManyIgnoringDuplicates(this.manifests, docs);
     if (dup.size === 0) return;
     const clashing = docs.filter((_, k) => dup.has(k));
-    const owners = await findByIds(this.manifests, clashing.map((c) => c._id), { projection: { declarationId: 1 } });
+    const owners = await findByIds(
+      this.manifests,
+      clashing.map((c) => c._id),
+      { projection: { declarationId: 1 } },
+    );
     const wrong = clashing.find((c) => owners.get(c._id)?.declarationId !== c.declarationId);
-    if (wrong) throw new Error(`message guid ${wrong._id} already belongs to declaration ${owners.get(wrong._id)?.declarationId}`);
+    if (wrong)
+      throw new Error(
+        `message guid ${wrong._id} already belongs to declaration ${owners.get(wrong._id)?.declarationId}`,
+      );
   }
 
   async markQueued(items: { id: string; leaseToken: string }[], at = new Date()): Promise<number> {
     if (items.length === 0) return 0;
-    const [held, signed] = await Promise.all([this.holding(items), findByIds(this.signed, items.map((i) => i.id), { projection: { messageGuid: 1, digest: 1 } })]);
+    const [held, signed] = await Promise.all([
+      this.holding(items),
+      findByIds(
+        this.signed,
+        items.map((i) => i.id),
+        { projection: { messageGuid: 1, digest: 1 } },
+      ),
+    ]);
     if (held.size === 0) return 0;
     const work = [...held.values()].filter((l) => signed.has(l.declarationId));
     if (work.length === 0) return 0;
     const events = work.map((l) => {
       const s = signed.get(l.declarationId)!;
-      return stepEvent(leaseOwner(l), 'queued', at, { source: 'worker' }, { attempts: l.attempts, lastError: l.lastError, messageGuid: s.messageGuid, digest: s.digest });
+      return stepEvent(
+        leaseOwner(l),
+        'queued',
+        at,
+        { source: 'worker' },
+        { attempts: l.attempts, lastError: l.lastError, messageGuid: s.messageGuid, digest: s.digest },
+      );
     });
     const already = await insertManyIgnoringDuplicates(this.events, events);
     await this.leaveDispatch(work.map((l) => l.declarationId));
@@ -531,7 +671,12 @@ export class MongoDeclarationStore implements DeclarationStore {
     ]);
   }
 
-  async recordFailure(id: string, leaseToken: string, error: string, outcome: { retryAt: Date } | { permanent: true }): Promise<void> {
+  async recordFailure(
+    id: string,
+    leaseToken: string,
+    error: string,
+    outcome: { retryAt: Date } | { permanent: true },
+  ): Promise<void> {
     const held = (await this.holding([{ id, leaseToken }])).get(id);
     if (!held) return; // our lease was taken over: the new holder decides
     const lastError = error.slice(0, 2000);
@@ -540,7 +685,13 @@ export class MongoDeclarationStore implements DeclarationStore {
       await this.leases.updateOne({ _id: held._id }, { $set: { released: true, until: new Date() } });
       return;
     }
-    const event = stepEvent(leaseOwner(held), 'failed', new Date(), { source: 'worker', info: lastError }, { attempts: held.attempts + 1, lastError });
+    const event = stepEvent(
+      leaseOwner(held),
+      'failed',
+      new Date(),
+      { source: 'worker', info: lastError },
+      { attempts: held.attempts + 1, lastError },
+    );
     await insertManyIgnoringDuplicates(this.events, [event]); // already terminal: nothing to add
     const marker = await this.signed.findOne({ _id: id }, { projection: { messageGuid: 1 } });
     if (marker) await this.tracking.deleteOne({ _id: marker.messageGuid }); // final: no longer in flight
@@ -572,13 +723,19 @@ export class MongoDeclarationStore implements DeclarationStore {
     if (ended) {
       // The usual reason to be here: a receipt overtaken by the final one. Nothing can follow a final step.
       const decision = decideTransition(ended.status, status, base.messageType);
-      if (!decision.apply) return { applied: false, reason: decision.reason, subject: subjectOfBase(base, ended.status) };
+      if (!decision.apply)
+        return { applied: false, reason: decision.reason, subject: subjectOfBase(base, ended.status) };
     }
     const [found, queued] = await Promise.all([this.eventsOf([id]), this.queueBookkeeping(id)]);
     let events = found;
     const current = currentStep(events)?.status ?? 'accepted';
     const decision = decideTransition(current, status, base.messageType);
-    if (!decision.apply) return withSubject({ applied: false, reason: decision.reason, declaration: toView({ base, events, queue: queued }) });
+    if (!decision.apply)
+      return withSubject({
+        applied: false,
+        reason: decision.reason,
+        declaration: toView({ base, events, queue: queued }),
+      });
     const event = stepEvent(eventOwner(base), status, entry.at, entry);
     try {
       await this.events.insertOne(event);
@@ -587,7 +744,11 @@ export class MongoDeclarationStore implements DeclarationStore {
       // A concurrent change reached this rank first.
       events = await this.eventsOf([id]);
       const winner = events.find((e) => e._id === event._id);
-      return withSubject({ applied: false, reason: winner?.status === status ? 'duplicate' : 'out-of-order', declaration: toView({ base, events, queue: queued }) });
+      return withSubject({
+        applied: false,
+        reason: winner?.status === status ? 'duplicate' : 'out-of-order',
+        declaration: toView({ base, events, queue: queued }),
+      });
     }
     events.push(event);
     const signedGuid = events.find((e) => e.rank === SIGNED_RANK)?.messageGuid;
@@ -606,7 +767,11 @@ export class MongoDeclarationStore implements DeclarationStore {
    * (a rank is reached once); the entry then follows (or goes, once final). Two changes racing in two
    * processes may leave the entry behind the log for a moment — the log, not the entry, is the status.
    */
-  private async applyTracked(tracked: TrackingDoc, status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): Promise<StatusOutcome> {
+  private async applyTracked(
+    tracked: TrackingDoc,
+    status: string,
+    entry: Omit<HistoryEntry, 'eventId' | 'status'>,
+  ): Promise<StatusOutcome> {
     const subject = subjectOf(tracked);
     const decision = decideTransition(tracked.status, status, tracked.messageType);
     if (!decision.apply) return { applied: false, reason: decision.reason, subject };
@@ -702,7 +867,10 @@ export class MongoDeclarationStore implements DeclarationStore {
     return this.vault.openJson<SealedOrderPayload>(sealed.orderSealed, orderContext(id));
   }
 
-  async list(filter: DeclarationFilter, page: { limit: number; cursor?: string }): Promise<{ items: DeclarationView[]; nextCursor?: string }> {
+  async list(
+    filter: DeclarationFilter,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: DeclarationView[]; nextCursor?: string }> {
     const limit = Math.max(1, Math.min(page.limit, 1000));
     const query = baseFilter(filter);
     let cursor = page.cursor ? decodeCursor(page.cursor) : undefined;
@@ -716,7 +884,7 @@ export class MongoDeclarationStore implements DeclarationStore {
         .sort({ createdAt: -1, _id: -1 })
         .limit(chunk)
         .toArray();
-      const views = await this.views(docs );
+      const views = await this.views(docs);
       for (const v of views) {
         if (statuses && !statuses.has(v.status)) {
           cursor = { t: v.createdAt.getTime(), id: v.id };
@@ -733,7 +901,9 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   async countByStatus(filter: DeclarationFilter): Promise<Record<string, number>> {
     const ids = await this.declarations.find(baseFilter(filter), { projection: { _id: 1 } }).toArray();
-    const steps = await this.currentSteps(hasBaseFilter(filter) ? { declarationId: { $in: ids.map((d) => d._id) } } : {});
+    const steps = await this.currentSteps(
+      hasBaseFilter(filter) ? { declarationId: { $in: ids.map((d) => d._id) } } : {},
+    );
     const counts: Record<string, number> = {};
     const wanted = filter.status?.length ? new Set(filter.status) : undefined;
     for (const { _id } of ids) {
@@ -746,7 +916,10 @@ export class MongoDeclarationStore implements DeclarationStore {
 
   async stuck(olderThan: Date, filter: DeclarationFilter = {}): Promise<DeclarationView[]> {
     const ids = await this.declarations.find(baseFilter(filter), { projection: { _id: 1, createdAt: 1 } }).toArray();
-    const steps = await this.currentSteps(hasBaseFilter(filter) ? { declarationId: { $in: ids.map((d) => d._id) } } : {}, true);
+    const steps = await this.currentSteps(
+      hasBaseFilter(filter) ? { declarationId: { $in: ids.map((d) => d._id) } } : {},
+      true,
+    );
     const wanted = filter.status?.length ? new Set(filter.status) : undefined;
     const stuckIds = ids
       .filter((d) => {
@@ -758,11 +931,18 @@ export class MongoDeclarationStore implements DeclarationStore {
       })
       .map((d) => d._id);
     if (stuckIds.length === 0) return [];
-    const docs = await this.declarations.find({ _id: { $in: stuckIds } }).sort({ createdAt: 1, _id: 1 }).toArray();
-    return this.views(docs );
+    const docs = await this.declarations
+      .find({ _id: { $in: stuckIds } })
+      .sort({ createdAt: 1, _id: 1 })
+      .toArray();
+    return this.views(docs);
   }
 
-  async eventsSince(afterEventId: string | undefined, limit: number, filter: DeclarationFilter = {}): Promise<{ declaration: DeclarationView; event: HistoryEntry }[]> {
+  async eventsSince(
+    afterEventId: string | undefined,
+    limit: number,
+    filter: DeclarationFilter = {},
+  ): Promise<{ declaration: DeclarationView; event: HistoryEntry }[]> {
     const query: Filter<EventDoc> = {};
     if (afterEventId) query.eventId = { $gt: afterEventId };
     if (filter.sellerIds) query.sellerId = { $in: filter.sellerIds };
@@ -770,12 +950,13 @@ export class MongoDeclarationStore implements DeclarationStore {
     if (filter.messageType?.length) query.messageType = { $in: filter.messageType };
     if (filter.orderNo) query.orderNo = filter.orderNo;
     if (filter.status?.length) query.status = { $in: filter.status };
-    if (filter.from || filter.to) query.declaredAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
+    if (filter.from || filter.to)
+      query.declaredAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
     const events = await this.events.find(query).sort({ eventId: 1 }).limit(Math.max(1, limit)).toArray();
     if (events.length === 0) return [];
     const ids = [...new Set(events.map((e) => e.declarationId))];
     const docs = [...(await findByIds(this.declarations, ids)).values()];
-    const views = new Map((await this.views(docs )).map((v) => [v.id, v]));
+    const views = new Map((await this.views(docs)).map((v) => [v.id, v]));
     return events.flatMap((e) => {
       const declaration = views.get(e.declarationId);
       return declaration ? [{ declaration, event: toHistoryEntry(e) }] : [];
@@ -820,12 +1001,16 @@ export class MongoDeclarationStore implements DeclarationStore {
     const events = await this.events
       .find(filter, { projection: { declarationId: 1, status: 1, rank: 1, terminal: 1, messageGuid: 1, at: 1 } })
       .toArray();
-    const out = new Map<string, { status: string; rank: number; terminal: boolean; messageGuid?: string; lastAt?: Date }>();
+    const out = new Map<
+      string,
+      { status: string; rank: number; terminal: boolean; messageGuid?: string; lastAt?: Date }
+    >();
     for (const e of events) {
       const seen = out.get(e.declarationId);
       const lastAt = withLastAt ? (seen?.lastAt && seen.lastAt > e.at ? seen.lastAt : e.at) : undefined;
       const guid = e.messageGuid ?? seen?.messageGuid;
-      if (!seen || e.rank > seen.rank) out.set(e.declarationId, { status: e.status, rank: e.rank, terminal: e.terminal, messageGuid: guid, lastAt });
+      if (!seen || e.rank > seen.rank)
+        out.set(e.declarationId, { status: e.status, rank: e.rank, terminal: e.terminal, messageGuid: guid, lastAt });
       else {
         seen.lastAt = lastAt;
         seen.messageGuid = guid;
@@ -888,15 +1073,42 @@ function trackingDocFor(l: LeaseDoc, messageGuid: string, status: string): Track
 }
 
 function subjectOf(t: TrackingDoc): DeclarationSubject {
-  return { id: t.declarationId, sellerId: t.sellerId, platformCode: t.platformCode, orderNo: t.orderNo, messageType: t.messageType, center: t.center, status: t.status, createdAt: t.declaredAt };
+  return {
+    id: t.declarationId,
+    sellerId: t.sellerId,
+    platformCode: t.platformCode,
+    orderNo: t.orderNo,
+    messageType: t.messageType,
+    center: t.center,
+    status: t.status,
+    createdAt: t.declaredAt,
+  };
 }
 
 function subjectOfBase(d: DeclarationDoc, status: string): DeclarationSubject {
-  return { id: d._id, sellerId: d.sellerId, platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType, center: d.center, status, createdAt: d.createdAt };
+  return {
+    id: d._id,
+    sellerId: d.sellerId,
+    platformCode: d.platformCode,
+    orderNo: d.orderNo,
+    messageType: d.messageType,
+    center: d.center,
+    status,
+    createdAt: d.createdAt,
+  };
 }
 
 function subjectOfView(d: DeclarationView): DeclarationSubject {
-  return { id: d.id, sellerId: d.sellerId, platformCode: d.platformCode, orderNo: d.orderNo, messageType: d.messageType, center: d.center, status: d.status, createdAt: d.createdAt };
+  return {
+    id: d.id,
+    sellerId: d.sellerId,
+    platformCode: d.platformCode,
+    orderNo: d.orderNo,
+    messageType: d.messageType,
+    center: d.center,
+    status: d.status,
+    createdAt: d.createdAt,
+  };
 }
 
 function withSubject(outcome: Omit<StatusOutcome, 'subject'> & { declaration: DeclarationView }): StatusOutcome {
@@ -904,11 +1116,24 @@ function withSubject(outcome: Omit<StatusOutcome, 'subject'> & { declaration: De
 }
 
 function acceptedEvent(d: DeclarationDoc): EventDoc {
-  return stepEvent(eventOwner(d), 'accepted', d.createdAt, { source: 'api', info: `request ${d.requestId}` }, { attempts: 0 });
+  return stepEvent(
+    eventOwner(d),
+    'accepted',
+    d.createdAt,
+    { source: 'api', info: `request ${d.requestId}` },
+    { attempts: 0 },
+  );
 }
 
 function eventOwner(d: DeclarationDoc): EventOwner {
-  return { _id: d._id, sellerId: d.sellerId, center: d.center, messageType: d.messageType, orderNo: d.orderNo, declaredAt: d.createdAt };
+  return {
+    _id: d._id,
+    sellerId: d.sellerId,
+    center: d.center,
+    messageType: d.messageType,
+    orderNo: d.orderNo,
+    declaredAt: d.createdAt,
+  };
 }
 
 function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date, recreated = false): QueueDoc {
@@ -929,8 +1154,17 @@ function queueDocFor(d: DeclarationDoc, order: DeclarationOrderDoc, now: Date, r
 }
 
 /** The owner of a step, from a lease or a tracking entry (both carry the declaration's clear fields). */
-function leaseOwner(l: Pick<LeaseDoc, 'declarationId' | 'sellerId' | 'center' | 'messageType' | 'orderNo' | 'declaredAt'>): EventOwner {
-  return { _id: l.declarationId, sellerId: l.sellerId, center: l.center, messageType: l.messageType, orderNo: l.orderNo, declaredAt: l.declaredAt };
+function leaseOwner(
+  l: Pick<LeaseDoc, 'declarationId' | 'sellerId' | 'center' | 'messageType' | 'orderNo' | 'declaredAt'>,
+): EventOwner {
+  return {
+    _id: l.declarationId,
+    sellerId: l.sellerId,
+    center: l.center,
+    messageType: l.messageType,
+    orderNo: l.orderNo,
+    declaredAt: l.declaredAt,
+  };
 }
 
 function idempotencyKey(d: Pick<DeclarationDoc, 'platformCode' | 'orderNo' | 'messageType'>): string {
@@ -991,7 +1225,8 @@ function baseFilter(filter: DeclarationFilter): Filter<DeclarationDoc> {
   if (filter.center?.length) q.center = { $in: filter.center };
   if (filter.messageType?.length) q.messageType = { $in: filter.messageType };
   if (filter.orderNo) q.orderNo = filter.orderNo;
-  if (filter.from || filter.to) q.createdAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
+  if (filter.from || filter.to)
+    q.createdAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
   return q;
 }
 
@@ -1012,7 +1247,13 @@ function encodeCursor(v: DeclarationView): string {
 export function decodeCursor(cursor: string): Cursor {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (parsed && typeof parsed === 'object' && typeof (parsed as Cursor).t === 'number' && typeof (parsed as Cursor).id === 'string') return parsed as Cursor;
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      typeof (parsed as Cursor).t === 'number' &&
+      typeof (parsed as Cursor).id === 'string'
+    )
+      return parsed as Cursor;
   } catch {
     // fall through
   }

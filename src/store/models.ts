@@ -35,7 +35,13 @@ import type { SealedValue } from './pii';
  */
 
 export const sealedSchema = new Schema<SealedValue>(
-  { k: { type: String, required: true }, iv: { type: Buffer, required: true }, tag: { type: Buffer, required: true }, ct: { type: Buffer, required: true }, z: String },
+  {
+    k: { type: String, required: true },
+    iv: { type: Buffer, required: true },
+    tag: { type: Buffer, required: true },
+    ct: { type: Buffer, required: true },
+    z: String,
+  },
   { _id: false },
 );
 
@@ -299,7 +305,12 @@ export interface SignedWorkDoc {
 }
 
 const signedWorkSchema = new Schema<SignedWorkDoc>(
-  { _id: { type: String, required: true }, messageGuid: { type: String, required: true }, digest: { type: String, required: true }, xmlSealed: { type: sealedSchema, required: true } },
+  {
+    _id: { type: String, required: true },
+    messageGuid: { type: String, required: true },
+    digest: { type: String, required: true },
+    xmlSealed: { type: sealedSchema, required: true },
+  },
   { versionKey: false, collection: 'dispatch_signed', autoCreate: true, autoIndex: false },
 );
 
@@ -379,7 +390,12 @@ export interface ReceiptMatchDoc {
 }
 
 const receiptMatchSchema = new Schema<ReceiptMatchDoc>(
-  { _id: { type: String, required: true }, matched: { type: [Schema.Types.Mixed], default: [] }, unknown: { type: Boolean, required: true }, at: { type: Date, required: true } },
+  {
+    _id: { type: String, required: true },
+    matched: { type: [Schema.Types.Mixed], default: [] },
+    unknown: { type: Boolean, required: true },
+    at: { type: Date, required: true },
+  },
   { versionKey: false, collection: 'receipt_matches', autoCreate: true, autoIndex: false },
 );
 receiptMatchSchema.index({ unknown: 1 });
@@ -459,7 +475,8 @@ export async function ensureIndexes(models: StoreModels): Promise<void> {
   const ferret = await isFerretDbV1(first);
   for (const m of Object.values(models) as Model<unknown>[]) {
     await m.createCollection().catch((err: unknown) => {
-      if ((err as { codeName?: string }).codeName !== 'NamespaceExists' && (err as { code?: number }).code !== 48) throw err;
+      if ((err as { codeName?: string }).codeName !== 'NamespaceExists' && (err as { code?: number }).code !== 48)
+        throw err;
     });
     const collection = raw(m as Model<Document>);
     for (const [keys, options] of m.schema.indexes()) {
@@ -497,7 +514,11 @@ export function duplicateIndexes(err: unknown): Set<number> {
     if (isDuplicateKey(err)) throw new Error('duplicate key without per-document details', { cause: err });
     throw err;
   }
-  const list = (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) as { index?: number; code?: number; err?: { index?: number; code?: number } }[];
+  const list = (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) as {
+    index?: number;
+    code?: number;
+    err?: { index?: number; code?: number };
+  }[];
   const out = new Set<number>();
   for (const w of list) {
     const code = w.code ?? w.err?.code;
@@ -524,7 +545,8 @@ export async function findByIds<T extends Document & { _id: string }>(
   if (unique.length === 0) return out;
   const findOptions = options.projection ? { projection: options.projection } : {};
   if (unique.length > (options.scanAbove ?? 8)) {
-    for (const d of await collection.find({ _id: { $in: unique } } as Filter<T>, findOptions).toArray()) out.set(d._id, d as unknown as T);
+    for (const d of await collection.find({ _id: { $in: unique } } as Filter<T>, findOptions).toArray())
+      out.set(d._id, d as unknown as T);
     return out;
   }
   const found = await Promise.all(unique.map((id) => collection.findOne({ _id: id } as Filter<T>, findOptions)));
@@ -533,7 +555,10 @@ export async function findByIds<T extends Document & { _id: string }>(
 }
 
 /** deleteMany by _id, as point deletes for a few (see findByIds); returns how many went. */
-export async function deleteByIds<T extends Document & { _id: string }>(collection: Collection<T>, ids: readonly string[]): Promise<number> {
+export async function deleteByIds<T extends Document & { _id: string }>(
+  collection: Collection<T>,
+  ids: readonly string[],
+): Promise<number> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return 0;
   if (unique.length > 8) return (await collection.deleteMany({ _id: { $in: unique } } as Filter<T>)).deletedCount;
@@ -542,7 +567,10 @@ export async function deleteByIds<T extends Document & { _id: string }>(collecti
 }
 
 /** insertMany(ordered: false) that tolerates duplicates: returns the indexes that were duplicates. */
-export async function insertManyIgnoringDuplicates<T extends Document>(collection: Collection<T>, docs: T[]): Promise<Set<number>> {
+export async function insertManyIgnoringDuplicates<T extends Document>(
+  collection: Collection<T>,
+  docs: T[],
+): Promise<Set<number>> {
   if (docs.length === 0) return new Set();
   try {
     await collection.insertMany(docs as unknown as OptionalUnlessRequiredId<T>[], { ordered: false });

@@ -45,7 +45,10 @@ export function installMongoWriteGuard(): void {
     return new Promise<void>((resolve, reject) => {
       const onClose = (): void => reject(closed());
       socket.once('close', onClose);
-      original.call(this, command, options).then(resolve, reject).finally(() => socket.off('close', onClose));
+      original
+        .call(this, command, options)
+        .then(resolve, reject)
+        .finally(() => socket.off('close', onClose));
     });
   };
   guarded.guarded = true;

@@ -40,7 +40,8 @@ export async function connectMongo(
 
 export async function pingMongo(connection: Connection, timeoutMs = 2000): Promise<void> {
   // The ping itself says whether the database answers (mongoose's readyState lags a client that reconnected).
-  if (wedged.has(connection)) throw new Error('mongodb client wedged (it finds no server while a new client does): restart this process');
+  if (wedged.has(connection))
+    throw new Error('mongodb client wedged (it finds no server while a new client does): restart this process');
   const db = connection.getClient().db();
   await withTimeout(db.admin().command({ ping: 1 }), timeoutMs, 'mongodb ping');
 }
@@ -86,7 +87,8 @@ export function watchMongo(
     } catch (err) {
       // Only "no server to talk to" is the wedge; a slow or failing command means the client does reach it.
       const name = (err as Error)?.name ?? '';
-      if (!/ServerSelection|TopologyClosed|ClientClosed|NotConnected|PoolCleared|Network/.test(name)) lastOk = Date.now();
+      if (!/ServerSelection|TopologyClosed|ClientClosed|NotConnected|PoolCleared|Network/.test(name))
+        lastOk = Date.now();
       if (Date.now() - lastOk < wedgedAfterMs) return;
     }
     const fresh = new MongoClient(url, { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 });
@@ -100,9 +102,14 @@ export function watchMongo(
     }
     if (wedged.has(connection)) return;
     const silentForMs = Date.now() - lastOk;
-    logger.error({ silentForMs }, 'mongodb client wedged: it finds no server while a new client does; restart this process');
+    logger.error(
+      { silentForMs },
+      'mongodb client wedged: it finds no server while a new client does; restart this process',
+    );
     wedged.add(connection);
-    options.onWedged?.(`mongodb client wedged: no server found for ${Math.round(silentForMs / 1000)} s while a new client connects`);
+    options.onWedged?.(
+      `mongodb client wedged: no server found for ${Math.round(silentForMs / 1000)} s while a new client connects`,
+    );
   }
 
   return { stop: () => clearInterval(timer) };

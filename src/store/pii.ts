@@ -57,8 +57,10 @@ export function parseKeyRing(spec: string): PiiKey[] {
       const colon = pair.indexOf(':');
       const id = colon > 0 ? pair.slice(0, colon) : '';
       const key = Buffer.from(colon > 0 ? pair.slice(colon + 1) : '', 'base64');
-      if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new PiiError(`PII_KEYS entry ${index + 1}: key id must match [A-Za-z0-9_-]+`);
-      if (key.length !== 32) throw new PiiError(`PII_KEYS entry ${index + 1} ("${id}"): key must be 32 bytes in Base64`);
+      if (!/^[A-Za-z0-9_-]+$/.test(id))
+        throw new PiiError(`PII_KEYS entry ${index + 1}: key id must match [A-Za-z0-9_-]+`);
+      if (key.length !== 32)
+        throw new PiiError(`PII_KEYS entry ${index + 1} ("${id}"): key must be 32 bytes in Base64`);
       return { id, key };
     });
   if (keys.length === 0) throw new PiiError('PII_KEYS: at least one key is required');
@@ -91,7 +93,10 @@ export class PiiVault {
   private readonly keys: Map<string, Buffer>;
   private readonly current: PiiKey;
 
-  constructor(keys: PiiKey[], private readonly hashKey: Buffer) {
+  constructor(
+    keys: PiiKey[],
+    private readonly hashKey: Buffer,
+  ) {
     if (keys.length === 0) throw new PiiError('PiiVault needs at least one key');
     for (const k of keys) if (k.key.length !== 32) throw new PiiError(`PII key "${k.id}" must be 32 bytes`);
     if (hashKey.length < 32) throw new PiiError('PII_HASH_KEY must be at least 32 bytes');
@@ -123,7 +128,8 @@ export class PiiVault {
   openBytes(sealed: unknown, context: string): Buffer {
     const value = asSealedValue(sealed);
     const key = this.keys.get(value.k);
-    if (!key) throw new PiiError(`sealed value names key "${value.k}", which is not in PII_KEYS (rotated out too early?)`);
+    if (!key)
+      throw new PiiError(`sealed value names key "${value.k}", which is not in PII_KEYS (rotated out too early?)`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, value.iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(aad(context, value.z === 'd'));
@@ -131,7 +137,10 @@ export class PiiVault {
       const body = Buffer.concat([decipher.update(value.ct), decipher.final()]);
       return value.z === 'd' ? inflateRawSync(body, { maxOutputLength: 64 * 1024 * 1024 }) : body;
     } catch (err) {
-      throw new PiiError(`sealed value for "${context}" failed authentication (tampered, or stored under another document/field)`, { cause: err });
+      throw new PiiError(
+        `sealed value for "${context}" failed authentication (tampered, or stored under another document/field)`,
+        { cause: err },
+      );
     }
   }
 
@@ -163,7 +172,9 @@ export class PiiVault {
 
   /** Keyed hash of a normalised value (hex): equal inputs give equal hashes, nothing else can be learnt. */
   blindIndex(kind: BlindIndexKind, value: string): string {
-    return createHmac('sha256', this.hashKey).update(`${kind}\u0000${normaliseForIndex(kind, value)}`, 'utf8').digest('hex');
+    return createHmac('sha256', this.hashKey)
+      .update(`${kind}\u0000${normaliseForIndex(kind, value)}`, 'utf8')
+      .digest('hex');
   }
 }
 
@@ -181,7 +192,8 @@ export function asSealedValue(input: unknown): SealedValue {
   const tag = toBuffer(o.tag, 'tag');
   if (iv.length !== IV_BYTES) throw new PiiError(`sealed value iv must be ${IV_BYTES} bytes`);
   if (tag.length !== TAG_BYTES) throw new PiiError(`sealed value tag must be ${TAG_BYTES} bytes`);
-  if (o.z !== undefined && o.z !== null && o.z !== 'd') throw new PiiError('sealed value has an unknown compression flag');
+  if (o.z !== undefined && o.z !== null && o.z !== 'd')
+    throw new PiiError('sealed value has an unknown compression flag');
   const value: SealedValue = { k: o.k, iv, tag, ct: toBuffer(o.ct, 'ct') };
   if (o.z === 'd') value.z = 'd';
   return value;

@@ -17,7 +17,9 @@ export class MongoReceiptStore implements ReceiptStore {
     this.matches = raw(models.ReceiptMatch);
   }
 
-  async insert(receipt: Omit<StoredReceipt, 'id' | 'matched' | 'unknown'>): Promise<{ receipt: StoredReceipt; duplicate: boolean }> {
+  async insert(
+    receipt: Omit<StoredReceipt, 'id' | 'matched' | 'unknown'>,
+  ): Promise<{ receipt: StoredReceipt; duplicate: boolean }> {
     const doc: ReceiptDoc = {
       _id: randomUUID(),
       messageType: receipt.messageType,
@@ -36,12 +38,20 @@ export class MongoReceiptStore implements ReceiptStore {
       if (!isDuplicateKey(err)) throw err;
       const stored = await this.receipts.findOne({ digest: receipt.digest });
       if (!stored) throw err; // the duplicate was on something else than the digest
-      return { receipt: toStored(stored, (await this.matches.findOne({ _id: stored._id })) ?? undefined), duplicate: true };
+      return {
+        receipt: toStored(stored, (await this.matches.findOne({ _id: stored._id })) ?? undefined),
+        duplicate: true,
+      };
     }
   }
 
   async markMatched(id: string, matched: (string | null)[]): Promise<void> {
-    const doc: ReceiptMatchDoc = { _id: id, matched, unknown: matched.length > 0 && matched.every((m) => m === null), at: new Date() };
+    const doc: ReceiptMatchDoc = {
+      _id: id,
+      matched,
+      unknown: matched.length > 0 && matched.every((m) => m === null),
+      at: new Date(),
+    };
     try {
       await this.matches.insertOne(doc);
     } catch (err) {

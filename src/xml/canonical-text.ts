@@ -10,8 +10,9 @@
 
 const TEXT_SPECIAL = /[&<>\r]/;
 const ATTR_SPECIAL = /[&<"\t\n\r]/;
-// eslint-disable-next-line no-control-regex
-const INVALID_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const INVALID_XML_CHAR =
+  // eslint-disable-next-line no-control-regex -- the control characters XML 1.0 cannot carry are the point
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function escapeCanonicalText(value: string): string {
   // Fast path: most customs values (codes, numbers, names) contain nothing to escape.
@@ -19,11 +20,20 @@ export function escapeCanonicalText(value: string): string {
   let out = '';
   for (const ch of value) {
     switch (ch) {
-      case '&': out += '&amp;'; break;
-      case '<': out += '&lt;'; break;
-      case '>': out += '&gt;'; break;
-      case '\r': out += '&#xD;'; break;
-      default: out += ch;
+      case '&':
+        out += '&amp;';
+        break;
+      case '<':
+        out += '&lt;';
+        break;
+      case '>':
+        out += '&gt;';
+        break;
+      case '\r':
+        out += '&#xD;';
+        break;
+      default:
+        out += ch;
     }
   }
   return out;
@@ -34,13 +44,26 @@ export function escapeCanonicalAttribute(value: string): string {
   let out = '';
   for (const ch of value) {
     switch (ch) {
-      case '&': out += '&amp;'; break;
-      case '<': out += '&lt;'; break;
-      case '"': out += '&quot;'; break;
-      case '\t': out += '&#x9;'; break;
-      case '\n': out += '&#xA;'; break;
-      case '\r': out += '&#xD;'; break;
-      default: out += ch;
+      case '&':
+        out += '&amp;';
+        break;
+      case '<':
+        out += '&lt;';
+        break;
+      case '"':
+        out += '&quot;';
+        break;
+      case '\t':
+        out += '&#x9;';
+        break;
+      case '\n':
+        out += '&#xA;';
+        break;
+      case '\r':
+        out += '&#xD;';
+        break;
+      default:
+        out += ch;
     }
   }
   return out;

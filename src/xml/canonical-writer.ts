@@ -25,7 +25,11 @@ export class CanonicalXmlWriter {
    * Opens an element. `namespaces` maps prefix ('' for default) → URI; `attributes` are unqualified
    * attributes. Both are sorted here, so callers cannot break rule 3.
    */
-  open(qname: string, namespaces?: Readonly<Record<string, string>>, attributes?: Readonly<Record<string, string>>): this {
+  open(
+    qname: string,
+    namespaces?: Readonly<Record<string, string>>,
+    attributes?: Readonly<Record<string, string>>,
+  ): this {
     let tag = '<' + qname;
     if (namespaces) {
       for (const prefix of Object.keys(namespaces).sort()) {

@@ -24,7 +24,8 @@ export function newCebGuid(): string {
 
 const GUID_RE = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 export function assertCebGuid(value: string): string {
-  if (!GUID_RE.test(value)) throw new CebFormatError(`guid must be 36 characters, upper-case UUID form, got "${value}"`);
+  if (!GUID_RE.test(value))
+    throw new CebFormatError(`guid must be 36 characters, upper-case UUID form, got "${value}"`);
   return value;
 }
 
@@ -48,8 +49,14 @@ function toInstant(value: unknown): Date {
 
 function checkCalendar(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): boolean {
   const dt = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  return dt.getUTCFullYear() === y && dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d
-    && dt.getUTCHours() === h && dt.getUTCMinutes() === mi && dt.getUTCSeconds() === s;
+  return (
+    dt.getUTCFullYear() === y &&
+    dt.getUTCMonth() === mo - 1 &&
+    dt.getUTCDate() === d &&
+    dt.getUTCHours() === h &&
+    dt.getUTCMinutes() === mi &&
+    dt.getUTCSeconds() === s
+  );
 }
 
 /** YYYYMMDDhhmmss in China Standard Time. A 14-digit string is checked and kept as it is. */
@@ -62,8 +69,14 @@ export function formatCebDateTime(value: unknown): string {
     return value;
   }
   const t = new Date(toInstant(value).getTime() + CST_OFFSET_MS);
-  return pad(t.getUTCFullYear(), 4) + pad(t.getUTCMonth() + 1, 2) + pad(t.getUTCDate(), 2)
-    + pad(t.getUTCHours(), 2) + pad(t.getUTCMinutes(), 2) + pad(t.getUTCSeconds(), 2);
+  return (
+    pad(t.getUTCFullYear(), 4) +
+    pad(t.getUTCMonth() + 1, 2) +
+    pad(t.getUTCDate(), 2) +
+    pad(t.getUTCHours(), 2) +
+    pad(t.getUTCMinutes(), 2) +
+    pad(t.getUTCSeconds(), 2)
+  );
 }
 
 /** YYYYMMDD (China date). Accepts 8 digits, YYYY-MM-DD (taken as the calendar date), or a date-time. */
@@ -119,7 +132,8 @@ export function formatCebDecimal(value: unknown, fractionDigits = 5, totalDigits
 /** xs:int: a whole number within 32-bit range, written without sign or leading zeros for positives. */
 export function formatCebInt(value: unknown): string {
   const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new CebFormatError(`expected a whole number, got ${JSON.stringify(value)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    throw new CebFormatError(`expected a whole number, got ${JSON.stringify(value)}`);
   if (n < -2147483648 || n > 2147483647) throw new CebFormatError(`${n} is outside the xs:int range`);
   return String(n);
 }

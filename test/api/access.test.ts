@@ -23,7 +23,12 @@ describe('access control on every seller-API route', function () {
   before(async () => {
     h = await startApiHarness('api_access');
     const seller = await createSeller(h.connection);
-    keys = { seller, broker: await createBroker(h.connection, [seller.account.id]), center: await createCenter(h.connection, 'GD'), admin: await createAdmin(h.connection) };
+    keys = {
+      seller,
+      broker: await createBroker(h.connection, [seller.account.id]),
+      center: await createCenter(h.connection, 'GD'),
+      admin: await createAdmin(h.connection),
+    };
     revoked = await createSeller(h.connection);
     await h.auth.accounts.revokeKey(revoked.keyId);
     const order = generateValidOrder(1, { direction: 'import' });
@@ -44,7 +49,10 @@ describe('access control on every seller-API route', function () {
     for (const route of routes()) {
       const path = concrete(route.path);
       expect(isProblem(await call(h.base, route.method, path), 401), `${route.method} ${path}`).to.equal(true);
-      expect(isProblem(await call(h.base, route.method, path, { headers: revoked.headers }), 401), `${route.method} ${path} revoked`).to.equal(true);
+      expect(
+        isProblem(await call(h.base, route.method, path, { headers: revoked.headers }), 401),
+        `${route.method} ${path} revoked`,
+      ).to.equal(true);
     }
   });
 
@@ -53,7 +61,10 @@ describe('access control on every seller-API route', function () {
     for (const route of routes()) {
       for (const role of ['seller', 'broker', 'center', 'admin'] as const) {
         if ((route.roles as Role[]).includes(role)) continue;
-        const r = await call(h.base, route.method, concrete(route.path), { headers: keys[role].headers, ...(route.method === 'POST' ? { json: {} } : {}) });
+        const r = await call(h.base, route.method, concrete(route.path), {
+          headers: keys[role].headers,
+          ...(route.method === 'POST' ? { json: {} } : {}),
+        });
         expect(isProblem(r, 403), `${route.method} ${route.path} as ${role}: ${r.status}`).to.equal(true);
         checked++;
       }

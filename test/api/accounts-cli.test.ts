@@ -13,7 +13,10 @@ const URL = mongoUrlFor('api_accounts_cli');
 
 async function baygate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('node', ['bin/baygate.js', 'accounts', ...args], { env: { ...process.env, MONGO_URL: URL }, timeout: 30000 });
+    const { stdout, stderr } = await run('node', ['bin/baygate.js', 'accounts', ...args], {
+      env: { ...process.env, MONGO_URL: URL },
+      timeout: 30000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

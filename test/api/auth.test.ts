@@ -8,7 +8,14 @@ import { AccountsFileError } from '../../src/api/auth/seed';
 import type { RequestState } from '../../src/api/middleware/request-context';
 import { listen } from '../../src/runtime/http-server';
 import { connectMongo } from '../../src/store/mongo';
-import { bearer, createAccountWithKey, createAdmin, createBroker, createCenter, createSeller } from '../support/accounts';
+import {
+  bearer,
+  createAccountWithKey,
+  createAdmin,
+  createBroker,
+  createCenter,
+  createSeller,
+} from '../support/accounts';
 import { silentLogger } from '../support/logger';
 import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
 
@@ -75,7 +82,13 @@ describe('API access control (API keys, roles, rate limits)', function () {
     for (const headers of [seller.headers, { 'X-Api-Key': seller.token }]) {
       const res = await fetch(`${base}/whoami`, { headers });
       expect(res.status).to.equal(200);
-      expect(await res.json()).to.deep.include({ role: 'seller', id: seller.account.id, sellerIds: [seller.account.id], ebcCodes: ['4401960E01'], keyId: seller.keyId });
+      expect(await res.json()).to.deep.include({
+        role: 'seller',
+        id: seller.account.id,
+        sellerIds: [seller.account.id],
+        ebcCodes: ['4401960E01'],
+        keyId: seller.keyId,
+      });
     }
   });
 
@@ -83,9 +96,18 @@ describe('API access control (API keys, roles, rate limits)', function () {
     const broker = await createBroker(connection, ['s1', 's2']);
     const center = await createCenter(connection, 'HK');
     const admin = await createAdmin(connection);
-    expect(await (await fetch(`${base}/whoami`, { headers: broker.headers })).json()).to.deep.include({ role: 'broker', sellerIds: ['s1', 's2'] });
-    expect(await (await fetch(`${base}/whoami`, { headers: center.headers })).json()).to.deep.include({ role: 'center', centerCode: 'HK' });
-    const adminPrincipal = (await (await fetch(`${base}/whoami`, { headers: admin.headers })).json()) as Record<string, unknown>;
+    expect(await (await fetch(`${base}/whoami`, { headers: broker.headers })).json()).to.deep.include({
+      role: 'broker',
+      sellerIds: ['s1', 's2'],
+    });
+    expect(await (await fetch(`${base}/whoami`, { headers: center.headers })).json()).to.deep.include({
+      role: 'center',
+      centerCode: 'HK',
+    });
+    const adminPrincipal = (await (await fetch(`${base}/whoami`, { headers: admin.headers })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(adminPrincipal.role).to.equal('admin');
     expect(adminPrincipal).not.to.have.property('sellerIds');
   });
@@ -109,7 +131,11 @@ describe('API access control (API keys, roles, rate limits)', function () {
   });
 
   it('rejects an expired key', async () => {
-    const seller = await createAccountWithKey(connection, { role: 'seller', id: 'expiring-seller', name: 'x', ebcCodes: [] }, { expiresAt: new Date(Date.now() + 300) });
+    const seller = await createAccountWithKey(
+      connection,
+      { role: 'seller', id: 'expiring-seller', name: 'x', ebcCodes: [] },
+      { expiresAt: new Date(Date.now() + 300) },
+    );
     expect((await fetch(`${base}/whoami`, { headers: seller.headers })).status).to.equal(200);
     await new Promise((r) => setTimeout(r, 400));
     await problem(await fetch(`${base}/whoami`, { headers: seller.headers }), 401);
@@ -147,7 +173,9 @@ describe('API access control (API keys, roles, rate limits)', function () {
 
   it('is exact under concurrency: 30 simultaneous requests against a limit of 10 pass exactly 10', async () => {
     const seller = await createSeller(connection, { rateLimitPerMinute: 10 });
-    const statuses = await Promise.all(Array.from({ length: 30 }, () => fetch(`${base}/whoami`, { headers: seller.headers }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, () => fetch(`${base}/whoami`, { headers: seller.headers }).then((r) => r.status)),
+    );
     const passed = statuses.filter((s) => s === 200).length;
     expect(statuses.filter((s) => s !== 200 && s !== 429)).to.deep.equal([]);
     expect(passed).to.equal(10);
@@ -180,10 +208,21 @@ describe('API access control (API keys, roles, rate limits)', function () {
       expect(second).to.deep.equal(first);
       expect(first.accounts).to.include.members(['seller-gd', 'broker-gba', 'GD', 'ops']);
       expect(await connection.db!.collection('api_keys').countDocuments({ keyId: 'bgk_dev_seller_gd' })).to.equal(1);
-      const res = await fetch(`${base}/whoami`, { headers: bearer('bgk_dev_seller_gd.dev-only-seller-gd-not-a-secret') });
-      expect(await res.json()).to.deep.include({ role: 'seller', id: 'seller-gd', ebcCodes: ['4401960E01', '4403960E02'] });
-      const broker = await fetch(`${base}/whoami`, { headers: bearer('bgk_dev_broker_gba.dev-only-broker-gba-not-a-secret') });
-      expect(await broker.json()).to.deep.include({ role: 'broker', sellerIds: ['seller-gd', 'seller-hk', 'seller-mo'] });
+      const res = await fetch(`${base}/whoami`, {
+        headers: bearer('bgk_dev_seller_gd.dev-only-seller-gd-not-a-secret'),
+      });
+      expect(await res.json()).to.deep.include({
+        role: 'seller',
+        id: 'seller-gd',
+        ebcCodes: ['4401960E01', '4403960E02'],
+      });
+      const broker = await fetch(`${base}/whoami`, {
+        headers: bearer('bgk_dev_broker_gba.dev-only-broker-gba-not-a-secret'),
+      });
+      expect(await broker.json()).to.deep.include({
+        role: 'broker',
+        sellerIds: ['seller-gd', 'seller-hk', 'seller-mo'],
+      });
     });
 
     it('refuses to seed keys with clear secrets in production', async () => {
@@ -202,7 +241,10 @@ describe('API access control (API keys, roles, rate limits)', function () {
       const { tmpdir } = await import('node:os');
       const dir = await mkdtemp(join(tmpdir(), 'baygate-accounts-'));
       const file = join(dir, 'accounts.json');
-      await writeFile(file, JSON.stringify({ accounts: [{ role: 'broker', id: 'b', name: 'B', sellerIds: ['nobody'] }] }));
+      await writeFile(
+        file,
+        JSON.stringify({ accounts: [{ role: 'broker', id: 'b', name: 'B', sellerIds: ['nobody'] }] }),
+      );
       try {
         await seedAccounts(connection, file);
         expect.fail('accepted a broker of an unknown seller');

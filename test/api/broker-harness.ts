@@ -53,13 +53,23 @@ export const HARNESS_CENTERS = [
 
 export async function startBrokerHarness(
   name: string,
-  options: { logger?: Logger; queueDepth?: StatsRouteDeps['queueDepth']; heartbeatMs?: number; /** Also mount POST /v1/orders (real submission and routing). */ withOrders?: boolean } = {},
+  options: {
+    logger?: Logger;
+    queueDepth?: StatsRouteDeps['queueDepth'];
+    heartbeatMs?: number;
+    /** Also mount POST /v1/orders (real submission and routing). */ withOrders?: boolean;
+  } = {},
 ): Promise<BrokerHarness> {
   await requireMongo();
   const url = mongoUrlFor(name);
   await dropDatabase(url);
   const logger = options.logger ?? silentLogger();
-  const config = loadConfig({ MONGO_URL: url, NODE_ENV: 'test', PII_KEYS: `t1:${Buffer.alloc(32, 7).toString('base64')}`, PII_HASH_KEY: Buffer.alloc(32, 9).toString('base64') });
+  const config = loadConfig({
+    MONGO_URL: url,
+    NODE_ENV: 'test',
+    PII_KEYS: `t1:${Buffer.alloc(32, 7).toString('base64')}`,
+    PII_HASH_KEY: Buffer.alloc(32, 9).toString('base64'),
+  });
   const mongo = await connectMongo(url, logger);
   const stores = createStores(mongo, config);
   await stores.init();
@@ -68,17 +78,34 @@ export async function startBrokerHarness(
   const extra: Router<RequestState>[] = [];
   if (options.withOrders) {
     // The production wiring (routing view, source mappings), not a copy of it.
-    const submission = createSubmission({ config, logger, stores, registry: loadCenterRegistry(), capacity: new MongoCapacityLedger(mongo), centerStates: new MongoCenterStateStore(mongo) });
+    const submission = createSubmission({
+      config,
+      logger,
+      stores,
+      registry: loadCenterRegistry(),
+      capacity: new MongoCapacityLedger(mongo),
+      centerStates: new MongoCenterStateStore(mongo),
+    });
     extra.push(ordersRoutes({ submission, auth: authDeps, idempotency: new IdempotencyStore(mongo) }));
   }
   const live = new LiveEvents({ store: stores.declarations, logger, pollMs: 50 });
-  const metrics = createMetrics({ declarations: stores.declarations, centers: HARNESS_CENTERS.map((c) => c.code), gaugeCacheMs: 0, defaultMetrics: false });
+  const metrics = createMetrics({
+    declarations: stores.declarations,
+    centers: HARNESS_CENTERS.map((c) => c.code),
+    gaugeCacheMs: 0,
+    defaultMetrics: false,
+  });
   const app = createApp({
     logger,
     routers: [
       ...extra,
       brokerRoutes({ declarations: stores.declarations, receipts: stores.receipts, auth }),
-      streamRoutes({ live, declarations: stores.declarations, auth, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) }),
+      streamRoutes({
+        live,
+        declarations: stores.declarations,
+        auth,
+        ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      }),
       statsRoutes({
         declarations: stores.declarations,
         centers: HARNESS_CENTERS,
@@ -121,7 +148,16 @@ export async function seedDeclaration(
   const seed = options.seed ?? 7000 + seedCounter++;
   const generated = generateValidOrder(seed, { direction: 'import', tradeMode: '9610', sellerRegion: 'GD' });
   const order = { ...generated, ...(options.orderNo ? { orderNo: options.orderNo } : {}) } as typeof generated;
-  const o = order as unknown as { orderNo: string; buyerIdNumber: string; buyerName: string; buyerTelephone: string; consigneeAddress: string; ebpCode: string; customsCode: string; acturalPaid: number };
+  const o = order as unknown as {
+    orderNo: string;
+    buyerIdNumber: string;
+    buyerName: string;
+    buyerTelephone: string;
+    consigneeAddress: string;
+    ebpCode: string;
+    customsCode: string;
+    acturalPaid: number;
+  };
   const { inserted } = await declarations.insertMany([
     {
       id: randomUUID(),
@@ -141,18 +177,29 @@ export async function seedDeclaration(
   ]);
   const view = inserted[0];
   if (!view) throw new Error('seed declaration was not inserted');
-  return { view, buyer: { idNumber: o.buyerIdNumber, name: o.buyerName, phone: o.buyerTelephone, address: o.consigneeAddress } };
+  return {
+    view,
+    buyer: { idNumber: o.buyerIdNumber, name: o.buyerName, phone: o.buyerTelephone, address: o.consigneeAddress },
+  };
 }
 
 /** Moves a declaration forward through the store, as the worker and receipt ingestion would. */
-export async function advance(declarations: DeclarationStore, id: string, statuses: string[], entry: Partial<Omit<HistoryEntry, 'eventId' | 'status'>> = {}): Promise<void> {
+export async function advance(
+  declarations: DeclarationStore,
+  id: string,
+  statuses: string[],
+  entry: Partial<Omit<HistoryEntry, 'eventId' | 'status'>> = {},
+): Promise<void> {
   for (const status of statuses) {
     const result = await declarations.applyStatus({ id }, status, { at: new Date(), source: 'receipt', ...entry });
     if (!result.applied) throw new Error(`status ${status} not applied to ${id}: ${result.reason}`);
   }
 }
 
-export async function getJson<T = Record<string, unknown>>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers; text: string }> {
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T; headers: Headers; text: string }> {
   const res = await fetch(url, { headers });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers, text };

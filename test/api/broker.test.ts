@@ -3,7 +3,17 @@ import { createAdmin, createBroker, createCenter, createSeller, type TestKey } f
 import { advance, getJson, seedDeclaration, startBrokerHarness, type BrokerHarness } from './broker-harness';
 
 interface ListBody {
-  items: { id: string; sellerId: string; orderNo: string; status: string; center: string; messageType: string; buyerIdMasked?: string; label: { zh: string; en: string }; updatedAt: string }[];
+  items: {
+    id: string;
+    sellerId: string;
+    orderNo: string;
+    status: string;
+    center: string;
+    messageType: string;
+    buyerIdMasked?: string;
+    label: { zh: string; en: string };
+    updatedAt: string;
+  }[];
   nextCursor?: string;
   counts: Record<string, number>;
   total: number;
@@ -31,12 +41,21 @@ describe('broker routes: GET /v1/declarations and the timeline', function () {
     center = await createCenter(h.mongo, 'GD');
     // Seller A: 5 declarations over two centers and two types; seller B: 3.
     for (let i = 0; i < 5; i++) {
-      const { view, buyer } = await seedDeclaration(h.declarations, { sellerId: sellerA.account.id, center: i % 2 === 0 ? 'GD' : 'HK', messageType: i < 3 ? 'CEB311' : 'CEB621', orderNo: `BRK-A-${i}` });
+      const { view, buyer } = await seedDeclaration(h.declarations, {
+        sellerId: sellerA.account.id,
+        center: i % 2 === 0 ? 'GD' : 'HK',
+        messageType: i < 3 ? 'CEB311' : 'CEB621',
+        orderNo: `BRK-A-${i}`,
+      });
       ids.a.push(view.id);
       buyers.push(buyer);
     }
     for (let i = 0; i < 3; i++) {
-      const { view, buyer } = await seedDeclaration(h.declarations, { sellerId: sellerB.account.id, center: 'GD', orderNo: `BRK-B-${i}` });
+      const { view, buyer } = await seedDeclaration(h.declarations, {
+        sellerId: sellerB.account.id,
+        center: 'GD',
+        orderNo: `BRK-B-${i}`,
+      });
       ids.b.push(view.id);
       buyers.push(buyer);
     }
@@ -48,14 +67,20 @@ describe('broker routes: GET /v1/declarations and the timeline', function () {
       raw: '<CEB312Message/>',
       center: 'GD',
       signer: { subject: 'CN=Guangdong clearance center', serialHex: '01a2b3', trustList: 'centers' },
-      returns: [{ guid: 'X', status: '100', returnInfo: '订单重复申报 duplicate order', returnTime: '20260101120000000' }],
+      returns: [
+        { guid: 'X', status: '100', returnInfo: '订单重复申报 duplicate order', returnTime: '20260101120000000' },
+      ],
       receivedAt: new Date(),
       via: 'amqp',
     });
     receiptId = receipt.id;
     rejectedId = ids.a[1]!;
     await h.receipts.markMatched(receipt.id, [rejectedId]);
-    await advance(h.declarations, rejectedId, ['signed', 'queued', '100'], { receiptId: receipt.id, signer: { subject: 'CN=Guangdong clearance center', serialHex: '01a2b3' }, info: '订单重复申报 duplicate order' });
+    await advance(h.declarations, rejectedId, ['signed', 'queued', '100'], {
+      receiptId: receipt.id,
+      signer: { subject: 'CN=Guangdong clearance center', serialHex: '01a2b3' },
+      info: '订单重复申报 duplicate order',
+    });
   });
   after(() => h?.close());
 
@@ -86,7 +111,10 @@ describe('broker routes: GET /v1/declarations and the timeline', function () {
     const future = await list(admin, `?from=${encodeURIComponent(new Date(Date.now() + 3600_000).toISOString())}`);
     expect(future.body.total).to.equal(0);
     expect(future.body.items).to.deep.equal([]);
-    const past = await list(admin, `?from=2020-01-01&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+    const past = await list(
+      admin,
+      `?from=2020-01-01&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+    );
     expect(past.body.total).to.equal(8);
   });
 
@@ -127,14 +155,17 @@ describe('broker routes: GET /v1/declarations and the timeline', function () {
     expect(byOrder.body.items).to.deep.equal([]);
   });
 
-  it('a seller sees its own declarations only; another seller\'s declaration and timeline answer 404', async () => {
+  it("a seller sees its own declarations only; another seller's declaration and timeline answer 404", async () => {
     const own = await list(sellerB, '?limit=200');
     expect(own.body.items.map((d) => d.id)).to.have.members(ids.b);
     const otherTimeline = await getJson(`${h.base}/v1/declarations/${ids.a[0]}/timeline`, sellerB.headers);
     expect(otherTimeline.status).to.equal(404);
     const brokerForeign = await getJson(`${h.base}/v1/declarations/${ids.b[0]}/timeline`, broker.headers);
     expect(brokerForeign.status).to.equal(404);
-    const missing = await getJson(`${h.base}/v1/declarations/00000000-0000-4000-8000-000000000000/timeline`, admin.headers);
+    const missing = await getJson(
+      `${h.base}/v1/declarations/00000000-0000-4000-8000-000000000000/timeline`,
+      admin.headers,
+    );
     expect(missing.status).to.equal(404);
     expect(otherTimeline.body).to.deep.include({ detail: 'No such declaration.' });
     expect(missing.body).to.deep.include({ detail: 'No such declaration.' });
@@ -147,34 +178,61 @@ describe('broker routes: GET /v1/declarations and the timeline', function () {
   });
 
   it('rejects bad query parameters with 400 problem+json naming each parameter', async () => {
-    const res = await getJson<{ errors: { path: string }[]; detail: string }>(`${h.base}/v1/declarations?limit=0&status=bogus&from=yesterday&messageType=CEB999`, admin.headers);
+    const res = await getJson<{ errors: { path: string }[]; detail: string }>(
+      `${h.base}/v1/declarations?limit=0&status=bogus&from=yesterday&messageType=CEB999`,
+      admin.headers,
+    );
     expect(res.status).to.equal(400);
     expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
-    expect(res.body.errors.map((e) => e.path)).to.include.members(['query.limit', 'query.status.0', 'query.from', 'query.messageType.0']);
+    expect(res.body.errors.map((e) => e.path)).to.include.members([
+      'query.limit',
+      'query.status.0',
+      'query.from',
+      'query.messageType.0',
+    ]);
     const reversed = await getJson(`${h.base}/v1/declarations?from=2026-02-01&to=2026-01-01`, admin.headers);
     expect(reversed.status).to.equal(400);
   });
 
   it('the timeline lists every step with its receipt: id, type, signer subject and serial, returnInfo', async () => {
-    const res = await getJson<{ declaration: { id: string; status: string; label: { zh: string } }; steps: { status: string; source: string; receipt?: { id: string; type: string; signer?: { subject: string; serialHex: string }; returnInfo?: string; returnStatus?: string } }[] }>(
-      `${h.base}/v1/declarations/${rejectedId}/timeline`,
-      broker.headers,
-    );
+    const res = await getJson<{
+      declaration: { id: string; status: string; label: { zh: string } };
+      steps: {
+        status: string;
+        source: string;
+        receipt?: {
+          id: string;
+          type: string;
+          signer?: { subject: string; serialHex: string };
+          returnInfo?: string;
+          returnStatus?: string;
+        };
+      }[];
+    }>(`${h.base}/v1/declarations/${rejectedId}/timeline`, broker.headers);
     expect(res.status).to.equal(200);
     expect(res.body.declaration).to.include({ id: rejectedId, status: '100' });
     expect(res.body.declaration.label.zh).to.equal('海关退单');
     expect(res.body.steps.map((s) => s.status)).to.deep.equal(['accepted', 'signed', 'queued', '100']);
     const last = res.body.steps[3]!;
-    expect(last.receipt).to.deep.include({ id: receiptId, type: 'CEB312', returnInfo: '订单重复申报 duplicate order', returnStatus: '100' });
+    expect(last.receipt).to.deep.include({
+      id: receiptId,
+      type: 'CEB312',
+      returnInfo: '订单重复申报 duplicate order',
+      returnStatus: '100',
+    });
     expect(last.receipt!.signer).to.deep.include({ subject: 'CN=Guangdong clearance center', serialHex: '01a2b3' });
     expect(res.body.steps[0]!.receipt).to.equal(undefined);
   });
 
-  it('no broker response carries a buyer\'s clear ID number, name, phone or address; the ID shows masked', async () => {
+  it("no broker response carries a buyer's clear ID number, name, phone or address; the ID shows masked", async () => {
     const bodies = [
       (await list(admin, '?limit=200')).text,
       (await list(broker, '?limit=200')).text,
-      ...(await Promise.all([...ids.a, ...ids.b].map(async (id) => (await getJson(`${h.base}/v1/declarations/${id}/timeline`, admin.headers)).text))),
+      ...(await Promise.all(
+        [...ids.a, ...ids.b].map(
+          async (id) => (await getJson(`${h.base}/v1/declarations/${id}/timeline`, admin.headers)).text,
+        ),
+      )),
     ];
     const all = bodies.join('\n');
     for (const b of buyers) {

@@ -23,7 +23,8 @@ describe('fuzz smoke: random and mutated orders and receipts are refused cleanly
   before(async () => {
     h = await startApiHarness('api_fuzz_smoke', { auth: { rateLimit: false } });
     seller = await createSeller(h.connection, { ebcCodes: ['4401960E01', 'HK3496A101', 'MO5795B201'] });
-    for (const code of ['GD', 'HK', 'MO']) centers[code] = (await createCenter(h.connection, code)).headers.Authorization as string;
+    for (const code of ['GD', 'HK', 'MO'])
+      centers[code] = (await createCenter(h.connection, code)).headers.Authorization as string;
   });
   after(() => h?.close());
 
@@ -40,19 +41,29 @@ describe('fuzz smoke: random and mutated orders and receipts are refused cleanly
       heavy: false,
       concurrency: 4,
     });
-    process.stdout.write(`    fuzz smoke seed ${SEED}: ${report.cases} cases, ${report.declarationsStored} declarations and ${report.receiptsStored} receipts stored by accepted mutations\n`);
-    if (report.failures.length > 0 || process.env.FUZZ_VERBOSE) process.stdout.write(reportLines(report).join('\n') + '\n');
+    process.stdout.write(
+      `    fuzz smoke seed ${SEED}: ${report.cases} cases, ${report.declarationsStored} declarations and ${report.receiptsStored} receipts stored by accepted mutations\n`,
+    );
+    if (report.failures.length > 0 || process.env.FUZZ_VERBOSE)
+      process.stdout.write(reportLines(report).join('\n') + '\n');
 
     expect(report.failures, `seed ${SEED}`).to.deep.equal([]);
     expect(report.cases).to.be.greaterThan(40);
-    expect(await h.count('declarations'), 'declarations stored = those the 202 answers listed').to.equal(declarationsBefore + report.declarationsStored);
-    expect(await h.count('receipts', { via: 'http' }), 'receipts stored = the 202 answers').to.equal(receiptsBefore + report.receiptsStored);
+    expect(await h.count('declarations'), 'declarations stored = those the 202 answers listed').to.equal(
+      declarationsBefore + report.declarationsStored,
+    );
+    expect(await h.count('receipts', { via: 'http' }), 'receipts stored = the 202 answers').to.equal(
+      receiptsBefore + report.receiptsStored,
+    );
     expect(({} as Record<string, unknown>).polluted, 'Object.prototype polluted').to.equal(undefined);
     expect(({} as Record<string, unknown>).isAdmin, 'Object.prototype polluted').to.equal(undefined);
 
     const health = await call(h.base, 'GET', '/healthz');
     expect(health.status).to.equal(200);
-    const valid = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: generateValidOrder(SEED % 1_000_000 + 7_000_000) });
+    const valid = await call(h.base, 'POST', '/v1/orders', {
+      headers: seller.headers,
+      json: generateValidOrder((SEED % 1_000_000) + 7_000_000),
+    });
     expect(valid.status, valid.text).to.equal(202);
   });
 
@@ -60,7 +71,11 @@ describe('fuzz smoke: random and mutated orders and receipts are refused cleanly
     // 15 KB of "<a>": a linear pre-scan refuses it as too deep in microseconds; a parser that recovers from
     // each unclosed tag by searching the rest of the document takes time quadratic in their number.
     const started = Date.now();
-    const r = await call(h.base, 'POST', '/v1/receipts', { headers: { Authorization: centers.GD as string }, body: '<a>'.repeat(5000), type: 'application/xml' });
+    const r = await call(h.base, 'POST', '/v1/receipts', {
+      headers: { Authorization: centers.GD as string },
+      body: '<a>'.repeat(5000),
+      type: 'application/xml',
+    });
     const elapsed = Date.now() - started;
     expect(r.status, r.text).to.equal(422);
     expect(elapsed, 'ms to refuse 5,000 unclosed tags').to.be.lessThan(1000);

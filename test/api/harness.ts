@@ -43,18 +43,36 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApiHarness(name: string, options: { auth?: AuthOptions; limits?: { maxBodyBytes?: number; maxOrders?: number }; submission?: (s: Submission) => Submission } = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  name: string,
+  options: {
+    auth?: AuthOptions;
+    limits?: { maxBodyBytes?: number; maxOrders?: number };
+    submission?: (s: Submission) => Submission;
+  } = {},
+): Promise<ApiHarness> {
   await requireMongo();
   const url = mongoUrlFor(name);
   await dropDatabase(url);
   const logger = silentLogger();
   // Explicit 32-byte keys: test data only.
-  const config = loadConfig({ MONGO_URL: url, PII_KEYS: `apitest:${Buffer.alloc(32, 7).toString('base64')}`, PII_HASH_KEY: Buffer.alloc(32, 9).toString('base64') });
+  const config = loadConfig({
+    MONGO_URL: url,
+    PII_KEYS: `apitest:${Buffer.alloc(32, 7).toString('base64')}`,
+    PII_HASH_KEY: Buffer.alloc(32, 9).toString('base64'),
+  });
   const connection = await connectMongo(url, logger);
   const stores = createStores(connection, config);
   await stores.init();
   // The production wiring (routing view, source mappings), not a copy of it.
-  let submission = createSubmission({ config, logger, stores, registry: loadCenterRegistry(), capacity: new MongoCapacityLedger(connection), centerStates: new MongoCenterStateStore(connection) });
+  let submission = createSubmission({
+    config,
+    logger,
+    stores,
+    registry: loadCenterRegistry(),
+    capacity: new MongoCapacityLedger(connection),
+    centerStates: new MongoCenterStateStore(connection),
+  });
   if (options.submission) submission = options.submission(submission);
   const auth = createAuth(connection, { cacheMs: 0, ...(options.auth ?? {}) });
   const idempotency = new IdempotencyStore(connection);
@@ -101,7 +119,12 @@ export interface Reply {
 }
 
 /** One HTTP call; JSON bodies are serialised, strings sent as they are. */
-export async function call(base: string, method: string, path: string, options: { headers?: Record<string, string>; json?: unknown; body?: string | Buffer; type?: string } = {}): Promise<Reply> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; json?: unknown; body?: string | Buffer; type?: string } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   let body: string | Buffer | undefined = options.body;
   if (options.json !== undefined) {

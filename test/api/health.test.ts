@@ -15,12 +15,15 @@ describe('health endpoints', function () {
   describe('with MongoDB and RabbitMQ up', () => {
     let gateway: Gateway;
     before(async () => {
-      gateway = await startGateway(loadConfig({ PORT: '0', MONGO_URL: mongoUrlFor('health'), AMQP_URL }), silentLogger());
+      gateway = await startGateway(
+        loadConfig({ PORT: '0', MONGO_URL: mongoUrlFor('health'), AMQP_URL }),
+        silentLogger(),
+      );
       await gateway.amqp.waitUntilReady(10000);
     });
     after(() => gateway?.stop());
 
-    it('GET /healthz answers 200 and echoes the caller\'s request id', async () => {
+    it("GET /healthz answers 200 and echoes the caller's request id", async () => {
       const res = await fetch(`http://127.0.0.1:${gateway.port}/healthz`, { headers: { 'X-Request-Id': 'req-123' } });
       expect(res.status).to.equal(200);
       expect(res.headers.get('x-request-id')).to.equal('req-123');
@@ -28,7 +31,9 @@ describe('health endpoints', function () {
     });
 
     it('generates a request id when the caller sends none or an unsafe one', async () => {
-      const res = await fetch(`http://127.0.0.1:${gateway.port}/healthz`, { headers: { 'X-Request-Id': 'bad id\twith spaces' } });
+      const res = await fetch(`http://127.0.0.1:${gateway.port}/healthz`, {
+        headers: { 'X-Request-Id': 'bad id\twith spaces' },
+      });
       expect(res.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
     });
 
@@ -52,7 +57,10 @@ describe('health endpoints', function () {
     let gateway: Gateway;
     before(async () => {
       // Port 1 on loopback: nothing listens there, so the broker is unreachable.
-      gateway = await startGateway(loadConfig({ PORT: '0', MONGO_URL: mongoUrlFor('health'), AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' }), silentLogger());
+      gateway = await startGateway(
+        loadConfig({ PORT: '0', MONGO_URL: mongoUrlFor('health'), AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' }),
+        silentLogger(),
+      );
     });
     after(() => gateway?.stop());
 
@@ -76,7 +84,10 @@ describe('health endpoints', function () {
   describe('with the broker connection lost and restored', () => {
     let gateway: Gateway;
     before(async () => {
-      gateway = await startGateway(loadConfig({ PORT: '0', MONGO_URL: mongoUrlFor('health'), AMQP_URL }), silentLogger());
+      gateway = await startGateway(
+        loadConfig({ PORT: '0', MONGO_URL: mongoUrlFor('health'), AMQP_URL }),
+        silentLogger(),
+      );
       await gateway.amqp.waitUntilReady(10000);
     });
     after(() => gateway?.stop());
@@ -84,7 +95,11 @@ describe('health endpoints', function () {
     it('becomes ready again by itself after a forced disconnect', async () => {
       const { forceCloseConnection } = await import('../support/rabbitmq');
       forceCloseConnection(gateway.amqp);
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status === 200, 15000, 'ready again');
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status === 200,
+        15000,
+        'ready again',
+      );
     });
   });
 });

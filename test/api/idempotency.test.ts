@@ -29,7 +29,10 @@ describe('IdempotencyStore (MongoDB idempotency_keys)', function () {
   it('replays a completed response, refuses a different request, and scopes keys per seller', async () => {
     expect((await store.begin('s1', 'k1', 'h1')).state).to.equal('new');
     await store.complete('s1', 'k1', { status: 202, type: 'application/json', body: { ok: 1 }, location: '/x' });
-    expect(await store.begin('s1', 'k1', 'h1')).to.deep.equal({ state: 'replay', response: { status: 202, type: 'application/json', body: { ok: 1 }, location: '/x' } });
+    expect(await store.begin('s1', 'k1', 'h1')).to.deep.equal({
+      state: 'replay',
+      response: { status: 202, type: 'application/json', body: { ok: 1 }, location: '/x' },
+    });
     expect((await store.begin('s1', 'k1', 'h2')).state).to.equal('mismatch');
     expect((await store.begin('s2', 'k1', 'h2')).state).to.equal('new');
   });
@@ -59,9 +62,21 @@ describe('IdempotencyStore (MongoDB idempotency_keys)', function () {
   });
 
   it('the request fingerprint covers method, path, query, content type and body bytes', () => {
-    const base = { method: 'POST', path: '/v1/orders', query: '', contentType: 'application/json', body: Buffer.from('{}') };
+    const base = {
+      method: 'POST',
+      path: '/v1/orders',
+      query: '',
+      contentType: 'application/json',
+      body: Buffer.from('{}'),
+    };
     const h = requestHash(base);
-    for (const change of [{ method: 'PUT' }, { path: '/v1/other' }, { query: 'atomic=true' }, { contentType: 'application/x-ndjson' }, { body: Buffer.from('{ }') }]) {
+    for (const change of [
+      { method: 'PUT' },
+      { path: '/v1/other' },
+      { query: 'atomic=true' },
+      { contentType: 'application/x-ndjson' },
+      { body: Buffer.from('{ }') },
+    ]) {
       expect(requestHash({ ...base, ...change }), JSON.stringify(change)).to.not.equal(h);
     }
   });

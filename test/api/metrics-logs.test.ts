@@ -27,7 +27,16 @@ describe('logs of a full flow (submit → final status) carry no personal data',
     worker = await startWorker({ ...h.config, AMQP_URL }, captured.logger, { monitorCenters: false });
     const registry = loadCenterRegistry();
     for (const center of registry.servingDistrict('5141')) {
-      simulators.push(await startSimulator({ center: center.code, registry, amqpUrl: AMQP_URL, logger: captured.logger, profile: 'fast', seed: 1 }));
+      simulators.push(
+        await startSimulator({
+          center: center.code,
+          registry,
+          amqpUrl: AMQP_URL,
+          logger: captured.logger,
+          profile: 'fast',
+          seed: 1,
+        }),
+      );
     }
   });
   after(async () => {
@@ -38,17 +47,33 @@ describe('logs of a full flow (submit → final status) carry no personal data',
 
   it('submits an order, follows every declaration to its final status, and finds no ID number, phone or address in any log line', async () => {
     const seller = await createSeller(h.mongo);
-    const order = generateValidOrder(4242, { direction: 'import', tradeMode: '9610', sellerRegion: 'GD' }) as unknown as Record<string, unknown> & {
-      buyerIdNumber: string; buyerTelephone: string; consigneeAddress: string; consigneeTelephone: string; orderNo: string;
+    const order = generateValidOrder(4242, {
+      direction: 'import',
+      tradeMode: '9610',
+      sellerRegion: 'GD',
+    }) as unknown as Record<string, unknown> & {
+      buyerIdNumber: string;
+      buyerTelephone: string;
+      consigneeAddress: string;
+      consigneeTelephone: string;
+      orderNo: string;
     };
     order.orderNo = `PIILOG${Date.now()}`;
-    const res = await fetch(`${h.base}/v1/orders`, { method: 'POST', headers: { ...seller.headers, 'content-type': 'application/json' }, body: JSON.stringify(order) });
+    const res = await fetch(`${h.base}/v1/orders`, {
+      method: 'POST',
+      headers: { ...seller.headers, 'content-type': 'application/json' },
+      body: JSON.stringify(order),
+    });
     expect(res.status, await res.clone().text()).to.equal(202);
     const body = (await res.json()) as { orders: { declarations: { id: string }[] }[] };
     const ids = body.orders[0]!.declarations.map((d) => d.id);
     expect(ids).to.have.length(4);
     worker.dispatcher.nudge();
-    await waitFor(async () => (await Promise.all(ids.map((id) => h.declarations.findById(id)))).every((d) => d?.terminal), 60000, 'every declaration final');
+    await waitFor(
+      async () => (await Promise.all(ids.map((id) => h.declarations.findById(id)))).every((d) => d?.terminal),
+      60000,
+      'every declaration final',
+    );
     const finals = await Promise.all(ids.map(async (id) => (await h.declarations.findById(id))!.status));
     expect(finals.sort()).to.deep.equal(['120', '120', '120', '899']);
 

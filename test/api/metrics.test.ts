@@ -29,7 +29,15 @@ describe('metrics: GET /metrics and the pipeline hooks', function () {
   before(async () => {
     h = await startBrokerHarness('metrics_routes');
     admin = await createAdmin(h.mongo);
-    const seeded = await Promise.all([0, 1, 2].map((i) => seedDeclaration(h.declarations, { sellerId: 'seller-metrics', center: i === 2 ? 'HK' : 'GD', orderNo: `MET-${i}` })));
+    const seeded = await Promise.all(
+      [0, 1, 2].map((i) =>
+        seedDeclaration(h.declarations, {
+          sellerId: 'seller-metrics',
+          center: i === 2 ? 'HK' : 'GD',
+          orderNo: `MET-${i}`,
+        }),
+      ),
+    );
     declarationId = seeded[0]!.view.id;
     await advance(h.declarations, seeded[0]!.view.id, ['signed', 'queued']);
   });
@@ -48,10 +56,30 @@ describe('metrics: GET /metrics and the pipeline hooks', function () {
     await fetch(`${h.base}/v1/declarations/00000000-0000-4000-8000-000000000000/timeline`, { headers: admin.headers });
     await fetch(`${h.base}/no/such/path/${declarationId}`);
     const { text } = await scrape(h.base);
-    expect(sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: '/v1/declarations', status: '200' })).to.equal(1);
-    expect(sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: '/v1/declarations/:id/timeline', status: '200' })).to.equal(1);
-    expect(sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: '/v1/declarations/:id/timeline', status: '404' })).to.equal(1);
-    expect(sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' })).to.equal(1);
+    expect(
+      sample(text, 'baygate_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/v1/declarations',
+        status: '200',
+      }),
+    ).to.equal(1);
+    expect(
+      sample(text, 'baygate_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/v1/declarations/:id/timeline',
+        status: '200',
+      }),
+    ).to.equal(1);
+    expect(
+      sample(text, 'baygate_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/v1/declarations/:id/timeline',
+        status: '404',
+      }),
+    ).to.equal(1);
+    expect(
+      sample(text, 'baygate_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' }),
+    ).to.equal(1);
     expect(text).to.not.include(declarationId);
   });
 
@@ -60,7 +88,11 @@ describe('metrics: GET /metrics and the pipeline hooks', function () {
     expect(sample(text, 'baygate_declarations', { status: 'queued', center: 'GD' })).to.equal(1);
     expect(sample(text, 'baygate_declarations', { status: 'accepted', center: 'GD' })).to.equal(1);
     expect(sample(text, 'baygate_declarations', { status: 'accepted', center: 'HK' })).to.equal(1);
-    const declaration = await seedDeclaration(h.declarations, { sellerId: 'seller-metrics', center: 'HK', orderNo: 'MET-3' });
+    const declaration = await seedDeclaration(h.declarations, {
+      sellerId: 'seller-metrics',
+      center: 'HK',
+      orderNo: 'MET-3',
+    });
     await advance(h.declarations, declaration.view.id, ['signed']);
     const after = await scrape(h.base);
     expect(sample(after.text, 'baygate_declarations', { status: 'signed', center: 'HK' })).to.equal(1);
@@ -95,7 +127,9 @@ describe('metrics: GET /metrics and the pipeline hooks', function () {
     expect(a.registry).to.not.equal(b.registry);
     return Promise.all([a.registry.metrics(), b.registry.metrics()]).then(([ta, tb]) => {
       expect(sample(ta, 'baygate_manifest_publishes_total', { center: 'GD', outcome: 'confirmed' })).to.equal(1);
-      expect(sample(tb, 'baygate_manifest_publishes_total', { center: 'GD', outcome: 'confirmed' })).to.equal(undefined);
+      expect(sample(tb, 'baygate_manifest_publishes_total', { center: 'GD', outcome: 'confirmed' })).to.equal(
+        undefined,
+      );
     });
   });
 });
@@ -109,7 +143,9 @@ describe('metrics server for processes without the HTTP API (workers)', () => {
     try {
       const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
       expect(res.status).to.equal(200);
-      expect(sample(await res.text(), 'baygate_manifest_publishes_total', { center: 'MO', outcome: 'failed' })).to.equal(1);
+      expect(
+        sample(await res.text(), 'baygate_manifest_publishes_total', { center: 'MO', outcome: 'failed' }),
+      ).to.equal(1);
       expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).to.equal(404);
     } finally {
       await server.close();

@@ -25,7 +25,12 @@ import { call, startApiHarness, type ApiHarness } from './harness';
 function gatewayRouters() {
   const inert = {} as never;
   const pass: Middleware = (_ctx, next) => next();
-  const auth = { authenticate: pass, guard: () => pass, requireRole: () => pass, accounts: inert } as unknown as AuthDeps;
+  const auth = {
+    authenticate: pass,
+    guard: () => pass,
+    requireRole: () => pass,
+    accounts: inert,
+  } as unknown as AuthDeps;
   return [
     healthRoutes({}),
     metricsRoutes(new Registry()),
@@ -36,7 +41,14 @@ function gatewayRouters() {
     webhooksRoutes({ webhooks: inert, auth }),
     brokerRoutes({ declarations: inert, receipts: inert, auth: pass }),
     streamRoutes({ live: inert, declarations: inert, auth: pass }),
-    statsRoutes({ declarations: inert, centers: [], queueDepth: inert, capacity: inert, centerStates: inert, auth: pass }),
+    statsRoutes({
+      declarations: inert,
+      centers: [],
+      queueDepth: inert,
+      capacity: inert,
+      centerStates: inert,
+      auth: pass,
+    }),
     dashboardRoutes(),
   ];
 }
@@ -44,7 +56,22 @@ function gatewayRouters() {
 describe('OpenAPI 3.1 document and /docs', function () {
   this.timeout(30000);
   let h: ApiHarness;
-  let doc: { openapi: string; paths: Record<string, Record<string, { security: unknown[]; responses: Record<string, unknown>; 'x-roles': unknown; requestBody?: { content: Record<string, { schema: Record<string, unknown> }> } }>>; components: { securitySchemes: Record<string, unknown> } };
+  let doc: {
+    openapi: string;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          security: unknown[];
+          responses: Record<string, unknown>;
+          'x-roles': unknown;
+          requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+        }
+      >
+    >;
+    components: { securitySchemes: Record<string, unknown> };
+  };
 
   before(async () => {
     h = await startApiHarness('api_openapi');
@@ -59,7 +86,7 @@ describe('OpenAPI 3.1 document and /docs', function () {
     expect(doc.components.securitySchemes).to.have.keys(['bearerApiKey', 'headerApiKey']);
   });
 
-  it('documents every route mounted on the gateway (walking the routers\' stacks)', () => {
+  it("documents every route mounted on the gateway (walking the routers' stacks)", () => {
     const routers = gatewayRouters();
     const mounted = mountedRoutes(routers);
     expect(mounted.length).to.be.greaterThan(15);
@@ -93,15 +120,28 @@ describe('OpenAPI 3.1 document and /docs', function () {
     let checked = 0;
     for (const route of documentedRoutes()) {
       const media = [
-        ...Object.entries(route.request?.content ?? {}).map(([type, m]) => ({ where: `request ${type}`, schema: m.schema, example: m.example, io: 'input' as const })),
+        ...Object.entries(route.request?.content ?? {}).map(([type, m]) => ({
+          where: `request ${type}`,
+          schema: m.schema,
+          example: m.example,
+          io: 'input' as const,
+        })),
         ...Object.entries(route.responses).flatMap(([status, r]) => [
-          ...Object.entries(r.content ?? {}).map(([type, m]) => ({ where: `${status} ${type}`, schema: type === 'application/problem+json' ? (m.schema ?? problemSchema) : m.schema, example: m.example, io: 'output' as const })),
+          ...Object.entries(r.content ?? {}).map(([type, m]) => ({
+            where: `${status} ${type}`,
+            schema: type === 'application/problem+json' ? (m.schema ?? problemSchema) : m.schema,
+            example: m.example,
+            io: 'output' as const,
+          })),
         ]),
       ];
       for (const m of media) {
         if (m.example === undefined || !m.schema) continue;
         const result = m.schema.safeParse(m.example);
-        expect(result.success, `${route.method} ${route.path} ${m.where}: ${result.success ? '' : z.prettifyError(result.error)}`).to.equal(true);
+        expect(
+          result.success,
+          `${route.method} ${route.path} ${m.where}: ${result.success ? '' : z.prettifyError(result.error)}`,
+        ).to.equal(true);
         checked++;
       }
     }
@@ -118,7 +158,14 @@ describe('OpenAPI 3.1 document and /docs', function () {
 
   it('the order request schema is generated from the zod order schema (same lengths and enums)', () => {
     const schema = JSON.stringify(doc.paths['/v1/orders']!.post!.requestBody!.content['application/json']!.schema);
-    const generated = JSON.stringify(z.toJSONSchema(baygateOrderSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12', reused: 'inline' }).oneOf);
+    const generated = JSON.stringify(
+      z.toJSONSchema(baygateOrderSchema, {
+        io: 'input',
+        unrepresentable: 'any',
+        target: 'draft-2020-12',
+        reused: 'inline',
+      }).oneOf,
+    );
     expect(schema).to.include(generated);
     expect(schema).to.include('"buyerIdNumber"');
   });

@@ -19,7 +19,11 @@ describe('POST /v1/orders: body encoding', function () {
     const json = JSON.stringify(order);
     const at = json.indexOf(order.orderNo);
     // 0xC3 0x28: a two-byte lead followed by a non-continuation byte, inside the order number.
-    const body = Buffer.concat([Buffer.from(json.slice(0, at + 2)), Buffer.from([0xc3, 0x28]), Buffer.from(json.slice(at + 2))]);
+    const body = Buffer.concat([
+      Buffer.from(json.slice(0, at + 2)),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from(json.slice(at + 2)),
+    ]);
     const before = await h.count('declarations');
     const r = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, body, type: 'application/json' });
     expect(isProblem(r, 400), JSON.stringify(r.body)).to.equal(true);

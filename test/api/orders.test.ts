@@ -1,16 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { SubmissionService } from '../../src/pipeline/contracts';
-import { createAccountWithKey, createBroker, createCenter, createAdmin, createSeller, type TestKey } from '../support/accounts';
+import {
+  createAccountWithKey,
+  createBroker,
+  createCenter,
+  createAdmin,
+  createSeller,
+  type TestKey,
+} from '../support/accounts';
 import { generateValidOrder } from '../support/order-generator';
 import { declarationIdFor } from '../../src/domain/declaration-id';
 import { call, isProblem, startApiHarness, type ApiHarness } from './harness';
 
-const validOrder = (seed: number, overrides: Record<string, unknown> = {}) => ({ ...generateValidOrder(seed, { direction: 'import' }), ...overrides });
+const validOrder = (seed: number, overrides: Record<string, unknown> = {}) => ({
+  ...generateValidOrder(seed, { direction: 'import' }),
+  ...overrides,
+});
 
 /** An order the business rules reject: the first line's total no longer equals price × qty. */
 function badLineTotal(seed: number) {
-  const order = generateValidOrder(seed, { direction: 'import' }) as unknown as { orderNo: string; items: { totalPrice: number }[] };
+  const order = generateValidOrder(seed, { direction: 'import' }) as unknown as {
+    orderNo: string;
+    items: { totalPrice: number }[];
+  };
   order.items[0]!.totalPrice += 7;
   return order;
 }
@@ -61,7 +74,9 @@ describe('POST /v1/orders', function () {
       const center = await createCenter(h.connection, 'GD');
       const admin = await createAdmin(h.connection);
       for (const key of [broker, center, admin]) {
-        expect(isProblem(await call(h.base, 'POST', '/v1/orders', { headers: key.headers, json: validOrder(2) }), 403)).to.equal(true);
+        expect(
+          isProblem(await call(h.base, 'POST', '/v1/orders', { headers: key.headers, json: validOrder(2) }), 403),
+        ).to.equal(true);
       }
       expect(await h.count('declarations', { orderNo: validOrder(2).orderNo })).to.equal(0);
     });
@@ -73,7 +88,11 @@ describe('POST /v1/orders', function () {
       const r = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: order });
       expect(r.status).to.equal(202);
       expect(r.body).to.include({ accepted: 1, duplicates: 0, rejected: 0, atomic: false });
-      const [outcome] = r.body.orders as { outcome: string; orderNo: string; declarations: { id: string; messageType: string; href: string }[] }[];
+      const [outcome] = r.body.orders as {
+        outcome: string;
+        orderNo: string;
+        declarations: { id: string; messageType: string; href: string }[];
+      }[];
       expect(outcome!.outcome).to.equal('accepted');
       expect(outcome!.orderNo).to.equal(order.orderNo);
       expect(outcome!.declarations.map((d) => d.messageType)).to.have.members(['CEB311', 'CEB411', 'CEB511', 'CEB621']);
@@ -90,7 +109,8 @@ describe('POST /v1/orders', function () {
       const again = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: order });
       expect(again.status).to.equal(202);
       expect(again.body).to.include({ accepted: 0, duplicates: 1 });
-      const ids = (x: typeof first) => ((x.body.orders as { declarations: { id: string }[] }[])[0]!.declarations.map((d) => d.id)).sort();
+      const ids = (x: typeof first) =>
+        (x.body.orders as { declarations: { id: string }[] }[])[0]!.declarations.map((d) => d.id).sort();
       expect(ids(again)).to.deep.equal(ids(first));
       expect(await h.count('declarations', { orderNo: order.orderNo })).to.equal(4);
     });
@@ -102,9 +122,17 @@ describe('POST /v1/orders', function () {
       const cutOff = await h.stores.declarations.insertMany(
         (['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const).map((messageType) => ({
           id: declarationIdFor(order.ebpCode, order.orderNo, messageType),
-          sellerId: seller.account.id, platformCode: order.ebpCode, orderNo: order.orderNo, messageType,
-          direction: 'import' as const, tradeMode: order.tradeMode, customsCode: order.customsCode, center: 'GD',
-          order, amountCny: 'acturalPaid' in order ? order.acturalPaid : 0, requestId: 'the-cut-off-attempt',
+          sellerId: seller.account.id,
+          platformCode: order.ebpCode,
+          orderNo: order.orderNo,
+          messageType,
+          direction: 'import' as const,
+          tradeMode: order.tradeMode,
+          customsCode: order.customsCode,
+          center: 'GD',
+          order,
+          amountCny: 'acturalPaid' in order ? order.acturalPaid : 0,
+          requestId: 'the-cut-off-attempt',
         })),
       );
       const retry = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: order });
@@ -113,8 +141,13 @@ describe('POST /v1/orders', function () {
       const ids = (retry.body.orders as { declarations: { id: string }[] }[])[0]!.declarations.map((d) => d.id).sort();
       expect(ids).to.deep.equal(cutOff.inserted.map((v) => v.id).sort());
       // Every attempt derives the same ids, so a late write can never store the order under other ids.
-      expect(ids).to.deep.equal((['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const).map((t) => declarationIdFor(order.ebpCode, order.orderNo, t)).sort());
-      for (const id of ids) expect((await call(h.base, 'GET', `/v1/declarations/${id}`, { headers: seller.headers })).status).to.equal(200);
+      expect(ids).to.deep.equal(
+        (['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+          .map((t) => declarationIdFor(order.ebpCode, order.orderNo, t))
+          .sort(),
+      );
+      for (const id of ids)
+        expect((await call(h.base, 'GET', `/v1/declarations/${id}`, { headers: seller.headers })).status).to.equal(200);
       expect(await h.count('declarations', { orderNo: order.orderNo })).to.equal(4);
     });
 
@@ -143,22 +176,46 @@ describe('POST /v1/orders', function () {
     });
 
     it('rejects an order of an e-commerce company the seller may not declare for (path /orders/0/ebcCode)', async () => {
-      const gdOnly = await createAccountWithKey(h.connection, { role: 'seller', id: 'seller-gd-only', name: 'GD only', ebcCodes: ['4401960E01'] });
+      const gdOnly = await createAccountWithKey(h.connection, {
+        role: 'seller',
+        id: 'seller-gd-only',
+        name: 'GD only',
+        ebcCodes: ['4401960E01'],
+      });
       const hkOrder = generateValidOrder(14, { direction: 'import', sellerRegion: 'HK', tradeMode: '9610' });
       const r = await call(h.base, 'POST', '/v1/orders', { headers: gdOnly.headers, json: hkOrder });
       expect(isProblem(r, 422)).to.equal(true);
-      expect(r.body.errors).to.deep.include.members([{ path: '/orders/0/ebcCode', code: 'EBC_NOT_YOURS', message: 'this account may not declare for e-commerce company HK3496A101', messageZh: '本账户无权为电商企业 HK3496A101 申报' }]);
+      expect(r.body.errors).to.deep.include.members([
+        {
+          path: '/orders/0/ebcCode',
+          code: 'EBC_NOT_YOURS',
+          message: 'this account may not declare for e-commerce company HK3496A101',
+          messageZh: '本账户无权为电商企业 HK3496A101 申报',
+        },
+      ]);
       expect(await h.count('declarations', { orderNo: hkOrder.orderNo })).to.equal(0);
     });
 
     it('accepts a mapped source format with ?source= and rejects an unknown source by name', async () => {
-      const record = JSON.parse(readFileSync('examples/sources/marketplace-flat.json', 'utf8')) as Record<string, unknown>;
-      const r = await call(h.base, 'POST', '/v1/orders?source=marketplace-flat', { headers: seller.headers, json: record });
+      const record = JSON.parse(readFileSync('examples/sources/marketplace-flat.json', 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      const r = await call(h.base, 'POST', '/v1/orders?source=marketplace-flat', {
+        headers: seller.headers,
+        json: record,
+      });
       expect(r.status, r.text).to.equal(202);
       expect((r.body.orders as { orderNo: string }[])[0]!.orderNo).to.equal(record.order_id);
-      const unknown = await call(h.base, 'POST', '/v1/orders?source=no-such-format', { headers: seller.headers, json: record });
+      const unknown = await call(h.base, 'POST', '/v1/orders?source=no-such-format', {
+        headers: seller.headers,
+        json: record,
+      });
       expect(isProblem(unknown, 422)).to.equal(true);
-      expect((unknown.body.errors as { code: string; path: string }[])[0]).to.include({ code: 'SOURCE_UNKNOWN', path: '/orders/0' });
+      expect((unknown.body.errors as { code: string; path: string }[])[0]).to.include({
+        code: 'SOURCE_UNKNOWN',
+        path: '/orders/0',
+      });
     });
   });
 
@@ -177,7 +234,10 @@ describe('POST /v1/orders', function () {
 
     it('a batch where every order is invalid is 422 listing the errors of each order', async () => {
       const before = await declarations();
-      const r = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: [badLineTotal(23), badLineTotal(24)] });
+      const r = await call(h.base, 'POST', '/v1/orders', {
+        headers: seller.headers,
+        json: [badLineTotal(23), badLineTotal(24)],
+      });
       expect(isProblem(r, 422)).to.equal(true);
       const paths = (r.body.errors as { path: string }[]).map((e) => e.path);
       expect(paths).to.include.members(['/orders/0/items/0/totalPrice', '/orders/1/items/0/totalPrice']);
@@ -209,7 +269,11 @@ describe('POST /v1/orders', function () {
       const orders = Array.from({ length: 1000 }, (_, i) => generateValidOrder(10_000 + i));
       const body = orders.map((o) => JSON.stringify(o)).join('\n') + '\n';
       const started = Date.now();
-      const r = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, body, type: 'application/x-ndjson' });
+      const r = await call(h.base, 'POST', '/v1/orders', {
+        headers: seller.headers,
+        body,
+        type: 'application/x-ndjson',
+      });
       const ms = Date.now() - started;
       expect(r.status, r.text.slice(0, 2000)).to.equal(202);
       expect(r.body.accepted).to.equal(1000);
@@ -217,22 +281,35 @@ describe('POST /v1/orders', function () {
       expect(outcomes[999]).to.include({ index: 999, line: 1000 });
       const expected = orders.reduce((n, o) => n + (o.direction === 'import' ? 4 : 3), 0);
       expect(await h.count('declarations', { orderNo: { $in: orders.map((o) => o.orderNo) } })).to.equal(expected);
-      console.log(`      1,000-order NDJSON batch: ${ms} ms (${Math.round(1000 / (ms / 1000))} orders/s, ${expected} declarations)`);
+      console.log(
+        `      1,000-order NDJSON batch: ${ms} ms (${Math.round(1000 / (ms / 1000))} orders/s, ${expected} declarations)`,
+      );
     });
 
     it('answers 413 for more than 1,000 orders (JSON array and NDJSON) and stores nothing', async () => {
       const before = await declarations();
       const order = validOrder(40);
-      const array = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: Array.from({ length: 1001 }, () => order) });
+      const array = await call(h.base, 'POST', '/v1/orders', {
+        headers: seller.headers,
+        json: Array.from({ length: 1001 }, () => order),
+      });
       expect(isProblem(array, 413)).to.equal(true);
-      const ndjson = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, body: `${JSON.stringify(order)}\n`.repeat(1001), type: 'application/x-ndjson' });
+      const ndjson = await call(h.base, 'POST', '/v1/orders', {
+        headers: seller.headers,
+        body: `${JSON.stringify(order)}\n`.repeat(1001),
+        type: 'application/x-ndjson',
+      });
       expect(isProblem(ndjson, 413)).to.equal(true);
       expect(ndjson.body.detail).to.match(/line 1001/);
       expect(await declarations()).to.equal(before);
     });
 
     it('answers 413 for a body over the size limit', async () => {
-      const r = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, body: 'x'.repeat(17 * 1024 * 1024), type: 'application/json' });
+      const r = await call(h.base, 'POST', '/v1/orders', {
+        headers: seller.headers,
+        body: 'x'.repeat(17 * 1024 * 1024),
+        type: 'application/json',
+      });
       expect(isProblem(r, 413)).to.equal(true);
     });
   });
@@ -240,7 +317,11 @@ describe('POST /v1/orders', function () {
   describe('malformed input', () => {
     it('malformed JSON is 400 naming the line and column, and stores nothing', async () => {
       const before = await declarations();
-      const r = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, body: '{\n  "orderNo": "X",\n  "items": [1,,2]\n}', type: 'application/json' });
+      const r = await call(h.base, 'POST', '/v1/orders', {
+        headers: seller.headers,
+        body: '{\n  "orderNo": "X",\n  "items": [1,,2]\n}',
+        type: 'application/json',
+      });
       expect(isProblem(r, 400)).to.equal(true);
       expect(r.body.detail).to.match(/line 3, column 15/);
       expect(await declarations()).to.equal(before);
@@ -249,21 +330,36 @@ describe('POST /v1/orders', function () {
     it('a bad NDJSON line is 400 naming that line; no order of the batch is stored', async () => {
       const good = validOrder(50);
       const body = `${JSON.stringify(good)}\n\n${JSON.stringify(validOrder(51))}\n{"orderNo": oops}\n`;
-      const r = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, body, type: 'application/x-ndjson' });
+      const r = await call(h.base, 'POST', '/v1/orders', {
+        headers: seller.headers,
+        body,
+        type: 'application/x-ndjson',
+      });
       expect(isProblem(r, 400)).to.equal(true);
       expect(r.body.detail).to.match(/NDJSON line 4 /);
       expect(await h.count('declarations', { orderNo: good.orderNo })).to.equal(0);
     });
 
     it('an empty batch, a JSON scalar and a wrong Content-Type are 400, 400 and 415', async () => {
-      expect(isProblem(await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: [] }), 400)).to.equal(true);
-      expect(isProblem(await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: 42 }), 400)).to.equal(true);
-      const r = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, body: '<order/>', type: 'application/xml' });
+      expect(isProblem(await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: [] }), 400)).to.equal(
+        true,
+      );
+      expect(isProblem(await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: 42 }), 400)).to.equal(
+        true,
+      );
+      const r = await call(h.base, 'POST', '/v1/orders', {
+        headers: seller.headers,
+        body: '<order/>',
+        type: 'application/xml',
+      });
       expect(isProblem(r, 415)).to.equal(true);
     });
 
     it('a bad query parameter is 400 naming it', async () => {
-      const r = await call(h.base, 'POST', '/v1/orders?atomic=maybe', { headers: seller.headers, json: validOrder(52) });
+      const r = await call(h.base, 'POST', '/v1/orders?atomic=maybe', {
+        headers: seller.headers,
+        json: validOrder(52),
+      });
       expect(isProblem(r, 400)).to.equal(true);
       expect((r.body.errors as { path: string }[])[0]!.path).to.equal('query:atomic');
       expect(await h.count('declarations', { orderNo: validOrder(52).orderNo })).to.equal(0);
@@ -282,7 +378,9 @@ describe('POST /v1/orders', function () {
       expect(second.headers.get('location')).to.equal(first.headers.get('location'));
       expect(second.headers.get('idempotent-replayed')).to.equal('true');
       expect(await h.count('declarations', { orderNo: order.orderNo })).to.equal(4);
-      expect(await h.count('idempotency_keys', { sellerId: seller.account.id, key: 'order-60-attempt', status: 'done' })).to.equal(1);
+      expect(
+        await h.count('idempotency_keys', { sellerId: seller.account.id, key: 'order-60-attempt', status: 'done' }),
+      ).to.equal(1);
     });
 
     it('replays a 422 too (a client error is the answer to that exact request)', async () => {
@@ -339,15 +437,24 @@ describe('POST /v1/orders', function () {
 
     it('keys are per seller: another seller may use the same key', async () => {
       const other = await createSeller(h.connection);
-      const r1 = await call(h.base, 'POST', '/v1/orders', { headers: { ...seller.headers, 'Idempotency-Key': 'shared-key' }, json: validOrder(65) });
-      const r2 = await call(h.base, 'POST', '/v1/orders', { headers: { ...other.headers, 'Idempotency-Key': 'shared-key' }, json: validOrder(66) });
+      const r1 = await call(h.base, 'POST', '/v1/orders', {
+        headers: { ...seller.headers, 'Idempotency-Key': 'shared-key' },
+        json: validOrder(65),
+      });
+      const r2 = await call(h.base, 'POST', '/v1/orders', {
+        headers: { ...other.headers, 'Idempotency-Key': 'shared-key' },
+        json: validOrder(66),
+      });
       expect(r1.status).to.equal(202);
       expect(r2.status).to.equal(202);
       expect(r2.headers.get('idempotent-replayed')).to.equal(null);
     });
 
     it('expired records are swept (FerretDB has no TTL indexes)', async () => {
-      await call(h.base, 'POST', '/v1/orders', { headers: { ...seller.headers, 'Idempotency-Key': 'to-expire' }, json: validOrder(67) });
+      await call(h.base, 'POST', '/v1/orders', {
+        headers: { ...seller.headers, 'Idempotency-Key': 'to-expire' },
+        json: validOrder(67),
+      });
       const removed = await h.idempotency.sweep(new Date(Date.now() + 2 * 86_400_000));
       expect(removed).to.be.greaterThan(0);
       expect(await h.count('idempotency_keys', { key: 'to-expire' })).to.equal(0);

@@ -8,13 +8,41 @@ import { listen } from '../../src/runtime/http-server';
 import { silentLogger } from '../support/logger';
 
 describe('error handler: database outages', () => {
-  it('recognises the driver errors of a database that is away and FerretDB\'s SQLite busy answer', () => {
+  it("recognises the driver errors of a database that is away and FerretDB's SQLite busy answer", () => {
     expect(isDatabaseUnavailable(new MongoNetworkError('connection closed'))).to.equal(true);
-    expect(isDatabaseUnavailable(new MongoServerSelectionError('no server', { type: 'Unknown', servers: new Map(), stale: false, compatible: true, heartbeatFrequencyMS: 0, localThresholdMS: 0, setName: null, maxElectionId: null, maxSetVersion: null, commonWireVersion: 0, logicalSessionTimeoutMinutes: null } as never))).to.equal(true);
+    expect(
+      isDatabaseUnavailable(
+        new MongoServerSelectionError('no server', {
+          type: 'Unknown',
+          servers: new Map(),
+          stale: false,
+          compatible: true,
+          heartbeatFrequencyMS: 0,
+          localThresholdMS: 0,
+          setName: null,
+          maxElectionId: null,
+          maxSetVersion: null,
+          commonWireVersion: 0,
+          logicalSessionTimeoutMinutes: null,
+        } as never),
+      ),
+    ).to.equal(true);
     expect(isDatabaseUnavailable(new Error('database is locked (5) (SQLITE_BUSY)'))).to.equal(true);
     // What FerretDB answers for the commands it was running while it is being stopped.
-    expect(isDatabaseUnavailable(new MongoServerError({ ok: 0, errmsg: '[msg_insert.go:168 handler.(*Handler).MsgInsert] [db.go:134 fsql.(*DB).InTransaction] context canceled', code: 1, codeName: 'InternalError' }))).to.equal(true);
-    expect(isDatabaseUnavailable(new MongoServerError({ ok: 0, errmsg: 'E11000 duplicate key error', code: 11000 }))).to.equal(false);
+    expect(
+      isDatabaseUnavailable(
+        new MongoServerError({
+          ok: 0,
+          errmsg:
+            '[msg_insert.go:168 handler.(*Handler).MsgInsert] [db.go:134 fsql.(*DB).InTransaction] context canceled',
+          code: 1,
+          codeName: 'InternalError',
+        }),
+      ),
+    ).to.equal(true);
+    expect(
+      isDatabaseUnavailable(new MongoServerError({ ok: 0, errmsg: 'E11000 duplicate key error', code: 11000 })),
+    ).to.equal(false);
     expect(isDatabaseUnavailable(new TypeError('x is undefined'))).to.equal(false);
   });
 

@@ -17,7 +17,13 @@ describe('gateway graceful shutdown (a real process and SIGTERM)', function () {
   it('finishes the request in flight, then closes HTTP, RabbitMQ and MongoDB in that order and exits 0', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const child = spawn(process.execPath, ['bin/baygate.js', 'serve'], {
-      env: { ...process.env, PORT: String(port), MONGO_URL: mongoUrlFor('shutdown'), SEED_DEV_ACCOUNTS: 'true', LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        MONGO_URL: mongoUrlFor('shutdown'),
+        SEED_DEV_ACCOUNTS: 'true',
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let logs = '';
@@ -27,7 +33,10 @@ describe('gateway graceful shutdown (a real process and SIGTERM)', function () {
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60000;
     for (;;) {
-      const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error(`gateway not ready:\n${logs}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -35,7 +44,11 @@ describe('gateway graceful shutdown (a real process and SIGTERM)', function () {
 
     const gz = exampleOrders().find((e) => e.file.startsWith('gz-'))!.order;
     const batch = Array.from({ length: 30 }, () => freshenOrder(gz, randomUUID()));
-    const inFlight = fetch(`${base}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${SELLER_GD}` }, body: JSON.stringify(batch) });
+    const inFlight = fetch(`${base}/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${SELLER_GD}` },
+      body: JSON.stringify(batch),
+    });
     await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGTERM');
 
@@ -47,6 +60,11 @@ describe('gateway graceful shutdown (a real process and SIGTERM)', function () {
     const steps = [...logs.matchAll(/"step":"([a-z-]+)","msg":"shutdown step done"/g)].map((m) => m[1]);
     expect(steps).to.deep.equal(['live-events', 'http', 'rabbitmq', 'mongodb']);
     // New connections are refused once it is gone.
-    expect(await fetch(`${base}/healthz`).then(() => 'answered', () => 'refused')).to.equal('refused');
+    expect(
+      await fetch(`${base}/healthz`).then(
+        () => 'answered',
+        () => 'refused',
+      ),
+    ).to.equal('refused');
   });
 });

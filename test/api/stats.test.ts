@@ -44,17 +44,42 @@ describe('stats: GET /v1/stats', function () {
     admin = await createAdmin(h.mongo);
 
     // Seller A: 4 declarations — one cleared (final), one rejected with 100, one with -621005, one waiting.
-    const a = await Promise.all([0, 1, 2, 3].map((i) => seedDeclaration(h.declarations, { sellerId: sellerA.account.id, center: 'GD', messageType: 'CEB621', orderNo: `STATS-A-${i}` })));
+    const a = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        seedDeclaration(h.declarations, {
+          sellerId: sellerA.account.id,
+          center: 'GD',
+          messageType: 'CEB621',
+          orderNo: `STATS-A-${i}`,
+        }),
+      ),
+    );
     await advance(h.declarations, a[0]!.view.id, ['signed', 'queued', '120', '800', '899']);
     await advance(h.declarations, a[1]!.view.id, ['signed', 'queued', '100'], { info: '清单重复 duplicate inventory' });
-    await advance(h.declarations, a[2]!.view.id, ['signed', 'queued', '-621005'], { info: '超过单次交易限值 over the single-transaction limit' });
+    await advance(h.declarations, a[2]!.view.id, ['signed', 'queued', '-621005'], {
+      info: '超过单次交易限值 over the single-transaction limit',
+    });
     await advance(h.declarations, a[3]!.view.id, ['signed', 'queued']);
     // Seller B: 2 more waiting, one also rejected with 100 for the same reason.
-    const b = await Promise.all([0, 1].map((i) => seedDeclaration(h.declarations, { sellerId: sellerB.account.id, center: 'HK', orderNo: `STATS-B-${i}` })));
+    const b = await Promise.all(
+      [0, 1].map((i) =>
+        seedDeclaration(h.declarations, { sellerId: sellerB.account.id, center: 'HK', orderNo: `STATS-B-${i}` }),
+      ),
+    );
     await advance(h.declarations, b[0]!.view.id, ['signed', 'queued', '100'], { info: '清单重复 duplicate inventory' });
 
     await new MongoCapacityLedger(h.mongo).consume('GD', capacityDay(), 10);
-    await new MongoCenterStateStore(h.mongo).put({ center: 'HK', status: 'interrupted', reason: 'no consumer on its queue for 2 consecutive checks', consumerCount: 0, messageCount: 12, noConsumerStreak: 2, backlogStreak: 0, since: new Date(), checkedAt: new Date() });
+    await new MongoCenterStateStore(h.mongo).put({
+      center: 'HK',
+      status: 'interrupted',
+      reason: 'no consumer on its queue for 2 consecutive checks',
+      consumerCount: 0,
+      messageCount: 12,
+      noConsumerStreak: 2,
+      backlogStreak: 0,
+      since: new Date(),
+      checkedAt: new Date(),
+    });
   });
   after(async () => {
     await channel?.deleteQueue(queue('GD')).catch(() => undefined);
@@ -84,7 +109,9 @@ describe('stats: GET /v1/stats', function () {
     expect(gd.backlog).to.deep.equal({ messages: 3, consumers: 0 });
     expect(gd.capacity).to.deep.equal({ day: capacityDay(), daily: 1000, used: 10, remaining: 990 });
     expect(gd.state).to.deep.equal({ status: 'unknown' });
-    expect(hk.backlog).to.have.property('error').that.matches(/NOT_FOUND|404/);
+    expect(hk.backlog)
+      .to.have.property('error')
+      .that.matches(/NOT_FOUND|404/);
     expect(hk.capacity.remaining).to.equal(500);
     expect(hk.state).to.include({ status: 'interrupted', reason: 'no consumer on its queue for 2 consecutive checks' });
     expect(hk.name).to.deep.equal({ zh: '粤港中心', en: 'Hong Kong center' });
@@ -111,7 +138,7 @@ describe('stats: GET /v1/stats', function () {
     expect(res.body.rejections.reasons[0]!.label.zh).to.equal('海关退单');
   });
 
-  it('limits declaration figures to the broker\'s sellers', async () => {
+  it("limits declaration figures to the broker's sellers", async () => {
     const res = await stats(broker, '?stuckAfter=1');
     expect(res.body.throughput.accepted).to.equal(4);
     expect(res.body.rejections.reasons.map((r) => [r.code, r.count])).to.deep.equal([
@@ -123,7 +150,10 @@ describe('stats: GET /v1/stats', function () {
   });
 
   it('rejects out-of-range parameters with 400 and needs a reader key', async () => {
-    const bad = await getJson<{ errors: { path: string }[] }>(`${h.base}/v1/stats?minutes=0&stuckAfter=abc`, admin.headers);
+    const bad = await getJson<{ errors: { path: string }[] }>(
+      `${h.base}/v1/stats?minutes=0&stuckAfter=abc`,
+      admin.headers,
+    );
     expect(bad.status).to.equal(400);
     expect(bad.body.errors.map((e) => e.path)).to.have.members(['query.minutes', 'query.stuckAfter']);
     expect((await getJson(`${h.base}/v1/stats`)).status).to.equal(401);

@@ -43,7 +43,8 @@ async function openStream(url: string, headers: Record<string, string>) {
     events,
     raw: () => raw,
     ended: () => ended,
-    data: () => events.filter((e) => e.event === 'status').map((e) => ({ id: e.id, ...(JSON.parse(e.data) as StatusData) })),
+    data: () =>
+      events.filter((e) => e.event === 'status').map((e) => ({ id: e.id, ...(JSON.parse(e.data) as StatusData) })),
     close: async () => {
       controller.abort();
       await reading;
@@ -69,7 +70,12 @@ describe('live stream: GET /v1/stream (Server-Sent Events)', function () {
   after(() => h?.close());
 
   it('sends each status change as `event: status` with the history event id and the declaration fields', async () => {
-    const { view } = await seedDeclaration(h.declarations, { sellerId: sellerA.account.id, center: 'HK', messageType: 'CEB621', orderNo: 'SSE-1' });
+    const { view } = await seedDeclaration(h.declarations, {
+      sellerId: sellerA.account.id,
+      center: 'HK',
+      messageType: 'CEB621',
+      orderNo: 'SSE-1',
+    });
     const stream = await openStream(`${h.base}/v1/stream`, admin.headers);
     try {
       expect(stream.res.status).to.equal(200);
@@ -77,23 +83,42 @@ describe('live stream: GET /v1/stream (Server-Sent Events)', function () {
       expect(stream.res.headers.get('cache-control')).to.match(/no-cache/);
       await waitFor(() => h.live.subscriberCount > 0, 5000, 'subscription');
       await advance(h.declarations, view.id, ['signed', 'queued', '120']);
-      await waitFor(() => stream.data().filter((d) => d.declarationId === view.id && d.status !== 'accepted').length >= 3, 10000, 'three events');
+      await waitFor(
+        () => stream.data().filter((d) => d.declarationId === view.id && d.status !== 'accepted').length >= 3,
+        10000,
+        'three events',
+      );
       // A client without Last-Event-ID may also get changes from the second it connected in (at least once).
       const mine = stream.data().filter((d) => d.declarationId === view.id && d.status !== 'accepted');
       expect(mine.map((d) => d.status)).to.deep.equal(['signed', 'queued', '120']);
       const last = mine[2]!;
-      expect(last).to.include({ declarationId: view.id, orderNo: 'SSE-1', messageType: 'CEB621', center: 'HK', status: '120' });
+      expect(last).to.include({
+        declarationId: view.id,
+        orderNo: 'SSE-1',
+        messageType: 'CEB621',
+        center: 'HK',
+        status: '120',
+      });
       expect(last.label).to.deep.equal({ zh: '海关入库', en: 'accepted into the customs system' });
       expect(last.at).to.match(/^\d{4}-\d{2}-\d{2}T/);
       const stored = await h.declarations.findById(view.id);
       expect(mine.map((d) => d.id)).to.deep.equal(stored!.history.slice(1).map((e) => e.eventId));
-      expect(Object.keys(last).sort()).to.deep.equal(['at', 'center', 'declarationId', 'id', 'label', 'messageType', 'orderNo', 'status']);
+      expect(Object.keys(last).sort()).to.deep.equal([
+        'at',
+        'center',
+        'declarationId',
+        'id',
+        'label',
+        'messageType',
+        'orderNo',
+        'status',
+      ]);
     } finally {
       await stream.close();
     }
   });
 
-  it('filters by the principal: a broker gets only its sellers\' events, a seller only its own', async () => {
+  it("filters by the principal: a broker gets only its sellers' events, a seller only its own", async () => {
     const a = await seedDeclaration(h.declarations, { sellerId: sellerA.account.id, orderNo: 'SSE-A' });
     const b = await seedDeclaration(h.declarations, { sellerId: sellerB.account.id, orderNo: 'SSE-B' });
     const brokerStream = await openStream(`${h.base}/v1/stream`, broker.headers);
@@ -103,7 +128,12 @@ describe('live stream: GET /v1/stream (Server-Sent Events)', function () {
       await waitFor(() => h.live.subscriberCount >= 3, 5000, 'three subscriptions');
       await advance(h.declarations, a.view.id, ['signed']);
       await advance(h.declarations, b.view.id, ['signed']);
-      await waitFor(() => adminStream.data().filter((d) => d.declarationId === a.view.id || d.declarationId === b.view.id).length >= 2, 10000, 'admin sees both');
+      await waitFor(
+        () =>
+          adminStream.data().filter((d) => d.declarationId === a.view.id || d.declarationId === b.view.id).length >= 2,
+        10000,
+        'admin sees both',
+      );
       await new Promise((r) => setTimeout(r, 300));
       const ids = (s: typeof adminStream) => new Set(s.data().map((d) => d.declarationId));
       expect(ids(brokerStream).has(a.view.id)).to.equal(true);
@@ -120,8 +150,15 @@ describe('live stream: GET /v1/stream (Server-Sent Events)', function () {
     const first = await openStream(`${h.base}/v1/stream`, broker.headers);
     await waitFor(() => h.live.subscriberCount > 0, 5000, 'subscription');
     await advance(h.declarations, view.id, ['signed']);
-    await waitFor(() => first.data().some((d) => d.declarationId === view.id && d.status === 'signed'), 10000, 'first event');
-    const lastSeen = first.data().filter((d) => d.declarationId === view.id && d.status === 'signed').at(-1)!.id!;
+    await waitFor(
+      () => first.data().some((d) => d.declarationId === view.id && d.status === 'signed'),
+      10000,
+      'first event',
+    );
+    const lastSeen = first
+      .data()
+      .filter((d) => d.declarationId === view.id && d.status === 'signed')
+      .at(-1)!.id!;
     await first.close();
 
     // While disconnected: two more changes, plus one of a seller this broker does not serve.
@@ -131,14 +168,22 @@ describe('live stream: GET /v1/stream (Server-Sent Events)', function () {
 
     const resumed = await openStream(`${h.base}/v1/stream`, { ...broker.headers, 'Last-Event-ID': lastSeen });
     try {
-      await waitFor(() => resumed.data().filter((d) => d.declarationId === view.id).length >= 2, 10000, 'replayed events');
+      await waitFor(
+        () => resumed.data().filter((d) => d.declarationId === view.id).length >= 2,
+        10000,
+        'replayed events',
+      );
       const replayed = resumed.data();
       expect(replayed.filter((d) => d.declarationId === view.id).map((d) => d.status)).to.deep.equal(['queued', '2']);
       expect(replayed.some((d) => d.declarationId === foreign.view.id)).to.equal(false);
       expect(replayed.every((d) => d.id! > lastSeen)).to.equal(true);
       // …and then live.
       await advance(h.declarations, view.id, ['3']);
-      await waitFor(() => resumed.data().some((d) => d.declarationId === view.id && d.status === '3'), 10000, 'live event after replay');
+      await waitFor(
+        () => resumed.data().some((d) => d.declarationId === view.id && d.status === '3'),
+        10000,
+        'live event after replay',
+      );
     } finally {
       await resumed.close();
     }
@@ -156,7 +201,10 @@ describe('live stream: GET /v1/stream (Server-Sent Events)', function () {
 
   it('unsubscribes a client that disconnects, and stops polling when nobody listens', async () => {
     await waitFor(() => h.live.subscriberCount === 0, 5000, 'no subscribers left from earlier tests');
-    const streams = await Promise.all([openStream(`${h.base}/v1/stream`, admin.headers), openStream(`${h.base}/v1/stream`, broker.headers)]);
+    const streams = await Promise.all([
+      openStream(`${h.base}/v1/stream`, admin.headers),
+      openStream(`${h.base}/v1/stream`, broker.headers),
+    ]);
     await waitFor(() => h.live.subscriberCount === 2, 5000, 'two subscribers');
     await streams[0]!.close();
     await waitFor(() => h.live.subscriberCount === 1, 5000, 'one subscriber after a disconnect');
@@ -201,11 +249,19 @@ describe('live stream: a client that stops reading', function () {
     let counter = 0;
     const produce = setInterval(() => {
       if (entries.length >= 150_000) return; // ~45 MB of events: far beyond any socket buffer
-      const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+      const seconds = Math.floor(Date.now() / 1000)
+        .toString(16)
+        .padStart(8, '0');
       for (let i = 0; i < 1000; i++) {
         const id = `${seconds}${(++counter).toString(16).padStart(16, '0')}`;
         entries.push({
-          declaration: { id: 'd-' + counter, sellerId: 's1', orderNo: `FLOOD-${counter}`, messageType: 'CEB621', center: 'GD' } as Entry['declaration'],
+          declaration: {
+            id: 'd-' + counter,
+            sellerId: 's1',
+            orderNo: `FLOOD-${counter}`,
+            messageType: 'CEB621',
+            center: 'GD',
+          } as Entry['declaration'],
           event: { eventId: id, status: 'signed', at: new Date(), source: 'worker' },
         });
       }
@@ -228,7 +284,10 @@ describe('live stream: a client that stops reading', function () {
       ctx.state.principal = { role: 'admin', id: 'ops', name: 'ops', keyId: 'k' };
       await next();
     };
-    const app = createApp({ logger, routers: [streamRoutes({ live, declarations: store, auth, maxBufferedBytes: 64 * 1024 })] });
+    const app = createApp({
+      logger,
+      routers: [streamRoutes({ live, declarations: store, auth, maxBufferedBytes: 64 * 1024 })],
+    });
     const server = createServer(app.callback());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;

@@ -21,7 +21,9 @@ interface Received {
 }
 
 /** A local receiver: records every call and answers with the next status of `script` (then 200). */
-async function startReceiver(script: number[] = []): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+async function startReceiver(
+  script: number[] = [],
+): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -34,7 +36,11 @@ async function startReceiver(script: number[] = []): Promise<{ url: string; rece
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}/hook`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${address.port}/hook`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('webhooks', function () {
@@ -51,29 +57,68 @@ describe('webhooks', function () {
   after(() => h?.close());
 
   const dispatcher = (overrides: Partial<Parameters<typeof createWebhookDispatcher>[0]> = {}) =>
-    createWebhookDispatcher({ connection: h.connection, declarations: h.stores.declarations, logger: silentLogger(), settleMs: 0, baseBackoffMs: 50, maxBackoffMs: 200, concurrency: 4, ...overrides });
+    createWebhookDispatcher({
+      connection: h.connection,
+      declarations: h.stores.declarations,
+      logger: silentLogger(),
+      settleMs: 0,
+      baseBackoffMs: 50,
+      maxBackoffMs: 200,
+      concurrency: 4,
+      ...overrides,
+    });
 
   async function submitOrder(key: TestKey, seed: number): Promise<string[]> {
-    const r = await call(h.base, 'POST', '/v1/orders', { headers: key.headers, json: generateValidOrder(seed, { direction: 'import' }) });
+    const r = await call(h.base, 'POST', '/v1/orders', {
+      headers: key.headers,
+      json: generateValidOrder(seed, { direction: 'import' }),
+    });
     expect(r.status, r.text).to.equal(202);
     return (r.body.orders as { declarations: { id: string }[] }[])[0]!.declarations.map((d) => d.id);
   }
 
   describe('routes', () => {
     it('401 without a key and 403 for brokers, centers and admins on every webhook route', async () => {
-      const others = [await createBroker(h.connection, [seller.account.id]), await createCenter(h.connection, 'GD'), await createAdmin(h.connection)];
-      const routes: [string, string][] = [['POST', '/v1/webhooks'], ['GET', '/v1/webhooks'], ['DELETE', '/v1/webhooks/x'], ['GET', '/v1/webhooks/x/deliveries']];
+      const others = [
+        await createBroker(h.connection, [seller.account.id]),
+        await createCenter(h.connection, 'GD'),
+        await createAdmin(h.connection),
+      ];
+      const routes: [string, string][] = [
+        ['POST', '/v1/webhooks'],
+        ['GET', '/v1/webhooks'],
+        ['DELETE', '/v1/webhooks/x'],
+        ['GET', '/v1/webhooks/x/deliveries'],
+      ];
       for (const [method, path] of routes) {
-        expect(isProblem(await call(h.base, method, path, method === 'POST' ? { json: { url: 'http://127.0.0.1:1/x' } } : {}), 401), `${method} ${path}`).to.equal(true);
+        expect(
+          isProblem(
+            await call(h.base, method, path, method === 'POST' ? { json: { url: 'http://127.0.0.1:1/x' } } : {}),
+            401,
+          ),
+          `${method} ${path}`,
+        ).to.equal(true);
         for (const key of others) {
-          expect(isProblem(await call(h.base, method, path, { headers: key.headers, ...(method === 'POST' ? { json: { url: 'http://127.0.0.1:1/x' } } : {}) }), 403), `${method} ${path}`).to.equal(true);
+          expect(
+            isProblem(
+              await call(h.base, method, path, {
+                headers: key.headers,
+                ...(method === 'POST' ? { json: { url: 'http://127.0.0.1:1/x' } } : {}),
+              }),
+              403,
+            ),
+            `${method} ${path}`,
+          ).to.equal(true);
         }
       }
       expect(await h.count('webhooks')).to.equal(0);
     });
 
     it('registers a webhook (201, secret shown once), lists it without the secret, and isolates sellers', async () => {
-      const created = await call(h.base, 'POST', '/v1/webhooks', { headers: seller.headers, json: { url: 'http://127.0.0.1:9/a' } });
+      const created = await call(h.base, 'POST', '/v1/webhooks', {
+        headers: seller.headers,
+        json: { url: 'http://127.0.0.1:9/a' },
+      });
       expect(created.status).to.equal(201);
       expect(created.body.secret).to.match(/^whsec_/);
       expect(created.headers.get('location')).to.equal(`/v1/webhooks/${created.body.id}`);
@@ -83,8 +128,18 @@ describe('webhooks', function () {
       const theirs = await call(h.base, 'GET', '/v1/webhooks', { headers: otherSeller.headers });
       expect(theirs.body.items).to.deep.equal([]);
       // Another seller can neither read the log nor delete it: 404 like a missing webhook.
-      expect(isProblem(await call(h.base, 'GET', `/v1/webhooks/${created.body.id}/deliveries`, { headers: otherSeller.headers }), 404)).to.equal(true);
-      expect(isProblem(await call(h.base, 'DELETE', `/v1/webhooks/${created.body.id}`, { headers: otherSeller.headers }), 404)).to.equal(true);
+      expect(
+        isProblem(
+          await call(h.base, 'GET', `/v1/webhooks/${created.body.id}/deliveries`, { headers: otherSeller.headers }),
+          404,
+        ),
+      ).to.equal(true);
+      expect(
+        isProblem(
+          await call(h.base, 'DELETE', `/v1/webhooks/${created.body.id}`, { headers: otherSeller.headers }),
+          404,
+        ),
+      ).to.equal(true);
       expect(await h.count('webhooks', { _id: created.body.id })).to.equal(1);
       const deleted = await call(h.base, 'DELETE', `/v1/webhooks/${created.body.id}`, { headers: seller.headers });
       expect(deleted.status).to.equal(204);
@@ -93,12 +148,27 @@ describe('webhooks', function () {
 
     it('422 naming /url or /secret for invalid input, 400 for malformed JSON; nothing stored', async () => {
       const before = await h.count('webhooks');
-      const badUrl = await call(h.base, 'POST', '/v1/webhooks', { headers: seller.headers, json: { url: 'ftp://example.com/x' } });
+      const badUrl = await call(h.base, 'POST', '/v1/webhooks', {
+        headers: seller.headers,
+        json: { url: 'ftp://example.com/x' },
+      });
       expect(isProblem(badUrl, 422)).to.equal(true);
       expect((badUrl.body.errors as { path: string }[])[0]!.path).to.equal('/url');
-      const shortSecret = await call(h.base, 'POST', '/v1/webhooks', { headers: seller.headers, json: { url: 'https://example.com/x', secret: 'short' } });
+      const shortSecret = await call(h.base, 'POST', '/v1/webhooks', {
+        headers: seller.headers,
+        json: { url: 'https://example.com/x', secret: 'short' },
+      });
       expect((shortSecret.body.errors as { path: string }[])[0]!.path).to.equal('/secret');
-      expect(isProblem(await call(h.base, 'POST', '/v1/webhooks', { headers: seller.headers, body: '{"url":', type: 'application/json' }), 400)).to.equal(true);
+      expect(
+        isProblem(
+          await call(h.base, 'POST', '/v1/webhooks', {
+            headers: seller.headers,
+            body: '{"url":',
+            type: 'application/json',
+          }),
+          400,
+        ),
+      ).to.equal(true);
       expect(await h.count('webhooks')).to.equal(before);
     });
   });
@@ -108,7 +178,10 @@ describe('webhooks', function () {
       const receiver = await startReceiver([500]);
       try {
         const secret = 'test-secret-of-at-least-24-chars';
-        const created = await call(h.base, 'POST', '/v1/webhooks', { headers: seller.headers, json: { url: receiver.url, secret } });
+        const created = await call(h.base, 'POST', '/v1/webhooks', {
+          headers: seller.headers,
+          json: { url: receiver.url, secret },
+        });
         const webhookId = created.body.id as string;
         await new Promise((r) => setTimeout(r, 1100)); // events must be newer than the webhook's second
         const ids = await submitOrder(seller, 1);
@@ -142,7 +215,12 @@ describe('webhooks', function () {
 
         const log = await call(h.base, 'GET', `/v1/webhooks/${webhookId}/deliveries`, { headers: seller.headers });
         expect(log.status).to.equal(200);
-        const items = log.body.items as { status: string; attempts: number; lastStatus: number; log: { status: number; error?: string }[] }[];
+        const items = log.body.items as {
+          status: string;
+          attempts: number;
+          lastStatus: number;
+          log: { status: number; error?: string }[];
+        }[];
         expect(items).to.have.length(ids.length);
         expect(items.every((i) => i.status === 'delivered')).to.equal(true);
         const retried = items.find((i) => i.attempts === 2)!;
@@ -158,7 +236,10 @@ describe('webhooks', function () {
       // A port that was just free: nothing listens there, so connections are refused.
       const gone = await startReceiver();
       await gone.close();
-      const created = await call(h.base, 'POST', '/v1/webhooks', { headers: otherSeller.headers, json: { url: gone.url } });
+      const created = await call(h.base, 'POST', '/v1/webhooks', {
+        headers: otherSeller.headers,
+        json: { url: gone.url },
+      });
       await new Promise((r) => setTimeout(r, 1100));
       await submitOrder(otherSeller, 3);
       const d = dispatcher({ maxAttempts: 2 });
@@ -166,7 +247,9 @@ describe('webhooks', function () {
       await d.deliverDue();
       await new Promise((r) => setTimeout(r, 300));
       await d.deliverDue();
-      const log = await call(h.base, 'GET', `/v1/webhooks/${created.body.id}/deliveries`, { headers: otherSeller.headers });
+      const log = await call(h.base, 'GET', `/v1/webhooks/${created.body.id}/deliveries`, {
+        headers: otherSeller.headers,
+      });
       const items = log.body.items as { status: string; attempts: number; lastError: string }[];
       expect(items.length).to.be.greaterThan(0);
       for (const item of items) {
@@ -206,18 +289,43 @@ describe('webhooks', function () {
         await new Promise((r) => setTimeout(r, 1100));
         const order = generateValidOrder(6, { direction: 'import' });
         const submitted = await call(h.base, 'POST', '/v1/orders', { headers: fourth.headers, json: order });
-        const ceb311 = (submitted.body.orders as { declarations: { id: string; messageType: string }[] }[])[0]!.declarations.find((d) => d.messageType === 'CEB311')!;
+        const ceb311 = (
+          submitted.body.orders as { declarations: { id: string; messageType: string }[] }[]
+        )[0]!.declarations.find((d) => d.messageType === 'CEB311')!;
         const files = identityFiles('center-gd');
-        const signer = await SoftwareXmlSigner.fromFiles({ keyPath: files.keyPath, certPath: files.certPath }, { trust: trustListCheck(loadTrustLists(resolve('certs-dev/trust-lists'))) });
-        const manifest = { type: 'CEB311' as const, guid: randomUUID().toUpperCase(), headGuid: randomUUID().toUpperCase(), head: { orderNo: order.orderNo, ebpCode: order.ebpCode, ebcCode: order.ebcCode }, lines: [] };
-        const xml = await signer.sign(buildReceipt(manifest, [{ status: '120', info: '新增申报成功', at: new Date() }]).xml);
-        const posted = await call(h.base, 'POST', '/v1/receipts', { headers: center.headers, body: xml, type: 'application/xml' });
+        const signer = await SoftwareXmlSigner.fromFiles(
+          { keyPath: files.keyPath, certPath: files.certPath },
+          { trust: trustListCheck(loadTrustLists(resolve('certs-dev/trust-lists'))) },
+        );
+        const manifest = {
+          type: 'CEB311' as const,
+          guid: randomUUID().toUpperCase(),
+          headGuid: randomUUID().toUpperCase(),
+          head: { orderNo: order.orderNo, ebpCode: order.ebpCode, ebcCode: order.ebcCode },
+          lines: [],
+        };
+        const xml = await signer.sign(
+          buildReceipt(manifest, [{ status: '120', info: '新增申报成功', at: new Date() }]).xml,
+        );
+        const posted = await call(h.base, 'POST', '/v1/receipts', {
+          headers: center.headers,
+          body: xml,
+          type: 'application/xml',
+        });
         expect(posted.status, posted.text).to.equal(202);
         running.start();
-        const receipt120 = () => receiver.received.map((r) => ({ r, event: JSON.parse(r.body) as WebhookEvent })).find((x) => x.event.data.status === '120');
+        const receipt120 = () =>
+          receiver.received
+            .map((r) => ({ r, event: JSON.parse(r.body) as WebhookEvent }))
+            .find((x) => x.event.data.status === '120');
         await waitFor(() => receipt120() !== undefined, 20000, 'the 120 webhook');
         const hit = receipt120()!;
-        expect(hit.event.data).to.include({ declarationId: ceb311.id, orderNo: order.orderNo, messageType: 'CEB311', source: 'receipt' });
+        expect(hit.event.data).to.include({
+          declarationId: ceb311.id,
+          orderNo: order.orderNo,
+          messageType: 'CEB311',
+          source: 'receipt',
+        });
         expect(verifyWebhookSignature(secret, String(hit.r.headers['baygate-signature']), hit.r.body)).to.equal(true);
       } finally {
         await running.stop();
@@ -241,8 +349,25 @@ describe('webhook URL policy outside development (SSRF)', () => {
       throw new Error('ENOTFOUND');
     };
     const verdicts = await Promise.all(
-      ['http://public.example/x', 'https://localhost/x', 'https://127.0.0.1/x', 'https://[::1]/x', 'https://10.0.0.1/x', 'https://192.168.1.1/x', 'https://172.20.0.1/x', 'https://169.254.169.254/latest', 'https://internal.example/x', 'https://mixed.example/x', 'https://nowhere.example/x', 'https://public.example/hook', 'https://203.0.113.7/hook'].map(async (u) => [u, await isPublicHttpsUrl(new URL(u), fakeDns)] as const),
+      [
+        'http://public.example/x',
+        'https://localhost/x',
+        'https://127.0.0.1/x',
+        'https://[::1]/x',
+        'https://10.0.0.1/x',
+        'https://192.168.1.1/x',
+        'https://172.20.0.1/x',
+        'https://169.254.169.254/latest',
+        'https://internal.example/x',
+        'https://mixed.example/x',
+        'https://nowhere.example/x',
+        'https://public.example/hook',
+        'https://203.0.113.7/hook',
+      ].map(async (u) => [u, await isPublicHttpsUrl(new URL(u), fakeDns)] as const),
     );
-    expect(verdicts.filter(([, ok]) => ok).map(([u]) => u)).to.deep.equal(['https://public.example/hook', 'https://203.0.113.7/hook']);
+    expect(verdicts.filter(([, ok]) => ok).map(([u]) => u)).to.deep.equal([
+      'https://public.example/hook',
+      'https://203.0.113.7/hook',
+    ]);
   });
 });

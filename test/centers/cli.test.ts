@@ -35,7 +35,9 @@ describe('cli: baygate center', function () {
 
   it('an invalid registry stops every center command with one line naming the file and path', async () => {
     const file = join(dir, 'centers.json');
-    const data = JSON.parse(readFileSync(new URL('../../config/centers.json', import.meta.url), 'utf8')) as { centers: { dailyCapacity: number }[] };
+    const data = JSON.parse(readFileSync(new URL('../../config/centers.json', import.meta.url), 'utf8')) as {
+      centers: { dailyCapacity: number }[];
+    };
     (data.centers[1] as { dailyCapacity: number }).dailyCapacity = 0;
     writeFileSync(file, JSON.stringify(data));
     const r = await baygate('center', 'list', '--file', file);
@@ -46,11 +48,17 @@ describe('cli: baygate center', function () {
 
   it('simulate refuses an unknown center and an unknown fault with exit code 2; connect refuses a non-https center', async () => {
     const unknown = await baygate('center', 'simulate', '--center', 'XX');
-    expect([unknown.code, unknown.stderr.trim()]).to.deep.equal([2, 'baygate: unknown center "XX" (known: GD, GD2, HK, MO)']);
+    expect([unknown.code, unknown.stderr.trim()]).to.deep.equal([
+      2,
+      'baygate: unknown center "XX" (known: GD, GD2, HK, MO)',
+    ]);
     const fault = await baygate('center', 'simulate', '--center', 'GD', '--faults', 'meteor');
     expect(fault.code).to.equal(2);
     expect(fault.stderr).to.match(/unknown fault "meteor"/);
     const connect = await baygate('center', 'connect', '--center', 'MO');
-    expect([connect.code, connect.stderr.trim()]).to.deep.equal([2, 'baygate: center MO uses transport "amqp", not "https": nothing to connect']);
+    expect([connect.code, connect.stderr.trim()]).to.deep.equal([
+      2,
+      'baygate: center MO uses transport "amqp", not "https": nothing to connect',
+    ]);
   });
 });

@@ -1,7 +1,13 @@
 import amqplib, { type ChannelModel } from 'amqplib';
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { assessCenter, CenterHealthMonitor, listCenterStates, MongoCenterStateStore, type CenterState } from '../../src/centers/health';
+import {
+  assessCenter,
+  CenterHealthMonitor,
+  listCenterStates,
+  MongoCenterStateStore,
+  type CenterState,
+} from '../../src/centers/health';
 import { routeAndReserve } from '../../src/centers/routing';
 import { MongoCapacityLedger } from '../../src/centers/capacity-store';
 import { AmqpClient } from '../../src/queue/amqp';
@@ -28,7 +34,8 @@ describe('centers/health: assessCenter (pure)', () => {
 
   it('marks a growing backlog above the threshold interrupted, not one that is draining', () => {
     let s: CenterState | undefined;
-    for (const [i, backlog] of [150, 180].entries()) s = assessCenter('GD', s, { consumerCount: 1, messageCount: backlog }, policy, t(i));
+    for (const [i, backlog] of [150, 180].entries())
+      s = assessCenter('GD', s, { consumerCount: 1, messageCount: backlog }, policy, t(i));
     expect(s).to.include({ status: 'interrupted', backlogStreak: 2 });
     expect(s?.reason).to.match(/backlog 180 above the threshold 100/);
     const draining = assessCenter('GD', s, { consumerCount: 1, messageCount: 150 }, policy, t(3));
@@ -36,7 +43,12 @@ describe('centers/health: assessCenter (pure)', () => {
   });
 
   it('stays interrupted until a check shows a consumer and a healthy backlog', () => {
-    const down = assessCenter('GD', assessCenter('GD', undefined, { consumerCount: 0, messageCount: 0 }, policy), { consumerCount: 0, messageCount: 0 }, policy);
+    const down = assessCenter(
+      'GD',
+      assessCenter('GD', undefined, { consumerCount: 0, messageCount: 0 }, policy),
+      { consumerCount: 0, messageCount: 0 },
+      policy,
+    );
     expect(down.status).to.equal('interrupted');
     const back = assessCenter('GD', down, { consumerCount: 2, messageCount: 10 }, policy);
     expect(back.status).to.equal('available');
@@ -44,7 +56,9 @@ describe('centers/health: assessCenter (pure)', () => {
   });
 
   it('a missing queue is an interruption at once', () => {
-    expect(assessCenter('GD', undefined, { missing: true, error: 'NOT_FOUND' }, policy)).to.include({ status: 'interrupted' });
+    expect(assessCenter('GD', undefined, { missing: true, error: 'NOT_FOUND' }, policy)).to.include({
+      status: 'interrupted',
+    });
   });
 });
 
@@ -67,13 +81,15 @@ describe('centers/health: monitor against RabbitMQ and MongoDB', function () {
     await amqp.connect();
     raw = await amqplib.connect(AMQP_URL);
     const ch = await raw.createChannel();
-    for (const code of [withConsumer, withoutConsumer]) await ch.assertQueue(centerQueueName(code), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    for (const code of [withConsumer, withoutConsumer])
+      await ch.assertQueue(centerQueueName(code), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await ch.consume(centerQueueName(withConsumer), () => undefined, { noAck: true });
   });
 
   after(async () => {
     const ch = await raw.createChannel();
-    for (const code of [withConsumer, withoutConsumer]) await ch.deleteQueue(centerQueueName(code)).catch(() => undefined);
+    for (const code of [withConsumer, withoutConsumer])
+      await ch.deleteQueue(centerQueueName(code)).catch(() => undefined);
     await raw.close().catch(() => undefined);
     await amqp?.close();
     await mongo?.close();
@@ -82,7 +98,11 @@ describe('centers/health: monitor against RabbitMQ and MongoDB', function () {
 
   it('marks the center without a consumer (and the one without a queue) interrupted in center_states; routing then avoids it', async () => {
     const store = new MongoCenterStateStore(mongo);
-    const centers = [withConsumer, withoutConsumer, missing].map((code) => ({ code, queue: centerQueueName(code), interruptionBacklog: 100 }));
+    const centers = [withConsumer, withoutConsumer, missing].map((code) => ({
+      code,
+      queue: centerQueueName(code),
+      interruptionBacklog: 100,
+    }));
     const monitor = new CenterHealthMonitor({ amqp, centers, store, logger: silentLogger(), consecutiveChecks: 2 });
     await monitor.checkOnce();
     expect((await store.get(withoutConsumer))?.status).to.equal('available'); // one check is not enough
@@ -109,7 +129,13 @@ describe('centers/health: monitor against RabbitMQ and MongoDB', function () {
 
   it('start() checks periodically and stop() ends it', async () => {
     const store = new MongoCenterStateStore(mongo, 'center_states_periodic');
-    const monitor = new CenterHealthMonitor({ amqp, centers: [{ code: withConsumer, queue: centerQueueName(withConsumer), interruptionBacklog: 5 }], store, logger: silentLogger(), intervalMs: 100 });
+    const monitor = new CenterHealthMonitor({
+      amqp,
+      centers: [{ code: withConsumer, queue: centerQueueName(withConsumer), interruptionBacklog: 5 }],
+      store,
+      logger: silentLogger(),
+      intervalMs: 100,
+    });
     monitor.start();
     await new Promise((r) => setTimeout(r, 350));
     await monitor.stop();

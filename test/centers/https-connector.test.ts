@@ -16,7 +16,14 @@ import { CERTS_DEV } from '../signing/support/dev-identities';
 import { silentLogger } from '../support/logger';
 import { waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
-import { allFour, publishManifest, ReceiptCollector, signedManifest, freshImportOrder, uniqueCenterCode } from './support';
+import {
+  allFour,
+  publishManifest,
+  ReceiptCollector,
+  signedManifest,
+  freshImportOrder,
+  uniqueCenterCode,
+} from './support';
 
 /**
  * The HTTPS push connector against a local HTTPS server that demands a client certificate: the server's
@@ -31,11 +38,56 @@ interface Seen {
 
 function makeServerPki(dir: string, name: string): { ca: string; key: string; cert: string } {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-ca.key`, '-out', `${name}-ca.pem`, '-days', '2', '-subj', `/CN=Baygate test ${name} CA`]);
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=127.0.0.1']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}-ca.key`,
+    '-out',
+    `${name}-ca.pem`,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=Baygate test ${name} CA`,
+  ]);
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
   writeFileSync(join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  run(['x509', '-req', '-in', `${name}.csr`, '-CA', `${name}-ca.pem`, '-CAkey', `${name}-ca.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
-  return { ca: readFileSync(join(dir, `${name}-ca.pem`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8'), cert: readFileSync(join(dir, `${name}.pem`), 'utf8') };
+  run([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${name}-ca.pem`,
+    '-CAkey',
+    `${name}-ca.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+  ]);
+  return {
+    ca: readFileSync(join(dir, `${name}-ca.pem`), 'utf8'),
+    key: readFileSync(join(dir, `${name}.key`), 'utf8'),
+    cert: readFileSync(join(dir, `${name}.pem`), 'utf8'),
+  };
 }
 
 describe('centers/https-connector (mutual TLS push)', function () {
@@ -52,7 +104,9 @@ describe('centers/https-connector (mutual TLS push)', function () {
   const connectors: HttpsConnector[] = [];
   const codes: string[] = [];
   const operatorKey = readFileSync(join(CERTS_DEV, 'eport/operator-rsa.key.pem'));
-  const operatorCert = readFileSync(join(CERTS_DEV, 'eport/operator-rsa.cert.pem'), 'utf8') + readFileSync(join(CERTS_DEV, 'eport/operator-rsa.chain.pem'), 'utf8');
+  const operatorCert =
+    readFileSync(join(CERTS_DEV, 'eport/operator-rsa.cert.pem'), 'utf8') +
+    readFileSync(join(CERTS_DEV, 'eport/operator-rsa.chain.pem'), 'utf8');
   const eportCas = readFileSync(join(CERTS_DEV, 'eport/eport-rsa-ca.chain.pem'), 'utf8');
 
   before(async () => {
@@ -77,25 +131,40 @@ describe('centers/https-connector (mutual TLS push)', function () {
   });
 
   /** A center endpoint; `answer` picks the HTTP status per request (1-based). */
-  async function centerServer(pki: { key: string; cert: string }, answer: (n: number) => number): Promise<{ url: string; seen: Seen[] }> {
+  async function centerServer(
+    pki: { key: string; cert: string },
+    answer: (n: number) => number,
+  ): Promise<{ url: string; seen: Seen[] }> {
     const seen: Seen[] = [];
-    const server = createServer({ key: pki.key, cert: pki.cert, ca: eportCas, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-        seen.push({ body: Buffer.concat(chunks).toString('utf8'), clientCn: String(peer.subject?.CN ?? ''), headers: req.headers });
-        res.statusCode = answer(seen.length);
-        res.end('ok');
-      });
-    });
+    const server = createServer(
+      { key: pki.key, cert: pki.cert, ca: eportCas, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+          seen.push({
+            body: Buffer.concat(chunks).toString('utf8'),
+            clientCn: String(peer.subject?.CN ?? ''),
+            headers: req.headers,
+          });
+          res.statusCode = answer(seen.length);
+          res.end('ok');
+        });
+      },
+    );
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/ceb/manifests`, seen };
   }
 
   /** A center queue of our own, without dead-lettering (a refused test message must not reach the shared dead-letter queue). */
-  async function connector(url: string, serverCa: string, code = uniqueCenterCode(), timeoutMs = 3000): Promise<{ code: string; connector: HttpsConnector }> {
+  async function connector(
+    url: string,
+    serverCa: string,
+    code = uniqueCenterCode(),
+    timeoutMs = 3000,
+  ): Promise<{ code: string; connector: HttpsConnector }> {
     codes.push(code);
     const ch = await connection.createChannel();
     await ch.assertExchange(MANIFESTS_EXCHANGE, 'direct', { durable: true });
@@ -103,7 +172,11 @@ describe('centers/https-connector (mutual TLS push)', function () {
     await ch.bindQueue(centerQueueName(code), MANIFESTS_EXCHANGE, code);
     await ch.close();
     const c = await startHttpsConnector({
-      center: { code, queue: centerQueueName(code), https: { url, clientIdentity: 'operator-rsa', caPath: 'unused', timeoutMs } },
+      center: {
+        code,
+        queue: centerQueueName(code),
+        https: { url, clientIdentity: 'operator-rsa', caPath: 'unused', timeoutMs },
+      },
       amqpUrl: AMQP_URL,
       logger: silentLogger(),
       tls: { key: operatorKey, cert: operatorCert, ca: serverCa },
@@ -135,7 +208,11 @@ describe('centers/https-connector (mutual TLS push)', function () {
     expect(server.seen[0]?.clientCn).to.equal('Baygate Dev Operator (RSA)');
     expect(server.seen[0]?.headers['x-baygate-message-id']).to.equal(m.guid);
     expect(server.seen[0]?.headers['x-baygate-message-type']).to.equal('CEB621');
-    await waitFor(() => collector.notices().some((n) => n.messageGuid === m.guid && n.center === code), 5000, 'notice on the receipts exchange');
+    await waitFor(
+      () => collector.notices().some((n) => n.messageGuid === m.guid && n.center === code),
+      5000,
+      'notice on the receipts exchange',
+    );
     expect(await queueDepth(code)).to.equal(0);
   });
 
@@ -183,12 +260,17 @@ describe('centers/https-connector (mutual TLS push)', function () {
     const { code, sim } = await httpsCenter();
     await connector(sim.httpsUrl as string, trusted.ca, code);
     const m = await allFour(freshImportOrder());
-    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, code, m[type], m[type].signed);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+      await publishManifest(channel, code, m[type], m[type].signed);
     expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['2', '120', '399', '800', '899']);
     const receipt = (await collector.receiptsFor(m.CEB621.guid))[0];
     expect(receipt?.trustedBy).to.equal('hk');
     // Both the connector and the center announce the delivery.
-    await waitFor(() => collector.notices().filter((n) => n.messageGuid === m.CEB621.guid).length === 2, 5000, 'two notices');
+    await waitFor(
+      () => collector.notices().filter((n) => n.messageGuid === m.CEB621.guid).length === 2,
+      5000,
+      'two notices',
+    );
     const q = await (await connection.createChannel()).checkQueue(centerQueueName(code));
     expect(q.consumerCount).to.equal(1); // the connector only
   });

@@ -2,8 +2,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { loadSimulatorProfile, parseFaults, seededRandom, SimulatorConfigError } from '../../src/centers/simulator/profiles';
-import { planAcceptedReceipts, signatureFailureStatus, swapAdjacent, timelineKindOf } from '../../src/centers/simulator/timeline';
+import {
+  loadSimulatorProfile,
+  parseFaults,
+  seededRandom,
+  SimulatorConfigError,
+} from '../../src/centers/simulator/profiles';
+import {
+  planAcceptedReceipts,
+  signatureFailureStatus,
+  swapAdjacent,
+  timelineKindOf,
+} from '../../src/centers/simulator/timeline';
 
 /** Simulator profiles, the --faults syntax and the receipt timeline planning (pure). */
 const fast = loadSimulatorProfile('fast');
@@ -27,17 +37,35 @@ describe('centers/simulator profiles and timelines', () => {
     const dir = mkdtempSync(join(tmpdir(), 'baygate-profiles-'));
     try {
       const file = join(dir, 'p.json');
-      writeFileSync(file, JSON.stringify({ profiles: { bad: { ...structuredClone(fast), limits: { singleCny: -5, annualCny: 26000 } }, loop: { extends: 'loop' } } }));
-      expect(() => loadSimulatorProfile('bad', file)).to.throw(SimulatorConfigError, new RegExp(`${file} at profiles\\.bad\\.limits\\.singleCny: `));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          profiles: {
+            bad: { ...structuredClone(fast), limits: { singleCny: -5, annualCny: 26000 } },
+            loop: { extends: 'loop' },
+          },
+        }),
+      );
+      expect(() => loadSimulatorProfile('bad', file)).to.throw(
+        SimulatorConfigError,
+        new RegExp(`${file} at profiles\\.bad\\.limits\\.singleCny: `),
+      );
       expect(() => loadSimulatorProfile('loop', file)).to.throw(SimulatorConfigError, /extends itself/);
-      expect(() => loadSimulatorProfile('nope', file)).to.throw(SimulatorConfigError, /no simulator profile "nope" \(profiles: bad, loop\)/);
+      expect(() => loadSimulatorProfile('nope', file)).to.throw(
+        SimulatorConfigError,
+        /no simulator profile "nope" \(profiles: bad, loop\)/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('parses --faults: names alone take the profile default, name=rate and name:rate set it', () => {
-    expect(parseFaults('duplicate,out-of-order=0.5, no-ack:1', fast.faultDefaults)).to.deep.equal({ duplicate: 0.2, 'out-of-order': 0.5, 'no-ack': 1 });
+    expect(parseFaults('duplicate,out-of-order=0.5, no-ack:1', fast.faultDefaults)).to.deep.equal({
+      duplicate: 0.2,
+      'out-of-order': 0.5,
+      'no-ack': 1,
+    });
     expect(parseFaults(undefined, fast.faultDefaults)).to.deep.equal({});
     expect(() => parseFaults('explode', fast.faultDefaults)).to.throw(SimulatorConfigError, /unknown fault "explode"/);
     expect(() => parseFaults('duplicate=2', fast.faultDefaults)).to.throw(SimulatorConfigError, /between 0 and 1/);
@@ -52,9 +80,14 @@ describe('centers/simulator profiles and timelines', () => {
   });
 
   it('plans the success path 2 → 120 → 399 → 800 → 899 for inventories and 2 → 120 for documents', () => {
-    expect(planAcceptedReceipts('inventory', realistic, { subject: 'C1', random: never }).map((p) => p.status)).to.deep.equal(['2', '120', '399', '800', '899']);
+    expect(
+      planAcceptedReceipts('inventory', realistic, { subject: 'C1', random: never }).map((p) => p.status),
+    ).to.deep.equal(['2', '120', '399', '800', '899']);
     const docs = planAcceptedReceipts('document', realistic, { subject: 'O1', random: never });
-    expect(docs.map((p) => [p.status, p.afterMs])).to.deep.equal([['2', 1000], ['120', 4000]]);
+    expect(docs.map((p) => [p.status, p.afterMs])).to.deep.equal([
+      ['2', 1000],
+      ['120', 4000],
+    ]);
     expect(docs[0]?.info).to.equal('电子口岸申报中[O1]');
   });
 
@@ -65,10 +98,23 @@ describe('centers/simulator profiles and timelines', () => {
   });
 
   it('plans an inspection (500) between 120 and 399 and pushes the rest back; a hold (501) ends the flow', () => {
-    const inspect = planAcceptedReceipts('inventory', { ...realistic, rejection: { ...realistic.rejection, rate: 0 }, hold: { ...realistic.hold, rate: 0 }, inspection: { rate: 1, delayMs: 10000 } }, { subject: 'C1', random: never });
+    const inspect = planAcceptedReceipts(
+      'inventory',
+      {
+        ...realistic,
+        rejection: { ...realistic.rejection, rate: 0 },
+        hold: { ...realistic.hold, rate: 0 },
+        inspection: { rate: 1, delayMs: 10000 },
+      },
+      { subject: 'C1', random: never },
+    );
     expect(inspect.map((p) => p.status)).to.deep.equal(['2', '120', '500', '399', '800', '899']);
     expect(inspect[3]?.afterMs).to.equal(realistic.timelines.inventory[2]!.afterMs + 10000);
-    const hold = planAcceptedReceipts('inventory', { ...realistic, rejection: { ...realistic.rejection, rate: 0 }, hold: { rate: 1, status: '501' } }, { subject: 'C1', random: never });
+    const hold = planAcceptedReceipts(
+      'inventory',
+      { ...realistic, rejection: { ...realistic.rejection, rate: 0 }, hold: { rate: 1, status: '501' } },
+      { subject: 'C1', random: never },
+    );
     expect(hold.map((p) => p.status)).to.deep.equal(['2', '120', '501']);
   });
 
@@ -77,7 +123,12 @@ describe('centers/simulator profiles and timelines', () => {
   });
 
   it('maps declaration types to timelines and signature error codes', () => {
-    expect(['CEB621', 'CEB603', 'CEB623', 'CEB311'].map((t) => timelineKindOf(t as 'CEB621'))).to.deep.equal(['inventory', 'inventory', 'cancel', 'document']);
+    expect(['CEB621', 'CEB603', 'CEB623', 'CEB311'].map((t) => timelineKindOf(t as 'CEB621'))).to.deep.equal([
+      'inventory',
+      'inventory',
+      'cancel',
+      'document',
+    ]);
     expect(signatureFailureStatus('CEB621')).to.equal('-621029');
     expect(signatureFailureStatus('CEB623')).to.equal('-623029');
     expect(signatureFailureStatus('CEB311')).to.equal('100');

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { readManifest, type ManifestView } from '../../src/centers/simulator/manifest';
-import { buildReceipt, invtNoFor, preNoFor, RECEIPT_FOR, returnTimeOf } from '../../src/centers/simulator/receipt-builder';
+import {
+  buildReceipt,
+  invtNoFor,
+  preNoFor,
+  RECEIPT_FOR,
+  returnTimeOf,
+} from '../../src/centers/simulator/receipt-builder';
 import { officialXsdDir } from '../../src/centers/simulator/schema-check';
 import { buildMessage } from '../../src/mapping/message-builder';
 import { EXPORT_MESSAGE_TYPES, type MessageType } from '../../src/mapping/message-types';
@@ -43,8 +49,12 @@ describe('centers/simulator/receipt-builder', function () {
 
   it('derives 18-character preNo and invtNo that stay the same for the same declaration', () => {
     const m = manifestOf('CEB621');
-    expect(preNoFor(m)).to.match(/^B\d{17}$/).and.equal(preNoFor(m));
-    expect(invtNoFor(m)).to.match(/^5141\d{4}1\d{9}$/).and.equal(invtNoFor(m));
+    expect(preNoFor(m))
+      .to.match(/^B\d{17}$/)
+      .and.equal(preNoFor(m));
+    expect(invtNoFor(m))
+      .to.match(/^5141\d{4}1\d{9}$/)
+      .and.equal(invtNoFor(m));
   });
 
   for (const type of TYPES) {
@@ -55,13 +65,21 @@ describe('centers/simulator/receipt-builder', function () {
         { status: '-621005', info: '超过单笔限额', at, invtNo: invtNoFor(m) },
       ]);
       expect(built.type).to.equal(RECEIPT_FOR[type]);
-      expect(built.guid).to.match(/^[0-9A-F-]{36}$/).and.not.equal(m.guid);
-      const signer = await SoftwareXmlSigner.fromFiles({ keyPath: devIdentity('center-hk').keyPath, certPath: devIdentity('center-hk').certPath }, { trust: trustListCheck(devTrustLists()) });
+      expect(built.guid)
+        .to.match(/^[0-9A-F-]{36}$/)
+        .and.not.equal(m.guid);
+      const signer = await SoftwareXmlSigner.fromFiles(
+        { keyPath: devIdentity('center-hk').keyPath, certPath: devIdentity('center-hk').certPath },
+        { trust: trustListCheck(devTrustLists()) },
+      );
       const verified = await verifySignedXml(await signer.sign(built.xml), { trustLists: devTrustLists() });
       expect(verified.signer.serialHex).to.equal(devIdentity('center-hk').serialHex);
       const parsed = parseReceipt(verified.signedXml);
       expect(parsed).to.include({ type: RECEIPT_FOR[type], guid: built.guid, version: '1.0' });
-      expect(parsed.returns.map((r) => [r.guid, r.status, r.returnTime])).to.deep.equal([[m.guid, '2', '20261129100304567'], [m.guid, '-621005', '20261129100304567']]);
+      expect(parsed.returns.map((r) => [r.guid, r.status, r.returnTime])).to.deep.equal([
+        [m.guid, '2', '20261129100304567'],
+        [m.guid, '-621005', '20261129100304567'],
+      ]);
       expect(parsed.returns[1]?.error?.known).to.equal(true);
       for (const [key, value] of Object.entries(parsed.returns[0]?.keys ?? {})) {
         if (key !== 'preNo' && key !== 'invtNo') expect(value, key).to.equal(m.head[key]);
@@ -72,7 +90,9 @@ describe('centers/simulator/receipt-builder', function () {
 
   it('echoes the head guid instead of the message guid when asked', () => {
     const m = manifestOf('CEB311');
-    expect(parseReceipt(buildReceipt(m, [{ status: '120', info: 'ok', at }], { echoGuid: 'head' }).xml).returns[0]?.guid).to.equal(m.headGuid);
+    expect(
+      parseReceipt(buildReceipt(m, [{ status: '120', info: 'ok', at }], { echoGuid: 'head' }).xml).returns[0]?.guid,
+    ).to.equal(m.headGuid);
   });
 
   it('the unsigned receipts are valid against the official schemas (when ../shared/ceb-2022 exists)', () => {
@@ -86,7 +106,13 @@ describe('centers/simulator/receipt-builder', function () {
       for (const type of TYPES) {
         const m = manifestOf(type);
         const file = join(dir, `${RECEIPT_FOR[type]}.xml`);
-        writeFileSync(file, buildReceipt(m, [{ status: '2', info: '申报中', at }, { status: '399', info: '审结', at, invtNo: invtNoFor(m) }]).xml);
+        writeFileSync(
+          file,
+          buildReceipt(m, [
+            { status: '2', info: '申报中', at },
+            { status: '399', info: '审结', at, invtNo: invtNoFor(m) },
+          ]).xml,
+        );
         const xsd = join(xsdDir, EXPORT_MESSAGE_TYPES.includes(type) ? 'ceb-export-2022.xsd' : 'ceb-import-2022.xsd');
         expect(existsSync(xsd)).to.equal(true);
         execFileSync('xmllint', ['--noout', '--nonet', '--schema', xsd, file], { stdio: 'pipe' });
@@ -99,6 +125,11 @@ describe('centers/simulator/receipt-builder', function () {
   it('refuses an empty returnInfo and more than 100 returns', () => {
     const m = manifestOf('CEB311');
     expect(() => buildReceipt(m, [{ status: '2', info: '', at }])).to.throw(/returnInfo must not be empty/);
-    expect(() => buildReceipt(m, Array.from({ length: 101 }, () => ({ status: '2', info: 'x', at })))).to.throw(/1–100 returns/);
+    expect(() =>
+      buildReceipt(
+        m,
+        Array.from({ length: 101 }, () => ({ status: '2', info: 'x', at })),
+      ),
+    ).to.throw(/1–100 returns/);
   });
 });

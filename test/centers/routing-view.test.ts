@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { MongoCapacityLedger } from '../../src/centers/capacity-store';
-import { NoCenterForDistrictError, RoutingView, type CapacityLedger, type RoutableCenter } from '../../src/centers/routing';
+import {
+  NoCenterForDistrictError,
+  RoutingView,
+  type CapacityLedger,
+  type RoutableCenter,
+} from '../../src/centers/routing';
 import { connectMongo } from '../../src/store/mongo';
 import { silentLogger } from '../support/logger';
 import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
@@ -36,7 +41,12 @@ describe('centers/RoutingView (cached usage and states)', () => {
   it('reads usage and center states once for a whole batch, and the batch still splits by capacity left', async () => {
     const ledger = countingLedger();
     let stateReads = 0;
-    const view = new RoutingView(centers, ledger, { interruptedCenters: async () => (stateReads++, new Set<string>()) }, { clock: () => 0 });
+    const view = new RoutingView(
+      centers,
+      ledger,
+      { interruptedCenters: async () => (stateReads++, new Set<string>()) },
+      { clock: () => 0 },
+    );
     const picks = await Promise.all(Array.from({ length: 8 }, () => view.route('5349', { at, count: 10 })));
     expect(ledger.reads).to.equal(1);
     expect(stateReads).to.equal(1);
@@ -50,7 +60,12 @@ describe('centers/RoutingView (cached usage and states)', () => {
     const ledger = countingLedger();
     let now = 0;
     let interrupted = new Set<string>();
-    const view = new RoutingView(centers, ledger, { interruptedCenters: async () => interrupted }, { ttlMs: 1000, clock: () => now });
+    const view = new RoutingView(
+      centers,
+      ledger,
+      { interruptedCenters: async () => interrupted },
+      { ttlMs: 1000, clock: () => now },
+    );
     expect((await view.route('5349', { at })).center).to.equal('GD');
     interrupted = new Set(['GD']);
     now = 999;
@@ -91,7 +106,9 @@ describe('centers/MongoCapacityLedger merges concurrent increments (MongoDB)', f
 
   it('gives each of 200 concurrent callers its own running total and counts all of them in few round trips', async () => {
     const ledger = new MongoCapacityLedger(connection);
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => ledger.consume('GD', '2026-11-03', (i % 3) + 1)));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => ledger.consume('GD', '2026-11-03', (i % 3) + 1)),
+    );
     const expected = Array.from({ length: 200 }, (_, i) => (i % 3) + 1).reduce((s, n) => s + n, 0);
     expect(await ledger.usedOn('2026-11-03', ['GD'])).to.deep.equal({ GD: expected });
     expect(new Set(results).size).to.equal(200);

@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { MongoCapacityLedger } from '../../src/centers/capacity-store';
 import { loadCenterRegistry } from '../../src/centers/registry';
-import { capacityDay, chooseCenter, NoCenterForDistrictError, routeAndReserve, type RoutableCenter } from '../../src/centers/routing';
+import {
+  capacityDay,
+  chooseCenter,
+  NoCenterForDistrictError,
+  routeAndReserve,
+  type RoutableCenter,
+} from '../../src/centers/routing';
 import { connectMongo } from '../../src/store/mongo';
 import { silentLogger } from '../support/logger';
 import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
@@ -21,15 +27,22 @@ describe('centers/routing (pure)', () => {
   });
 
   it('picks the center with the most capacity left today where several serve the district', () => {
-    expect(chooseCenter({ customsCode: '5349', centers, usedToday: { GD: 30 }, interrupted: none }).center).to.equal('GD'); // 70 left vs 60
+    expect(chooseCenter({ customsCode: '5349', centers, usedToday: { GD: 30 }, interrupted: none }).center).to.equal(
+      'GD',
+    ); // 70 left vs 60
     const d = chooseCenter({ customsCode: '5349', centers, usedToday: { GD: 50, GD2: 5 }, interrupted: none }); // 50 vs 55
     expect(d.center).to.equal('GD2');
     expect(d.remaining).to.equal(55);
-    expect(d.candidates).to.deep.equal([{ code: 'GD', remaining: 50, interrupted: false }, { code: 'GD2', remaining: 55, interrupted: false }]);
+    expect(d.candidates).to.deep.equal([
+      { code: 'GD', remaining: 50, interrupted: false },
+      { code: 'GD2', remaining: 55, interrupted: false },
+    ]);
   });
 
   it('keeps the registry order on a tie', () => {
-    expect(chooseCenter({ customsCode: '5349', centers, usedToday: { GD: 40 }, interrupted: none }).center).to.equal('GD');
+    expect(chooseCenter({ customsCode: '5349', centers, usedToday: { GD: 40 }, interrupted: none }).center).to.equal(
+      'GD',
+    );
   });
 
   it('skips an interrupted center while another eligible one is available, even with less capacity', () => {
@@ -40,21 +53,33 @@ describe('centers/routing (pure)', () => {
   it('still routes to an interrupted center when it is the only one (the declaration waits in its queue)', () => {
     const d = chooseCenter({ customsCode: '5345', centers, usedToday: {}, interrupted: new Set(['HK']) });
     expect(d).to.include({ center: 'HK', allInterrupted: true });
-    const both = chooseCenter({ customsCode: '5349', centers, usedToday: { GD: 90 }, interrupted: new Set(['GD', 'GD2']) });
+    const both = chooseCenter({
+      customsCode: '5349',
+      centers,
+      usedToday: { GD: 90 },
+      interrupted: new Set(['GD', 'GD2']),
+    });
     expect(both).to.include({ center: 'GD2', allInterrupted: true });
   });
 
   it('still routes to a center whose capacity is used up when nothing else serves the district', () => {
-    expect(chooseCenter({ customsCode: '5345', centers, usedToday: { HK: 80 }, interrupted: none })).to.include({ center: 'HK', remaining: -30 });
+    expect(chooseCenter({ customsCode: '5345', centers, usedToday: { HK: 80 }, interrupted: none })).to.include({
+      center: 'HK',
+      remaining: -30,
+    });
   });
 
   it('fails clearly when no center serves the district', () => {
-    expect(() => chooseCenter({ customsCode: '2200', centers, usedToday: {}, interrupted: none })).to.throw(NoCenterForDistrictError, /no clearance center serves customs district 2200 \(centers: GD, GD2, HK\)/);
+    expect(() => chooseCenter({ customsCode: '2200', centers, usedToday: {}, interrupted: none })).to.throw(
+      NoCenterForDistrictError,
+      /no clearance center serves customs district 2200 \(centers: GD, GD2, HK\)/,
+    );
   });
 
   it('the shipped registry routes the four example districts', () => {
     const registry = loadCenterRegistry();
-    const route = (d: string) => chooseCenter({ customsCode: d, centers: registry.centers, usedToday: {}, interrupted: none }).center;
+    const route = (d: string) =>
+      chooseCenter({ customsCode: d, centers: registry.centers, usedToday: {}, interrupted: none }).center;
     expect([route('5141'), route('5345'), route('5349'), route('5795')]).to.deep.equal(['GD', 'HK', 'GD', 'MO']);
   });
 
@@ -94,7 +119,8 @@ describe('centers/capacity-store + routeAndReserve (MongoDB)', function () {
     const at = new Date('2026-11-10T02:00:00Z');
     const states = { interruptedCenters: async () => new Set<string>() };
     const picks: string[] = [];
-    for (let i = 0; i < 8; i++) picks.push((await routeAndReserve('5349', centers, ledger, states, { at, count: 10 })).center);
+    for (let i = 0; i < 8; i++)
+      picks.push((await routeAndReserve('5349', centers, ledger, states, { at, count: 10 })).center);
     // GD 100 and GD2 60: GD takes the first 4 orders (100→60), then they alternate by what is left.
     expect(picks).to.deep.equal(['GD', 'GD', 'GD', 'GD', 'GD', 'GD2', 'GD', 'GD2']);
     expect(await ledger.usedOn(capacityDay(at), ['GD', 'GD2'])).to.deep.equal({ GD: 60, GD2: 20 });

@@ -50,9 +50,15 @@ describe('centers/simulator state (ledger, dedup)', function () {
 
   it('MongoDB dedup: of 10 concurrent claims of one guid exactly one wins, and a restarted simulator still knows it', async () => {
     const dedup = new MongoManifestDedup(connection, 'GDX');
-    const results = await Promise.all(Array.from({ length: 10 }, () => dedup.claim('A1B2C3D4-0000-4000-8000-000000000001')));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => dedup.claim('A1B2C3D4-0000-4000-8000-000000000001')),
+    );
     expect(results.filter(Boolean)).to.have.length(1);
-    expect(await new MongoManifestDedup(connection, 'GDX').claim('A1B2C3D4-0000-4000-8000-000000000001')).to.equal(false);
-    expect(await new MongoManifestDedup(connection, 'HKX').claim('A1B2C3D4-0000-4000-8000-000000000001')).to.equal(true);
+    expect(await new MongoManifestDedup(connection, 'GDX').claim('A1B2C3D4-0000-4000-8000-000000000001')).to.equal(
+      false,
+    );
+    expect(await new MongoManifestDedup(connection, 'HKX').claim('A1B2C3D4-0000-4000-8000-000000000001')).to.equal(
+      true,
+    );
   });
 });

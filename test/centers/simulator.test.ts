@@ -11,7 +11,16 @@ import { captureLogger, silentLogger } from '../support/logger';
 import { AmqpClient } from '../../src/queue/amqp';
 import { waitFor } from '../support/rabbitmq';
 import { AMQP_URL, requireRabbitMQ } from '../support/services';
-import { allFour, freshImportOrder, publishManifest, ReceiptCollector, sellerGdSigner, SENDER, signedManifest, uniqueCenterCode } from './support';
+import {
+  allFour,
+  freshImportOrder,
+  publishManifest,
+  ReceiptCollector,
+  sellerGdSigner,
+  SENDER,
+  signedManifest,
+  uniqueCenterCode,
+} from './support';
 import { buildMessage } from '../../src/mapping/message-builder';
 import { exportExample } from '../domain/example-orders';
 import { officialXsdDir } from '../../src/centers/simulator/schema-check';
@@ -48,7 +57,9 @@ describe('centers/simulator against RabbitMQ', function () {
     await collector?.close();
   });
 
-  async function simulator(overrides: Partial<SimulatorOptions> & { profile?: SimulatorProfile } = {}): Promise<Simulator> {
+  async function simulator(
+    overrides: Partial<SimulatorOptions> & { profile?: SimulatorProfile } = {},
+  ): Promise<Simulator> {
     const code = uniqueCenterCode();
     codes.push(code);
     const sim = await startSimulator({
@@ -69,17 +80,38 @@ describe('centers/simulator against RabbitMQ', function () {
     const [a, b, c] = [uniqueCenterCode(), uniqueCenterCode(), uniqueCenterCode()];
     codes.push(a, b, c);
     const center = (code: string, transport: string, extra: Record<string, unknown> = {}) => ({
-      code, region: 'GD', name: { zh: '测试', en: 'test' }, districts: ['5141'], queue: centerQueueName(code), transport,
-      receiptSigner: code === b ? 'center-mo' : 'center-gd', dailyCapacity: 10, interruptionBacklog: 5, ...extra,
+      code,
+      region: 'GD',
+      name: { zh: '测试', en: 'test' },
+      districts: ['5141'],
+      queue: centerQueueName(code),
+      transport,
+      receiptSigner: code === b ? 'center-mo' : 'center-gd',
+      dailyCapacity: 10,
+      interruptionBacklog: 5,
+      ...extra,
     });
     const registry = buildCenterRegistry({
       centers: [
         center(a, 'amqp'),
         center(b, 'dxp', { dxp: { senderId: 'DXPENT0000460001', receiverId: 'DXPEDCCEB0000002' } }),
-        center(c, 'https', { https: { url: 'https://127.0.0.1:9/ceb', clientIdentity: 'operator-rsa', caPath: 'certs-dev/eport/eport-root.cert.pem' } }),
+        center(c, 'https', {
+          https: {
+            url: 'https://127.0.0.1:9/ceb',
+            clientIdentity: 'operator-rsa',
+            caPath: 'certs-dev/eport/eport-root.cert.pem',
+          },
+        }),
       ],
     });
-    const fleet = await startSimulators({ registry, amqpUrl: AMQP_URL, logger: silentLogger(), profile: fast, trustLists: devTrustLists(), receipts: { receiptKey: collector.receiptKey, deliveryKey: collector.deliveryKey } });
+    const fleet = await startSimulators({
+      registry,
+      amqpUrl: AMQP_URL,
+      logger: silentLogger(),
+      profile: fast,
+      trustLists: devTrustLists(),
+      receipts: { receiptKey: collector.receiptKey, deliveryKey: collector.deliveryKey },
+    });
     try {
       expect(fleet.simulators.map((s) => s.center)).to.deep.equal([a, b]);
       const one = await signedManifest('CEB311', freshImportOrder());
@@ -98,10 +130,12 @@ describe('centers/simulator against RabbitMQ', function () {
     const sim = await simulator();
     const order = freshImportOrder();
     const m = await allFour(order);
-    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+      await publishManifest(channel, sim.center, m[type], m[type].signed);
 
     expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['2', '120', '399', '800', '899']);
-    for (const type of ['CEB311', 'CEB411', 'CEB511'] as const) expect(await collector.waitForStatuses(m[type].guid, 2)).to.deep.equal(['2', '120']);
+    for (const type of ['CEB311', 'CEB411', 'CEB511'] as const)
+      expect(await collector.waitForStatuses(m[type].guid, 2)).to.deep.equal(['2', '120']);
 
     const inventory = await collector.receiptsFor(m.CEB621.guid);
     for (const r of inventory) {
@@ -110,19 +144,33 @@ describe('centers/simulator against RabbitMQ', function () {
       expect(r.receipt.type).to.equal('CEB622');
       expect(r.receipt.guid).to.not.equal(m.CEB621.guid);
       expect(r.receipt.returns[0]?.returnTime).to.match(/^\d{17}$/);
-      expect(r.receipt.returns[0]?.keys).to.include({ copNo: order.copNo, customsCode: order.customsCode, ebcCode: order.ebcCode });
+      expect(r.receipt.returns[0]?.keys).to.include({
+        copNo: order.copNo,
+        customsCode: order.customsCode,
+        ebcCode: order.ebcCode,
+      });
     }
     expect(new Set(inventory.map((r) => r.receipt.guid)).size).to.equal(5);
-    expect(inventory[0]?.receipt.returns[0]?.keys.invtNo, 'no inventory number while only declared').to.equal(undefined);
+    expect(inventory[0]?.receipt.returns[0]?.keys.invtNo, 'no inventory number while only declared').to.equal(
+      undefined,
+    );
     expect(inventory[4]?.receipt.returns[0]?.keys.invtNo).to.match(/^5141\d{4}1\d{9}$/);
     const orderReceipt = (await collector.receiptsFor(m.CEB311.guid))[0];
     expect(orderReceipt?.receipt.type).to.equal('CEB312');
     expect(orderReceipt?.receipt.returns[0]?.keys.orderNo).to.equal(order.orderNo);
-    expect((await collector.receiptsFor(m.CEB411.guid))[0]?.receipt.returns[0]?.keys.payTransactionId).to.equal(order.payment.payTransactionId);
-    expect((await collector.receiptsFor(m.CEB511.guid))[0]?.receipt.returns[0]?.keys.logisticsNo).to.equal(order.logistics.logisticsNo);
+    expect((await collector.receiptsFor(m.CEB411.guid))[0]?.receipt.returns[0]?.keys.payTransactionId).to.equal(
+      order.payment.payTransactionId,
+    );
+    expect((await collector.receiptsFor(m.CEB511.guid))[0]?.receipt.returns[0]?.keys.logisticsNo).to.equal(
+      order.logistics.logisticsNo,
+    );
 
     const notices = collector.notices().filter((n) => n.center === sim.center);
-    expect(notices.map((n) => n.messageGuid).sort()).to.deep.equal(Object.values(m).map((x) => x.guid).sort());
+    expect(notices.map((n) => n.messageGuid).sort()).to.deep.equal(
+      Object.values(m)
+        .map((x) => x.guid)
+        .sort(),
+    );
     expect(sim.stats()).to.include({ accepted: 4, rejected: 0, duplicatesIgnored: 0 });
   });
 
@@ -152,7 +200,8 @@ describe('centers/simulator against RabbitMQ', function () {
     await publishManifest(channel, sim.center, m.CEB621, m.CEB621.signed);
     await new Promise((r) => setTimeout(r, 150));
     expect(await collector.statusesFor(m.CEB621.guid)).to.deep.equal([]);
-    for (const type of ['CEB311', 'CEB411', 'CEB511'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+    for (const type of ['CEB311', 'CEB411', 'CEB511'] as const)
+      await publishManifest(channel, sim.center, m[type], m[type].signed);
     expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['2', '120', '399', '800', '899']);
   });
 
@@ -180,7 +229,10 @@ describe('centers/simulator against RabbitMQ', function () {
     const sim = await simulator();
     const order = freshImportOrder();
     const m = await allFour(order);
-    const tampered = m.CEB621.signed.replace(`<ceb:buyerName>${order.buyerName}</ceb:buyerName>`, '<ceb:buyerName>王五</ceb:buyerName>');
+    const tampered = m.CEB621.signed.replace(
+      `<ceb:buyerName>${order.buyerName}</ceb:buyerName>`,
+      '<ceb:buyerName>王五</ceb:buyerName>',
+    );
     expect(tampered).to.not.equal(m.CEB621.signed);
     await publishManifest(channel, sim.center, m.CEB621, tampered);
     expect(await collector.waitForStatuses(m.CEB621.guid, 1)).to.deep.equal(['-621029']);
@@ -194,7 +246,8 @@ describe('centers/simulator against RabbitMQ', function () {
       o.payment.amountPaid = 5200;
     });
     const m = await allFour(order);
-    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+      await publishManifest(channel, sim.center, m[type], m[type].signed);
     expect(await collector.waitForStatuses(m.CEB621.guid, 1)).to.deep.equal(['-621005']);
     expect((await collector.receiptsFor(m.CEB621.guid))[0]?.receipt.returns[0]?.returnInfo).to.include('单笔限额');
   });
@@ -203,11 +256,14 @@ describe('centers/simulator against RabbitMQ', function () {
     const sim = await simulator({ profile: { ...fast, xsdValidation: false } }); // many manifests: schema checks are covered elsewhere
     const guids: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const m = await allFour(freshImportOrder((o) => {
-        o.acturalPaid = 4800;
-        o.payment.amountPaid = 4800;
-      }));
-      for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+      const m = await allFour(
+        freshImportOrder((o) => {
+          o.acturalPaid = 4800;
+          o.payment.amountPaid = 4800;
+        }),
+      );
+      for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+        await publishManifest(channel, sim.center, m[type], m[type].signed);
       guids.push(m.CEB621.guid);
       await collector.waitForStatuses(m.CEB621.guid, 1); // one after the other: the ledger books them in order
     }
@@ -217,19 +273,22 @@ describe('centers/simulator against RabbitMQ', function () {
 
   it("gives the buyer's annual quota back when a released inventory is cancelled (CEB623 → CEB624)", async () => {
     const sim = await simulator({ profile: { ...fast, xsdValidation: false } });
-    const big = (paid: number) => freshImportOrder((o) => {
-      o.acturalPaid = paid;
-      o.payment.amountPaid = paid;
-    });
+    const big = (paid: number) =>
+      freshImportOrder((o) => {
+        o.acturalPaid = paid;
+        o.payment.amountPaid = paid;
+      });
     const first = big(4900);
     const m1 = await allFour(first);
-    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m1[type], m1[type].signed);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+      await publishManifest(channel, sim.center, m1[type], m1[type].signed);
     await collector.waitForStatuses(m1.CEB621.guid, 5);
     const invtNo = (await collector.receiptsFor(m1.CEB621.guid)).at(-1)?.receipt.returns[0]?.keys.invtNo as string;
     // 4,900 + 4 × 4,900 = 24,500 used; a further 4,900 would pass 26,000 …
     for (let i = 0; i < 4; i++) {
       const m = await allFour(big(4900));
-      for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+      for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+        await publishManifest(channel, sim.center, m[type], m[type].signed);
       await collector.waitForStatuses(m.CEB621.guid, 1);
     }
     // … unless the first inventory is cancelled.
@@ -240,7 +299,8 @@ describe('centers/simulator against RabbitMQ', function () {
     expect((await collector.receiptsFor(cancel.guid))[0]?.receipt.type).to.equal('CEB624');
     expect((await collector.receiptsFor(cancel.guid))[0]?.receipt.returns[0]?.keys.invtNo).to.equal(invtNo);
     const last = await allFour(big(4900));
-    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, last[type], last[type].signed);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+      await publishManifest(channel, sim.center, last[type], last[type].signed);
     expect((await collector.waitForStatuses(last.CEB621.guid, 1))[0]).to.equal('2');
   });
 
@@ -253,7 +313,10 @@ describe('centers/simulator against RabbitMQ', function () {
     const order = freshImportOrder();
     const built = buildMessage('CEB621', order, { sender: SENDER });
     // copNo is at most 20 characters in the schema; signed after the change, so only the XSD can catch it.
-    const broken = built.xml.replace(`<ceb:copNo>${order.copNo}</ceb:copNo>`, `<ceb:copNo>${'C'.repeat(25)}</ceb:copNo>`);
+    const broken = built.xml.replace(
+      `<ceb:copNo>${order.copNo}</ceb:copNo>`,
+      `<ceb:copNo>${'C'.repeat(25)}</ceb:copNo>`,
+    );
     const signed = await (await sellerGdSigner()).sign(broken);
     await publishManifest(channel, sim.center, built, signed);
     expect(await collector.waitForStatuses(built.guid, 1)).to.deep.equal(['-621001']);
@@ -266,12 +329,16 @@ describe('centers/simulator against RabbitMQ', function () {
     expect(text()).to.include('official CEB schemas not found at ../shared/ceb-2022');
     const good = await signedManifest('CEB311', freshImportOrder());
     const built = buildMessage('CEB311', freshImportOrder(), { sender: SENDER });
-    const badSigned = await (await sellerGdSigner()).sign(built.xml.replace('<ceb:dxpMode>DXP</ceb:dxpMode>', '<ceb:dxpMode>FTP</ceb:dxpMode>'));
+    const badSigned = await (
+      await sellerGdSigner()
+    ).sign(built.xml.replace('<ceb:dxpMode>DXP</ceb:dxpMode>', '<ceb:dxpMode>FTP</ceb:dxpMode>'));
     await publishManifest(channel, sim.center, good, good.signed);
     await publishManifest(channel, sim.center, built, badSigned);
     expect(await collector.waitForStatuses(good.guid, 2)).to.deep.equal(['2', '120']);
     expect(await collector.waitForStatuses(built.guid, 1)).to.deep.equal(['-301008']);
-    expect((await collector.receiptsFor(built.guid))[0]?.receipt.returns[0]?.returnInfo).to.include('dxpMode must be "DXP"');
+    expect((await collector.receiptsFor(built.guid))[0]?.receipt.returns[0]?.returnInfo).to.include(
+      'dxpMode must be "DXP"',
+    );
   });
 
   it('keeps consuming after its connection drops (AmqpClient reconnects and re-creates the consumer)', async () => {
@@ -302,7 +369,8 @@ describe('centers/simulator against RabbitMQ', function () {
   it('takes a manifest delivered twice only once: one receipt sequence, the duplicate acked and ignored', async () => {
     const sim = await simulator();
     const m = await allFour(freshImportOrder());
-    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+      await publishManifest(channel, sim.center, m[type], m[type].signed);
     await publishManifest(channel, sim.center, m.CEB621, m.CEB621.signed);
     await collector.waitForStatuses(m.CEB621.guid, 5);
     await sim.idle();
@@ -317,8 +385,15 @@ describe('centers/simulator against RabbitMQ', function () {
     const sim = await simulator();
     const m = await allFour(freshImportOrder());
     const wrap = (x: { guid: string; type: string; signed: string }) =>
-      wrapDxp(x.signed, { copMsgId: x.guid, senderId: 'DXPENT0000460001', receiverIds: ['DXPEDCCEB0000002'], createdAt: new Date(), msgType: `${x.type}Message` });
-    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], wrap(m[type]));
+      wrapDxp(x.signed, {
+        copMsgId: x.guid,
+        senderId: 'DXPENT0000460001',
+        receiverIds: ['DXPEDCCEB0000002'],
+        createdAt: new Date(),
+        msgType: `${x.type}Message`,
+      });
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+      await publishManifest(channel, sim.center, m[type], wrap(m[type]));
     expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['2', '120', '399', '800', '899']);
   });
 
@@ -336,7 +411,8 @@ describe('centers/simulator against RabbitMQ', function () {
   it('fault "out-of-order" delivers later statuses before earlier ones, with returnTime still in generation order', async () => {
     const sim = await simulator({ faults: 'out-of-order=1' });
     const m = await allFour(freshImportOrder());
-    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const) await publishManifest(channel, sim.center, m[type], m[type].signed);
+    for (const type of ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const)
+      await publishManifest(channel, sim.center, m[type], m[type].signed);
     expect(await collector.waitForStatuses(m.CEB621.guid, 5)).to.deep.equal(['120', '2', '800', '399', '899']);
     const times = (await collector.receiptsFor(m.CEB621.guid)).map((r) => r.receipt.returns[0]?.returnTime ?? '');
     expect(times[0]! > times[1]!, '120 was generated after 2').to.equal(true);
@@ -357,7 +433,11 @@ describe('centers/simulator against RabbitMQ', function () {
     await collector.waitForStatuses(m.guid, 2);
     await sim.stop();
     const check = await connection.createChannel();
-    await waitFor(async () => (await check.checkQueue(centerQueueName(sim.center))).messageCount === 1, 5000, 'manifest back in the queue');
+    await waitFor(
+      async () => (await check.checkQueue(centerQueueName(sim.center))).messageCount === 1,
+      5000,
+      'manifest back in the queue',
+    );
     await check.close();
   });
 

@@ -3,7 +3,12 @@ import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'a
 import { parseBaygateOrderOrThrow, type ImportOrder } from '../../src/domain/order';
 import { buildMessage, type BuiltMessage } from '../../src/mapping/message-builder';
 import type { MessageType } from '../../src/mapping/message-types';
-import { HEADER_CENTER, HEADER_DECLARATION_ID, HEADER_MESSAGE_TYPE, MANIFESTS_EXCHANGE } from '../../src/queue/topology';
+import {
+  HEADER_CENTER,
+  HEADER_DECLARATION_ID,
+  HEADER_MESSAGE_TYPE,
+  MANIFESTS_EXCHANGE,
+} from '../../src/queue/topology';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { trustListCheck } from '../../src/signing/trust-check';
 import { verifySignedXml } from '../../src/signing/verifier';
@@ -26,7 +31,10 @@ let serial = 0;
 
 /** The Guangzhou 9610 example with fresh document numbers, so tests never share an order. */
 export function freshImportOrder(change?: (o: ImportOrder) => void): ImportOrder {
-  const raw = readExample('gz-9610-direct-purchase') as Record<string, unknown> & { payment: Record<string, unknown>; logistics: Record<string, unknown> };
+  const raw = readExample('gz-9610-direct-purchase') as Record<string, unknown> & {
+    payment: Record<string, unknown>;
+    logistics: Record<string, unknown>;
+  };
   const n = `${Date.now().toString(36).toUpperCase()}${(serial++).toString().padStart(3, '0')}${randomBytes(2).toString('hex').toUpperCase()}`;
   raw.orderNo = `BGT${n}`;
   raw.copNo = `CP${n}`.slice(0, 20);
@@ -41,7 +49,10 @@ export function freshImportOrder(change?: (o: ImportOrder) => void): ImportOrder
 let sellerSigner: Promise<SoftwareXmlSigner> | undefined;
 export function sellerGdSigner(): Promise<SoftwareXmlSigner> {
   const id = devIdentity('seller-gd');
-  return (sellerSigner ??= SoftwareXmlSigner.fromFiles({ keyPath: id.keyPath, certPath: id.certPath }, { trust: trustListCheck(devTrustLists()) }));
+  return (sellerSigner ??= SoftwareXmlSigner.fromFiles(
+    { keyPath: id.keyPath, certPath: id.certPath },
+    { trust: trustListCheck(devTrustLists()) },
+  ));
 }
 
 export interface SignedManifest extends BuiltMessage {
@@ -53,7 +64,9 @@ export async function signedManifest(type: MessageType, order: ImportOrder): Pro
   return { ...built, signed: await (await sellerGdSigner()).sign(built.xml) };
 }
 
-export async function allFour(order: ImportOrder): Promise<Record<'CEB311' | 'CEB411' | 'CEB511' | 'CEB621', SignedManifest>> {
+export async function allFour(
+  order: ImportOrder,
+): Promise<Record<'CEB311' | 'CEB411' | 'CEB511' | 'CEB621', SignedManifest>> {
   return {
     CEB311: await signedManifest('CEB311', order),
     CEB411: await signedManifest('CEB411', order),
@@ -98,9 +111,13 @@ export class ReceiptCollector {
     await channel.bindQueue(queue, exchange, receiptKey);
     await channel.bindQueue(queue, exchange, deliveryKey);
     const collector = new ReceiptCollector(connection, channel, receiptKey, deliveryKey);
-    await channel.consume(queue, (m) => {
-      if (m) collector.captured.push({ routingKey: m.fields.routingKey, body: m.content, message: m });
-    }, { noAck: true });
+    await channel.consume(
+      queue,
+      (m) => {
+        if (m) collector.captured.push({ routingKey: m.fields.routingKey, body: m.content, message: m });
+      },
+      { noAck: true },
+    );
     return collector;
   }
 
@@ -109,7 +126,9 @@ export class ReceiptCollector {
   }
 
   notices(): { messageGuid: string; center: string; at: string }[] {
-    return this.captured.filter((c) => c.routingKey === this.deliveryKey).map((c) => JSON.parse(c.body.toString('utf8')) as { messageGuid: string; center: string; at: string });
+    return this.captured
+      .filter((c) => c.routingKey === this.deliveryKey)
+      .map((c) => JSON.parse(c.body.toString('utf8')) as { messageGuid: string; center: string; at: string });
   }
 
   /** Receipts (verified against the trust lists, then parsed) whose return echoes `declarationGuid`, in arrival order. */
@@ -119,11 +138,13 @@ export class ReceiptCollector {
       if (!c.body.toString('utf8').includes(declarationGuid)) continue;
       let pending = this.verified.get(c);
       if (!pending) {
-        pending = verifySignedXml(c.body.toString('utf8'), { trustLists: devTrustLists(), mode: 'strict' }).then((v) => ({
-          receipt: parseReceipt(v.signedXml),
-          signerSerial: v.signer.serialHex,
-          trustedBy: v.signer.trustedBy,
-        }));
+        pending = verifySignedXml(c.body.toString('utf8'), { trustLists: devTrustLists(), mode: 'strict' }).then(
+          (v) => ({
+            receipt: parseReceipt(v.signedXml),
+            signerSerial: v.signer.serialHex,
+            trustedBy: v.signer.trustedBy,
+          }),
+        );
         this.verified.set(c, pending);
       }
       const result = await pending;
@@ -137,7 +158,11 @@ export class ReceiptCollector {
   }
 
   async waitForStatuses(declarationGuid: string, count: number, timeoutMs = 10000): Promise<string[]> {
-    await waitFor(async () => (await this.statusesFor(declarationGuid)).length >= count, timeoutMs, `${count} receipts for ${declarationGuid}`);
+    await waitFor(
+      async () => (await this.statusesFor(declarationGuid)).length >= count,
+      timeoutMs,
+      `${count} receipts for ${declarationGuid}`,
+    );
     return this.statusesFor(declarationGuid);
   }
 
@@ -147,7 +172,12 @@ export class ReceiptCollector {
 }
 
 /** Publishes a manifest the way the gateway's dispatcher does (topology names from src/queue/topology). */
-export async function publishManifest(channel: amqplib.ConfirmChannel, center: string, manifest: { guid: string; type: string }, body: string | Buffer): Promise<void> {
+export async function publishManifest(
+  channel: amqplib.ConfirmChannel,
+  center: string,
+  manifest: { guid: string; type: string },
+  body: string | Buffer,
+): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     channel.publish(
       MANIFESTS_EXCHANGE,
@@ -159,7 +189,11 @@ export async function publishManifest(channel: amqplib.ConfirmChannel, center: s
         contentType: 'application/xml',
         persistent: true,
         mandatory: true,
-        headers: { [HEADER_DECLARATION_ID]: `decl-${manifest.guid.slice(0, 8)}`, [HEADER_MESSAGE_TYPE]: manifest.type, [HEADER_CENTER]: center },
+        headers: {
+          [HEADER_DECLARATION_ID]: `decl-${manifest.guid.slice(0, 8)}`,
+          [HEADER_MESSAGE_TYPE]: manifest.type,
+          [HEADER_CENTER]: center,
+        },
       },
       (err: unknown) => (err ? reject(err as Error) : resolve()),
     );

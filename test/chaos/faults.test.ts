@@ -37,10 +37,13 @@ describe('chaos: steady load through a RabbitMQ restart, a killed gateway and wo
     await requireMongo();
     await requireRabbitMQ();
     const others = await otherMochaRuns();
-    if (others.length > 0) log(`other mocha runs on this machine will see RabbitMQ and the database restart:\n  ${others.join('\n  ')}`);
+    if (others.length > 0)
+      log(`other mocha runs on this machine will see RabbitMQ and the database restart:\n  ${others.join('\n  ')}`);
     log(`seed ${SEED} (CHAOS_SEED=${SEED} reproduces the orders), ${RATE} orders/s, ${STEADY_MS} ms between faults`);
     system = await startChaosSystem({ name: 'faults', workers: 2, profile: 'bench' });
-    log(`database: ${system.database === 'private' ? 'a FerretDB process of this run (CHAOS_DATABASE=shared: the shared server, restarted with scripts/services.sh)' : 'the shared server'}`);
+    log(
+      `database: ${system.database === 'private' ? 'a FerretDB process of this run (CHAOS_DATABASE=shared: the shared server, restarted with scripts/services.sh)' : 'the shared server'}`,
+    );
     log(`system up on ${system.base} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; logs in ${system.logDir}`);
   });
 
@@ -51,7 +54,14 @@ describe('chaos: steady load through a RabbitMQ restart, a killed gateway and wo
 
   it('loses nothing, duplicates nothing, answers no 500, and every accepted order reaches a final status', async () => {
     const sys = system as ChaosSystem;
-    const gen = new LoadGenerator({ base: sys.base, authorization: bearerOf(CHAOS_KEYS.seller), ordersPerSecond: RATE, seedBase: SEED, maxInFlight: 64, requestTimeoutMs: 30000 });
+    const gen = new LoadGenerator({
+      base: sys.base,
+      authorization: bearerOf(CHAOS_KEYS.seller),
+      ordersPerSecond: RATE,
+      seedBase: SEED,
+      maxInFlight: 64,
+      requestTimeoutMs: 30000,
+    });
     load = gen;
     const timings: string[] = [];
     const phase = (name: string) => {
@@ -94,15 +104,21 @@ describe('chaos: steady load through a RabbitMQ restart, a killed gateway and wo
     let result: CheckResult = await checkRun(sys.mongoUrl, gen.orders.values(), { progress: true });
     const drainDeadline = Date.now() + DRAIN_MS;
     let lastFinal = -1;
-    while (result.counts.final + result.counts.lost + result.counts.failed < result.counts.accepted && Date.now() < drainDeadline) {
-      if (result.counts.final !== lastFinal) log(`draining: ${result.counts.final}/${result.counts.accepted} orders final`);
+    while (
+      result.counts.final + result.counts.lost + result.counts.failed < result.counts.accepted &&
+      Date.now() < drainDeadline
+    ) {
+      if (result.counts.final !== lastFinal)
+        log(`draining: ${result.counts.final}/${result.counts.accepted} orders final`);
       lastFinal = result.counts.final;
       await sleep(10000);
       result = await checkRun(sys.mongoUrl, gen.orders.values(), { progress: true });
     }
     result = await checkRun(sys.mongoUrl, gen.orders.values());
     const drainMs = Date.now() - loadEndedAt;
-    const healthz = await fetch(`${sys.base}/healthz`).then((r) => r.status).catch((err: Error) => err.message);
+    const healthz = await fetch(`${sys.base}/healthz`)
+      .then((r) => r.status)
+      .catch((err: Error) => err.message);
     const deadLetters = await sys.deadLetters();
 
     const rejected = [...gen.orders.values()].filter((o) => o.result === 'rejected');
@@ -116,11 +132,19 @@ describe('chaos: steady load through a RabbitMQ restart, a killed gateway and wo
       `timings: ${timings.join(', ')}`,
       `final statuses: ${JSON.stringify(result.finalStatuses)}`,
       `restarts asked of the supervisor (exit 75, e.g. a wedged database client): ${sys.processes.restartRequests().length}` +
-        sys.processes.restartRequests().map((e) => ` ${e.name}@${e.at.toISOString()}`).join(''),
-      ...sys.processes.unexpectedExits().map((e) => `UNEXPECTED EXIT ${e.name} code=${e.code} signal=${e.signal} at ${e.at.toISOString()}`),
+        sys.processes
+          .restartRequests()
+          .map((e) => ` ${e.name}@${e.at.toISOString()}`)
+          .join(''),
+      ...sys.processes
+        .unexpectedExits()
+        .map((e) => `UNEXPECTED EXIT ${e.name} code=${e.code} signal=${e.signal} at ${e.at.toISOString()}`),
       ...result.examples.map((e) => `  ${e}`),
       ...rejected.slice(0, 5).map((o) => `  rejected ${o.orderNo}: ${o.rejection}`),
-      ...gen.violations().slice(0, 20).map((v) => `  VIOLATION ${v}`),
+      ...gen
+        .violations()
+        .slice(0, 20)
+        .map((v) => `  VIOLATION ${v}`),
       '',
     ];
     process.stdout.write(lines.join('\n') + '\n');
@@ -129,9 +153,14 @@ describe('chaos: steady load through a RabbitMQ restart, a killed gateway and wo
     expect(result.counts.lost, 'lost').to.equal(0);
     expect(result.counts.duplicated, 'duplicated').to.equal(0);
     expect(result.counts.resigned, 'declarations signed under two guids').to.equal(0);
-    expect(result.counts.final, 'orders final (every declaration through the simulator)').to.equal(result.counts.accepted);
+    expect(result.counts.final, 'orders final (every declaration through the simulator)').to.equal(
+      result.counts.accepted,
+    );
     expect(gen.violations(), 'answers other than 2xx/4xx/503 (or errors not in problem+json)').to.deep.equal([]);
-    expect(rejected.map((o) => o.rejection), 'valid orders rejected').to.deep.equal([]);
+    expect(
+      rejected.map((o) => o.rejection),
+      'valid orders rejected',
+    ).to.deep.equal([]);
     expect(sys.processes.unexpectedExits(), 'processes that died on their own').to.deep.equal([]);
     expect(sys.processes.dead(), 'processes not running at the end').to.deep.equal([]);
     expect(healthz).to.equal(200);

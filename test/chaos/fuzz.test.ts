@@ -33,7 +33,10 @@ async function counts(mongoUrl: string): Promise<{ declarations: number; receipt
   await client.connect();
   try {
     const db = client.db();
-    return { declarations: await db.collection('declarations').countDocuments({}), receipts: await db.collection('receipts').countDocuments({ via: 'http' }) };
+    return {
+      declarations: await db.collection('declarations').countDocuments({}),
+      receipts: await db.collection('receipts').countDocuments({ via: 'http' }),
+    };
   } finally {
     await client.close();
   }
@@ -61,7 +64,10 @@ describe('fuzz at scale: bad orders and receipts against the running system', fu
     const started = Date.now();
     const report: FuzzReport = await runFuzz({
       base: sys.base,
-      auth: { seller: bearerOf(CHAOS_KEYS.seller), centers: Object.fromEntries(CENTERS.map((c) => [c, bearerOf(CHAOS_KEYS.centers[c])])) },
+      auth: {
+        seller: bearerOf(CHAOS_KEYS.seller),
+        centers: Object.fromEntries(CENTERS.map((c) => [c, bearerOf(CHAOS_KEYS.centers[c])])),
+      },
       seed: SEED,
       orderCases: ORDER_CASES,
       receiptCases: RECEIPT_CASES,
@@ -71,20 +77,25 @@ describe('fuzz at scale: bad orders and receipts against the running system', fu
       requestTimeoutMs: 20000,
       check: () => {
         const dead = sys.processes.dead();
-        if (dead.length > 0) throw new Error(`process(es) died during the fuzz run: ${dead.join(', ')} (logs in ${sys.logDir})`);
+        if (dead.length > 0)
+          throw new Error(`process(es) died during the fuzz run: ${dead.join(', ')} (logs in ${sys.logDir})`);
       },
     });
     const elapsed = Date.now() - started;
     // Let the gateway finish anything still running before counting (and before asking for health).
     await new Promise((r) => setTimeout(r, 2000));
     const after = await counts(sys.mongoUrl);
-    const healthz = await fetch(`${sys.base}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status).catch((err: Error) => err.message);
+    const healthz = await fetch(`${sys.base}/healthz`, { signal: AbortSignal.timeout(5000) })
+      .then((r) => r.status)
+      .catch((err: Error) => err.message);
     const valid = await fetch(`${sys.base}/v1/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: bearerOf(CHAOS_KEYS.seller) },
       body: JSON.stringify(generateValidOrder((SEED % 1_000_000) + 9_000_000)),
       signal: AbortSignal.timeout(20000),
-    }).then((r) => r.status).catch((err: Error) => err.message);
+    })
+      .then((r) => r.status)
+      .catch((err: Error) => err.message);
 
     const lines = [
       '',
@@ -100,7 +111,9 @@ describe('fuzz at scale: bad orders and receipts against the running system', fu
 
     expect(sys.processes.unexpectedExits(), 'processes that died').to.deep.equal([]);
     expect(report.failures, `seed ${SEED}`).to.deep.equal([]);
-    expect(after.declarations - before.declarations, 'declarations stored = those the 202 answers listed').to.equal(report.declarationsStored);
+    expect(after.declarations - before.declarations, 'declarations stored = those the 202 answers listed').to.equal(
+      report.declarationsStored,
+    );
     expect(after.receipts - before.receipts, 'receipts stored = the 202 answers').to.equal(report.receiptsStored);
     expect(healthz).to.equal(200);
     expect(valid).to.equal(202);

@@ -12,12 +12,24 @@ import { waitFor } from '../support/rabbitmq';
 import { advance, startBrokerHarness, type BrokerHarness } from '../api/broker-harness';
 
 /** Runs the real CLI (bin/baygate.js) as a child process. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/baygate.js', ...args], { env: { ...process.env, BAYGATE_URL: '', BAYGATE_API_KEY: '', ...env }, timeout: 60000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/baygate.js', ...args],
+      { env: { ...process.env, BAYGATE_URL: '', BAYGATE_API_KEY: '', ...env }, timeout: 60000 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -41,7 +53,11 @@ describe('CLI for people: baygate submit / status / watch against a running gate
   });
 
   const order = (seed: number) => {
-    const o = generateValidOrder(seed, { direction: 'import', tradeMode: '9610', sellerRegion: 'GD' }) as unknown as Record<string, unknown>;
+    const o = generateValidOrder(seed, {
+      direction: 'import',
+      tradeMode: '9610',
+      sellerRegion: 'GD',
+    }) as unknown as Record<string, unknown>;
     o.orderNo = `CLI${process.pid}${seed}`;
     return o;
   };
@@ -54,7 +70,9 @@ describe('CLI for people: baygate submit / status / watch against a running gate
     const res = await cli(['submit', file, '--url', h.base, '--key', seller.token, '--batch-size', '2']);
     expect(res.stderr).to.include('submitted 2/3 orders').and.include('submitted 3/3 orders');
     expect(res.code, res.stderr).to.equal(0);
-    expect(res.stdout).to.match(new RegExp(`ACCEPTED #1 ${orders[0]!.orderNo} → CEB311@GD2?, CEB411@GD2?, CEB511@GD2?, CEB621@GD2?`));
+    expect(res.stdout).to.match(
+      new RegExp(`ACCEPTED #1 ${orders[0]!.orderNo} → CEB311@GD2?, CEB411@GD2?, CEB511@GD2?, CEB621@GD2?`),
+    );
     expect(res.stdout).to.include('3 accepted, 0 already known, 0 rejected (of 3 orders)');
   });
 
@@ -73,7 +91,17 @@ describe('CLI for people: baygate submit / status / watch against a running gate
   });
 
   it('submit --source maps a source format; --atomic stores nothing when one order is invalid (exit 1, every order listed)', async () => {
-    const mapped = await cli(['submit', 'examples/sources/marketplace-flat.json', '--source', 'marketplace-flat', '--url', h.base, '--key', seller.token, '--no-progress']);
+    const mapped = await cli([
+      'submit',
+      'examples/sources/marketplace-flat.json',
+      '--source',
+      'marketplace-flat',
+      '--url',
+      h.base,
+      '--key',
+      seller.token,
+      '--no-progress',
+    ]);
     expect(mapped.code, mapped.stderr + mapped.stdout).to.equal(0);
     expect(mapped.stdout).to.match(/^ACCEPTED #1 \S+ → CEB311@/m);
     const good = order(9501);
@@ -169,7 +197,11 @@ describe('CLI for people: baygate submit / status / watch against a running gate
     expect(res.code, res.stderr).to.equal(0);
     const lines = res.stdout.trim().split('\n');
     expect(lines).to.have.length(2);
-    expect(lines[0]).to.match(new RegExp(`^\\S+  ${orderNos[1]}  ${declaration!.messageType}  GD2?  signed  已签名 \\(signed\\)  ${declaration!.id}$`));
+    expect(lines[0]).to.match(
+      new RegExp(
+        `^\\S+  ${orderNos[1]}  ${declaration!.messageType}  GD2?  signed  已签名 \\(signed\\)  ${declaration!.id}$`,
+      ),
+    );
     expect(lines[1]).to.include('  queued  ');
   });
 
@@ -182,14 +214,21 @@ describe('CLI for people: baygate submit / status / watch against a running gate
       n += 1;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const id = `${'0'.repeat(23)}${n}`;
-      res.end(`retry: 10\n\nid: ${id}\nevent: status\ndata: ${JSON.stringify({ declarationId: 'd1', orderNo: 'O1', messageType: 'CEB311', center: 'GD', status: String(n), label: { zh: 'x', en: 'x' }, at: '2026-11-28T00:00:00.000Z' })}\n\n`);
+      res.end(
+        `retry: 10\n\nid: ${id}\nevent: status\ndata: ${JSON.stringify({ declarationId: 'd1', orderNo: 'O1', messageType: 'CEB311', center: 'GD', status: String(n), label: { zh: 'x', en: 'x' }, at: '2026-11-28T00:00:00.000Z' })}\n\n`,
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
       const out: string[] = [];
       const client = new GatewayClient({ url: `http://127.0.0.1:${port}`, key: 'bgk_x.y' });
-      const count = await watch(client, { count: 3, out: (l) => out.push(l), log: () => undefined, lastEventId: 'aaaaaaaaaaaaaaaaaaaaaaaa' });
+      const count = await watch(client, {
+        count: 3,
+        out: (l) => out.push(l),
+        log: () => undefined,
+        lastEventId: 'aaaaaaaaaaaaaaaaaaaaaaaa',
+      });
       expect(count).to.equal(3);
       expect(seenHeaders).to.deep.equal(['aaaaaaaaaaaaaaaaaaaaaaaa', `${'0'.repeat(23)}1`, `${'0'.repeat(23)}2`]);
       expect(out.map((l) => l.split('  ')[4])).to.deep.equal(['1', '2', '3']);
@@ -201,7 +240,11 @@ describe('CLI for people: baygate submit / status / watch against a running gate
 
   it('the SSE parser handles split chunks, CRLF, comments, multi-line data and retry', () => {
     const p = new SseParser();
-    const out = [...p.push(': hi\r\nretry: 42\r\nid: 1\r\nevent: status\r\ndata: {"a"'), ...p.push(':1}\r\n\r'), ...p.push('\ndata: x\ndata: y\n\n')];
+    const out = [
+      ...p.push(': hi\r\nretry: 42\r\nid: 1\r\nevent: status\r\ndata: {"a"'),
+      ...p.push(':1}\r\n\r'),
+      ...p.push('\ndata: x\ndata: y\n\n'),
+    ];
     expect(out).to.deep.equal([
       { id: '1', event: 'status', data: '{"a":1}', retry: 42 },
       { id: '1', event: 'message', data: 'x\ny' },

@@ -49,7 +49,9 @@ describe('configuration from the environment', () => {
 describe('configuration defaults', () => {
   it('are themselves valid (the development PII keys are 32 bytes)', () => {
     const defaults = loadConfig({});
-    expect(configSchema.safeParse(Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, String(v)]))).success).to.equal(true);
+    expect(
+      configSchema.safeParse(Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, String(v)]))).success,
+    ).to.equal(true);
     expect(Buffer.from(defaults.PII_KEYS.split(':')[1]!, 'base64')).to.have.length(32);
     expect(Buffer.from(defaults.PII_HASH_KEY, 'base64')).to.have.length(32);
   });

@@ -3,7 +3,9 @@ import { declarationIdFor } from '../../src/domain/declaration-id';
 
 describe('declaration ids', () => {
   it('names the same declaration the same way on every attempt', () => {
-    expect(declarationIdFor('4401960E01', 'BG2026001', 'CEB311')).to.equal(declarationIdFor('4401960E01', 'BG2026001', 'CEB311'));
+    expect(declarationIdFor('4401960E01', 'BG2026001', 'CEB311')).to.equal(
+      declarationIdFor('4401960E01', 'BG2026001', 'CEB311'),
+    );
   });
 
   it('differs when the platform, the order number or the message type differs', () => {
@@ -19,6 +21,8 @@ describe('declaration ids', () => {
   });
 
   it('is shaped as an RFC 9562 version-8 UUID', () => {
-    expect(declarationIdFor('4401960E01', 'BG2026001', 'CEB311')).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(declarationIdFor('4401960E01', 'BG2026001', 'CEB311')).to.match(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 });

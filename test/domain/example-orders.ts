@@ -2,7 +2,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseBaygateOrderOrThrow, type BaygateOrder, type ExportOrder, type ImportOrder } from '../../src/domain/order';
+import {
+  parseBaygateOrderOrThrow,
+  type BaygateOrder,
+  type ExportOrder,
+  type ImportOrder,
+} from '../../src/domain/order';
 
 export const examplesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'orders');
 

@@ -6,7 +6,10 @@ import { exampleNames, examplesDir, readExample } from './example-orders';
 
 const noUsage = { annualUsage: { usedThisYear: async () => 0 } };
 const invalidDir = join(examplesDir, 'invalid');
-const expected = JSON.parse(readFileSync(join(invalidDir, 'expected.json'), 'utf8')) as Record<string, { codes: string[]; why: string }>;
+const expected = JSON.parse(readFileSync(join(invalidDir, 'expected.json'), 'utf8')) as Record<
+  string,
+  { codes: string[]; why: string }
+>;
 
 describe('example orders', () => {
   for (const name of exampleNames()) {

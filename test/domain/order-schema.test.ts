@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { fromCebTimestamp, parseBaygateOrder, hasAtMostFiveDecimals, toCebTimestamp, inventoryRefundRequestSchema } from '../../src/domain/order';
+import {
+  fromCebTimestamp,
+  parseBaygateOrder,
+  hasAtMostFiveDecimals,
+  toCebTimestamp,
+  inventoryRefundRequestSchema,
+} from '../../src/domain/order';
 import { clone, exampleNames, readExample } from './example-orders';
 
 function issuesOf(input: unknown) {
@@ -54,11 +60,15 @@ describe('Baygate order schema', () => {
   });
 
   it('reports every shape problem at once with paths', () => {
-    const input = clone(readExample('gz-9610-direct-purchase')) as Record<string, unknown> & { payment: Record<string, unknown> };
+    const input = clone(readExample('gz-9610-direct-purchase')) as Record<string, unknown> & {
+      payment: Record<string, unknown>;
+    };
     delete input.orderNo;
     input.consigneeDistrict = '4401';
     input.payment.payTime = '20261332100000';
-    const paths = issuesOf(input).map((i) => i.path).sort();
+    const paths = issuesOf(input)
+      .map((i) => i.path)
+      .sort();
     expect(paths).to.deep.equal(['consigneeDistrict', 'orderNo', 'payment.payTime']);
   });
 
@@ -106,7 +116,13 @@ describe('Baygate order schema', () => {
   });
 
   it('validates refund requests for CEB625', () => {
-    expect(inventoryRefundRequestSchema.safeParse({ invtNo: '53492026I000012345', reason: '商品破损', items: [{ gnum: 1, qty: 1 }] }).success).to.equal(true);
+    expect(
+      inventoryRefundRequestSchema.safeParse({
+        invtNo: '53492026I000012345',
+        reason: '商品破损',
+        items: [{ gnum: 1, qty: 1 }],
+      }).success,
+    ).to.equal(true);
     expect(inventoryRefundRequestSchema.safeParse({ invtNo: '', reason: '商品破损' }).success).to.equal(false);
   });
 });

@@ -19,44 +19,366 @@ const exp = () => exportExample('export-9610-to-hong-kong');
 
 /** One case per rule: a valid example, one field broken, the violation we must get at that path. */
 const cases: Case[] = [
-  { name: 'totalPrice is not price × qty', base: gz, breakIt: (o: ImportOrder) => { o.items[0]!.totalPrice = 1240.01; o.goodsValue = 1370.01; o.acturalPaid = 1506.5; o.payment.amountPaid = 1506.5; }, code: 'TOTAL_PRICE_MISMATCH', path: 'items[0].totalPrice' },
-  { name: 'goodsValue is not Σ totalPrice', base: gz, breakIt: (o: ImportOrder) => { o.goodsValue = 1380; o.acturalPaid = 1516.49; o.payment.amountPaid = 1516.49; }, code: 'GOODS_VALUE_MISMATCH', path: 'goodsValue' },
-  { name: 'acturalPaid ignores the discount', base: gz, breakIt: (o: ImportOrder) => { o.acturalPaid = 1516.49; o.payment.amountPaid = 1516.49; }, code: 'ACTURAL_PAID_MISMATCH', path: 'acturalPaid' },
-  { name: 'payment amount differs from acturalPaid', base: gz, breakIt: (o: ImportOrder) => { o.payment.amountPaid = 1506.48; }, code: 'PAYMENT_AMOUNT_MISMATCH', path: 'payment.amountPaid' },
-  { name: 'import order in HKD', base: gz, breakIt: (o: ImportOrder) => { o.currency = '110'; }, code: 'CURRENCY_NOT_CNY', path: 'currency' },
-  { name: 'import line in USD', base: gz, breakIt: (o: ImportOrder) => { o.items[1]!.currency = '502'; }, code: 'CURRENCY_NOT_CNY', path: 'items[1].currency' },
-  { name: 'export line in another currency than the order', base: exp, breakIt: (o: ExportOrder) => { o.items[0]!.currency = '110'; }, code: 'CURRENCY_INCONSISTENT', path: 'items[0].currency' },
-  { name: 'waybill order number differs', base: gz, breakIt: (o: ImportOrder) => { o.logistics.orderNo = 'BG20261128GZ000102'; }, code: 'THREE_DOCUMENTS_MISMATCH', path: 'logistics.orderNo' },
-  { name: 'payment order number differs', base: gz, breakIt: (o: ImportOrder) => { o.payment.orderNo = 'X1'; }, code: 'THREE_DOCUMENTS_MISMATCH', path: 'payment.orderNo' },
-  { name: 'waybill consignee differs', base: gz, breakIt: (o: ImportOrder) => { o.logistics.consignee = '林小敏'; }, code: 'THREE_DOCUMENTS_MISMATCH', path: 'logistics.consignee' },
-  { name: 'waybill consignee phone differs', base: gz, breakIt: (o: ImportOrder) => { o.logistics.consigneeTelephone = '13800138001'; }, code: 'THREE_DOCUMENTS_MISMATCH', path: 'logistics.consigneeTelephone' },
-  { name: 'waybill address differs', base: gz, breakIt: (o: ImportOrder) => { o.logistics.consigneeAddress = '广东省广州市天河区'; }, code: 'THREE_DOCUMENTS_MISMATCH', path: 'logistics.consigneeAddress' },
-  { name: 'payer is someone else', base: gz, breakIt: (o: ImportOrder) => { o.payment.payerName = '林大敏'; }, code: 'PAYER_NOT_BUYER', path: 'payment.payerName' },
-  { name: 'payer ID number is someone else\u2019s', base: gz, breakIt: (o: ImportOrder) => { o.payment.payerIdNumber = '11010519491231002X'; }, code: 'PAYER_NOT_BUYER', path: 'payment.payerIdNumber' },
-  { name: 'single transaction over 5,000 CNY', base: gz, breakIt: (o: ImportOrder) => { o.items[0]!.price = 4911; o.items[0]!.totalPrice = 4911; o.goodsValue = 5041; o.taxTotal = 460.55; o.acturalPaid = 5511.55; o.payment.amountPaid = 5511.55; }, code: 'SINGLE_LIMIT_EXCEEDED', path: 'goodsValue' },
-  { name: 'taxTotal off by 0.02', base: gz, breakIt: (o: ImportOrder) => { o.taxTotal = 126.51; o.acturalPaid = 1506.51; o.payment.amountPaid = 1506.51; }, code: 'TAX_MISMATCH', path: 'taxTotal' },
-  { name: 'taxTotal computed after the coupon', base: gift, breakIt: (o: ImportOrder) => { o.taxTotal = 115.67; o.acturalPaid = 1384.77; o.payment.amountPaid = 1384.77; }, code: 'TAX_MISMATCH', path: 'taxTotal' },
-  { name: 'buyer ID type other than identity card', base: gz, breakIt: (o: ImportOrder) => { o.buyerIdType = '2'; o.payment.payerIdType = '2'; }, code: 'BUYER_ID_TYPE_NOT_ID_CARD', path: 'buyerIdType' },
-  { name: 'buyer ID check digit wrong', base: gz, breakIt: (o: ImportOrder) => { o.buyerIdNumber = '440106199003071232'; o.payment.payerIdNumber = '440106199003071232'; }, code: 'ID_NUMBER_INVALID', path: 'buyerIdNumber' },
-  { name: 'HS code with 8 digits', base: gz, breakIt: (o: ImportOrder) => { o.items[1]!.gcode = '34013000'; }, code: 'HS_CODE_INVALID', path: 'items[1].gcode' },
-  { name: 'HS code with letters', base: exp, breakIt: (o: ExportOrder) => { o.items[0]!.gcode = '09023000AB'; }, code: 'HS_CODE_INVALID', path: 'items[0].gcode' },
-  { name: '9610 without voyageNo', base: gz, breakIt: (o: ImportOrder) => { delete o.voyageNo; }, code: 'TRADE_MODE_FIELD_MISSING', path: 'voyageNo' },
-  { name: '9610 with a blank trafNo', base: gz, breakIt: (o: ImportOrder) => { o.trafNo = ' '; }, code: 'TRADE_MODE_FIELD_MISSING', path: 'trafNo' },
-  { name: '1210 without emsNo', base: bonded, breakIt: (o: ImportOrder) => { delete o.emsNo; }, code: 'TRADE_MODE_FIELD_MISSING', path: 'emsNo' },
-  { name: '1210 without areaName', base: bonded, breakIt: (o: ImportOrder) => { delete o.areaName; }, code: 'TRADE_MODE_FIELD_MISSING', path: 'areaName' },
-  { name: '1210 line without itemRecordNo', base: bonded, breakIt: (o: ImportOrder) => { delete o.items[1]!.itemRecordNo; }, code: 'TRADE_MODE_FIELD_MISSING', path: 'items[1].itemRecordNo' },
-  { name: '1210 import with a foreign inventory country', base: bonded, breakIt: (o: ImportOrder) => { o.country = '609'; }, code: 'BONDED_COUNTRY_NOT_CHINA', path: 'country' },
-  { name: 'export without wrapType', base: exp, breakIt: (o: ExportOrder) => { delete o.wrapType; }, code: 'EXPORT_FIELD_MISSING', path: 'wrapType' },
-  { name: 'unknown origin country', base: gz, breakIt: (o: ImportOrder) => { o.items[0]!.country = '998'; }, code: 'UNKNOWN_COUNTRY', path: 'items[0].country' },
-  { name: 'unknown export destination', base: exp, breakIt: (o: ExportOrder) => { o.country = '998'; }, code: 'UNKNOWN_COUNTRY', path: 'country' },
-  { name: 'unknown currency on export', base: exp, breakIt: (o: ExportOrder) => { o.currency = '999'; for (const i of o.items) i.currency = '999'; }, code: 'UNKNOWN_CURRENCY', path: 'currency' },
-  { name: 'unknown legal unit', base: gz, breakIt: (o: ImportOrder) => { o.items[0]!.unit1 = '998'; }, code: 'UNKNOWN_UNIT', path: 'items[0].unit1' },
-  { name: 'unknown customs district', base: gz, breakIt: (o: ImportOrder) => { o.customsCode = '5999'; }, code: 'UNKNOWN_CUSTOMS_DISTRICT', path: 'customsCode' },
-  { name: 'unknown port district', base: exp, breakIt: (o: ExportOrder) => { o.portCode = '0009'; }, code: 'UNKNOWN_CUSTOMS_DISTRICT', path: 'portCode' },
-  { name: 'line numbers not consecutive', base: gift, breakIt: (o: ImportOrder) => { o.items[2]!.gnum = 4; }, code: 'GNUM_NOT_SEQUENTIAL', path: 'items[2].gnum' },
-  { name: 'two parcels on an import waybill', base: gz, breakIt: (o: ImportOrder) => { o.logistics.packNo = 2; }, code: 'PACK_NO_NOT_ONE', path: 'logistics.packNo' },
-  { name: 'net weight above gross weight', base: exp, breakIt: (o: ExportOrder) => { o.logistics.netWeight = 2; }, code: 'NET_WEIGHT_EXCEEDS_GROSS', path: 'logistics.netWeight' },
-  { name: 'second unit without quantity', base: gz, breakIt: (o: ImportOrder) => { o.items[0]!.unit2 = '007'; }, code: 'SECOND_UNIT_INCOMPLETE', path: 'items[0].qty2' },
+  {
+    name: 'totalPrice is not price × qty',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.items[0]!.totalPrice = 1240.01;
+      o.goodsValue = 1370.01;
+      o.acturalPaid = 1506.5;
+      o.payment.amountPaid = 1506.5;
+    },
+    code: 'TOTAL_PRICE_MISMATCH',
+    path: 'items[0].totalPrice',
+  },
+  {
+    name: 'goodsValue is not Σ totalPrice',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.goodsValue = 1380;
+      o.acturalPaid = 1516.49;
+      o.payment.amountPaid = 1516.49;
+    },
+    code: 'GOODS_VALUE_MISMATCH',
+    path: 'goodsValue',
+  },
+  {
+    name: 'acturalPaid ignores the discount',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.acturalPaid = 1516.49;
+      o.payment.amountPaid = 1516.49;
+    },
+    code: 'ACTURAL_PAID_MISMATCH',
+    path: 'acturalPaid',
+  },
+  {
+    name: 'payment amount differs from acturalPaid',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.payment.amountPaid = 1506.48;
+    },
+    code: 'PAYMENT_AMOUNT_MISMATCH',
+    path: 'payment.amountPaid',
+  },
+  {
+    name: 'import order in HKD',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.currency = '110';
+    },
+    code: 'CURRENCY_NOT_CNY',
+    path: 'currency',
+  },
+  {
+    name: 'import line in USD',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.items[1]!.currency = '502';
+    },
+    code: 'CURRENCY_NOT_CNY',
+    path: 'items[1].currency',
+  },
+  {
+    name: 'export line in another currency than the order',
+    base: exp,
+    breakIt: (o: ExportOrder) => {
+      o.items[0]!.currency = '110';
+    },
+    code: 'CURRENCY_INCONSISTENT',
+    path: 'items[0].currency',
+  },
+  {
+    name: 'waybill order number differs',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.logistics.orderNo = 'BG20261128GZ000102';
+    },
+    code: 'THREE_DOCUMENTS_MISMATCH',
+    path: 'logistics.orderNo',
+  },
+  {
+    name: 'payment order number differs',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.payment.orderNo = 'X1';
+    },
+    code: 'THREE_DOCUMENTS_MISMATCH',
+    path: 'payment.orderNo',
+  },
+  {
+    name: 'waybill consignee differs',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.logistics.consignee = '林小敏';
+    },
+    code: 'THREE_DOCUMENTS_MISMATCH',
+    path: 'logistics.consignee',
+  },
+  {
+    name: 'waybill consignee phone differs',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.logistics.consigneeTelephone = '13800138001';
+    },
+    code: 'THREE_DOCUMENTS_MISMATCH',
+    path: 'logistics.consigneeTelephone',
+  },
+  {
+    name: 'waybill address differs',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.logistics.consigneeAddress = '广东省广州市天河区';
+    },
+    code: 'THREE_DOCUMENTS_MISMATCH',
+    path: 'logistics.consigneeAddress',
+  },
+  {
+    name: 'payer is someone else',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.payment.payerName = '林大敏';
+    },
+    code: 'PAYER_NOT_BUYER',
+    path: 'payment.payerName',
+  },
+  {
+    name: 'payer ID number is someone else\u2019s',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.payment.payerIdNumber = '11010519491231002X';
+    },
+    code: 'PAYER_NOT_BUYER',
+    path: 'payment.payerIdNumber',
+  },
+  {
+    name: 'single transaction over 5,000 CNY',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.items[0]!.price = 4911;
+      o.items[0]!.totalPrice = 4911;
+      o.goodsValue = 5041;
+      o.taxTotal = 460.55;
+      o.acturalPaid = 5511.55;
+      o.payment.amountPaid = 5511.55;
+    },
+    code: 'SINGLE_LIMIT_EXCEEDED',
+    path: 'goodsValue',
+  },
+  {
+    name: 'taxTotal off by 0.02',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.taxTotal = 126.51;
+      o.acturalPaid = 1506.51;
+      o.payment.amountPaid = 1506.51;
+    },
+    code: 'TAX_MISMATCH',
+    path: 'taxTotal',
+  },
+  {
+    name: 'taxTotal computed after the coupon',
+    base: gift,
+    breakIt: (o: ImportOrder) => {
+      o.taxTotal = 115.67;
+      o.acturalPaid = 1384.77;
+      o.payment.amountPaid = 1384.77;
+    },
+    code: 'TAX_MISMATCH',
+    path: 'taxTotal',
+  },
+  {
+    name: 'buyer ID type other than identity card',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.buyerIdType = '2';
+      o.payment.payerIdType = '2';
+    },
+    code: 'BUYER_ID_TYPE_NOT_ID_CARD',
+    path: 'buyerIdType',
+  },
+  {
+    name: 'buyer ID check digit wrong',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.buyerIdNumber = '440106199003071232';
+      o.payment.payerIdNumber = '440106199003071232';
+    },
+    code: 'ID_NUMBER_INVALID',
+    path: 'buyerIdNumber',
+  },
+  {
+    name: 'HS code with 8 digits',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.items[1]!.gcode = '34013000';
+    },
+    code: 'HS_CODE_INVALID',
+    path: 'items[1].gcode',
+  },
+  {
+    name: 'HS code with letters',
+    base: exp,
+    breakIt: (o: ExportOrder) => {
+      o.items[0]!.gcode = '09023000AB';
+    },
+    code: 'HS_CODE_INVALID',
+    path: 'items[0].gcode',
+  },
+  {
+    name: '9610 without voyageNo',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      delete o.voyageNo;
+    },
+    code: 'TRADE_MODE_FIELD_MISSING',
+    path: 'voyageNo',
+  },
+  {
+    name: '9610 with a blank trafNo',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.trafNo = ' ';
+    },
+    code: 'TRADE_MODE_FIELD_MISSING',
+    path: 'trafNo',
+  },
+  {
+    name: '1210 without emsNo',
+    base: bonded,
+    breakIt: (o: ImportOrder) => {
+      delete o.emsNo;
+    },
+    code: 'TRADE_MODE_FIELD_MISSING',
+    path: 'emsNo',
+  },
+  {
+    name: '1210 without areaName',
+    base: bonded,
+    breakIt: (o: ImportOrder) => {
+      delete o.areaName;
+    },
+    code: 'TRADE_MODE_FIELD_MISSING',
+    path: 'areaName',
+  },
+  {
+    name: '1210 line without itemRecordNo',
+    base: bonded,
+    breakIt: (o: ImportOrder) => {
+      delete o.items[1]!.itemRecordNo;
+    },
+    code: 'TRADE_MODE_FIELD_MISSING',
+    path: 'items[1].itemRecordNo',
+  },
+  {
+    name: '1210 import with a foreign inventory country',
+    base: bonded,
+    breakIt: (o: ImportOrder) => {
+      o.country = '609';
+    },
+    code: 'BONDED_COUNTRY_NOT_CHINA',
+    path: 'country',
+  },
+  {
+    name: 'export without wrapType',
+    base: exp,
+    breakIt: (o: ExportOrder) => {
+      delete o.wrapType;
+    },
+    code: 'EXPORT_FIELD_MISSING',
+    path: 'wrapType',
+  },
+  {
+    name: 'unknown origin country',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.items[0]!.country = '998';
+    },
+    code: 'UNKNOWN_COUNTRY',
+    path: 'items[0].country',
+  },
+  {
+    name: 'unknown export destination',
+    base: exp,
+    breakIt: (o: ExportOrder) => {
+      o.country = '998';
+    },
+    code: 'UNKNOWN_COUNTRY',
+    path: 'country',
+  },
+  {
+    name: 'unknown currency on export',
+    base: exp,
+    breakIt: (o: ExportOrder) => {
+      o.currency = '999';
+      for (const i of o.items) i.currency = '999';
+    },
+    code: 'UNKNOWN_CURRENCY',
+    path: 'currency',
+  },
+  {
+    name: 'unknown legal unit',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.items[0]!.unit1 = '998';
+    },
+    code: 'UNKNOWN_UNIT',
+    path: 'items[0].unit1',
+  },
+  {
+    name: 'unknown customs district',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.customsCode = '5999';
+    },
+    code: 'UNKNOWN_CUSTOMS_DISTRICT',
+    path: 'customsCode',
+  },
+  {
+    name: 'unknown port district',
+    base: exp,
+    breakIt: (o: ExportOrder) => {
+      o.portCode = '0009';
+    },
+    code: 'UNKNOWN_CUSTOMS_DISTRICT',
+    path: 'portCode',
+  },
+  {
+    name: 'line numbers not consecutive',
+    base: gift,
+    breakIt: (o: ImportOrder) => {
+      o.items[2]!.gnum = 4;
+    },
+    code: 'GNUM_NOT_SEQUENTIAL',
+    path: 'items[2].gnum',
+  },
+  {
+    name: 'two parcels on an import waybill',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.logistics.packNo = 2;
+    },
+    code: 'PACK_NO_NOT_ONE',
+    path: 'logistics.packNo',
+  },
+  {
+    name: 'net weight above gross weight',
+    base: exp,
+    breakIt: (o: ExportOrder) => {
+      o.logistics.netWeight = 2;
+    },
+    code: 'NET_WEIGHT_EXCEEDS_GROSS',
+    path: 'logistics.netWeight',
+  },
+  {
+    name: 'second unit without quantity',
+    base: gz,
+    breakIt: (o: ImportOrder) => {
+      o.items[0]!.unit2 = '007';
+    },
+    code: 'SECOND_UNIT_INCOMPLETE',
+    path: 'items[0].qty2',
+  },
 ];
 
 describe('business rules: each rule rejects a broken order', () => {
@@ -77,11 +399,30 @@ describe('business rules: each rule rejects a broken order', () => {
   it('covers every rule code except SCHEMA and the async annual limit', () => {
     const covered = new Set(cases.map((c) => c.code));
     const all: RuleCode[] = [
-      'TOTAL_PRICE_MISMATCH', 'GOODS_VALUE_MISMATCH', 'ACTURAL_PAID_MISMATCH', 'PAYMENT_AMOUNT_MISMATCH', 'CURRENCY_NOT_CNY',
-      'CURRENCY_INCONSISTENT', 'THREE_DOCUMENTS_MISMATCH', 'PAYER_NOT_BUYER', 'SINGLE_LIMIT_EXCEEDED', 'TAX_MISMATCH',
-      'BUYER_ID_TYPE_NOT_ID_CARD', 'ID_NUMBER_INVALID', 'HS_CODE_INVALID', 'TRADE_MODE_FIELD_MISSING', 'BONDED_COUNTRY_NOT_CHINA',
-      'EXPORT_FIELD_MISSING', 'UNKNOWN_COUNTRY', 'UNKNOWN_CURRENCY', 'UNKNOWN_UNIT', 'UNKNOWN_CUSTOMS_DISTRICT',
-      'GNUM_NOT_SEQUENTIAL', 'PACK_NO_NOT_ONE', 'NET_WEIGHT_EXCEEDS_GROSS', 'SECOND_UNIT_INCOMPLETE',
+      'TOTAL_PRICE_MISMATCH',
+      'GOODS_VALUE_MISMATCH',
+      'ACTURAL_PAID_MISMATCH',
+      'PAYMENT_AMOUNT_MISMATCH',
+      'CURRENCY_NOT_CNY',
+      'CURRENCY_INCONSISTENT',
+      'THREE_DOCUMENTS_MISMATCH',
+      'PAYER_NOT_BUYER',
+      'SINGLE_LIMIT_EXCEEDED',
+      'TAX_MISMATCH',
+      'BUYER_ID_TYPE_NOT_ID_CARD',
+      'ID_NUMBER_INVALID',
+      'HS_CODE_INVALID',
+      'TRADE_MODE_FIELD_MISSING',
+      'BONDED_COUNTRY_NOT_CHINA',
+      'EXPORT_FIELD_MISSING',
+      'UNKNOWN_COUNTRY',
+      'UNKNOWN_CURRENCY',
+      'UNKNOWN_UNIT',
+      'UNKNOWN_CUSTOMS_DISTRICT',
+      'GNUM_NOT_SEQUENTIAL',
+      'PACK_NO_NOT_ONE',
+      'NET_WEIGHT_EXCEEDS_GROSS',
+      'SECOND_UNIT_INCOMPLETE',
     ];
     expect(all.filter((code) => !covered.has(code))).to.deep.equal([]);
   });
@@ -92,8 +433,16 @@ describe('business rules: each rule rejects a broken order', () => {
     order.buyerIdNumber = '440106199003071232';
     order.logistics.packNo = 3;
     order.customsCode = '5999';
-    const codes = validateOrderStatic(order).map((v) => v.code).sort();
-    expect(codes).to.include.members(['HS_CODE_INVALID', 'ID_NUMBER_INVALID', 'PACK_NO_NOT_ONE', 'UNKNOWN_CUSTOMS_DISTRICT', 'PAYER_NOT_BUYER']);
+    const codes = validateOrderStatic(order)
+      .map((v) => v.code)
+      .sort();
+    expect(codes).to.include.members([
+      'HS_CODE_INVALID',
+      'ID_NUMBER_INVALID',
+      'PACK_NO_NOT_ONE',
+      'UNKNOWN_CUSTOMS_DISTRICT',
+      'PAYER_NOT_BUYER',
+    ]);
   });
 
   it('accepts totalPrice rounded to the fen and gifts at price 0', () => {
@@ -110,9 +459,15 @@ describe('business rules: each rule rejects a broken order', () => {
 
   it('accepts a transaction of exactly 5,000 CNY', () => {
     const order = clone(gz());
-    order.freight = 0; order.discount = 0; order.items = [order.items[0]!];
-    order.items[0]!.price = 5000; order.items[0]!.totalPrice = 5000; order.goodsValue = 5000;
-    order.taxTotal = 455; order.acturalPaid = 5455; order.payment.amountPaid = 5455;
+    order.freight = 0;
+    order.discount = 0;
+    order.items = [order.items[0]!];
+    order.items[0]!.price = 5000;
+    order.items[0]!.totalPrice = 5000;
+    order.goodsValue = 5000;
+    order.taxTotal = 455;
+    order.acturalPaid = 5455;
+    order.payment.amountPaid = 5455;
     expect(validateOrderStatic(order)).to.deep.equal([]);
   });
 
@@ -131,7 +486,14 @@ describe('business rules: each rule rejects a broken order', () => {
   });
 
   it('passes all six valid examples', () => {
-    for (const name of ['gz-9610-direct-purchase', 'qianhai-1210-bonded', 'hk-seller-shenzhen-bay', 'mo-seller-hengqin', 'multi-item-with-gift', 'export-9610-to-hong-kong']) {
+    for (const name of [
+      'gz-9610-direct-purchase',
+      'qianhai-1210-bonded',
+      'hk-seller-shenzhen-bay',
+      'mo-seller-hengqin',
+      'multi-item-with-gift',
+      'export-9610-to-hong-kong',
+    ]) {
       expect(validateOrderStatic(loadExample(name)), name).to.deep.equal([]);
     }
   });

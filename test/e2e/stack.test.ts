@@ -16,10 +16,20 @@ describe('npm run stack (gateway, workers and center simulators as processes)', 
 
   it('submits every example order and sees every declaration reach a final status', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const child = spawn(process.execPath, ['bin/baygate.js', 'stack', '--exit', '--port', String(port), '--profile', 'fast', '--timeout', '150'], {
-      env: { ...process.env, MONGO_URL: process.env.MONGO_URL ? process.env.MONGO_URL.replace(/\/[^/?]*(\?|$)/, '/baygate_test_stack$1') : 'mongodb://127.0.0.1:27017/baygate_test_stack', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/baygate.js', 'stack', '--exit', '--port', String(port), '--profile', 'fast', '--timeout', '150'],
+      {
+        env: {
+          ...process.env,
+          MONGO_URL: process.env.MONGO_URL
+            ? process.env.MONGO_URL.replace(/\/[^/?]*(\?|$)/, '/baygate_test_stack$1')
+            : 'mongodb://127.0.0.1:27017/baygate_test_stack',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

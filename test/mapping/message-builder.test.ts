@@ -24,10 +24,14 @@ function leaf(xml: string, name: string): string[] {
 describe('buildMessage', () => {
   it('writes the root with the ceb and xsi namespaces, guid and version 1.0, and the sender as BaseTransfer', () => {
     const built = buildMessage('CEB311', importOrder(), fixedContext());
-    expect(built.xml.startsWith(
-      `<ceb:CEB311Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" guid="${FIXED_GUID}" version="1.0">`,
-    )).to.equal(true);
-    expect(built.xml).to.contain(`<ceb:BaseTransfer><ceb:copCode>${TEST_SENDER.copCode}</ceb:copCode><ceb:copName>${TEST_SENDER.copName}</ceb:copName><ceb:dxpMode>DXP</ceb:dxpMode><ceb:dxpId>${TEST_SENDER.dxpId}</ceb:dxpId></ceb:BaseTransfer></ceb:CEB311Message>`);
+    expect(
+      built.xml.startsWith(
+        `<ceb:CEB311Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" guid="${FIXED_GUID}" version="1.0">`,
+      ),
+    ).to.equal(true);
+    expect(built.xml).to.contain(
+      `<ceb:BaseTransfer><ceb:copCode>${TEST_SENDER.copCode}</ceb:copCode><ceb:copName>${TEST_SENDER.copName}</ceb:copName><ceb:dxpMode>DXP</ceb:dxpMode><ceb:dxpId>${TEST_SENDER.dxpId}</ceb:dxpId></ceb:BaseTransfer></ceb:CEB311Message>`,
+    );
     expect(built).to.include({ type: 'CEB311', guid: FIXED_GUID, headGuid: FIXED_HEAD_GUID });
     expect(built.xml).not.to.match(/^<\?xml/);
     expect(built.xml).not.to.match(/\/>/);
@@ -36,13 +40,16 @@ describe('buildMessage', () => {
   it('gives the message and its head fresh, distinct, upper-case 36-character guids by default', () => {
     const a = buildMessage('CEB411', importOrder(), { sender: TEST_SENDER });
     const b = buildMessage('CEB411', importOrder(), { sender: TEST_SENDER });
-    for (const g of [a.guid, a.headGuid, b.guid]) expect(g).to.match(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
+    for (const g of [a.guid, a.headGuid, b.guid])
+      expect(g).to.match(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
     expect(new Set([a.guid, a.headGuid, b.guid, b.headGuid]).size).to.equal(4);
     expect(leaf(a.xml, 'guid')).to.deep.equal([a.headGuid]);
   });
 
   it('refuses a lower-case or malformed guid from the caller', () => {
-    const err = buildError(() => buildMessage('CEB411', importOrder(), fixedContext({ guid: FIXED_GUID.toLowerCase() })));
+    const err = buildError(() =>
+      buildMessage('CEB411', importOrder(), fixedContext({ guid: FIXED_GUID.toLowerCase() })),
+    );
     expect(err.violations[0]).to.include({ element: '@guid', source: 'ctx.guid' });
   });
 
@@ -113,20 +120,37 @@ describe('buildMessage', () => {
     order.buyerName = '𠀀'.repeat(60); // 60 characters outside the BMP = 120 UTF-16 units
     expect(() => buildMessage('CEB311', order, fixedContext())).not.to.throw();
     order.buyerName = '𠀀'.repeat(61);
-    expect(buildError(() => buildMessage('CEB311', order, fixedContext())).violations[0]?.reason).to.equal('must be at most 60 characters, got 61');
+    expect(buildError(() => buildMessage('CEB311', order, fixedContext())).violations[0]?.reason).to.equal(
+      'must be at most 60 characters, got 61',
+    );
   });
 
   it('refuses an import message for an export order and the reverse', () => {
     const exp = goldenOrder('export-9610');
-    expect(buildError(() => buildMessage('CEB311', exp, fixedContext())).violations[0]?.reason).to.equal('CEB311 needs an import order, got export');
-    expect(buildError(() => buildMessage('CEB603', importOrder(), fixedContext())).violations[0]?.reason).to.equal('CEB603 needs an export order, got import');
+    expect(buildError(() => buildMessage('CEB311', exp, fixedContext())).violations[0]?.reason).to.equal(
+      'CEB311 needs an import order, got export',
+    );
+    expect(buildError(() => buildMessage('CEB603', importOrder(), fixedContext())).violations[0]?.reason).to.equal(
+      'CEB603 needs an export order, got import',
+    );
   });
 
   it('needs the cancel request for CEB623 and takes invtNo, reason and appTime from it', () => {
     const ctx: BuildContext = fixedContext();
     delete ctx.cancel;
     expect(buildError(() => buildMessage('CEB623', importOrder(), ctx)).violations[0]?.source).to.equal('ctx.cancel');
-    const xml = buildMessage('CEB623', importOrder(), fixedContext({ cancel: { invtNo: '514120261000000777', reason: '取消', appTime: '20261201080000', preNo: 'B20261201000000001' } })).xml;
+    const xml = buildMessage(
+      'CEB623',
+      importOrder(),
+      fixedContext({
+        cancel: {
+          invtNo: '514120261000000777',
+          reason: '取消',
+          appTime: '20261201080000',
+          preNo: 'B20261201000000001',
+        },
+      }),
+    ).xml;
     expect(leaf(xml, 'invtNo')).to.deep.equal(['514120261000000777']);
     expect(leaf(xml, 'reason')).to.deep.equal(['取消']);
     expect(leaf(xml, 'appTime')).to.deep.equal(['20261201080000']);
@@ -136,10 +160,18 @@ describe('buildMessage', () => {
 
   it('CEB625 returns every line in full by default, or the requested lines joined with their order lines', () => {
     const order = importOrder();
-    const all = buildMessage('CEB625', order, fixedContext({ refund: { invtNo: '514120261000000101', reason: '退货' } })).xml;
+    const all = buildMessage(
+      'CEB625',
+      order,
+      fixedContext({ refund: { invtNo: '514120261000000101', reason: '退货' } }),
+    ).xml;
     expect(leaf(all, 'gnum')).to.deep.equal(['1', '2']);
     expect(leaf(all, 'qty')).to.deep.equal(['1', '2']);
-    const part = buildMessage('CEB625', order, fixedContext({ refund: { invtNo: '514120261000000101', reason: '退货', items: [{ gnum: 2, qty: 1 }] } })).xml;
+    const part = buildMessage(
+      'CEB625',
+      order,
+      fixedContext({ refund: { invtNo: '514120261000000101', reason: '退货', items: [{ gnum: 2, qty: 1 }] } }),
+    ).xml;
     expect(leaf(part, 'gnum')).to.deep.equal(['2']);
     expect(leaf(part, 'gcode')).to.deep.equal([order.items[1]?.gcode]);
     expect(leaf(part, 'unit')).to.deep.equal([order.items[1]?.unit]);
@@ -147,10 +179,22 @@ describe('buildMessage', () => {
 
   it('CEB625 refuses a line the order does not have or more than was ordered', () => {
     const order = importOrder();
-    const unknown = buildError(() => buildMessage('CEB625', order, fixedContext({ refund: { invtNo: '1', reason: 'r', items: [{ gnum: 9, qty: 1 }] } })));
+    const unknown = buildError(() =>
+      buildMessage(
+        'CEB625',
+        order,
+        fixedContext({ refund: { invtNo: '1', reason: 'r', items: [{ gnum: 9, qty: 1 }] } }),
+      ),
+    );
     expect(unknown.violations[0]).to.deep.include({ element: 'InvtRefund/InvtRefundList', source: 'fn refundLines' });
     expect(unknown.violations[0]?.reason).to.contain('gnum 9 is not a line of order');
-    const tooMany = buildError(() => buildMessage('CEB625', order, fixedContext({ refund: { invtNo: '1', reason: 'r', items: [{ gnum: 1, qty: 5 }] } })));
+    const tooMany = buildError(() =>
+      buildMessage(
+        'CEB625',
+        order,
+        fixedContext({ refund: { invtNo: '1', reason: 'r', items: [{ gnum: 1, qty: 5 }] } }),
+      ),
+    );
     expect(tooMany.violations[0]?.reason).to.contain('exceeds the ordered 1');
   });
 

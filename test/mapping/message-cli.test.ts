@@ -11,7 +11,8 @@ import { noteOfficialMissing, officialCebAvailable, officialXsdPath } from '../x
 describe('baygate map (CLI)', function () {
   this.timeout(60_000);
   let dir: string;
-  const goldenInput = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(GOLDEN_DIR, 'orders', `${name}.json`), 'utf8'));
+  const goldenInput = (name: string): Record<string, unknown> =>
+    JSON.parse(readFileSync(join(GOLDEN_DIR, 'orders', `${name}.json`), 'utf8'));
 
   function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(process.execPath, ['bin/baygate.js', 'map', ...args], { encoding: 'utf8' });
@@ -24,25 +25,53 @@ describe('baygate map (CLI)', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('prints the unsigned XML of a valid order on stdout and exits 0', () => {
-    const r = run('--type', 'CEB621', '--guid', '6F9619FF-8B86-D011-B42D-00C04FC964FF', '--dxp-id', 'DXPENT0000460001', join(GOLDEN_DIR, 'orders', 'import-1210.json'));
+    const r = run(
+      '--type',
+      'CEB621',
+      '--guid',
+      '6F9619FF-8B86-D011-B42D-00C04FC964FF',
+      '--dxp-id',
+      'DXPENT0000460001',
+      join(GOLDEN_DIR, 'orders', 'import-1210.json'),
+    );
     expect(r.stderr).to.equal('');
     expect(r.status).to.equal(0);
-    expect(r.stdout).to.match(/^<ceb:CEB621Message xmlns:ceb="http:\/\/www\.chinaport\.gov\.cn\/ceb" xmlns:xsi="[^"]+" guid="6F9619FF-8B86-D011-B42D-00C04FC964FF" version="1\.0">/);
+    expect(r.stdout).to.match(
+      /^<ceb:CEB621Message xmlns:ceb="http:\/\/www\.chinaport\.gov\.cn\/ceb" xmlns:xsi="[^"]+" guid="6F9619FF-8B86-D011-B42D-00C04FC964FF" version="1\.0">/,
+    );
     expect(r.stdout).to.contain('<ceb:copCode>4403988A02</ceb:copCode>'); // the declaring agent sends inventories
     expect(r.stdout).to.contain('<ceb:dxpId>DXPENT0000460001</ceb:dxpId>');
     if (officialCebAvailable()) {
-      expect(validateBatch(officialXsdPath('import'), [{ name: 'cli', xml: withPlaceholderSignature(r.stdout.trimEnd()) }])).to.deep.equal([]);
+      expect(
+        validateBatch(officialXsdPath('import'), [{ name: 'cli', xml: withPlaceholderSignature(r.stdout.trimEnd()) }]),
+      ).to.deep.equal([]);
     } else noteOfficialMissing();
   });
 
   it('builds CEB625 from --invt-no, --reason and --refund-lines', () => {
-    const r = run('--type', 'ceb625', '--invt-no', '514120261000000101', '--reason', '退货', '--refund-lines', '2:1', join(GOLDEN_DIR, 'orders', 'import-1210.json'));
+    const r = run(
+      '--type',
+      'ceb625',
+      '--invt-no',
+      '514120261000000101',
+      '--reason',
+      '退货',
+      '--refund-lines',
+      '2:1',
+      join(GOLDEN_DIR, 'orders', 'import-1210.json'),
+    );
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('<ceb:InvtRefundList><ceb:gnum>2</ceb:gnum><ceb:gcode>2106909090</ceb:gcode>');
   });
 
   it('reads a source-format document with --source through the source mapper', () => {
-    const r = run('--type', 'CEB511', '--source', 'hk-seller', join(process.cwd(), 'examples', 'sources', 'hk-seller.json'));
+    const r = run(
+      '--type',
+      'CEB511',
+      '--source',
+      'hk-seller',
+      join(process.cwd(), 'examples', 'sources', 'hk-seller.json'),
+    );
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^<ceb:CEB511Message [^>]+><ceb:Logistics><ceb:LogisticsHead>/);
     expect(r.stdout).to.contain('<ceb:logisticsNo>BQ5345000005858</ceb:logisticsNo>');

@@ -3,7 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  compileMappingText, DEFAULT_MAPPINGS_DIR, loadMessageMappings, MappingFileError, type CompiledMapping,
+  compileMappingText,
+  DEFAULT_MAPPINGS_DIR,
+  loadMessageMappings,
+  MappingFileError,
+  type CompiledMapping,
 } from '../../src/mapping/message-mapper';
 import { isGroup, isOmitted, type ElementMapping } from '../../src/mapping/message-mapping-schema';
 import { MESSAGE_TYPES } from '../../src/mapping/message-types';
@@ -47,15 +51,18 @@ function compareWithXsd(mapped: ElementMapping[], xsd: XsdNode, where: string, o
     const f = x.facets;
     const wantFormat = f.base === 'decimal' ? 'decimal' : f.base === 'int' ? 'int' : undefined;
     if (wantFormat && m.format !== wantFormat) out.push(`${at}: format ${m.format} but XSD type is xs:${f.base}`);
-    if (!wantFormat && (m.format === 'decimal' || m.format === 'int')) out.push(`${at}: format ${m.format} but XSD type is xs:${f.base}`);
-    if (f.base === 'decimal' && (f.fractionDigits !== 5 || f.totalDigits !== 19)) out.push(`${at}: XSD decimal facets differ from the builder's 19/5`);
+    if (!wantFormat && (m.format === 'decimal' || m.format === 'int'))
+      out.push(`${at}: format ${m.format} but XSD type is xs:${f.base}`);
+    if (f.base === 'decimal' && (f.fractionDigits !== 5 || f.totalDigits !== 19))
+      out.push(`${at}: XSD decimal facets differ from the builder's 19/5`);
     if (!wantFormat) {
       if (m.length !== f.length) out.push(`${at}: length ${m.length} but XSD length ${f.length}`);
       if (m.maxLength !== f.maxLength) out.push(`${at}: maxLength ${m.maxLength} but XSD maxLength ${f.maxLength}`);
       const xsdMin = f.minLength && f.minLength > 0 ? f.minLength : undefined;
       if (m.minLength !== xsdMin) out.push(`${at}: minLength ${m.minLength} but XSD minLength ${xsdMin}`);
     }
-    if (f.fixed !== undefined && !('const' in m.value && m.value.const === f.fixed)) out.push(`${at}: XSD fixes "${f.fixed}", mapping does not give that constant`);
+    if (f.fixed !== undefined && !('const' in m.value && m.value.const === f.fixed))
+      out.push(`${at}: XSD fixes "${f.fixed}", mapping does not give that constant`);
   });
 }
 
@@ -79,7 +86,12 @@ describe('message mapping files', () => {
     }
     const problems: string[] = [];
     for (const m of mappings.values()) {
-      compareWithXsd(m.mapping.content, xsdMessageTree(m.mapping.xsd, m.mapping.root), `${m.file}:${m.mapping.root}`, problems);
+      compareWithXsd(
+        m.mapping.content,
+        xsdMessageTree(m.mapping.xsd, m.mapping.root),
+        `${m.file}:${m.mapping.root}`,
+        problems,
+      );
     }
     expect(problems).to.deep.equal([]);
   });
@@ -108,7 +120,9 @@ describe('message mapping files', () => {
     const err = errorOf(() => compileMappingText('ceb411-broken.json', JSON.stringify(good)));
     expect(err.message).to.contain('ceb411-broken.json');
     const text = err.problems.join('\n');
-    expect(text).to.match(/content\[0\]\(Payment\)\.content\[0\]\(PaymentHead\)\.content\[0\]\(guid\)\.value\.fn: Invalid option/);
+    expect(text).to.match(
+      /content\[0\]\(Payment\)\.content\[0\]\(PaymentHead\)\.content\[0\]\(guid\)\.value\.fn: Invalid option/,
+    );
     expect(text).to.match(/content\[4\]\(payCode\)\.value\.path: must be <root>\.<field>/);
     expect(text).to.match(/content\[5\]\(payName\)\.maxLength: .*>0|content\[5\]\(payName\)\.maxLength/);
     expect(text).to.match(/content\[6\]\(payTransactionId\): must be an object with one of: omit, content, value/);
@@ -130,7 +144,9 @@ describe('message mapping files', () => {
     head[7].value = { path: 'item.orderNo' };
     head[8] = { ...head[9] };
     const text = errorOf(() => compileMappingText('ceb411.json', JSON.stringify(m))).problems.join('\n');
-    expect(text).to.contain('CEB411Message/Payment/PaymentHead/orderNo.value: path "item.orderNo" uses item outside a forEach group');
+    expect(text).to.contain(
+      'CEB411Message/Payment/PaymentHead/orderNo.value: path "item.orderNo" uses item outside a forEach group',
+    );
     expect(text).to.contain('CEB411Message/Payment/PaymentHead/ebpName: element listed twice');
   });
 
@@ -140,7 +156,9 @@ describe('message mapping files', () => {
       const text = readFileSync(join(DEFAULT_MAPPINGS_DIR, 'ceb511.json'), 'utf8');
       writeFileSync(join(dir, 'a.json'), text);
       writeFileSync(join(dir, 'b.json'), text);
-      expect(errorOf(() => loadMessageMappings(dir)).message).to.match(/b\.json[\s\S]*maps CEB511, which a\.json maps already/);
+      expect(errorOf(() => loadMessageMappings(dir)).message).to.match(
+        /b\.json[\s\S]*maps CEB511, which a\.json maps already/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

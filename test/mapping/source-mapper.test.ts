@@ -57,14 +57,22 @@ const mapping = (name: string): SourceMapping => {
   return m;
 };
 const minimal = (overrides: Record<string, unknown> = {}) =>
-  JSON.stringify({ name: 'tiny', description: 'test format', order: { orderNo: { from: 'id' } }, items: { source: { array: 'lines' }, fields: { itemName: { from: 'name' } } }, ...overrides });
+  JSON.stringify({
+    name: 'tiny',
+    description: 'test format',
+    order: { orderNo: { from: 'id' } },
+    items: { source: { array: 'lines' }, fields: { itemName: { from: 'name' } } },
+    ...overrides,
+  });
 
 describe('source mappings', () => {
   it('loads and validates every shipped mapping file', () => {
     expect([...shipped.keys()].sort()).to.include.members(['hk-seller', 'marketplace-flat', 'mo-seller']);
   });
 
-  for (const name of readdirSync(mappingsDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''))) {
+  for (const name of readdirSync(mappingsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''))) {
     it(`${name}: maps its example input to an order that passes every rule`, async () => {
       const result = mapSourceRecord(mapping(name), sourceExample(name), { params });
       if (!result.ok) throw new Error(JSON.stringify(result.issues));
@@ -73,12 +81,17 @@ describe('source mappings', () => {
   }
 
   it('every example input has a mapping and every mapping an example input', () => {
-    const examples = readdirSync(sourcesDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+    const examples = readdirSync(sourcesDir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''))
+      .sort();
     expect(examples).to.deep.equal([...shipped.keys()].sort());
   });
 
   it('mo-seller converts MOP at FX_MOP_CNY and finds origin codes by Chinese name', () => {
-    const result = mapSourceRecord(mapping('mo-seller'), sourceExample('mo-seller'), { params: { ...params, FX_MOP_CNY: 0.89 } });
+    const result = mapSourceRecord(mapping('mo-seller'), sourceExample('mo-seller'), {
+      params: { ...params, FX_MOP_CNY: 0.89 },
+    });
     if (!result.ok || result.order.direction !== 'import') throw new Error(JSON.stringify(result));
     expect(result.order.items.map((i) => i.price)).to.deep.equal([69.42, 85.89, 105.02]);
     expect(result.order.items.map((i) => i.country)).to.deep.equal(['121', '121', '311']);
@@ -103,7 +116,9 @@ describe('source mappings', () => {
 
   it('hk-seller converts HKD at the configured FX_HKD_CNY rate and rounds to the fen', () => {
     const at = (rate: number) => {
-      const result = mapSourceRecord(mapping('hk-seller'), sourceExample('hk-seller'), { params: { ...params, FX_HKD_CNY: rate } });
+      const result = mapSourceRecord(mapping('hk-seller'), sourceExample('hk-seller'), {
+        params: { ...params, FX_HKD_CNY: rate },
+      });
       if (!result.ok || result.order.direction !== 'import') throw new Error(JSON.stringify(result));
       return result.order;
     };
@@ -151,7 +166,10 @@ describe('source mappings', () => {
   it('treats a "__proto__" column in untrusted input as data', () => {
     const record = { ...sourceExample('marketplace-flat') };
     // Line 2 has no bar code: an inherited "ean" would show up as one.
-    Object.defineProperty(record, 'item_2___proto__', { value: { ean: '6666666666666', polluted: true }, enumerable: true });
+    Object.defineProperty(record, 'item_2___proto__', {
+      value: { ean: '6666666666666', polluted: true },
+      enumerable: true,
+    });
     const result = mapSourceRecord(mapping('marketplace-flat'), record, { params });
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     expect(result.order.items[1]!.barCode).to.equal(undefined);
@@ -159,7 +177,11 @@ describe('source mappings', () => {
   });
 
   it('rejects a record without lines', () => {
-    const result = mapSourceRecord(mapping('hk-seller'), { ...sourceExample('hk-seller'), '貨品 Items': [] }, { params });
+    const result = mapSourceRecord(
+      mapping('hk-seller'),
+      { ...sourceExample('hk-seller'), '貨品 Items': [] },
+      { params },
+    );
     expect(result.ok).to.equal(false);
     if (!result.ok) expect(result.issues[0]).to.include({ path: 'items' });
   });
@@ -176,7 +198,10 @@ describe('source mappings', () => {
         customsCode: { const: '5795' },
         portCode: { const: '5795' },
         country: { const: '121' },
-        freight: { from: 'freight_mop', transforms: [{ op: 'number' }, { op: 'multiply', by: { param: 'FX_MOP_CNY' } }, { op: 'round', digits: 2 }] },
+        freight: {
+          from: 'freight_mop',
+          transforms: [{ op: 'number' }, { op: 'multiply', by: { param: 'FX_MOP_CNY' } }, { op: 'round', digits: 2 }],
+        },
         insuredFee: { const: 0 },
         discount: { const: 0 },
       },
@@ -205,7 +230,11 @@ describe('broken source mapping files', () => {
   });
 
   it('names the transform that is malformed', () => {
-    const error = loadError({ 'tiny.json': minimal({ order: { freight: { from: 'f', transforms: [{ op: 'number' }, { op: 'round', digits: 9 }] } } }) });
+    const error = loadError({
+      'tiny.json': minimal({
+        order: { freight: { from: 'f', transforms: [{ op: 'number' }, { op: 'round', digits: 9 }] } },
+      }),
+    });
     expect(error.problems.map((p) => p.path)).to.deep.equal(['order.freight.transforms[1].digits']);
   });
 
@@ -219,20 +248,43 @@ describe('broken source mapping files', () => {
     const error = loadError({
       'tiny.json': minimal({
         name: 'other',
-        order: { freight: { param: 'FX_EUR_CNY' }, goodsValue: { calc: 'lineTotal' }, 'payment.payerName': { copy: 'buyerFullName' } },
-        items: { source: { array: 'lines' }, fields: { totalPrice: { calc: 'taxTotal' }, price: { from: 'p', transforms: [{ op: 'multiply', by: { param: 'FX_XXX' } }] } } },
+        order: {
+          freight: { param: 'FX_EUR_CNY' },
+          goodsValue: { calc: 'lineTotal' },
+          'payment.payerName': { copy: 'buyerFullName' },
+        },
+        items: {
+          source: { array: 'lines' },
+          fields: {
+            totalPrice: { calc: 'taxTotal' },
+            price: { from: 'p', transforms: [{ op: 'multiply', by: { param: 'FX_XXX' } }] },
+          },
+        },
       }),
     });
     expect(error.problems.map((p) => p.path).sort()).to.deep.equal(
-      ['items.fields.price.transforms[0].by.param', 'items.fields.totalPrice.calc', 'name', 'order.freight.param', 'order.goodsValue.calc', 'order.payment.payerName.copy'].sort(),
+      [
+        'items.fields.price.transforms[0].by.param',
+        'items.fields.totalPrice.calc',
+        'name',
+        'order.freight.param',
+        'order.goodsValue.calc',
+        'order.payment.payerName.copy',
+      ].sort(),
     );
   });
 
   it('collects the problems of every file before failing', () => {
     const error = loadError({
       'good.json': minimal({ name: 'good' }),
-      'bad-a.json': minimal({ name: 'bad-a', items: { source: { numbered: { prefix: 'item_', presentWhen: 'sku' } }, fields: {} } }),
-      'bad-b.json': minimal({ name: 'bad-b', order: { orderNo: { from: 'id', transforms: [{ op: 'date', format: 'DD/MM' }] } } }),
+      'bad-a.json': minimal({
+        name: 'bad-a',
+        items: { source: { numbered: { prefix: 'item_', presentWhen: 'sku' } }, fields: {} },
+      }),
+      'bad-b.json': minimal({
+        name: 'bad-b',
+        order: { orderNo: { from: 'id', transforms: [{ op: 'date', format: 'DD/MM' }] } },
+      }),
     });
     expect(error.problems.map((p) => `${p.file.split('/').pop()}:${p.path}`).sort()).to.deep.equal(
       ['bad-a.json:items.source.numbered.prefix', 'bad-b.json:order.orderNo.transforms[0].format'].sort(),
@@ -240,14 +292,20 @@ describe('broken source mapping files', () => {
   });
 
   it('rejects an invalid regular expression in replace', () => {
-    const result = validateSourceMapping(JSON.parse(minimal({ order: { orderNo: { from: 'id', transforms: [{ op: 'replace', pattern: '([', with: '' }] } } })), 'tiny.json');
+    const result = validateSourceMapping(
+      JSON.parse(
+        minimal({ order: { orderNo: { from: 'id', transforms: [{ op: 'replace', pattern: '([', with: '' }] } } }),
+      ),
+      'tiny.json',
+    );
     expect(result.ok).to.equal(false);
     if (!result.ok) expect(result.problems[0]!.path).to.equal('order.orderNo.transforms[0].pattern');
   });
 
   it('accepts the shipped files copied to another folder (no hidden dependency on the path)', () => {
     withMappingDir({}, (dir) => {
-      for (const name of ['hk-seller.json', 'marketplace-flat.json']) copyFileSync(join(mappingsDir, name), join(dir, name));
+      for (const name of ['hk-seller.json', 'marketplace-flat.json'])
+        copyFileSync(join(mappingsDir, name), join(dir, name));
       expect(loadSourceMappings(dir).size).to.equal(2);
     });
   });

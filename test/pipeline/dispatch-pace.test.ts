@@ -17,8 +17,14 @@ describe('dispatcher pace: claims what fits in the lease', () => {
       claimDue: async (_owner: string, _leaseMs: number, limit: number) => {
         asked.push(limit);
         return Array.from({ length: limit }, (): ClaimedDeclaration => ({
-          id: `d-${n++}`, messageType: 'CEB311', center: 'GD', status: 'signed', attempts: 0, requestId: 'r',
-          order: generateValidOrder(1) as ClaimedDeclaration['order'], leaseToken: 't',
+          id: `d-${n++}`,
+          messageType: 'CEB311',
+          center: 'GD',
+          status: 'signed',
+          attempts: 0,
+          requestId: 'r',
+          order: generateValidOrder(1) as ClaimedDeclaration['order'],
+          leaseToken: 't',
           manifest: { xml: '<x/>', messageGuid: `G-${n}`, digest: 'd' },
         }));
       },
@@ -32,9 +38,20 @@ describe('dispatcher pace: claims what fits in the lease', () => {
 
   function dispatcher(store: DeclarationStore, leaseMs: number, batchSize: number): Dispatcher {
     return new Dispatcher({
-      store, leaseMs, batchSize, logger: silentLogger(),
-      builder: { build: () => { throw new Error('not built: claims are signed'); } },
-      signers: { signerFor: () => { throw new Error('not signed: claims are signed'); } },
+      store,
+      leaseMs,
+      batchSize,
+      logger: silentLogger(),
+      builder: {
+        build: () => {
+          throw new Error('not built: claims are signed');
+        },
+      },
+      signers: {
+        signerFor: () => {
+          throw new Error('not signed: claims are signed');
+        },
+      },
       publisher: { publish: async () => undefined },
     } as ConstructorParameters<typeof Dispatcher>[0]);
   }
@@ -52,7 +69,11 @@ describe('dispatcher pace: claims what fits in the lease', () => {
   it('grows back, doubling up to the batch size, when cycles are quick again', async () => {
     const asked: number[] = [];
     let slow = true;
-    const d = dispatcher(fakeStore(() => (slow ? 10 : 0), asked), 400, 64);
+    const d = dispatcher(
+      fakeStore(() => (slow ? 10 : 0), asked),
+      400,
+      64,
+    );
     await d.runOnce();
     const reduced = d.nextClaimLimit;
     expect(reduced).to.be.lessThan(64);

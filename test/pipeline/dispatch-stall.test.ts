@@ -26,7 +26,12 @@ describe('dispatcher with a step that never settles (FerretDB, real RabbitMQ)', 
   const sender = { copCode: '4403960ABC', copName: 'Baygate Test', dxpId: 'DXPENT0000458712' };
   const signer: XmlSigner = {
     algorithm: 'rsa-sha256' as XmlSigner['algorithm'],
-    identity: { subject: 'CN=Baygate Test Signer', serialHex: '01691f7f', trustedBy: 'pinned', notAfter: new Date(Date.now() + 86400000) },
+    identity: {
+      subject: 'CN=Baygate Test Signer',
+      serialHex: '01691f7f',
+      trustedBy: 'pinned',
+      notAfter: new Date(Date.now() + 86400000),
+    },
     sign: async (xml) => xml,
     close: async () => undefined,
   };
@@ -49,7 +54,8 @@ describe('dispatcher with a step that never settles (FerretDB, real RabbitMQ)', 
   });
 
   const brokerPublisher: ManifestPublisher = {
-    publish: (center, body, meta) => amqp.publish(exchange, center, body, { messageId: meta.messageGuid, mandatory: true }),
+    publish: (center, body, meta) =>
+      amqp.publish(exchange, center, body, { messageId: meta.messageGuid, mandatory: true }),
   };
 
   function dispatcher(store: DeclarationStore, publisher: ManifestPublisher = brokerPublisher): Dispatcher {
@@ -93,7 +99,8 @@ describe('dispatcher with a step that never settles (FerretDB, real RabbitMQ)', 
   async function messageIdsInQueue(): Promise<string[]> {
     return amqp.withChannel(async (ch) => {
       const ids: string[] = [];
-      for (let msg = await ch.get(queue, { noAck: true }); msg; msg = await ch.get(queue, { noAck: true })) ids.push(String(msg.properties.messageId));
+      for (let msg = await ch.get(queue, { noAck: true }); msg; msg = await ch.get(queue, { noAck: true }))
+        ids.push(String(msg.properties.messageId));
       return ids;
     });
   }
@@ -116,7 +123,11 @@ describe('dispatcher with a step that never settles (FerretDB, real RabbitMQ)', 
 
     d.start();
     try {
-      await waitFor(async () => (await stores.declarations.findById(id))?.status === 'queued', 30000, 'the declaration to be queued');
+      await waitFor(
+        async () => (await stores.declarations.findById(id))?.status === 'queued',
+        30000,
+        'the declaration to be queued',
+      );
     } finally {
       await d.stop();
     }
@@ -163,7 +174,11 @@ describe('dispatcher with a step that never settles (FerretDB, real RabbitMQ)', 
     d.start();
     try {
       await waitFor(() => d.health().waitingFor === 'publish', 15000, 'health to name the hung publish');
-      await waitFor(async () => (await stores.declarations.findById(id))?.attempts === 1, STEP_TIMEOUT_MS + 15000, 'the timed-out publish to be recorded');
+      await waitFor(
+        async () => (await stores.declarations.findById(id))?.attempts === 1,
+        STEP_TIMEOUT_MS + 15000,
+        'the timed-out publish to be recorded',
+      );
     } finally {
       await d.stop();
     }

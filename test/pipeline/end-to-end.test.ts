@@ -20,7 +20,9 @@ async function waitForFinal(worker: Worker, ids: string[], timeoutMs: number): P
     const views = await Promise.all(ids.map((id) => worker.core.stores.declarations.findById(id)));
     if (views.every((v) => v && isTerminal(v.status, v.messageType))) return views as DeclarationView[];
     if (Date.now() > deadline) {
-      throw new Error(`not final after ${timeoutMs} ms: ${views.map((v) => `${v?.messageType}=${v?.status}`).join(', ')}`);
+      throw new Error(
+        `not final after ${timeoutMs} ms: ${views.map((v) => `${v?.messageType}=${v?.status}`).join(', ')}`,
+      );
     }
     await sleep(100);
   }
@@ -38,9 +40,18 @@ describe('pipeline end to end: accepted order → signed manifest → center sim
     await requireRabbitMQ();
     await dropDatabase(mongoUrlFor('e2e'));
     await purgeBaygateQueues(CENTERS);
-    worker = await startWorker(config, process.env.TEST_LOG ? createLogger({ level: process.env.TEST_LOG }) : silentLogger());
+    worker = await startWorker(
+      config,
+      process.env.TEST_LOG ? createLogger({ level: process.env.TEST_LOG }) : silentLogger(),
+    );
     await worker.core.amqp.waitUntilReady(10000);
-    fleet = await startSimulators({ amqpUrl: config.AMQP_URL, profile: 'fast', centers: CENTERS, logger: process.env.TEST_LOG ? createLogger({ level: process.env.TEST_LOG, name: 'sim' }) : silentLogger(), xsdDir: null });
+    fleet = await startSimulators({
+      amqpUrl: config.AMQP_URL,
+      profile: 'fast',
+      centers: CENTERS,
+      logger: process.env.TEST_LOG ? createLogger({ level: process.env.TEST_LOG, name: 'sim' }) : silentLogger(),
+      xsdDir: null,
+    });
     submission = createSubmission(worker.core, () => worker.dispatcher.nudge());
   });
 
@@ -52,7 +63,11 @@ describe('pipeline end to end: accepted order → signed manifest → center sim
   it('takes every example order to its final status, each declaration exactly once', async () => {
     const runId = randomUUID();
     const orders = exampleOrders().map(({ order }) => freshenOrder(order, runId));
-    const result = await submission.submit(orders, { sellerId: 'seller-test', allowedEbcCodes: [], requestId: 'req-e2e' });
+    const result = await submission.submit(orders, {
+      sellerId: 'seller-test',
+      allowedEbcCodes: [],
+      requestId: 'req-e2e',
+    });
     expect(result.rejected, JSON.stringify(result.orders.filter((o) => o.outcome === 'rejected'))).to.equal(0);
     expect(result.accepted).to.equal(orders.length);
     const ids = result.orders.flatMap((o) => (o.outcome === 'rejected' ? [] : o.declarations.map((d) => d.id)));
@@ -81,13 +96,16 @@ describe('pipeline end to end: accepted order → signed manifest → center sim
 
   it('answers a resubmission of the same orders with the same declarations, storing nothing new', async () => {
     const runId = randomUUID();
-    const orders = exampleOrders().slice(0, 2).map(({ order }) => freshenOrder(order, runId));
+    const orders = exampleOrders()
+      .slice(0, 2)
+      .map(({ order }) => freshenOrder(order, runId));
     const first = await submission.submit(orders, { sellerId: 'seller-test', allowedEbcCodes: [], requestId: 'req-1' });
     const again = await submission.submit(orders, { sellerId: 'seller-test', allowedEbcCodes: [], requestId: 'req-2' });
     expect(first.accepted).to.equal(2);
     expect(again.accepted).to.equal(0);
     expect(again.duplicates).to.equal(2);
-    const ids = (r: typeof first) => r.orders.flatMap((o) => (o.outcome === 'rejected' ? [] : o.declarations.map((d) => d.id))).sort();
+    const ids = (r: typeof first) =>
+      r.orders.flatMap((o) => (o.outcome === 'rejected' ? [] : o.declarations.map((d) => d.id))).sort();
     expect(ids(again)).to.deep.equal(ids(first));
     for (const order of orders) {
       const stored = await worker.core.stores.declarations.findByOrderNo(String(order.orderNo));
@@ -98,7 +116,11 @@ describe('pipeline end to end: accepted order → signed manifest → center sim
   it('rejects an invalid order with every violation and stores nothing for it', async () => {
     const runId = randomUUID();
     const bad = freshenOrder({ ...exampleOrders()[0]!.order, customsCode: '9999' }, runId);
-    const result = await submission.submit([bad], { sellerId: 'seller-test', allowedEbcCodes: [], requestId: 'req-bad' });
+    const result = await submission.submit([bad], {
+      sellerId: 'seller-test',
+      allowedEbcCodes: [],
+      requestId: 'req-bad',
+    });
     expect(result.rejected).to.equal(1);
     const outcome = result.orders[0]!;
     expect(outcome.outcome).to.equal('rejected');

@@ -12,7 +12,12 @@ import { freshenOrder } from '../../src/runtime/stack';
 import { startWorker, type Worker } from '../../src/runtime/worker';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { trustListCheck } from '../../src/signing/trust-check';
-import { DEAD_LETTER_QUEUE, MANIFESTS_EXCHANGE, RECEIPT_ROUTING_KEY, RECEIPTS_EXCHANGE } from '../../src/queue/topology';
+import {
+  DEAD_LETTER_QUEUE,
+  MANIFESTS_EXCHANGE,
+  RECEIPT_ROUTING_KEY,
+  RECEIPTS_EXCHANGE,
+} from '../../src/queue/topology';
 import type { DeclarationView } from '../../src/store/contracts';
 import { silentLogger } from '../support/logger';
 import { exampleOrders, pipelineConfig, purgeBaygateQueues, sleep } from '../support/pipeline';
@@ -71,7 +76,10 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       worker = await startWorker(config, silentLogger(), { monitorCenters: false, webhooks: false });
       await worker.core.amqp.waitUntilReady(10000);
       const files = identityFiles('center-gd');
-      centerSigner = await SoftwareXmlSigner.fromFiles({ keyPath: files.keyPath, certPath: files.certPath }, { trust: trustListCheck(worker.core.trustLists) });
+      centerSigner = await SoftwareXmlSigner.fromFiles(
+        { keyPath: files.keyPath, certPath: files.certPath },
+        { trust: trustListCheck(worker.core.trustLists) },
+      );
     });
     after(async () => {
       await worker?.stop();
@@ -80,7 +88,18 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
 
     async function signedReceipt(manifestXml: string, status: string, guid?: string): Promise<string> {
       const manifest = readManifest(manifestXml);
-      const built = buildReceipt(manifest, [{ status, info: `status ${status}`, at: new Date(), invtNo: ['120', '399', '800', '899'].includes(status) ? '514120261000000001' : undefined }], { guid });
+      const built = buildReceipt(
+        manifest,
+        [
+          {
+            status,
+            info: `status ${status}`,
+            at: new Date(),
+            invtNo: ['120', '399', '800', '899'].includes(status) ? '514120261000000001' : undefined,
+          },
+        ],
+        { guid },
+      );
       return centerSigner.sign(built.xml);
     }
 
@@ -96,8 +115,18 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
 
       const arrival = ['120', '2', '800', '399', '120', '899', '800', '2'];
       const outcomes = [];
-      for (const status of arrival) outcomes.push(await worker.ingestor.ingest(await signedReceipt(manifestXml, status), 'http', 'GD'));
-      expect(outcomes.map((o) => o.returns[0]!.applied)).to.deep.equal([true, false, true, false, false, true, false, false]);
+      for (const status of arrival)
+        outcomes.push(await worker.ingestor.ingest(await signedReceipt(manifestXml, status), 'http', 'GD'));
+      expect(outcomes.map((o) => o.returns[0]!.applied)).to.deep.equal([
+        true,
+        false,
+        true,
+        false,
+        false,
+        true,
+        false,
+        false,
+      ]);
 
       // The very same bytes again: stored once, reported as a duplicate, nothing changes.
       const again = await signedReceipt(manifestXml, '899');
@@ -109,17 +138,27 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
 
       const final = (await worker.core.stores.declarations.findById(inventory.id))!;
       expect(final.status).to.equal('899');
-      expect(final.history.filter((h) => h.source === 'receipt').map((h) => h.status)).to.deep.equal(['120', '800', '899']);
+      expect(final.history.filter((h) => h.source === 'receipt').map((h) => h.status)).to.deep.equal([
+        '120',
+        '800',
+        '899',
+      ]);
       expectEachStepOnce(final);
     });
 
     it('keeps and reports a receipt for a declaration it does not know', async () => {
       const declarations = await submitExample(worker, 2);
       const inventory = declarations.find((d) => d.messageType === 'CEB621')!;
-      await waitUntil('a manifest', 15000, async () => (await worker.core.stores.declarations.manifestXml(inventory.id)) ?? undefined);
+      await waitUntil(
+        'a manifest',
+        15000,
+        async () => (await worker.core.stores.declarations.manifestXml(inventory.id)) ?? undefined,
+      );
       const manifestXml = (await worker.core.stores.declarations.manifestXml(inventory.id))!;
       // The same manifest under a guid Baygate never sent.
-      const foreign = manifestXml.replace(/ guid="[0-9A-F-]{36}"/, ` guid="${randomUUID().toUpperCase()}"`).replace(/<ceb:orderNo>[^<]*</, '<ceb:orderNo>NOT-OURS-1<');
+      const foreign = manifestXml
+        .replace(/ guid="[0-9A-F-]{36}"/, ` guid="${randomUUID().toUpperCase()}"`)
+        .replace(/<ceb:orderNo>[^<]*</, '<ceb:orderNo>NOT-OURS-1<');
       const center = inventory.center === 'GD' || inventory.center === 'GD2' ? centerSigner : centerSigner;
       const built = buildReceipt(readManifest(foreign), [{ status: '2', info: 'declared', at: new Date() }]);
       const result = await worker.ingestor.ingest(await center.sign(built.xml), 'http', 'GD');
@@ -133,7 +172,11 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       const declarations = await submitExample(worker, 3); // Macao seller: routed to MO
       const inventory = declarations.find((d) => d.messageType === 'CEB621')!;
       expect(inventory.center).to.equal('MO');
-      const manifestXml = await waitUntil('a manifest', 15000, async () => (await worker.core.stores.declarations.manifestXml(inventory.id)) ?? undefined);
+      const manifestXml = await waitUntil(
+        'a manifest',
+        15000,
+        async () => (await worker.core.stores.declarations.manifestXml(inventory.id)) ?? undefined,
+      );
       const result = await worker.ingestor.ingest(await signedReceipt(manifestXml, '120'), 'http', 'GD'); // signed by the GD center
       expect(result.returns[0]).to.include({ applied: false, reason: 'wrong-center' });
       expect((await worker.core.stores.declarations.findById(inventory.id))!.status).to.not.equal('120');
@@ -141,7 +184,12 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
 
     it('dead-letters a poison receipt from the queue instead of retrying it forever', async () => {
       const marker = `poison-${randomUUID()}`;
-      await worker.core.amqp.publish(RECEIPTS_EXCHANGE, RECEIPT_ROUTING_KEY, Buffer.from(`<not-a-receipt>${marker}</not-a-receipt>`), { messageId: marker, mandatory: true, persistent: true });
+      await worker.core.amqp.publish(
+        RECEIPTS_EXCHANGE,
+        RECEIPT_ROUTING_KEY,
+        Buffer.from(`<not-a-receipt>${marker}</not-a-receipt>`),
+        { messageId: marker, mandatory: true, persistent: true },
+      );
       const dead = await waitUntil('the poison message in the dead-letter queue', 15000, () =>
         worker.core.amqp.withChannel(async (ch) => {
           for (;;) {
@@ -160,7 +208,13 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
     let worker: Worker;
     let fleet: SimulatorFleet | undefined;
     const startFleet = async () => {
-      fleet = await startSimulators({ amqpUrl: config.AMQP_URL, profile: 'fast', centers: CENTERS, logger: silentLogger(), xsdDir: null });
+      fleet = await startSimulators({
+        amqpUrl: config.AMQP_URL,
+        profile: 'fast',
+        centers: CENTERS,
+        logger: silentLogger(),
+        xsdDir: null,
+      });
       return fleet;
     };
 
@@ -174,7 +228,11 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
     });
 
     it('a worker killed between publish and mark: another takes the lease over and the duplicate delivery is harmless', async () => {
-      const doomed = await startWorker(config, silentLogger(), { monitorCenters: false, webhooks: false, consumeReceipts: false });
+      const doomed = await startWorker(config, silentLogger(), {
+        monitorCenters: false,
+        webhooks: false,
+        consumeReceipts: false,
+      });
       await doomed.core.amqp.waitUntilReady(10000);
       let killed = false;
       // The broker confirmed the publish, then the process died before writing "queued".
@@ -187,17 +245,32 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       };
       const declarations = await submitExample(doomed);
       await waitUntil('the first worker to die', 15000, async () => (killed ? true : undefined));
-      const before = (await Promise.all(declarations.map((d) => doomed.core.stores.declarations.findById(d.id)))).map((v) => v!.status);
-      expect(before.every((s) => s === 'signed'), before.join(',')).to.equal(true);
+      const before = (await Promise.all(declarations.map((d) => doomed.core.stores.declarations.findById(d.id)))).map(
+        (v) => v!.status,
+      );
+      expect(
+        before.every((s) => s === 'signed'),
+        before.join(','),
+      ).to.equal(true);
 
       // The centers come up only now: the first copies are still in their queues, no delivery notice
       // has moved anything to "delivered", so the new worker's re-publish is a real duplicate delivery.
       worker = await startWorker(config, silentLogger(), { monitorCenters: false, webhooks: false });
       await worker.core.amqp.waitUntilReady(10000);
-      const queued = async () => (await worker.core.amqp.withChannel((ch) => ch.checkQueue('baygate.center.GD'))).messageCount;
-      await waitUntil('the new worker to re-publish every manifest after the lease expired', 30000, async () => ((await queued()) >= 2 * declarations.length ? true : undefined));
+      const queued = async () =>
+        (await worker.core.amqp.withChannel((ch) => ch.checkQueue('baygate.center.GD'))).messageCount;
+      await waitUntil('the new worker to re-publish every manifest after the lease expired', 30000, async () =>
+        (await queued()) >= 2 * declarations.length ? true : undefined,
+      );
       const centers = await startFleet();
-      const finals = await waitUntil('final statuses after the takeover', 60000, allFinal(worker, declarations.map((d) => d.id)));
+      const finals = await waitUntil(
+        'final statuses after the takeover',
+        60000,
+        allFinal(
+          worker,
+          declarations.map((d) => d.id),
+        ),
+      );
       for (const view of finals) {
         expect(view.status).to.equal(view.messageType === 'CEB621' ? '899' : '120');
         expectEachStepOnce(view);
@@ -213,18 +286,40 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       await worker.dispatcher.stop();
       const fresh = freshenOrder(exampleOrders()[0]!.order, randomUUID());
       const { inserted } = await core.stores.declarations.insertMany([
-        { id: randomUUID(), sellerId: 'seller-test', platformCode: String(fresh.ebpCode), orderNo: String(fresh.orderNo), messageType: 'CEB303', direction: 'export', tradeMode: '9610', customsCode: String(fresh.customsCode), center: 'NOWHERE', order: fresh as never, amountCny: 1, requestId: 'req-unroutable' },
+        {
+          id: randomUUID(),
+          sellerId: 'seller-test',
+          platformCode: String(fresh.ebpCode),
+          orderNo: String(fresh.orderNo),
+          messageType: 'CEB303',
+          direction: 'export',
+          tradeMode: '9610',
+          customsCode: String(fresh.customsCode),
+          center: 'NOWHERE',
+          order: fresh as never,
+          amountCny: 1,
+          requestId: 'req-unroutable',
+        },
       ]);
       const signer = await createManifestSigner(config, core.trustLists);
       let publishAttempts = 0;
       const dispatcher = new Dispatcher({
         store: core.stores.declarations,
-        builder: { build: (claim) => buildMessage(claim.messageType, claim.order, { sender: { copCode: config.SENDER_COP_CODE, copName: config.SENDER_COP_NAME, dxpId: config.SENDER_DXP_ID } }) },
+        builder: {
+          build: (claim) =>
+            buildMessage(claim.messageType, claim.order, {
+              sender: { copCode: config.SENDER_COP_CODE, copName: config.SENDER_COP_NAME, dxpId: config.SENDER_DXP_ID },
+            }),
+        },
         signers: singleSignerProvider(signer),
         publisher: {
           publish: (center, body, meta) => {
             publishAttempts++;
-            return core.amqp.publish(MANIFESTS_EXCHANGE, center, body, { messageId: meta.messageGuid, mandatory: true, persistent: true });
+            return core.amqp.publish(MANIFESTS_EXCHANGE, center, body, {
+              messageId: meta.messageGuid,
+              mandatory: true,
+              persistent: true,
+            });
           },
         },
         logger: silentLogger(),
@@ -253,11 +348,16 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       try {
         execFileSync('bash', ['scripts/services.sh', 'restart', 'rabbitmq'], { stdio: 'pipe', timeout: 120000 });
       } catch (err) {
-        throw new Error(`this test restarts the local RabbitMQ started by scripts/services.sh: ${(err as Error).message}`, { cause: err });
+        throw new Error(
+          `this test restarts the local RabbitMQ started by scripts/services.sh: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       const finals = await waitUntil('final statuses after the broker restart', 90000, allFinal(worker, ids));
       for (const view of finals) {
-        expect(view.status, `${view.orderNo} ${view.messageType}`).to.equal(view.messageType === 'CEB621' ? '899' : '120');
+        expect(view.status, `${view.orderNo} ${view.messageType}`).to.equal(
+          view.messageType === 'CEB621' ? '899' : '120',
+        );
         expectEachStepOnce(view);
       }
       const perKey = new Set(finals.map((v) => `${v.platformCode}/${v.orderNo}/${v.messageType}`));

@@ -25,13 +25,19 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
 
   before(async () => {
     let connection;
-    ({ stores, close, connection } = await openStores('pipeline_receipt_lookups', undefined, { monitorCommands: true }));
+    ({ stores, close, connection } = await openStores('pipeline_receipt_lookups', undefined, {
+      monitorCommands: true,
+    }));
     const client = connection.getClient();
     client.on('commandStarted', (e: CommandStartedEvent) => {
       if (e.commandName !== 'find') return;
       finds.push(String(e.command.find));
       const filter = (e.command.filter ?? {}) as Record<string, unknown>;
-      if (e.command.find === 'declaration_events' && (Object.keys(filter).length !== 1 || typeof filter._id !== 'string')) stepLogScans.push(JSON.stringify(filter));
+      if (
+        e.command.find === 'declaration_events' &&
+        (Object.keys(filter).length !== 1 || typeof filter._id !== 'string')
+      )
+        stepLogScans.push(JSON.stringify(filter));
     });
   });
   after(async () => close?.());
@@ -41,13 +47,20 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     return new ReceiptIngestor({
       declarations: stores.declarations,
       receipts: stores.receipts,
-      verify: async (xml) => ({ signedXml: xml, signer: { subject: 'CN=center-gd', serialHex: '01', trustedBy: 'test' } }) as never,
+      verify: async (xml) =>
+        ({ signedXml: xml, signer: { subject: 'CN=center-gd', serialHex: '01', trustedBy: 'test' } }) as never,
       logger: silentLogger(),
     });
   }
 
   function view(order: ImportOrder, guid: string): ManifestView {
-    return { type: 'CEB311', guid, headGuid: randomUUID().toUpperCase(), head: { orderNo: order.orderNo, ebpCode: order.ebpCode, ebcCode: order.ebcCode }, lines: [] };
+    return {
+      type: 'CEB311',
+      guid,
+      headGuid: randomUUID().toUpperCase(),
+      head: { orderNo: order.orderNo, ebpCode: order.ebpCode, ebcCode: order.ebcCode },
+      lines: [],
+    };
   }
 
   /** One CEB312 whose OrderReturn elements answer these manifests, in order. */
@@ -58,7 +71,9 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     return `${open}${body}</CEB312Message>`;
   }
 
-  async function signedDeclaration(seed: number): Promise<{ id: string; order: ImportOrder; guid: string; leaseToken: string }> {
+  async function signedDeclaration(
+    seed: number,
+  ): Promise<{ id: string; order: ImportOrder; guid: string; leaseToken: string }> {
     const order = importOrder(seed);
     const { inserted } = await stores.declarations.insertMany([newDeclaration(order, 'CEB311')]);
     const id = inserted[0]!.id;
@@ -78,7 +93,13 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     const byOrder = inserted[0]!;
 
     const unknown = Array.from({ length: 60 }, (_, i) => view(importOrder(7200 + i), randomUUID().toUpperCase()));
-    const manifests = [view(inFlight.order, inFlight.guid), ...unknown.slice(0, 30), view(archived.order, archived.guid), view(byOrderOrder, randomUUID().toUpperCase()), ...unknown.slice(30)];
+    const manifests = [
+      view(inFlight.order, inFlight.guid),
+      ...unknown.slice(0, 30),
+      view(archived.order, archived.guid),
+      view(byOrderOrder, randomUUID().toUpperCase()),
+      ...unknown.slice(30),
+    ];
 
     finds.length = 0;
     const result = await ingestor().ingest(receiptFor(manifests), 'http', 'GD');
@@ -93,7 +114,9 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     expect(unknownOutcomes.every((o) => o.declarationId === null && o.reason === 'unknown-declaration')).to.equal(true);
     expect((await stores.declarations.findById(inFlight.id))?.status).to.equal('2');
     expect((await stores.declarations.findById(byOrder.id))?.status).to.equal('2');
-    expect((await stores.receipts.findById(result.receiptId))?.matched).to.deep.equal(result.returns.map((o) => o.declarationId));
+    expect((await stores.receipts.findById(result.receiptId))?.matched).to.deep.equal(
+      result.returns.map((o) => o.declarationId),
+    );
     // Before: each of the 60 unknown returns read tracking twice, the manifests and the declarations (≥ 240 finds).
     expect(readsOfIngest.length, `finds: ${readsOfIngest.join(', ')}`).to.be.at.most(20);
   });
@@ -130,8 +153,14 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
   it('still decides from the whole step log when a declaration out of tracking is not final', async () => {
     const lostTracking = await signedDeclaration(7602);
     // What FerretDB was seen to do around a restart: an acknowledged row gone (here the tracking entry).
-    await stores.models.Declaration.db.db!.collection('declaration_tracking').deleteOne({ _id: lostTracking.guid } as never);
-    const result = await ingestor().ingest(receiptFor([view(lostTracking.order, lostTracking.guid)], '120'), 'http', 'GD');
+    await stores.models.Declaration.db
+      .db!.collection('declaration_tracking')
+      .deleteOne({ _id: lostTracking.guid } as never);
+    const result = await ingestor().ingest(
+      receiptFor([view(lostTracking.order, lostTracking.guid)], '120'),
+      'http',
+      'GD',
+    );
     expect(result.returns[0]).to.include({ declarationId: lostTracking.id, applied: true });
     expect((await stores.declarations.findById(lostTracking.id))?.status).to.equal('120');
   });

@@ -40,7 +40,9 @@ describe('RabbitMQ client (real broker)', function () {
   });
 
   it('fails a mandatory publish that no queue accepts instead of reporting success', async () => {
-    const error = await rejectionOf(client.publish(exchange, 'no-such-binding', Buffer.from('lost?'), { messageId: randomUUID(), mandatory: true }));
+    const error = await rejectionOf(
+      client.publish(exchange, 'no-such-binding', Buffer.from('lost?'), { messageId: randomUUID(), mandatory: true }),
+    );
     expect(error).to.be.instanceOf(UnroutableError);
     expect((error as UnroutableError).message).to.match(/NO_ROUTE/);
   });
@@ -81,6 +83,10 @@ describe('RabbitMQ client (real broker)', function () {
     const redelivery = seen.find((s) => s.redelivered)!;
     expect(redelivery).to.include({ body: 'work', channelOpenAtAck: true });
     // The redelivered message was acked on its own live channel: nothing is left in the queue.
-    await waitFor(async () => (await client.withChannel((ch) => ch.checkQueue(queue))).messageCount === 0, 5000, 'queue drained');
+    await waitFor(
+      async () => (await client.withChannel((ch) => ch.checkQueue(queue))).messageCount === 0,
+      5000,
+      'queue drained',
+    );
   });
 });

@@ -91,7 +91,12 @@ describe('RabbitMQ publish when the broker never confirms (real broker behind a 
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(await proxy.listen());
     log = captureLogger('info');
-    client = new AmqpClient({ url: viaProxy.toString(), logger: log.logger, initialMaxRetries: 2, confirmTimeoutMs: 1000 });
+    client = new AmqpClient({
+      url: viaProxy.toString(),
+      logger: log.logger,
+      initialMaxRetries: 2,
+      confirmTimeoutMs: 1000,
+    });
     await client.connect();
     await addScratchTopology(client, exchange, queue, 'rk');
   });
@@ -105,7 +110,8 @@ describe('RabbitMQ publish when the broker never confirms (real broker behind a 
   async function bodiesInQueue(): Promise<string[]> {
     return client.withChannel(async (ch) => {
       const bodies: string[] = [];
-      for (let msg = await ch.get(queue, { noAck: true }); msg; msg = await ch.get(queue, { noAck: true })) bodies.push(msg.content.toString());
+      for (let msg = await ch.get(queue, { noAck: true }); msg; msg = await ch.get(queue, { noAck: true }))
+        bodies.push(msg.content.toString());
       return bodies;
     });
   }
@@ -115,7 +121,9 @@ describe('RabbitMQ publish when the broker never confirms (real broker behind a 
     const deadConnection = client.currentConnection;
 
     proxy.freeze();
-    const error = await rejectionOf(client.publish(exchange, 'rk', Buffer.from('into the void'), { messageId: randomUUID(), mandatory: true }));
+    const error = await rejectionOf(
+      client.publish(exchange, 'rk', Buffer.from('into the void'), { messageId: randomUUID(), mandatory: true }),
+    );
     expect(error).to.be.instanceOf(PublishNotConfirmedError);
     expect((error as Error).message).to.match(/within 1000 ms/);
 
@@ -133,7 +141,9 @@ describe('RabbitMQ publish when the broker never confirms (real broker behind a 
 
     proxy.toClient(connectionFrame(60, shortString('low on memory (test)'))); // connection.blocked
     await waitFor(() => log.text().includes('rabbitmq blocked this connection'), 5000, 'the blocked notice');
-    const error = await rejectionOf(client.publish(exchange, 'rk', Buffer.from('while blocked'), { messageId: randomUUID(), mandatory: true }));
+    const error = await rejectionOf(
+      client.publish(exchange, 'rk', Buffer.from('while blocked'), { messageId: randomUUID(), mandatory: true }),
+    );
     expect(error).to.be.instanceOf(NotConnectedError);
     expect((error as Error).message).to.match(/blocked.*low on memory/);
 

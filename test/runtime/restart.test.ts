@@ -12,11 +12,15 @@ describe('process restart request', function () {
   this.timeout(30000);
 
   it('runs the graceful shutdown and exits with 75', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', resolve('test/fixtures/runtime/restarting-process.ts')], {
-      encoding: 'utf8',
-      timeout: 20000,
-      env: { ...process.env, LOG_LEVEL: 'fatal' },
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', resolve('test/fixtures/runtime/restarting-process.ts')],
+      {
+        encoding: 'utf8',
+        timeout: 20000,
+        env: { ...process.env, LOG_LEVEL: 'fatal' },
+      },
+    );
     expect(run.stdout, run.stderr).to.include('shutdown step ran');
     expect(run.status, run.stderr).to.equal(RESTART_EXIT_CODE);
   });

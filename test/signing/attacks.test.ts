@@ -37,7 +37,20 @@ describe('signing/attacks: every attack fixture is rejected for the right reason
 
   it('covers every attack the profile names', () => {
     const codes = new Set(manifest.map((m) => m.expectedCode));
-    for (const code of ['SIG_WRAPPED', 'SIG_MULTIPLE', 'SIGNEDINFO_MULTIPLE', 'DIGEST_VALUE_MALFORMED', 'CERT_UNTRUSTED', 'XML_DOCTYPE_FORBIDDEN', 'XML_MULTIPLE_ROOTS', 'CONTENT_AFTER_SIGNING', 'REFERENCE_URI_NOT_EMPTY', 'TRANSFORM_ENVELOPED_MISSING', 'ALG_NOT_ALLOWED', 'TRANSFORM_NOT_ALLOWED']) {
+    for (const code of [
+      'SIG_WRAPPED',
+      'SIG_MULTIPLE',
+      'SIGNEDINFO_MULTIPLE',
+      'DIGEST_VALUE_MALFORMED',
+      'CERT_UNTRUSTED',
+      'XML_DOCTYPE_FORBIDDEN',
+      'XML_MULTIPLE_ROOTS',
+      'CONTENT_AFTER_SIGNING',
+      'REFERENCE_URI_NOT_EMPTY',
+      'TRANSFORM_ENVELOPED_MISSING',
+      'ALG_NOT_ALLOWED',
+      'TRANSFORM_NOT_ALLOWED',
+    ]) {
       expect(codes, code).to.include(code);
     }
   });

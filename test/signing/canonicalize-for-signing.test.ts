@@ -35,10 +35,14 @@ describe('signing/canonicalizeForSigning', () => {
 
   it('refuses a message that is already signed (INPUT_ALREADY_SIGNED)', () => {
     const signed = readFileSync(new URL('../fixtures/signing/ceb311-signed-rsa.xml', import.meta.url), 'utf8');
-    expect(() => canonicalizeForSigning(signed)).to.throw(SigningError).with.property('code', 'INPUT_ALREADY_SIGNED');
+    expect(() => canonicalizeForSigning(signed))
+      .to.throw(SigningError)
+      .with.property('code', 'INPUT_ALREADY_SIGNED');
   });
 
   it('refuses a DOCTYPE in untrusted input (XML_DOCTYPE_FORBIDDEN)', () => {
-    expect(() => canonicalizeForSigning('<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>')).to.throw(VerificationError).with.property('code', 'XML_DOCTYPE_FORBIDDEN');
+    expect(() => canonicalizeForSigning('<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'))
+      .to.throw(VerificationError)
+      .with.property('code', 'XML_DOCTYPE_FORBIDDEN');
   });
 });

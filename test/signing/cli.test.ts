@@ -17,7 +17,12 @@ const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const fixtures = join(repo, 'test/fixtures/signing');
 
 function baygate(args: string[], stdin?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(repo, 'bin/baygate.js'), ...args], { cwd: repo, encoding: 'utf8', input: stdin, env: { ...process.env, CERTS_DIR: join(repo, 'certs-dev') } });
+  const r = spawnSync(process.execPath, [join(repo, 'bin/baygate.js'), ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    input: stdin,
+    env: { ...process.env, CERTS_DIR: join(repo, 'certs-dev') },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -62,9 +67,18 @@ describe('signing/CLI: baygate sign and baygate verify', function () {
 
   it('sign writes the signed message to stdout (SM2 key from a PKCS#12 bundle); verify against the trust lists prints one line and exits 0', () => {
     const identity = devIdentity('seller-gd-sm2');
-    const signed = baygate(['sign', '--key', identity.p12Path, '--password', devP12Password(), join(fixtures, 'ceb311-unsigned.xml')]);
+    const signed = baygate([
+      'sign',
+      '--key',
+      identity.p12Path,
+      '--password',
+      devP12Password(),
+      join(fixtures, 'ceb311-unsigned.xml'),
+    ]);
     expect(signed.status, signed.stderr).to.equal(0);
-    expect(signed.stdout).to.match(/<\/ceb:BaseTransfer><ds:Signature [^>]*>.*#sm2-sm3".*<\/ds:Signature><\/ceb:CEB311Message>$/s);
+    expect(signed.stdout).to.match(
+      /<\/ceb:BaseTransfer><ds:Signature [^>]*>.*#sm2-sm3".*<\/ds:Signature><\/ceb:CEB311Message>$/s,
+    );
     signedFile = join(dir, 'signed.xml');
     writeFileSync(signedFile, signed.stdout);
     const verified = baygate(['verify', signedFile]);
@@ -75,7 +89,16 @@ describe('signing/CLI: baygate sign and baygate verify', function () {
 
   it('sign with an RSA PEM key and certificate, --alg rsa-sha256, and verify reading stdin', async () => {
     const identity = devIdentity('seller-hk');
-    const signed = await baygateInProcess(['sign', '--key', identity.keyPath, '--cert', identity.certPath, '--alg', 'rsa-sha256', join(fixtures, 'ceb303-unsigned.xml')]);
+    const signed = await baygateInProcess([
+      'sign',
+      '--key',
+      identity.keyPath,
+      '--cert',
+      identity.certPath,
+      '--alg',
+      'rsa-sha256',
+      join(fixtures, 'ceb303-unsigned.xml'),
+    ]);
     expect(signed.status, signed.stderr).to.equal(0);
     expect(signed.stdout).to.include('</ds:Signature><ceb:ExtendMessage>');
     const verified = baygate(['verify', '-'], signed.stdout);
@@ -85,7 +108,10 @@ describe('signing/CLI: baygate sign and baygate verify', function () {
 
   it('verify exits 1 with the reason when the message was changed', async () => {
     const tampered = join(dir, 'tampered.xml');
-    writeFileSync(tampered, readFileSync(signedFile, 'utf8').replace('<ceb:freight>10</ceb:freight>', '<ceb:freight>1</ceb:freight>'));
+    writeFileSync(
+      tampered,
+      readFileSync(signedFile, 'utf8').replace('<ceb:freight>10</ceb:freight>', '<ceb:freight>1</ceb:freight>'),
+    );
     const r = await baygateInProcess(['verify', tampered]);
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(/^baygate: verification failed: DIGEST_MISMATCH/);
@@ -104,7 +130,14 @@ describe('signing/CLI: baygate sign and baygate verify', function () {
 
   it('sign refuses a certificate the trust lists reject, with the relying-party reason', async () => {
     const identity = devIdentity('seller-gd-expired');
-    const r = await baygateInProcess(['sign', '--key', identity.keyPath, '--cert', identity.certPath, join(fixtures, 'ceb311-unsigned.xml')]);
+    const r = await baygateInProcess([
+      'sign',
+      '--key',
+      identity.keyPath,
+      '--cert',
+      identity.certPath,
+      join(fixtures, 'ceb311-unsigned.xml'),
+    ]);
     expect(r.status).to.equal(1);
     expect(r.stderr).to.include('SIGNER_CERT_UNTRUSTED');
     expect(r.stderr).to.include('CERT_EXPIRED');
@@ -113,15 +146,33 @@ describe('signing/CLI: baygate sign and baygate verify', function () {
 
   it('sign --ukey <url> signs through the E-port USB-key client (--password is the PIN)', async () => {
     const identity = devIdentity('operator-rsa');
-    const sim = await startUKeySimulator({ privateKey: createPrivateKey(readFileSync(identity.keyPath)), certificate: readFileSync(identity.certPath), password: '88888888' });
+    const sim = await startUKeySimulator({
+      privateKey: createPrivateKey(readFileSync(identity.keyPath)),
+      certificate: readFileSync(identity.certPath),
+      password: '88888888',
+    });
     try {
-      const signed = await baygateInProcess(['sign', '--ukey', sim.url, '--password', '88888888', join(fixtures, 'ceb311-unsigned.xml')]);
+      const signed = await baygateInProcess([
+        'sign',
+        '--ukey',
+        sim.url,
+        '--password',
+        '88888888',
+        join(fixtures, 'ceb311-unsigned.xml'),
+      ]);
       expect(signed.status, signed.stderr).to.equal(0);
       const file = join(dir, 'ukey-signed.xml');
       writeFileSync(file, signed.stdout);
       const verified = await baygateInProcess(['verify', file]);
       expect(verified.stdout).to.include(`serial=${identity.serialHex} algorithm=rsa-sha1 trust-list=eport`);
-      const wrongPin = await baygateInProcess(['sign', '--ukey', sim.url, '--password', '0000', join(fixtures, 'ceb311-unsigned.xml')]);
+      const wrongPin = await baygateInProcess([
+        'sign',
+        '--ukey',
+        sim.url,
+        '--password',
+        '0000',
+        join(fixtures, 'ceb311-unsigned.xml'),
+      ]);
       expect(wrongPin.status).to.equal(1);
       expect(wrongPin.stderr).to.include('UKEY_FAILED');
     } finally {
@@ -130,9 +181,22 @@ describe('signing/CLI: baygate sign and baygate verify', function () {
   });
 
   it('usage errors exit 2 (both --trust and --cert; unknown --alg; both --key and --ukey)', async () => {
-    expect((await baygateInProcess(['sign', '--key', 'k.pem', '--ukey', join(fixtures, 'ceb311-unsigned.xml')])).status).to.equal(2);
+    expect(
+      (await baygateInProcess(['sign', '--key', 'k.pem', '--ukey', join(fixtures, 'ceb311-unsigned.xml')])).status,
+    ).to.equal(2);
     expect((await baygateInProcess(['verify', '--trust', 'x', '--cert', 'y', signedFile])).status).to.equal(2);
     const identity = devIdentity('seller-gd');
-    expect((await baygateInProcess(['sign', '--key', identity.keyPath, '--alg', 'rsa-md5', join(fixtures, 'ceb311-unsigned.xml')])).status).to.equal(2);
+    expect(
+      (
+        await baygateInProcess([
+          'sign',
+          '--key',
+          identity.keyPath,
+          '--alg',
+          'rsa-md5',
+          join(fixtures, 'ceb311-unsigned.xml'),
+        ])
+      ).status,
+    ).to.equal(2);
   });
 });

@@ -3,7 +3,13 @@ import { createPrivateKey, createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { DOMParser } from '@xmldom/xmldom';
 import { C14nCanonicalization } from 'xml-crypto';
-import { readCanonicalDocument, layoutForRootName, signedInfoNamespaceContext, canonicalSignedInfo, compactSignedInfo } from '../../src/signing/eport-layout';
+import {
+  readCanonicalDocument,
+  layoutForRootName,
+  signedInfoNamespaceContext,
+  canonicalSignedInfo,
+  compactSignedInfo,
+} from '../../src/signing/eport-layout';
 import { SIGNATURE_PROFILES } from '../../src/signing/algorithms';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { pinnedCertificateCheck } from '../../src/signing/trust-check';
@@ -15,7 +21,11 @@ const SIGNATURE = /<ds:Signature [\s\S]*<\/ds:Signature>/;
 
 async function rsaSigner(): Promise<SoftwareXmlSigner> {
   const pki = sharedTempPki();
-  return SoftwareXmlSigner.create({ privateKey: createPrivateKey(pki.rsa.keyPem), certificate: pki.rsa.certPem, trust: pinnedCertificateCheck(pki.rsa.certPem) });
+  return SoftwareXmlSigner.create({
+    privateKey: createPrivateKey(pki.rsa.keyPem),
+    certificate: pki.rsa.certPem,
+    trust: pinnedCertificateCheck(pki.rsa.certPem),
+  });
 }
 
 describe('signing/E-port layout', () => {
@@ -24,13 +34,18 @@ describe('signing/E-port layout', () => {
 
   it('inserts the Signature as the last child of an import root, adding no whitespace', async () => {
     const signed = (await rsaSigner()).signSync(unsignedImport, 'import');
-    expect(signed).to.match(/<\/ceb:BaseTransfer><ds:Signature xmlns:ds="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#"><ds:SignedInfo>/);
+    expect(signed).to.match(
+      /<\/ceb:BaseTransfer><ds:Signature xmlns:ds="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#"><ds:SignedInfo>/,
+    );
     expect(signed.endsWith('</ds:KeyInfo></ds:Signature></ceb:CEB311Message>')).to.equal(true);
   });
 
   it('gives back exactly the digested bytes when the Signature is removed (import and export)', async () => {
     const signer = await rsaSigner();
-    for (const [xml, layout] of [[unsignedImport, 'import'], [unsignedExport, 'export']] as const) {
+    for (const [xml, layout] of [
+      [unsignedImport, 'import'],
+      [unsignedExport, 'export'],
+    ] as const) {
       const signed = signer.signSync(xml, layout);
       const without = signed.replace(SIGNATURE, '');
       expect(without).to.equal(xml);
@@ -86,9 +101,16 @@ describe('signing/E-port layout', () => {
     const byLibrary = new C14nCanonicalization().process(si as never, { ancestorNamespaces: ancestors });
     const parsed = readCanonicalDocument(unsignedImport);
     const digest = /<ds:DigestValue>([^<]+)</.exec(signed)?.[1] ?? '';
-    const ours = canonicalSignedInfo(compactSignedInfo(SIGNATURE_PROFILES['rsa-sha1'], digest), signedInfoNamespaceContext(parsed));
+    const ours = canonicalSignedInfo(
+      compactSignedInfo(SIGNATURE_PROFILES['rsa-sha1'], digest),
+      signedInfoNamespaceContext(parsed),
+    );
     expect(ours).to.equal(byLibrary);
-    expect(ours.startsWith('<ds:SignedInfo xmlns:ceb="http://www.chinaport.gov.cn/ceb" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><ds:CanonicalizationMethod')).to.equal(true);
+    expect(
+      ours.startsWith(
+        '<ds:SignedInfo xmlns:ceb="http://www.chinaport.gov.cn/ceb" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><ds:CanonicalizationMethod',
+      ),
+    ).to.equal(true);
   });
 
   it('keeps an XML declaration in the output but does not digest it', async () => {
@@ -101,12 +123,16 @@ describe('signing/E-port layout', () => {
   it('refuses input that is not a canonical document (leading comment, trailing content)', async () => {
     const signer = await rsaSigner();
     for (const bad of ['<!-- c -->' + unsignedImport, unsignedImport + '<x></x>', '  ' + unsignedImport]) {
-      expect(() => signer.signSync(bad)).to.throw(SigningError).with.property('code', 'INPUT_NOT_CANONICAL');
+      expect(() => signer.signSync(bad))
+        .to.throw(SigningError)
+        .with.property('code', 'INPUT_NOT_CANONICAL');
     }
   });
 
   it('refuses an unknown layout', async () => {
     const signer = await rsaSigner();
-    expect(() => signer.signSync(unsignedExport, 'sideways' as never)).to.throw(SigningError).with.property('code', 'LAYOUT_INVALID');
+    expect(() => signer.signSync(unsignedExport, 'sideways' as never))
+      .to.throw(SigningError)
+      .with.property('code', 'LAYOUT_INVALID');
   });
 });

@@ -18,7 +18,8 @@ import { devIdentity, devTrustLists } from './support/dev-identities';
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/signing/${name}`, import.meta.url), 'utf8');
 const unsignedImport = fixture('ceb311-unsigned.xml');
 const unsignedExport = fixture('ceb303-unsigned.xml');
-const NS_CONTEXT = 'xmlns:ceb="http://www.chinaport.gov.cn/ceb" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
+const NS_CONTEXT =
+  'xmlns:ceb="http://www.chinaport.gov.cn/ceb" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 
 function run(cmd: string, args: string[]): { status: number | null; output: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -40,9 +41,17 @@ describe('signing/interop with xmlsec1 and openssl', () => {
   };
 
   for (const algorithm of ['rsa-sha1', 'rsa-sha256'] as const) {
-    for (const [layout, unsigned] of [['import', unsignedImport], ['export', unsignedExport]] as const) {
+    for (const [layout, unsigned] of [
+      ['import', unsignedImport],
+      ['export', unsignedExport],
+    ] as const) {
       it(`our ${algorithm} ${layout} signature verifies with xmlsec1 --verify --trusted-pem <CA>`, async () => {
-        const signer = await SoftwareXmlSigner.create({ privateKey: createPrivateKey(pki.rsa.keyPem), certificate: pki.rsa.certPem, trust: pinnedCertificateCheck(pki.rsa.certPem), algorithm });
+        const signer = await SoftwareXmlSigner.create({
+          privateKey: createPrivateKey(pki.rsa.keyPem),
+          certificate: pki.rsa.certPem,
+          trust: pinnedCertificateCheck(pki.rsa.certPem),
+          algorithm,
+        });
         const result = xmlsecVerify(signer.signSync(unsigned, layout), `${algorithm}-${layout}.xml`);
         expect(result.status, result.output).to.equal(0);
         expect(result.output).to.include('OK');
@@ -51,13 +60,23 @@ describe('signing/interop with xmlsec1 and openssl', () => {
   }
 
   it('xmlsec1 rejects our signature once the body is changed (the interop check can fail)', async () => {
-    const signer = await SoftwareXmlSigner.create({ privateKey: createPrivateKey(pki.rsa.keyPem), certificate: pki.rsa.certPem, trust: pinnedCertificateCheck(pki.rsa.certPem) });
-    const tampered = signer.signSync(unsignedImport).replace('<ceb:freight>10</ceb:freight>', '<ceb:freight>1</ceb:freight>');
+    const signer = await SoftwareXmlSigner.create({
+      privateKey: createPrivateKey(pki.rsa.keyPem),
+      certificate: pki.rsa.certPem,
+      trust: pinnedCertificateCheck(pki.rsa.certPem),
+    });
+    const tampered = signer
+      .signSync(unsignedImport)
+      .replace('<ceb:freight>10</ceb:freight>', '<ceb:freight>1</ceb:freight>');
     expect(xmlsecVerify(tampered, 'tampered.xml').status).to.not.equal(0);
   });
 
   it('our SM2 signature: SM3 of the canonical unsigned document (openssl dgst) equals DigestValue, and openssl pkeyutl -verify with distid 1234567812345678 accepts the SignatureValue over the canonical compact SignedInfo', async () => {
-    const signer = await SoftwareXmlSigner.create({ privateKey: createPrivateKey(pki.sm2.keyPem), certificate: pki.sm2.certPem, trust: pinnedCertificateCheck(pki.sm2.certPem) });
+    const signer = await SoftwareXmlSigner.create({
+      privateKey: createPrivateKey(pki.sm2.keyPem),
+      certificate: pki.sm2.certPem,
+      trust: pinnedCertificateCheck(pki.sm2.certPem),
+    });
     const signed = signer.signSync(unsignedImport);
     const unsignedFile = join(dir, 'sm2-unsigned.xml');
     writeFileSync(unsignedFile, signed.replace(/<ds:Signature [\s\S]*<\/ds:Signature>/, ''));
@@ -75,7 +94,21 @@ describe('signing/interop with xmlsec1 and openssl', () => {
     const pubFile = join(dir, 'sm2-pub.pem');
     writeFileSync(pubFile, execFileSync('openssl', ['x509', '-in', pki.sm2.certPath, '-pubkey', '-noout']));
     const verify = (extra: string[]): { status: number | null; output: string } =>
-      run('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', pubFile, '-rawin', '-digest', 'sm3', ...extra, '-in', signedInfoFile, '-sigfile', sigFile]);
+      run('openssl', [
+        'pkeyutl',
+        '-verify',
+        '-pubin',
+        '-inkey',
+        pubFile,
+        '-rawin',
+        '-digest',
+        'sm3',
+        ...extra,
+        '-in',
+        signedInfoFile,
+        '-sigfile',
+        sigFile,
+      ]);
     const withId = verify(['-pkeyopt', 'distid:1234567812345678']);
     expect(withId.status, withId.output).to.equal(0);
     expect(withId.output).to.include('Signature Verified Successfully');
@@ -106,13 +139,22 @@ describe('signing/interop with xmlsec1 and openssl', () => {
     const templateFile = join(dir, 'template.xml');
     const outFile = join(dir, 'xmlsec-signed.xml');
     writeFileSync(templateFile, template);
-    const signing = run('xmlsec1', ['--sign', '--privkey-pem', `${identity.keyPath},${identity.certPath}`, '--output', outFile, templateFile]);
+    const signing = run('xmlsec1', [
+      '--sign',
+      '--privkey-pem',
+      `${identity.keyPath},${identity.certPath}`,
+      '--output',
+      outFile,
+      templateFile,
+    ]);
     expect(signing.status, signing.output).to.equal(0);
     const signedByXmlsec = readFileSync(outFile, 'utf8');
     return verifySignedXml(signedByXmlsec, { trustLists: devTrustLists() }).then((verified) => {
       expect(verified.signer).to.include({ serialHex: identity.serialHex, trustedBy: 'gd', algorithm: 'rsa-sha1' });
       expect(verified.signedXml).to.equal(unsignedImport);
-      expect(createHash('sha1').update(verified.signedXml).digest('base64')).to.equal(/<ds:DigestValue>([^<]+)</.exec(signedByXmlsec)?.[1]);
+      expect(createHash('sha1').update(verified.signedXml).digest('base64')).to.equal(
+        /<ds:DigestValue>([^<]+)</.exec(signedByXmlsec)?.[1],
+      );
     });
   });
 });

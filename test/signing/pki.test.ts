@@ -28,7 +28,11 @@ interface Identity {
   negativeCase: string | null;
   trustList: string | null;
 }
-const index = JSON.parse(readFileSync(join(CERTS, 'index.json'), 'utf8')) as { development: boolean; p12Password: string; identities: Identity[] };
+const index = JSON.parse(readFileSync(join(CERTS, 'index.json'), 'utf8')) as {
+  development: boolean;
+  p12Password: string;
+  identities: Identity[];
+};
 const byId = (id: string): Identity => index.identities.find((i) => i.id === id) as Identity;
 const at = (p: string): string => join(CERTS, p);
 
@@ -56,16 +60,25 @@ describe('signing/pki: certs-dev development PKI', () => {
   it('has unique ids, the required roles, regions, centers and at least one SM2 seller', () => {
     const ids = index.identities.map((i) => i.id);
     expect(new Set(ids).size).to.equal(ids.length);
-    for (const id of ['center-gd', 'center-hk', 'center-mo', 'operator-rsa', 'operator-sm2']) expect(ids).to.include(id);
-    expect(index.identities.some((i) => i.role === 'seller' && i.algorithm === 'SM2' && i.negativeCase === null)).to.equal(true);
+    for (const id of ['center-gd', 'center-hk', 'center-mo', 'operator-rsa', 'operator-sm2'])
+      expect(ids).to.include(id);
+    expect(
+      index.identities.some((i) => i.role === 'seller' && i.algorithm === 'SM2' && i.negativeCase === null),
+    ).to.equal(true);
     for (const region of ['GD', 'HK', 'MO']) {
-      expect(index.identities.some((i) => i.role === 'seller' && i.region === region && i.algorithm === 'RSA' && i.negativeCase === null), region).to.equal(true);
+      expect(
+        index.identities.some(
+          (i) => i.role === 'seller' && i.region === region && i.algorithm === 'RSA' && i.negativeCase === null,
+        ),
+        region,
+      ).to.equal(true);
     }
   });
 
   for (const identity of index.identities) {
     it(`${identity.id}: files exist and agree with index.json`, () => {
-      for (const p of [identity.keyPath, identity.certPath, identity.p12Path]) expect(existsSync(at(p)), p).to.equal(true);
+      for (const p of [identity.keyPath, identity.certPath, identity.p12Path])
+        expect(existsSync(at(p)), p).to.equal(true);
       const certPem = readFileSync(at(identity.certPath));
       const cert = parseCertificate(certPem);
       expect(cert.serialHex).to.equal(identity.serialHex);
@@ -74,10 +87,18 @@ describe('signing/pki: certs-dev development PKI', () => {
       expect(cert.isCa).to.equal(identity.role === 'ca');
       const key = createPrivateKey(readFileSync(at(identity.keyPath)));
       expect(keyAlgorithm(key)).to.equal(identity.algorithm);
-      expect(createPublicKey(key).export({ format: 'der', type: 'spki' }).equals(cert.publicKey.export({ format: 'der', type: 'spki' })), 'key matches certificate').to.equal(true);
+      expect(
+        createPublicKey(key)
+          .export({ format: 'der', type: 'spki' })
+          .equals(cert.publicKey.export({ format: 'der', type: 'spki' })),
+        'key matches certificate',
+      ).to.equal(true);
       if (identity.algorithm === 'RSA') expect(key.asymmetricKeyDetails?.modulusLength).to.equal(2048);
       if (identity.chainPath) {
-        const chain = readFileSync(at(identity.chainPath), 'latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+        const chain =
+          readFileSync(at(identity.chainPath), 'latin1').match(
+            /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g,
+          ) ?? [];
         expect(parseCertificate(chain[0] as string).sha256).to.equal(byId(identity.issuerId as string).sha256);
       } else {
         expect(identity.issuerId).to.equal(null);
@@ -91,37 +112,64 @@ describe('signing/pki: certs-dev development PKI', () => {
       const hex = byId(id).serialHex;
       expect(hex, id).to.match(/^00[89a-f]/);
       // Node drops nothing either: its uppercase serial is the same bytes.
-      expect(new X509Certificate(readFileSync(at(byId(id).certPath))).serialNumber.toLowerCase()).to.be.oneOf([hex, hex.replace(/^00/, '')]);
+      expect(new X509Certificate(readFileSync(at(byId(id).certPath))).serialNumber.toLowerCase()).to.be.oneOf([
+        hex,
+        hex.replace(/^00/, ''),
+      ]);
     }
     expect(byId('seller-hk').serialHex).to.match(/^0[1-9a-f]/);
   });
 
   it('every PKCS#12 opens with the development password and holds the key, certificate and chain', function () {
     this.timeout(60000);
-    for (const identity of index.identities.filter((i) => ['seller-hk', 'operator-sm2', 'center-gd', 'gd-root'].includes(i.id) || i.role !== 'ca')) {
+    for (const identity of index.identities.filter(
+      (i) => ['seller-hk', 'operator-sm2', 'center-gd', 'gd-root'].includes(i.id) || i.role !== 'ca',
+    )) {
       const certs = openssl(['pkcs12', '-in', at(identity.p12Path), '-passin', `pass:${P12_PASSWORD}`, '-nokeys']);
       expect(certs.ok, `${identity.id}: ${certs.out}`).to.equal(true);
       const count = (certs.out.match(/BEGIN CERTIFICATE/g) ?? []).length;
       let depth = 1;
       for (let c = identity; c.issuerId; c = byId(c.issuerId)) depth++;
       expect(count, identity.id).to.equal(depth);
-      const keys = openssl(['pkcs12', '-in', at(identity.p12Path), '-passin', `pass:${P12_PASSWORD}`, '-nocerts', '-nodes']);
+      const keys = openssl([
+        'pkcs12',
+        '-in',
+        at(identity.p12Path),
+        '-passin',
+        `pass:${P12_PASSWORD}`,
+        '-nocerts',
+        '-nodes',
+      ]);
       expect(keys.out, identity.id).to.include('BEGIN PRIVATE KEY');
       expect(openssl(['pkcs12', '-in', at(identity.p12Path), '-passin', 'pass:wrong', '-nokeys']).ok).to.equal(false);
     }
   });
 
   describe('openssl verify of the RSA chains', () => {
-    const rsaChains = index.identities.filter((i) => i.role !== 'ca' && rootOf(i).algorithm === 'RSA' && i.algorithm === 'RSA');
+    const rsaChains = index.identities.filter(
+      (i) => i.role !== 'ca' && rootOf(i).algorithm === 'RSA' && i.algorithm === 'RSA',
+    );
 
     for (const identity of rsaChains) {
-      const expectation = identity.negativeCase === 'expired' ? 'fails: certificate has expired'
-        : identity.negativeCase === 'not-yet-valid' ? 'fails: certificate is not yet valid'
-        : 'verifies (chain and CRL)';
+      const expectation =
+        identity.negativeCase === 'expired'
+          ? 'fails: certificate has expired'
+          : identity.negativeCase === 'not-yet-valid'
+            ? 'fails: certificate is not yet valid'
+            : 'verifies (chain and CRL)';
       it(`${identity.id} ${expectation}`, () => {
         const root = rootOf(identity);
-        const args = ['verify', '-CAfile', at(root.certPath), '-untrusted', at(identity.chainPath as string), '-purpose', 'any'];
-        if (identity.crlPath && identity.negativeCase === null) args.push('-crl_check', '-CRLfile', at(identity.crlPath));
+        const args = [
+          'verify',
+          '-CAfile',
+          at(root.certPath),
+          '-untrusted',
+          at(identity.chainPath as string),
+          '-purpose',
+          'any',
+        ];
+        if (identity.crlPath && identity.negativeCase === null)
+          args.push('-crl_check', '-CRLfile', at(identity.crlPath));
         const result = openssl([...args, at(identity.certPath)]);
         if (identity.negativeCase === 'expired') expect(result.out).to.match(/certificate has expired/);
         else if (identity.negativeCase === 'not-yet-valid') expect(result.out).to.match(/certificate is not yet valid/);
@@ -129,16 +177,35 @@ describe('signing/pki: certs-dev development PKI', () => {
       });
     }
 
-    it('the revoked seller fails openssl verify -crl_check against its CA\'s published CRL', () => {
+    it("the revoked seller fails openssl verify -crl_check against its CA's published CRL", () => {
       const revoked = byId('seller-hk-revoked');
-      const result = openssl(['verify', '-crl_check', '-CRLfile', at(revoked.crlPath as string), '-CAfile', at(rootOf(revoked).certPath), '-untrusted', at(revoked.chainPath as string), at(revoked.certPath)]);
+      const result = openssl([
+        'verify',
+        '-crl_check',
+        '-CRLfile',
+        at(revoked.crlPath as string),
+        '-CAfile',
+        at(rootOf(revoked).certPath),
+        '-untrusted',
+        at(revoked.chainPath as string),
+        at(revoked.certPath),
+      ]);
       expect(result.ok).to.equal(false);
       expect(result.out).to.match(/certificate revoked/);
     });
 
     it('a seller from the unlisted CA does not verify against a listed root', () => {
       const untrusted = byId('seller-untrusted');
-      expect(openssl(['verify', '-CAfile', at(byId('hk-root').certPath), '-untrusted', at(untrusted.chainPath as string), at(untrusted.certPath)]).ok).to.equal(false);
+      expect(
+        openssl([
+          'verify',
+          '-CAfile',
+          at(byId('hk-root').certPath),
+          '-untrusted',
+          at(untrusted.chainPath as string),
+          at(untrusted.certPath),
+        ]).ok,
+      ).to.equal(false);
     });
   });
 
@@ -153,7 +220,13 @@ describe('signing/pki: certs-dev development PKI', () => {
     const sm2Crls = index.identities.filter((i) => i.role === 'ca' && i.algorithm === 'SM2' && i.crlPath);
 
     it('covers SM2-signed certificates (CA and leaves) and SM2-signed CRLs', () => {
-      expect(sm2Signed.map((i) => i.id)).to.include.members(['gd-sm2-mr-ca', 'seller-gd-sm2', 'center-gd', 'eport-sm2-ca', 'operator-sm2']);
+      expect(sm2Signed.map((i) => i.id)).to.include.members([
+        'gd-sm2-mr-ca',
+        'seller-gd-sm2',
+        'center-gd',
+        'eport-sm2-ca',
+        'operator-sm2',
+      ]);
       expect(sm2Crls.length).to.be.at.least(2);
     });
 
@@ -164,7 +237,22 @@ describe('signing/pki: certs-dev development PKI', () => {
       if (!raw) throw new Error('not an SM2 signature');
       writeFileSync(join(dir, 'sig.der'), sm2SignatureToDer(raw));
       execFileSync('openssl', ['x509', '-in', at(issuerCertPath), '-pubkey', '-noout', '-out', join(dir, 'pub.pem')]);
-      return openssl(['pkeyutl', '-verify', '-pubin', '-inkey', join(dir, 'pub.pem'), '-rawin', '-digest', 'sm3', '-in', join(dir, 'tbs.bin'), '-sigfile', join(dir, 'sig.der'), '-pkeyopt', 'distid:1234567812345678']).ok;
+      return openssl([
+        'pkeyutl',
+        '-verify',
+        '-pubin',
+        '-inkey',
+        join(dir, 'pub.pem'),
+        '-rawin',
+        '-digest',
+        'sm3',
+        '-in',
+        join(dir, 'tbs.bin'),
+        '-sigfile',
+        join(dir, 'sig.der'),
+        '-pkeyopt',
+        'distid:1234567812345678',
+      ]).ok;
     };
 
     it('each SM2-signed TBSCertificate verifies with openssl pkeyutl and the issuer key', () => {
@@ -197,9 +285,37 @@ describe('signing/pki: certs-dev development PKI', () => {
     try {
       execFileSync(process.execPath, ['--import', 'tsx', 'scripts/gen-dev-pki.ts', '--out', out], { stdio: 'pipe' });
       const regenerated = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { identities: Identity[] };
-      const shape = (list: Identity[]) => list.map(({ id, role, region, algorithm, keyPath, certPath, p12Path, chainPath, crlPath, negativeCase, trustList }) => ({ id, role, region, algorithm, keyPath, certPath, p12Path, chainPath, crlPath, negativeCase, trustList }));
+      const shape = (list: Identity[]) =>
+        list.map(
+          ({
+            id,
+            role,
+            region,
+            algorithm,
+            keyPath,
+            certPath,
+            p12Path,
+            chainPath,
+            crlPath,
+            negativeCase,
+            trustList,
+          }) => ({
+            id,
+            role,
+            region,
+            algorithm,
+            keyPath,
+            certPath,
+            p12Path,
+            chainPath,
+            crlPath,
+            negativeCase,
+            trustList,
+          }),
+        );
       expect(shape(regenerated.identities)).to.deep.equal(shape(index.identities));
-      for (const name of ['gd', 'hk', 'mo', 'eport', 'centers']) expect(existsSync(join(out, 'trust-lists', `${name}.json`)), name).to.equal(true);
+      for (const name of ['gd', 'hk', 'mo', 'eport', 'centers'])
+        expect(existsSync(join(out, 'trust-lists', `${name}.json`)), name).to.equal(true);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

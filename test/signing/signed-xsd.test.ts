@@ -58,11 +58,22 @@ describe('signing/signed messages against the official XSD', function () {
     ['SM2', pki.sm2, 'sm2-sm3'],
   ] as const) {
     it(`every import and export message type, signed with ${label}, validates (Signature placed per the XSD) and verifies`, async () => {
-      const signer = await SoftwareXmlSigner.create({ privateKey: createPrivateKey(identity.keyPem), certificate: identity.certPem, trust: pinnedCertificateCheck(identity.certPem), algorithm });
+      const signer = await SoftwareXmlSigner.create({
+        privateKey: createPrivateKey(identity.keyPem),
+        certificate: identity.certPem,
+        trust: pinnedCertificateCheck(identity.certPem),
+        algorithm,
+      });
       const importOrder = generateValidOrder(7, { direction: 'import', itemCount: 3 });
       const exportOrder = generateValidOrder(8, { direction: 'export', itemCount: 2 });
-      const imports = [{ name: 'fixture-CEB311', xml: signer.signSync(fixture('ceb311-unsigned.xml')) }, ...IMPORT_MESSAGE_TYPES.map((t) => ({ name: t, xml: signer.signSync(buildMessage(t, importOrder, ctx).xml) }))];
-      const exports = [{ name: 'fixture-CEB303-with-ExtendMessage', xml: signer.signSync(fixture('ceb303-unsigned.xml')) }, ...EXPORT_MESSAGE_TYPES.map((t) => ({ name: t, xml: signer.signSync(buildMessage(t, exportOrder, ctx).xml) }))];
+      const imports = [
+        { name: 'fixture-CEB311', xml: signer.signSync(fixture('ceb311-unsigned.xml')) },
+        ...IMPORT_MESSAGE_TYPES.map((t) => ({ name: t, xml: signer.signSync(buildMessage(t, importOrder, ctx).xml) })),
+      ];
+      const exports = [
+        { name: 'fixture-CEB303-with-ExtendMessage', xml: signer.signSync(fixture('ceb303-unsigned.xml')) },
+        ...EXPORT_MESSAGE_TYPES.map((t) => ({ name: t, xml: signer.signSync(buildMessage(t, exportOrder, ctx).xml) })),
+      ];
       expect(validate(join(xsdDir, 'ceb-import-2022.xsd'), imports)).to.equal('');
       expect(validate(join(xsdDir, 'ceb-export-2022.xsd'), exports)).to.equal('');
       for (const doc of [...imports, ...exports]) {
@@ -73,8 +84,14 @@ describe('signing/signed messages against the official XSD', function () {
   }
 
   it('the schema check can fail: an export message signed with the import layout (Signature after ExtendMessage) is invalid', async () => {
-    const signer = await SoftwareXmlSigner.create({ privateKey: createPrivateKey(pki.rsa.keyPem), certificate: pki.rsa.certPem, trust: pinnedCertificateCheck(pki.rsa.certPem) });
+    const signer = await SoftwareXmlSigner.create({
+      privateKey: createPrivateKey(pki.rsa.keyPem),
+      certificate: pki.rsa.certPem,
+      trust: pinnedCertificateCheck(pki.rsa.certPem),
+    });
     const wrong = signer.signSync(fixture('ceb303-unsigned.xml'), 'import');
-    expect(validate(join(xsdDir, 'ceb-export-2022.xsd'), [{ name: 'wrong-layout', xml: wrong }])).to.include('fails to validate');
+    expect(validate(join(xsdDir, 'ceb-export-2022.xsd'), [{ name: 'wrong-layout', xml: wrong }])).to.include(
+      'fails to validate',
+    );
   });
 });

@@ -4,15 +4,41 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SM2_DEFAULT_ID, sm2Sign, sm2SignatureToDer, sm2SignatureToRaw, sm2Verify, sm2Za, sm3 } from '../../src/signing/sm2';
+import {
+  SM2_DEFAULT_ID,
+  sm2Sign,
+  sm2SignatureToDer,
+  sm2SignatureToRaw,
+  sm2Verify,
+  sm2Za,
+  sm3,
+} from '../../src/signing/sm2';
 
 /** Runs `openssl pkeyutl -verify` on a DER signature; true when OpenSSL accepts it. */
-function opensslVerifies(dir: string, publicPem: string, message: Buffer, derSignature: Buffer, distid: string | null): boolean {
+function opensslVerifies(
+  dir: string,
+  publicPem: string,
+  message: Buffer,
+  derSignature: Buffer,
+  distid: string | null,
+): boolean {
   writeFileSync(join(dir, 'pub.pem'), publicPem);
   writeFileSync(join(dir, 'msg.bin'), message);
   writeFileSync(join(dir, 'sig.der'), derSignature);
-  const args = ['pkeyutl', '-verify', '-pubin', '-inkey', join(dir, 'pub.pem'), '-rawin', '-digest', 'sm3',
-    '-in', join(dir, 'msg.bin'), '-sigfile', join(dir, 'sig.der')];
+  const args = [
+    'pkeyutl',
+    '-verify',
+    '-pubin',
+    '-inkey',
+    join(dir, 'pub.pem'),
+    '-rawin',
+    '-digest',
+    'sm3',
+    '-in',
+    join(dir, 'msg.bin'),
+    '-sigfile',
+    join(dir, 'sig.der'),
+  ];
   if (distid !== null) args.push('-pkeyopt', `distid:${distid}`);
   const run = spawnSync('openssl', args, { encoding: 'utf8' });
   return run.status === 0 && /Verified Successfully/.test(run.stdout);
@@ -40,17 +66,26 @@ describe('signing/sm2', () => {
 
   describe('GM/T 0003.5 (GB/T 32918.5) appendix example: d = 3945208F…C5B8, ID 1234567812345678, "message digest"', () => {
     const d = '3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8';
-    const publicPoint = '0409f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13';
+    const publicPoint =
+      '0409f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13';
     // PKCS#8 { ecPublicKey, SM2 curve, ECPrivateKey { 1, d, [1] publicKey } } built from the published values.
-    const pkcs8 = Buffer.from(`308187020100301306072a8648ce3d020106082a811ccf5501822d046d306b0201010420${d}a144034200${publicPoint}`, 'hex');
+    const pkcs8 = Buffer.from(
+      `308187020100301306072a8648ce3d020106082a811ccf5501822d046d306b0201010420${d}a144034200${publicPoint}`,
+      'hex',
+    );
     const standardKey = (): KeyObject => createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
 
     it('Z_A is B2E14C5C…A4F3', () => {
-      expect(sm2Za(standardKey()).toString('hex')).to.equal('b2e14c5c79c6df5b85f4fe7ed8db7a262b9da7e07ccb0ea9f4747b8ccda8a4f3');
+      expect(sm2Za(standardKey()).toString('hex')).to.equal(
+        'b2e14c5c79c6df5b85f4fe7ed8db7a262b9da7e07ccb0ea9f4747b8ccda8a4f3',
+      );
     });
 
     it('the published signature (r = F5A03B06…20B3, s = B1B6AA29…C1AA) verifies; a changed message or ID does not', () => {
-      const signature = Buffer.from('f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa', 'hex');
+      const signature = Buffer.from(
+        'f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa',
+        'hex',
+      );
       const publicKey = createPublicKey(standardKey());
       expect(sm2Verify(publicKey, 'message digest', signature)).to.equal(true);
       expect(sm2Verify(publicKey, 'message digesT', signature)).to.equal(false);
@@ -58,7 +93,9 @@ describe('signing/sm2', () => {
     });
 
     it('our signatures with that key verify', () => {
-      expect(sm2Verify(createPublicKey(standardKey()), 'message digest', sm2Sign(standardKey(), 'message digest'))).to.equal(true);
+      expect(
+        sm2Verify(createPublicKey(standardKey()), 'message digest', sm2Sign(standardKey(), 'message digest')),
+      ).to.equal(true);
     });
   });
 
@@ -94,8 +131,21 @@ describe('signing/sm2', () => {
 
   it('an openssl-made signature verifies with sm2Verify (DER and raw), and fails with a wrong ID', () => {
     writeFileSync(join(dir, 'm2.bin'), message);
-    execFileSync('openssl', ['pkeyutl', '-sign', '-inkey', join(dir, 'key.pem'), '-rawin', '-digest', 'sm3',
-      '-in', join(dir, 'm2.bin'), '-out', join(dir, 'o.der'), '-pkeyopt', `distid:${SM2_DEFAULT_ID}`]);
+    execFileSync('openssl', [
+      'pkeyutl',
+      '-sign',
+      '-inkey',
+      join(dir, 'key.pem'),
+      '-rawin',
+      '-digest',
+      'sm3',
+      '-in',
+      join(dir, 'm2.bin'),
+      '-out',
+      join(dir, 'o.der'),
+      '-pkeyopt',
+      `distid:${SM2_DEFAULT_ID}`,
+    ]);
     const der = readFileSync(join(dir, 'o.der'));
     expect(sm2Verify(opensslPublic, message, der)).to.equal(true);
     expect(sm2Verify(opensslPublic, message, sm2SignatureToRaw(der) as Buffer)).to.equal(true);

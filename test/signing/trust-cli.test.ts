@@ -14,7 +14,16 @@ describe('cli: baygate certs check', function () {
     const { code, stdout } = certsCheck('certs-dev/hk/seller-hk.cert.pem', '--trust', 'certs-dev/trust-lists');
     expect(code).to.equal(0);
     expect(stdout).to.match(/seller-hk\.cert\.pem: TRUSTED \(trust list hk\)/);
-    for (const check of ['mr-period', 'recognised-root', 'designated-issuer', 'certificate-type-name', 'mr-policy', 'chain-signature', 'validity', 'revocation']) {
+    for (const check of [
+      'mr-period',
+      'recognised-root',
+      'designated-issuer',
+      'certificate-type-name',
+      'mr-policy',
+      'chain-signature',
+      'validity',
+      'revocation',
+    ]) {
       expect(stdout).to.match(new RegExp(`\\[PASS\\] ${check}`));
     }
   });
@@ -24,11 +33,18 @@ describe('cli: baygate certs check', function () {
     expect(code).to.equal(1);
     expect(stdout).to.match(/NOT TRUSTED/);
     expect(stdout).to.match(/\[FAIL\] mr-policy/);
-    expect(stdout).to.match(/reason: MR_POLICY_MISSING: certificatePolicies has no OID under 2\.16\.344\.8\.2\.2008\.810\.2/);
+    expect(stdout).to.match(
+      /reason: MR_POLICY_MISSING: certificatePolicies has no OID under 2\.16\.344\.8\.2\.2008\.810\.2/,
+    );
   });
 
   it('--chain lets it name an undesignated issuing CA; --json prints the verdict object', () => {
-    const { code, stdout } = certsCheck('certs-dev/gd/seller-gd-undesignated-ca.cert.pem', '--chain', 'certs-dev/gd/seller-gd-undesignated-ca.chain.pem', '--json');
+    const { code, stdout } = certsCheck(
+      'certs-dev/gd/seller-gd-undesignated-ca.cert.pem',
+      '--chain',
+      'certs-dev/gd/seller-gd-undesignated-ca.chain.pem',
+      '--json',
+    );
     expect(code).to.equal(1);
     const verdict = JSON.parse(stdout) as { ok: boolean; reason: string; trustList: string };
     expect(verdict.ok).to.equal(false);

@@ -3,7 +3,15 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkCertificate, checkReceiptSigner, loadTrustLists, oidIsUnder, parseCertificate, TrustListError, type TrustLists } from '../../src/signing/trust';
+import {
+  checkCertificate,
+  checkReceiptSigner,
+  loadTrustLists,
+  oidIsUnder,
+  parseCertificate,
+  TrustListError,
+  type TrustLists,
+} from '../../src/signing/trust';
 import { buildCertificate, buildCrl } from '../../src/signing/trust/x509-build';
 import { toPem } from '../../src/signing/trust/der';
 
@@ -31,19 +39,29 @@ const byId = (id: string): Identity => {
 const certOf = (id: string): Buffer => readFileSync(join(CERTS, byId(id).certPath));
 const chainOf = (id: string): string[] => {
   const path = byId(id).chainPath;
-  return path ? (readFileSync(join(CERTS, path), 'latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) : [];
+  return path
+    ? (readFileSync(join(CERTS, path), 'latin1').match(
+        /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g,
+      ) ?? [])
+    : [];
 };
 
 /** The precise reason each negative case must produce (code and the start of its detail). */
 const EXPECTED_REASON: Record<string, RegExp> = {
   expired: /^CERT_EXPIRED: certificate expired on 2025-01-31T23:59:59Z/,
   'not-yet-valid': /^CERT_NOT_YET_VALID: certificate is not valid before 2046-01-01T00:00:00Z/,
-  revoked: /^CERT_REVOKED: serial [0-9a-f]+ is on the CRL of ".*Baygate Dev e-Cert CA 2" \(revoked 2025-05-01T00:00:00Z, reason keyCompromise\)$/,
-  'wrong-policy': /^MR_POLICY_MISSING: certificatePolicies has no OID under 2\.16\.344\.8\.2\.2008\.810\.2 \(present: 2\.16\.344\.8\.2\.2008\.810\.1\.2022\.1\.0\)$/,
-  'no-type-name': /^MR_CERT_TYPE_MISSING: certificate carries none of the certificate-type names "Hongkong Post e-Cert \(Personal\)", "Hongkong Post e-Cert \(Organisational\)"/,
-  'untrusted-issuer': /^UNTRUSTED_ISSUER: issuer ".*Baygate Dev Unlisted Issuing CA" is neither a designated issuing CA nor a recognised root on any trust list/,
-  'mr-period-ended': /^MR_PERIOD_ENDED: MR period of ".*e-Cert CA 1 \(MR period ended\)" on trust list hk \(2015-07-11T00:00:00Z – 2020-12-31T23:59:59Z\) ended before/,
-  'undesignated-issuer': /^MR_ISSUER_NOT_DESIGNATED: issuer ".*General Purpose CA \(not MR\)" chains to recognised root ".*Guangdong Root CA" but is not designated on trust list gd$/,
+  revoked:
+    /^CERT_REVOKED: serial [0-9a-f]+ is on the CRL of ".*Baygate Dev e-Cert CA 2" \(revoked 2025-05-01T00:00:00Z, reason keyCompromise\)$/,
+  'wrong-policy':
+    /^MR_POLICY_MISSING: certificatePolicies has no OID under 2\.16\.344\.8\.2\.2008\.810\.2 \(present: 2\.16\.344\.8\.2\.2008\.810\.1\.2022\.1\.0\)$/,
+  'no-type-name':
+    /^MR_CERT_TYPE_MISSING: certificate carries none of the certificate-type names "Hongkong Post e-Cert \(Personal\)", "Hongkong Post e-Cert \(Organisational\)"/,
+  'untrusted-issuer':
+    /^UNTRUSTED_ISSUER: issuer ".*Baygate Dev Unlisted Issuing CA" is neither a designated issuing CA nor a recognised root on any trust list/,
+  'mr-period-ended':
+    /^MR_PERIOD_ENDED: MR period of ".*e-Cert CA 1 \(MR period ended\)" on trust list hk \(2015-07-11T00:00:00Z – 2020-12-31T23:59:59Z\) ended before/,
+  'undesignated-issuer':
+    /^MR_ISSUER_NOT_DESIGNATED: issuer ".*General Purpose CA \(not MR\)" chains to recognised root ".*Guangdong Root CA" but is not designated on trust list gd$/,
 };
 
 describe('signing/trust: relying-party MR check against certs-dev', () => {
@@ -55,7 +73,11 @@ describe('signing/trust: relying-party MR check against certs-dev', () => {
   it('loads the four trust lists and the three clearance-center receipt signers', () => {
     expect(trust.lists.map((l) => l.id).sort()).to.deep.equal(['eport', 'gd', 'hk', 'mo']);
     expect(trust.receiptSigners.map((s) => s.id).sort()).to.deep.equal(['center-gd', 'center-hk', 'center-mo']);
-    expect(trust.lists.find((l) => l.id === 'eport')?.checks).to.include({ mrPolicy: false, certificateTypeName: false, mrPeriod: false });
+    expect(trust.lists.find((l) => l.id === 'eport')?.checks).to.include({
+      mrPolicy: false,
+      certificateTypeName: false,
+      mrPeriod: false,
+    });
   });
 
   const leaves = index.identities.filter((i) => i.role !== 'ca');
@@ -68,7 +90,17 @@ describe('signing/trust: relying-party MR check against certs-dev', () => {
       expect(verdict.trustList).to.equal(identity.trustList);
       expect(verdict.serialHex).to.equal(identity.serialHex);
       expect(verdict.algorithm).to.equal(identity.algorithm);
-      expect(verdict.checks.map((c) => c.name)).to.deep.equal(['mr-period', 'recognised-root', 'designated-issuer', 'certificate-type-name', 'mr-policy', 'chain-signature', 'validity', 'revocation', 'key-usage']);
+      expect(verdict.checks.map((c) => c.name)).to.deep.equal([
+        'mr-period',
+        'recognised-root',
+        'designated-issuer',
+        'certificate-type-name',
+        'mr-policy',
+        'chain-signature',
+        'validity',
+        'revocation',
+        'key-usage',
+      ]);
       expect(verdict.checks.every((c) => c.ok)).to.equal(true);
     });
   }
@@ -100,13 +132,19 @@ describe('signing/trust: relying-party MR check against certs-dev', () => {
   });
 
   it('the HK type name is read from the policy user notice, the GD one from the subject OU', () => {
-    expect(checkCertificate(certOf('seller-hk-personal'), trust).checks.find((c) => c.name === 'certificate-type-name')?.detail)
-      .to.equal('"Hongkong Post e-Cert (Personal)" in user notice of policy 2.16.344.8.2.2008.810.2.2022.1.0');
-    expect(checkCertificate(certOf('seller-gd'), trust).certificateTypeName).to.equal('Baygate Dev GD MR Certificate (Organisational)');
+    expect(
+      checkCertificate(certOf('seller-hk-personal'), trust).checks.find((c) => c.name === 'certificate-type-name')
+        ?.detail,
+    ).to.equal('"Hongkong Post e-Cert (Personal)" in user notice of policy 2.16.344.8.2.2008.810.2.2022.1.0');
+    expect(checkCertificate(certOf('seller-gd'), trust).certificateTypeName).to.equal(
+      'Baygate Dev GD MR Certificate (Organisational)',
+    );
   });
 
   it('honours the check time: the expired certificate was fine in 2024-06, a revoked one before its revocation date', () => {
-    expect(checkCertificate(certOf('seller-gd-expired'), trust, { at: new Date('2024-06-01T00:00:00Z') }).ok).to.equal(true);
+    expect(checkCertificate(certOf('seller-gd-expired'), trust, { at: new Date('2024-06-01T00:00:00Z') }).ok).to.equal(
+      true,
+    );
     const before = checkCertificate(certOf('seller-hk-revoked'), trust, { at: new Date('2025-03-01T00:00:00Z') });
     expect(before.ok).to.equal(true);
     expect(before.checks.find((c) => c.name === 'revocation')?.detail).to.match(/revoked later, on 2025-05-01/);
@@ -120,8 +158,12 @@ describe('signing/trust: relying-party MR check against certs-dev', () => {
   it('accepts PEM (also after an openssl preamble), DER and an X509Certificate object alike', () => {
     const pem = certOf('seller-mo');
     const der = new X509Certificate(pem).raw;
-    const withPreamble = Buffer.concat([Buffer.from('Bag Attributes\n    friendlyName: seller-mo\nsubject=C = MO\n'), pem]);
-    for (const input of [pem, pem.toString(), der, new X509Certificate(pem), withPreamble]) expect(checkCertificate(input, trust).ok).to.equal(true);
+    const withPreamble = Buffer.concat([
+      Buffer.from('Bag Attributes\n    friendlyName: seller-mo\nsubject=C = MO\n'),
+      pem,
+    ]);
+    for (const input of [pem, pem.toString(), der, new X509Certificate(pem), withPreamble])
+      expect(checkCertificate(input, trust).ok).to.equal(true);
   });
 
   it('reports an unreadable certificate as CERT_UNPARSEABLE instead of throwing', () => {
@@ -132,27 +174,35 @@ describe('signing/trust: relying-party MR check against certs-dev', () => {
     it(`a flipped signature byte in ${id} fails with SIGNATURE_INVALID`, () => {
       const der = Buffer.from(new X509Certificate(certOf(id)).raw);
       der[der.length - 10] = (der[der.length - 10] as number) ^ 0x01;
-      expect(checkCertificate(der, trust).reason).to.match(/^SIGNATURE_INVALID: certificate signature does not verify with the key of /);
+      expect(checkCertificate(der, trust).reason).to.match(
+        /^SIGNATURE_INVALID: certificate signature does not verify with the key of /,
+      );
     });
   }
 
   it('a look-alike certificate (designated CA name and key id, attacker key) fails with SIGNATURE_INVALID', () => {
     const real = parseCertificate(certOf('seller-hk'));
     const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const ecertCaName = { C: 'HK', O: 'Baygate Dev Hong Kong e-Cert Authority', OU: ['DEVELOPMENT ONLY'], CN: 'Baygate Dev e-Cert CA 2' };
-    const forge = (copyKeyId: boolean): Buffer => buildCertificate({
-      ...(copyKeyId ? { authorityKeyId: Buffer.from(real.authorityKeyId as string, 'hex') } : {}),
-      serial: Buffer.from('0badc0de', 'hex'),
-      subject: { C: 'HK', O: 'Mallory Ltd', CN: 'Mallory' },
-      subjectKey: attacker,
-      issuer: ecertCaName,
-      issuerKey: attacker,
-      notBefore: real.notBefore,
-      notAfter: real.notAfter,
-      ca: false,
-      keyUsage: ['digitalSignature'],
-      policies: [{ oid: '2.16.344.8.2.2008.810.2.2022.1.0', noticeText: 'Hongkong Post e-Cert (Organisational)' }],
-    });
+    const ecertCaName = {
+      C: 'HK',
+      O: 'Baygate Dev Hong Kong e-Cert Authority',
+      OU: ['DEVELOPMENT ONLY'],
+      CN: 'Baygate Dev e-Cert CA 2',
+    };
+    const forge = (copyKeyId: boolean): Buffer =>
+      buildCertificate({
+        ...(copyKeyId ? { authorityKeyId: Buffer.from(real.authorityKeyId as string, 'hex') } : {}),
+        serial: Buffer.from('0badc0de', 'hex'),
+        subject: { C: 'HK', O: 'Mallory Ltd', CN: 'Mallory' },
+        subjectKey: attacker,
+        issuer: ecertCaName,
+        issuerKey: attacker,
+        notBefore: real.notBefore,
+        notAfter: real.notAfter,
+        ca: false,
+        keyUsage: ['digitalSignature'],
+        policies: [{ oid: '2.16.344.8.2.2008.810.2.2022.1.0', noticeText: 'Hongkong Post e-Cert (Organisational)' }],
+      });
     const verdict = checkCertificate(forge(true), trust);
     expect(verdict.trustList).to.equal('hk');
     expect(verdict.reason).to.match(/^SIGNATURE_INVALID: /);
@@ -171,7 +221,10 @@ describe('signing/trust: relying-party MR check against certs-dev', () => {
     // A CA certificate used as a signer: attach it under its root by offering nothing; its issuer is the GD root.
     const verdict = checkCertificate(certOf('gd-general-ca'), trust);
     expect(verdict.checks.find((c) => c.name === 'key-usage')).to.deep.include({ ok: false });
-    expect(checkCertificate(certOf('gd-general-ca'), trust, { purpose: 'any' }).checks.find((c) => c.name === 'key-usage')?.ok).to.equal(true);
+    expect(
+      checkCertificate(certOf('gd-general-ca'), trust, { purpose: 'any' }).checks.find((c) => c.name === 'key-usage')
+        ?.ok,
+    ).to.equal(true);
   });
 
   it('matches the MR policy prefix arc by arc', () => {
@@ -191,7 +244,14 @@ describe('signing/trust: trust-list loading errors name the file and the path', 
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const listFile = (name: string): string => join(dir, 'certs-dev', 'trust-lists', `${name}.json`);
-  const edit = (name: string, change: (json: Record<string, unknown> & { entries: { root: Record<string, unknown>; issuingCas: Record<string, unknown>[] }[] }) => void): void => {
+  const edit = (
+    name: string,
+    change: (
+      json: Record<string, unknown> & {
+        entries: { root: Record<string, unknown>; issuingCas: Record<string, unknown>[] }[];
+      },
+    ) => void,
+  ): void => {
     const json = JSON.parse(readFileSync(listFile(name), 'utf8'));
     change(json);
     writeFileSync(listFile(name), JSON.stringify(json));
@@ -213,26 +273,34 @@ describe('signing/trust: trust-list loading errors name the file and the path', 
     const err = loadError();
     expect(err.file).to.match(/hk\.json$/);
     expect(err.path).to.equal('entries[0].issuingCas[0].mrPeriod.from');
-    expect(err.message).to.match(/hk\.json at entries\[0\]\.issuingCas\[0\]\.mrPeriod\.from: expected an ISO 8601 date-time/);
+    expect(err.message).to.match(
+      /hk\.json at entries\[0\]\.issuingCas\[0\]\.mrPeriod\.from: expected an ISO 8601 date-time/,
+    );
   });
 
   it('an MR list without type names is refused', () => {
     edit('mo', (j) => {
       (j.entries[0]?.issuingCas[0] as { certificateTypeNames: string[] }).certificateTypeNames = [];
     });
-    expect(loadError().message).to.match(/mo\.json at entries\[0\]\.issuingCas\[0\]\.certificateTypeNames: must not be empty/);
+    expect(loadError().message).to.match(
+      /mo\.json at entries\[0\]\.issuingCas\[0\]\.certificateTypeNames: must not be empty/,
+    );
   });
 
   it('a fingerprint that does not match the certificate file is refused', () => {
     edit('gd', (j) => {
       (j.entries[0]?.root as { sha256: string }).sha256 = '0'.repeat(64);
     });
-    expect(loadError().message).to.match(/gd\.json at entries\[0\]\.root\.sha256: fingerprint does not match \.\.\/gd\/gd-root\.cert\.pem/);
+    expect(loadError().message).to.match(
+      /gd\.json at entries\[0\]\.root\.sha256: fingerprint does not match \.\.\/gd\/gd-root\.cert\.pem/,
+    );
   });
 
   it('a missing certificate file is refused with its path', () => {
     rmSync(join(dir, 'certs-dev', 'eport', 'eport-sm2-ca.cert.pem'));
-    expect(loadError().message).to.match(/eport\.json at entries\[1\]\.issuingCas\[0\]\.certPath: cannot read eport-sm2-ca\.cert\.pem \(ENOENT\)/);
+    expect(loadError().message).to.match(
+      /eport\.json at entries\[1\]\.issuingCas\[0\]\.certPath: cannot read eport-sm2-ca\.cert\.pem \(ENOENT\)/,
+    );
   });
 
   it('an issuing CA that its entry root did not issue is refused', () => {
@@ -240,7 +308,9 @@ describe('signing/trust: trust-list loading errors name the file and the path', 
       const gdCa = JSON.parse(readFileSync(listFile('gd'), 'utf8')).entries[0].issuingCas[0];
       j.entries[0]?.issuingCas.push(gdCa);
     });
-    expect(loadError().message).to.match(/hk\.json at entries\[0\]\.issuingCas\[2\]: \.\.\/gd\/gd-mr-ca\.cert\.pem is not issued by the entry's root/);
+    expect(loadError().message).to.match(
+      /hk\.json at entries\[0\]\.issuingCas\[2\]: \.\.\/gd\/gd-mr-ca\.cert\.pem is not issued by the entry's root/,
+    );
   });
 
   it('invalid JSON is reported with the file name', () => {
@@ -251,7 +321,12 @@ describe('signing/trust: trust-list loading errors name the file and the path', 
   it('a CRL not signed by its CA fails revocation with CRL_INVALID', () => {
     const ca = parseCertificate(readFileSync(join(CERTS, 'hk', 'hk-ecert-ca.cert.pem')));
     const forgedCrl = buildCrl({
-      issuer: { C: 'HK', O: 'Baygate Dev Hong Kong e-Cert Authority', OU: ['DEVELOPMENT ONLY'], CN: 'Baygate Dev e-Cert CA 2' },
+      issuer: {
+        C: 'HK',
+        O: 'Baygate Dev Hong Kong e-Cert Authority',
+        OU: ['DEVELOPMENT ONLY'],
+        CN: 'Baygate Dev e-Cert CA 2',
+      },
       issuerKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
       thisUpdate: new Date('2025-06-01T00:00:00Z'),
       nextUpdate: new Date('2046-06-30T00:00:00Z'),
@@ -285,7 +360,9 @@ describe('signing/trust: receipt signers (trust-lists/centers.json)', () => {
     expect(checkCertificate(certOf('seller-hk'), trust).ok).to.equal(true);
     const verdict = checkReceiptSigner(certOf('seller-hk'), trust);
     expect(verdict.ok).to.equal(false);
-    expect(verdict.reason).to.match(/^RECEIPT_SIGNER_NOT_PINNED: certificate [0-9a-f]+ \(.*Baygate Dev Kowloon Trading\) is not a pinned clearance-center receipt signer \(known: center-gd, center-hk, center-mo\)$/);
+    expect(verdict.reason).to.match(
+      /^RECEIPT_SIGNER_NOT_PINNED: certificate [0-9a-f]+ \(.*Baygate Dev Kowloon Trading\) is not a pinned clearance-center receipt signer \(known: center-gd, center-hk, center-mo\)$/,
+    );
   });
 
   it('a pinned center certificate still fails when the relying-party check fails (e.g. after its validity)', () => {

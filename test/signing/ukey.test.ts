@@ -31,13 +31,30 @@ describe('signing/E-port USB-key signer against the simulated key client', () =>
     while (running.length > 0) await running.pop()?.close();
   });
 
-  async function simulator(identity: TempIdentity, options: { sm2Encoding?: 'raw' | 'der'; handshake?: boolean } = {}): Promise<UKeySimulator> {
-    const sim = await startUKeySimulator({ privateKey: createPrivateKey(identity.keyPem), certificate: identity.certPem, password: PIN, ...options });
+  async function simulator(
+    identity: TempIdentity,
+    options: { sm2Encoding?: 'raw' | 'der'; handshake?: boolean } = {},
+  ): Promise<UKeySimulator> {
+    const sim = await startUKeySimulator({
+      privateKey: createPrivateKey(identity.keyPem),
+      certificate: identity.certPem,
+      password: PIN,
+      ...options,
+    });
     running.push(sim);
     return sim;
   }
-  async function connect(sim: UKeySimulator, trust: CertificateTrustCheck, extra: { timeoutMs?: number; password?: string } = {}): Promise<UKeyXmlSigner> {
-    const signer = await UKeyXmlSigner.connect({ url: sim.url, password: extra.password ?? PIN, trust, timeoutMs: extra.timeoutMs ?? 5000 });
+  async function connect(
+    sim: UKeySimulator,
+    trust: CertificateTrustCheck,
+    extra: { timeoutMs?: number; password?: string } = {},
+  ): Promise<UKeyXmlSigner> {
+    const signer = await UKeyXmlSigner.connect({
+      url: sim.url,
+      password: extra.password ?? PIN,
+      trust,
+      timeoutMs: extra.timeoutMs ?? 5000,
+    });
     running.push(signer);
     return signer;
   }
@@ -57,7 +74,9 @@ describe('signing/E-port USB-key signer against the simulated key client', () =>
     const sim = await simulator(pki.sm2);
     const signer = await connect(sim, pinnedCertificateCheck(pki.sm2.certPem));
     const signed = await signer.sign(unsigned);
-    expect((await verifySignedXml(signed, { pinnedCertificate: pki.sm2.certPem })).signer.algorithm).to.equal('sm2-sm3');
+    expect((await verifySignedXml(signed, { pinnedCertificate: pki.sm2.certPem })).signer.algorithm).to.equal(
+      'sm2-sm3',
+    );
   });
 
   it('converts a DER SM2 answer to the raw 64-byte SignatureValue', async () => {
@@ -71,9 +90,13 @@ describe('signing/E-port USB-key signer against the simulated key client', () =>
   it('signs several messages concurrently over one connection, one request in flight', async () => {
     const sim = await simulator(pki.rsa, { handshake: false });
     const signer = await connect(sim, pinnedCertificateCheck(pki.rsa.certPem));
-    const docs = await Promise.all(Array.from({ length: 8 }, (_, i) => signer.sign(unsigned.replace('BG20260315000001', `BG2026031500000${i}`))));
+    const docs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => signer.sign(unsigned.replace('BG20260315000001', `BG2026031500000${i}`))),
+    );
     for (const [i, doc] of docs.entries()) {
-      expect((await verifySignedXml(doc, { pinnedCertificate: pki.rsa.certPem })).signedXml).to.include(`BG2026031500000${i}`);
+      expect((await verifySignedXml(doc, { pinnedCertificate: pki.rsa.certPem })).signedXml).to.include(
+        `BG2026031500000${i}`,
+      );
     }
     expect(sim.signCount).to.equal(8);
   });
@@ -110,24 +133,39 @@ describe('signing/E-port USB-key signer against the simulated key client', () =>
   });
 
   it('reports an unreachable key client as UKEY_UNAVAILABLE', async () => {
-    const err = await errorOf(UKeyXmlSigner.connect({ url: 'ws://127.0.0.1:9', password: PIN, trust: pinnedCertificateCheck(pki.rsa.certPem), timeoutMs: 2000 }));
+    const err = await errorOf(
+      UKeyXmlSigner.connect({
+        url: 'ws://127.0.0.1:9',
+        password: PIN,
+        trust: pinnedCertificateCheck(pki.rsa.certPem),
+        timeoutMs: 2000,
+      }),
+    );
     expect(err.code).to.equal('UKEY_UNAVAILABLE');
   });
 
   it('refuses a USB key whose certificate fails the relying-party check (SIGNER_CERT_UNTRUSTED)', async () => {
     const sim = await simulator(pki.rsa);
-    const err = await errorOf(UKeyXmlSigner.connect({ url: sim.url, password: PIN, trust: trustListCheck(devTrustLists()), timeoutMs: 2000 }));
+    const err = await errorOf(
+      UKeyXmlSigner.connect({ url: sim.url, password: PIN, trust: trustListCheck(devTrustLists()), timeoutMs: 2000 }),
+    );
     expect(err.code).to.equal('SIGNER_CERT_UNTRUSTED');
     expect(err.message).to.include('UNTRUSTED_ISSUER');
   });
 
   it('accepts a dev E-port operator key in the simulator against the trust lists', async () => {
     const identity = devIdentity('operator-sm2');
-    const sim = await startUKeySimulator({ privateKey: createPrivateKey(readFileSync(identity.keyPath)), certificate: readFileSync(identity.certPath), password: PIN });
+    const sim = await startUKeySimulator({
+      privateKey: createPrivateKey(readFileSync(identity.keyPath)),
+      certificate: readFileSync(identity.certPath),
+      password: PIN,
+    });
     running.push(sim);
     const signer = await connect(sim, trustListCheck(devTrustLists()));
     expect(signer.identity.trustedBy).to.equal('eport');
-    expect((await verifySignedXml(await signer.sign(unsigned), { trustLists: devTrustLists() })).signer.serialHex).to.equal(identity.serialHex);
+    expect(
+      (await verifySignedXml(await signer.sign(unsigned), { trustLists: devTrustLists() })).signer.serialHex,
+    ).to.equal(identity.serialHex);
   });
 
   it('speaks the documented frame format: {_method,_id,args} in, {_id,_method,_status,_args:{Result,Data,Error}} out', async () => {
@@ -136,7 +174,12 @@ describe('signing/E-port USB-key signer against the simulated key client', () =>
     await new Promise((resolve) => socket.once('open', resolve));
     const reply = new Promise<string>((resolve) => socket.once('message', (d) => resolve(d.toString())));
     socket.send(JSON.stringify({ _method: UKEY_METHOD.getCertNo, _id: 42, args: {} }));
-    expect(JSON.parse(await reply)).to.deep.equal({ _id: 42, _method: UKEY_METHOD.getCertNo, _status: '00', _args: { Result: true, Data: ['01691f7f'], Error: [] } });
+    expect(JSON.parse(await reply)).to.deep.equal({
+      _id: 42,
+      _method: UKEY_METHOD.getCertNo,
+      _status: '00',
+      _args: { Result: true, Data: ['01691f7f'], Error: [] },
+    });
     socket.close();
     const client = new UKeyClient(sim.url, 2000);
     running.push(client);

@@ -24,7 +24,10 @@ describe('annual usage store (FerretDB)', function () {
     expect(await usage().usedThisYear(buyer, 2026)).to.equal(0);
     expect(await usage().reserve(buyer, 2026, 'P1/O1', 4999.99, LIMIT)).to.deep.equal({ ok: true, used: 4999.99 });
     expect(await usage().reserve(buyer, 2026, 'P1/O1', 4999.99, LIMIT)).to.deep.equal({ ok: true, used: 4999.99 });
-    expect(await usage().reserve(buyer.toLowerCase(), 2026, 'P1/O2', 0.02, LIMIT)).to.deep.equal({ ok: true, used: 5000.01 });
+    expect(await usage().reserve(buyer.toLowerCase(), 2026, 'P1/O2', 0.02, LIMIT)).to.deep.equal({
+      ok: true,
+      used: 5000.01,
+    });
     expect(await usage().usedThisYear(buyer, 2026)).to.equal(5000.01);
     expect(await usage().usedThisYear(buyer, 2025)).to.equal(0);
     await usage().release(buyer, 2026, 'P1/O1');
@@ -51,7 +54,9 @@ describe('annual usage store (FerretDB)', function () {
       const buyer = '110105194912310021';
       for (let round = 0; round < 3; round++) {
         const year = 2030 + round;
-        const attempts = Array.from({ length: 16 }, (_, i) => (i % 2 ? usage() : gatewayB).reserve(buyer, year, `order-${i}`, 4000, LIMIT));
+        const attempts = Array.from({ length: 16 }, (_, i) =>
+          (i % 2 ? usage() : gatewayB).reserve(buyer, year, `order-${i}`, 4000, LIMIT),
+        );
         const results = await Promise.all(attempts);
         const accepted = results.filter((r) => r.ok).length;
         expect(accepted, `round ${round}`).to.equal(6); // 6 × 4000 = 24000 ≤ 26000 < 7 × 4000
@@ -64,7 +69,9 @@ describe('annual usage store (FerretDB)', function () {
 
   it('counts an order once when the same reservation is retried concurrently', async () => {
     const buyer = '440524188001010014';
-    const results = await Promise.all(Array.from({ length: 8 }, () => usage().reserve(buyer, 2040, 'same-order', 1234.5, LIMIT)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => usage().reserve(buyer, 2040, 'same-order', 1234.5, LIMIT)),
+    );
     expect(results.every((r) => r.ok)).to.equal(true);
     expect(await usage().usedThisYear(buyer, 2040)).to.equal(1234.5);
   });

@@ -32,7 +32,11 @@ describe('declaration store (FerretDB)', function () {
     for (let i = 0; i < 20; i++) {
       const claimed = await store().claimDue(owner, 60_000, 500, now);
       const mine = claimed.find((c) => c.id === id);
-      for (const c of claimed) if (c.id !== id) await store().recordFailure(c.id, c.leaseToken, 'test: not this one', { retryAt: new Date(now.getTime() + 3600_000) });
+      for (const c of claimed)
+        if (c.id !== id)
+          await store().recordFailure(c.id, c.leaseToken, 'test: not this one', {
+            retryAt: new Date(now.getTime() + 3600_000),
+          });
       if (mine) return mine;
     }
     throw new Error(`could not claim ${id}`);
@@ -53,7 +57,12 @@ describe('declaration store (FerretDB)', function () {
       const first = await store().insertMany(batch);
       expect(first.inserted.map((v) => v.messageType)).to.deep.equal(['CEB311', 'CEB411', 'CEB511', 'CEB621']);
       expect(first.existing).to.deep.equal([]);
-      expect(first.inserted[0]).to.include({ status: 'accepted', terminal: false, attempts: 0, buyerIdMasked: order.buyerIdNumber.slice(0, 4) + '**********' + order.buyerIdNumber.slice(-4) });
+      expect(first.inserted[0]).to.include({
+        status: 'accepted',
+        terminal: false,
+        attempts: 0,
+        buyerIdMasked: order.buyerIdNumber.slice(0, 4) + '**********' + order.buyerIdNumber.slice(-4),
+      });
       expect(first.inserted[0]!.history).to.have.length(1);
 
       // Same declarations again (same ids) and again with new ids (a client retry that re-generated them).
@@ -105,12 +114,24 @@ describe('declaration store (FerretDB)', function () {
       const order = importOrder(++seed);
       // Park everything due so far, so only this test's declarations are claimable.
       await parkAllDue();
-      const fresh = Array.from({ length: 60 }, (_, i) => newDeclaration({ ...order, orderNo: `${order.orderNo}-P${i}` }, 'CEB311', { orderNo: `${order.orderNo}-P${i}` }));
+      const fresh = Array.from({ length: 60 }, (_, i) =>
+        newDeclaration({ ...order, orderNo: `${order.orderNo}-P${i}` }, 'CEB311', {
+          orderNo: `${order.orderNo}-P${i}`,
+        }),
+      );
       await store().insertMany(fresh);
       const seen = new Map<string, string>();
       for (let round = 0; round < 12; round++) {
-        const [a, b, c] = await Promise.all([store().claimDue('worker-a', 60_000, 4), store().claimDue('worker-b', 60_000, 4), store().claimDue('worker-c', 60_000, 4)]);
-        for (const [owner, list] of [['a', a], ['b', b], ['c', c]] as const) {
+        const [a, b, c] = await Promise.all([
+          store().claimDue('worker-a', 60_000, 4),
+          store().claimDue('worker-b', 60_000, 4),
+          store().claimDue('worker-c', 60_000, 4),
+        ]);
+        for (const [owner, list] of [
+          ['a', a],
+          ['b', b],
+          ['c', c],
+        ] as const) {
           for (const item of list) {
             expect(seen.has(item.id), `${item.id} claimed by ${seen.get(item.id)} and ${owner}`).to.equal(false);
             seen.set(item.id, owner);
@@ -159,12 +180,24 @@ describe('declaration store (FerretDB)', function () {
       await store().recordFailure(view.id, claim!.leaseToken, 'broker nack', { retryAt: t0 });
       const [again] = await store().claimDue('w2', 1000, 5, new Date(t0.getTime() + 10));
       expect(again).to.include({ id: view.id, status: 'signed' });
-      expect(again!.manifest).to.deep.equal({ xml: manifest.xml, messageGuid: manifest.messageGuid, digest: manifest.digest });
+      expect(again!.manifest).to.deep.equal({
+        xml: manifest.xml,
+        messageGuid: manifest.messageGuid,
+        digest: manifest.digest,
+      });
       // Signing again is refused (it is signed already): the worker must publish the stored bytes.
-      expect(await store().markSigned(view.id, again!.leaseToken, fakeManifest(view.id, again!.order as never))).to.equal(false);
+      expect(
+        await store().markSigned(view.id, again!.leaseToken, fakeManifest(view.id, again!.order as never)),
+      ).to.equal(false);
       expect(await store().markQueued([{ id: view.id, leaseToken: again!.leaseToken }])).to.equal(1);
       const after = (await store().findById(view.id))!;
-      expect(after).to.include({ status: 'queued', messageGuid: manifest.messageGuid, digest: manifest.digest, attempts: 1, lastError: 'broker nack' });
+      expect(after).to.include({
+        status: 'queued',
+        messageGuid: manifest.messageGuid,
+        digest: manifest.digest,
+        attempts: 1,
+        lastError: 'broker nack',
+      });
       expect(after.history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued']);
       expect(after.history[1]!.signer).to.deep.equal(SIGNER);
       // Later steps keep the dispatch bookkeeping.
@@ -172,7 +205,11 @@ describe('declaration store (FerretDB)', function () {
       expect(receipt.declaration).to.include({ status: '120', attempts: 1, lastError: 'broker nack' });
       expect(await store().manifestXml(view.id)).to.equal(manifest.xml);
       expect((await store().subjectsByGuids([manifest.messageGuid])).get(manifest.messageGuid)!.id).to.equal(view.id);
-      expect(await store().claimDue('w3', 1000, 100, new Date(t0.getTime() + 60_000)).then((l) => l.map((c) => c.id))).to.not.include(view.id);
+      expect(
+        await store()
+          .claimDue('w3', 1000, 100, new Date(t0.getTime() + 60_000))
+          .then((l) => l.map((c) => c.id)),
+      ).to.not.include(view.id);
     });
 
     it('markQueued moves only signed declarations whose lease token matches, in one call for a batch', async () => {
@@ -180,7 +217,8 @@ describe('declaration store (FerretDB)', function () {
       const views = await Promise.all([accepted(), accepted(), accepted()]);
       const claims = await store().claimDue('w', 60_000, 10);
       expect(claims.map((c) => c.id).sort()).to.deep.equal(views.map((v) => v.id).sort());
-      for (const c of claims.slice(0, 2)) expect(await store().markSigned(c.id, c.leaseToken, fakeManifest(c.id, c.order as never))).to.equal(true);
+      for (const c of claims.slice(0, 2))
+        expect(await store().markSigned(c.id, c.leaseToken, fakeManifest(c.id, c.order as never))).to.equal(true);
       // The third is not signed; the second comes with a wrong token.
       const moved = await store().markQueued([
         { id: claims[0]!.id, leaseToken: claims[0]!.leaseToken },
@@ -210,12 +248,22 @@ describe('declaration store (FerretDB)', function () {
         { id: c.id, leaseToken: 'stale', manifest: fakeManifest(c.id, c.order as never) },
       ]);
       expect(results).to.deep.equal([true, true, false, false]);
-      expect(await store().markSignedMany([{ id: a.id, leaseToken: a.leaseToken, manifest: ma }])).to.deep.equal([true]);
+      expect(await store().markSignedMany([{ id: a.id, leaseToken: a.leaseToken, manifest: ma }])).to.deep.equal([
+        true,
+      ]);
       // Parallel single calls are merged into one batch and answer individually.
-      const single = await Promise.all([store().markSigned(c.id, c.leaseToken, fakeManifest(c.id, c.order as never)), store().markSigned(a.id, 'stale', ma)]);
+      const single = await Promise.all([
+        store().markSigned(c.id, c.leaseToken, fakeManifest(c.id, c.order as never)),
+        store().markSigned(a.id, 'stale', ma),
+      ]);
       expect(single).to.deep.equal([true, false]);
       expect(await store().markQueued(claims.map((x) => ({ id: x.id, leaseToken: x.leaseToken })))).to.equal(3);
-      for (const v of views) expect((await store().findById(v.id))!.history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued']);
+      for (const v of views)
+        expect((await store().findById(v.id))!.history.map((h) => h.status)).to.deep.equal([
+          'accepted',
+          'signed',
+          'queued',
+        ]);
       expect((await store().findById(b.id))!.messageGuid).to.equal(mb.messageGuid);
     });
 
@@ -224,7 +272,9 @@ describe('declaration store (FerretDB)', function () {
       const view = await accepted();
       const t0 = new Date();
       const [c1] = await store().claimDue('w', 60_000, 5, t0);
-      await store().recordFailure(view.id, c1!.leaseToken, 'signer unavailable', { retryAt: new Date(t0.getTime() + 30_000) });
+      await store().recordFailure(view.id, c1!.leaseToken, 'signer unavailable', {
+        retryAt: new Date(t0.getTime() + 30_000),
+      });
       let v = (await store().findById(view.id))!;
       expect(v).to.include({ status: 'accepted', attempts: 1, lastError: 'signer unavailable', terminal: false });
       expect(await store().claimDue('w', 60_000, 5, new Date(t0.getTime() + 10_000))).to.deep.equal([]);
@@ -238,7 +288,11 @@ describe('declaration store (FerretDB)', function () {
       expect(v).to.include({ status: 'failed', terminal: true, attempts: 2, lastError: 'XSD violation: orderNo' });
       expect(v.history.map((h) => h.status)).to.deep.equal(['accepted', 'failed']);
       expect(v.history[1]!.info).to.equal('XSD violation: orderNo');
-      expect(await store().claimDue('w', 60_000, 100, new Date(t0.getTime() + 3600_000)).then((l) => l.map((c) => c.id))).to.not.include(view.id);
+      expect(
+        await store()
+          .claimDue('w', 60_000, 100, new Date(t0.getTime() + 3600_000))
+          .then((l) => l.map((c) => c.id)),
+      ).to.not.include(view.id);
     });
   });
 
@@ -247,7 +301,13 @@ describe('declaration store (FerretDB)', function () {
       const view = await accepted({ messageType: 'CEB621' });
       const manifest = await signAndQueue(view);
       const at = new Date();
-      const step = (status: string) => store().applyStatus({ messageGuid: manifest.messageGuid }, status, { at, source: 'receipt', receiptId: 'r-' + status, info: 'test' });
+      const step = (status: string) =>
+        store().applyStatus({ messageGuid: manifest.messageGuid }, status, {
+          at,
+          source: 'receipt',
+          receiptId: 'r-' + status,
+          info: 'test',
+        });
 
       expect(await step('2')).to.include({ applied: true });
       expect(await step('2')).to.include({ applied: false, reason: 'duplicate' });
@@ -256,8 +316,17 @@ describe('declaration store (FerretDB)', function () {
       const released = await step('800');
       expect(released.applied).to.equal(true);
       expect(released.subject).to.include({ id: view.id, status: '800', messageType: 'CEB621' });
-      expect((await store().findById(view.id))!.history.at(-1)).to.include({ status: '800', source: 'receipt', receiptId: 'r-800' });
-      const cleared = await store().applyStatus({ id: view.id }, '899', { at, source: 'receipt', documentKeys: { invtNo: '51412026I000000101' }, signer: undefined });
+      expect((await store().findById(view.id))!.history.at(-1)).to.include({
+        status: '800',
+        source: 'receipt',
+        receiptId: 'r-800',
+      });
+      const cleared = await store().applyStatus({ id: view.id }, '899', {
+        at,
+        source: 'receipt',
+        documentKeys: { invtNo: '51412026I000000101' },
+        signer: undefined,
+      });
       expect(cleared.applied).to.equal(true);
       expect(cleared.declaration!.history.at(-1)!.documentKeys).to.deep.equal({ invtNo: '51412026I000000101' });
       expect(cleared.declaration!.history.at(-1)).to.not.have.property('signer');
@@ -276,14 +345,28 @@ describe('declaration store (FerretDB)', function () {
 
     it('ends order-type declarations (CEB311) at 120 and reports unknown declarations', async () => {
       const view = await accepted();
-      expect((await store().applyStatus({ id: view.id }, '120', { at: new Date(), source: 'receipt' })).declaration).to.include({ status: '120', terminal: true });
-      expect(await store().applyStatus({ id: view.id }, '399', { at: new Date(), source: 'receipt' })).to.include({ applied: false, reason: 'after-terminal' });
-      expect(await store().applyStatus({ messageGuid: randomUUID().toUpperCase() }, '2', { at: new Date(), source: 'receipt' })).to.deep.equal({ applied: false, reason: 'unknown-declaration' });
+      expect(
+        (await store().applyStatus({ id: view.id }, '120', { at: new Date(), source: 'receipt' })).declaration,
+      ).to.include({ status: '120', terminal: true });
+      expect(await store().applyStatus({ id: view.id }, '399', { at: new Date(), source: 'receipt' })).to.include({
+        applied: false,
+        reason: 'after-terminal',
+      });
+      expect(
+        await store().applyStatus({ messageGuid: randomUUID().toUpperCase() }, '2', {
+          at: new Date(),
+          source: 'receipt',
+        }),
+      ).to.deep.equal({ applied: false, reason: 'unknown-declaration' });
     });
 
     it('applies each rank once when the same receipt is processed concurrently', async () => {
       const view = await accepted({ messageType: 'CEB621' });
-      const results = await Promise.all(Array.from({ length: 6 }, () => store().applyStatus({ id: view.id }, '2', { at: new Date(), source: 'receipt' })));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          store().applyStatus({ id: view.id }, '2', { at: new Date(), source: 'receipt' }),
+        ),
+      );
       expect(results.filter((r) => r.applied)).to.have.length(1);
       expect((await store().findById(view.id))!.history.filter((h) => h.status === '2')).to.have.length(1);
     });
@@ -292,7 +375,11 @@ describe('declaration store (FerretDB)', function () {
       await parkAllDue();
       const view = await accepted({ messageType: 'CEB621' });
       await store().applyStatus({ id: view.id }, '3', { at: new Date(), source: 'receipt' });
-      expect(await store().claimDue('w', 1000, 100).then((l) => l.map((c) => c.id))).to.not.include(view.id);
+      expect(
+        await store()
+          .claimDue('w', 1000, 100)
+          .then((l) => l.map((c) => c.id)),
+      ).to.not.include(view.id);
     });
   });
 
@@ -305,7 +392,12 @@ describe('declaration store (FerretDB)', function () {
       await store().applyStatus({ id: a.id }, '2', { at: new Date(), source: 'receipt' });
       await store().applyStatus({ id: b.id }, '120', { at: new Date(), source: 'receipt' });
       const all = await store().eventsSince(lastSeen, 100, { sellerIds: ['seller-events'] });
-      expect(all.map((e) => `${e.declaration.id === a.id ? 'a' : 'b'}:${e.event.status}`)).to.deep.equal(['a:accepted', 'b:accepted', 'a:2', 'b:120']);
+      expect(all.map((e) => `${e.declaration.id === a.id ? 'a' : 'b'}:${e.event.status}`)).to.deep.equal([
+        'a:accepted',
+        'b:accepted',
+        'a:2',
+        'b:120',
+      ]);
       const ids = all.map((e) => e.event.eventId);
       expect([...ids].sort()).to.deep.equal(ids);
       // Resume in pages of one.
@@ -327,7 +419,13 @@ describe('declaration store (FerretDB)', function () {
       const seller = 'seller-list-' + randomUUID().slice(0, 6);
       const made: DeclarationView[] = [];
       for (let i = 0; i < 7; i++) {
-        made.push(await accepted({ sellerId: seller, center: i % 2 ? 'center-sz' : 'center-gz', messageType: i % 3 ? 'CEB311' : 'CEB621' }));
+        made.push(
+          await accepted({
+            sellerId: seller,
+            center: i % 2 ? 'center-sz' : 'center-gz',
+            messageType: i % 3 ? 'CEB311' : 'CEB621',
+          }),
+        );
         await new Promise((r) => setTimeout(r, 3));
       }
       await store().applyStatus({ id: made[1]!.id }, '2', { at: new Date(), source: 'receipt' });
@@ -345,14 +443,25 @@ describe('declaration store (FerretDB)', function () {
 
       const byStatus = await store().list({ sellerIds: [seller], status: ['2'] }, { limit: 1 });
       expect(byStatus.items.map((v) => v.id)).to.deep.equal([made[4]!.id]);
-      const rest = await store().list({ sellerIds: [seller], status: ['2'] }, { limit: 1, cursor: byStatus.nextCursor });
+      const rest = await store().list(
+        { sellerIds: [seller], status: ['2'] },
+        { limit: 1, cursor: byStatus.nextCursor },
+      );
       expect(rest.items.map((v) => v.id)).to.deep.equal([made[1]!.id]);
       expect(rest.nextCursor).to.equal(undefined);
 
-      expect((await store().list({ sellerIds: [seller], center: ['center-sz'] }, { limit: 50 })).items).to.have.length(3);
-      expect((await store().list({ sellerIds: [seller], messageType: ['CEB621'] }, { limit: 50 })).items).to.have.length(3);
-      expect((await store().list({ sellerIds: [seller], from: made[5]!.createdAt }, { limit: 50 })).items.map((v) => v.id)).to.deep.equal([made[6]!.id, made[5]!.id]);
-      expect((await store().list({ sellerIds: [seller], orderNo: made[0]!.orderNo }, { limit: 50 })).items.map((v) => v.id)).to.deep.equal([made[0]!.id]);
+      expect((await store().list({ sellerIds: [seller], center: ['center-sz'] }, { limit: 50 })).items).to.have.length(
+        3,
+      );
+      expect(
+        (await store().list({ sellerIds: [seller], messageType: ['CEB621'] }, { limit: 50 })).items,
+      ).to.have.length(3);
+      expect(
+        (await store().list({ sellerIds: [seller], from: made[5]!.createdAt }, { limit: 50 })).items.map((v) => v.id),
+      ).to.deep.equal([made[6]!.id, made[5]!.id]);
+      expect(
+        (await store().list({ sellerIds: [seller], orderNo: made[0]!.orderNo }, { limit: 50 })).items.map((v) => v.id),
+      ).to.deep.equal([made[0]!.id]);
       expect((await store().list({ sellerIds: [] }, { limit: 50 })).items).to.deep.equal([]);
       let error: unknown;
       try {
@@ -376,7 +485,9 @@ describe('declaration store (FerretDB)', function () {
       const stuck = await store().stuck(later, { sellerIds: [seller] });
       expect(stuck.map((v) => v.id).sort()).to.deep.equal([views[0]!.id, views[1]!.id, views[3]!.id].sort());
       expect(await store().stuck(new Date(Date.now() - 60_000), { sellerIds: [seller] })).to.deep.equal([]);
-      expect((await store().stuck(later, { sellerIds: [seller], status: ['accepted'] })).map((v) => v.id)).to.deep.equal([views[3]!.id]);
+      expect(
+        (await store().stuck(later, { sellerIds: [seller], status: ['accepted'] })).map((v) => v.id),
+      ).to.deep.equal([views[3]!.id]);
     });
   });
 
@@ -384,9 +495,17 @@ describe('declaration store (FerretDB)', function () {
     await parkAllDue();
     const view = await accepted();
     await stores.models.Queue.collection.deleteOne({ _id: view.id } as never);
-    expect(await store().claimDue('w', 1000, 100).then((l) => l.map((c) => c.id))).to.not.include(view.id);
+    expect(
+      await store()
+        .claimDue('w', 1000, 100)
+        .then((l) => l.map((c) => c.id)),
+    ).to.not.include(view.id);
     expect(await store().repairDispatchQueue()).to.deep.equal([view.id]);
-    expect(await store().claimDue('w', 1000, 100).then((l) => l.map((c) => c.id))).to.include(view.id);
+    expect(
+      await store()
+        .claimDue('w', 1000, 100)
+        .then((l) => l.map((c) => c.id)),
+    ).to.include(view.id);
   });
 
   it('a retried submission gives a declaration whose work item was lost its work item back', async () => {
@@ -397,7 +516,11 @@ describe('declaration store (FerretDB)', function () {
     await stores.models.Queue.collection.deleteOne({ _id: d.id } as never); // the crash between the inserts
     const retry = await store().insertMany([d]);
     expect(retry.existing.map((v) => v.id)).to.deep.equal([d.id]);
-    expect(await store().claimDue('w', 1000, 100).then((l) => l.map((c) => c.id))).to.include(d.id);
+    expect(
+      await store()
+        .claimDue('w', 1000, 100)
+        .then((l) => l.map((c) => c.id)),
+    ).to.include(d.id);
   });
 
   it('fails the submission as a transient error when the database restarted and lost a declaration it had acknowledged; the retry stores it', async () => {
@@ -445,7 +568,11 @@ describe('declaration store (FerretDB)', function () {
       return result;
     } as typeof original;
     try {
-      expect(await store().markSignedMany([{ id: view.id, leaseToken: claimed.leaseToken, manifest: fakeManifest(view.id, claimed.order as never) }])).to.deep.equal([false]);
+      expect(
+        await store().markSignedMany([
+          { id: view.id, leaseToken: claimed.leaseToken, manifest: fakeManifest(view.id, claimed.order as never) },
+        ]),
+      ).to.deep.equal([false]);
     } finally {
       Collection.prototype.insertMany = original;
     }
@@ -457,12 +584,31 @@ describe('declaration store (FerretDB)', function () {
     await parkAllDue();
     const view = await accepted();
     const claimed = await claimOne(view.id);
-    expect(await store().markSigned(view.id, claimed.leaseToken, fakeManifest(view.id, claimed.order as never))).to.equal(true);
+    expect(
+      await store().markSigned(view.id, claimed.leaseToken, fakeManifest(view.id, claimed.order as never)),
+    ).to.equal(true);
     expect(await store().markQueued([{ id: view.id, leaseToken: claimed.leaseToken }])).to.equal(1);
     // What a repair that read the steps just before "queued" was written puts back (chaos run 4: 51 such).
     const sealed = await stores.models.DeclarationOrder.collection.findOne({ _id: view.id } as never);
-    await stores.models.Queue.collection.insertOne({ _id: view.id, dueAt: new Date(0), attempts: 0, messageType: 'CEB311', center: view.center, requestId: view.requestId, sellerId: view.sellerId, platformCode: view.platformCode, orderNo: view.orderNo, declaredAt: view.createdAt, orderSealed: sealed!.orderSealed, recreated: true } as never);
-    expect(await store().claimDue('w2', 1000, 100).then((l) => l.map((c) => c.id))).to.not.include(view.id);
+    await stores.models.Queue.collection.insertOne({
+      _id: view.id,
+      dueAt: new Date(0),
+      attempts: 0,
+      messageType: 'CEB311',
+      center: view.center,
+      requestId: view.requestId,
+      sellerId: view.sellerId,
+      platformCode: view.platformCode,
+      orderNo: view.orderNo,
+      declaredAt: view.createdAt,
+      orderSealed: sealed!.orderSealed,
+      recreated: true,
+    } as never);
+    expect(
+      await store()
+        .claimDue('w2', 1000, 100)
+        .then((l) => l.map((c) => c.id)),
+    ).to.not.include(view.id);
     expect(await stores.models.Queue.collection.countDocuments({ _id: view.id } as never)).to.equal(0);
     expect((await store().findById(view.id))!.status).to.equal('queued');
   });
@@ -473,7 +619,9 @@ describe('declaration store (FerretDB)', function () {
     const d = newDeclaration(order, 'CEB311');
     await store().insertMany([d]);
     const claimed = await claimOne(d.id);
-    expect(await store().markSigned(d.id, claimed.leaseToken, fakeManifest(d.id, claimed.order as never))).to.equal(true);
+    expect(await store().markSigned(d.id, claimed.leaseToken, fakeManifest(d.id, claimed.order as never))).to.equal(
+      true,
+    );
     expect(await store().markQueued([{ id: d.id, leaseToken: claimed.leaseToken }])).to.equal(1);
     // Chaos run 5: the row acknowledged a second before a database restart was gone afterwards.
     await stores.models.Declaration.collection.deleteOne({ _id: d.id } as never);
@@ -497,14 +645,26 @@ describe('declaration store (FerretDB)', function () {
         Collection.prototype.insertMany = original;
         const later = new Date(Date.now() + 120_000);
         const second = (await store().claimDue('w2', 60_000, 500, later)).find((c) => c.id === view.id)!;
-        expect(await store().markSigned(view.id, second.leaseToken, fakeManifest(view.id, second.order as never, 'GUID-OF-W2'))).to.equal(true);
+        expect(
+          await store().markSigned(
+            view.id,
+            second.leaseToken,
+            fakeManifest(view.id, second.order as never, 'GUID-OF-W2'),
+          ),
+        ).to.equal(true);
         expect(await store().markQueued([{ id: view.id, leaseToken: second.leaseToken }])).to.equal(1);
       }
       return original.apply(this, args);
     } as typeof original;
     let result: boolean[];
     try {
-      result = await store().markSignedMany([{ id: view.id, leaseToken: first.leaseToken, manifest: fakeManifest(view.id, first.order as never, 'GUID-OF-W1') }]);
+      result = await store().markSignedMany([
+        {
+          id: view.id,
+          leaseToken: first.leaseToken,
+          manifest: fakeManifest(view.id, first.order as never, 'GUID-OF-W1'),
+        },
+      ]);
     } finally {
       Collection.prototype.insertMany = original;
     }
@@ -512,7 +672,10 @@ describe('declaration store (FerretDB)', function () {
     expect(result, 'W1 must not send').to.deep.equal([false]);
     const v = (await store().findById(view.id))!;
     expect(v.messageGuid).to.equal('GUID-OF-W2');
-    expect(await stores.models.SignedWork.collection.countDocuments({ _id: view.id } as never), 'no stale marker left').to.equal(0);
+    expect(
+      await stores.models.SignedWork.collection.countDocuments({ _id: view.id } as never),
+      'no stale marker left',
+    ).to.equal(0);
   });
 
   /** Pushes every currently due declaration an hour into the future (so a test sees only its own). */

@@ -46,7 +46,7 @@ describe('dispatch by two gateways on separate connections (FerretDB)', function
     let idleRounds = 0;
     async function gateway(name: string, s: Stores) {
       let rng = name === 'A' ? 1 : 2;
-      const random = () => ((rng = (rng * 48271) % 2147483647) / 2147483647);
+      const random = () => (rng = (rng * 48271) % 2147483647) / 2147483647;
       while (queuedBy.size < N && idleRounds < 400) {
         const claims = await s.declarations.claimDue(name, 30_000, 40);
         if (claims.length === 0) {
@@ -70,7 +70,10 @@ describe('dispatch by two gateways on separate connections (FerretDB)', function
       }
     }
     async function dispatch(s: Stores, c: ClaimedDeclaration, random: () => number) {
-      if (!c.manifest) expect(await s.declarations.markSigned(c.id, c.leaseToken, fakeManifest(c.id, c.order as never))).to.equal(true);
+      if (!c.manifest)
+        expect(await s.declarations.markSigned(c.id, c.leaseToken, fakeManifest(c.id, c.order as never))).to.equal(
+          true,
+        );
       if (random() < 0.1) {
         failuresInjected++;
         live.delete(c.id); // released by recordFailure: claimable again at once
@@ -86,9 +89,12 @@ describe('dispatch by two gateways on separate connections (FerretDB)', function
     expect(failuresInjected).to.be.greaterThan(0);
     const counts = await stores.declarations.countByStatus({});
     expect(counts).to.deep.equal({ queued: N });
-    const retried = (await stores.declarations.list({ status: ['queued'] }, { limit: 1000 })).items.filter((v) => v.attempts > 0);
+    const retried = (await stores.declarations.list({ status: ['queued'] }, { limit: 1000 })).items.filter(
+      (v) => v.attempts > 0,
+    );
     expect(retried.reduce((sum, v) => sum + v.attempts, 0)).to.equal(failuresInjected);
-    for (const v of retried.slice(0, 5)) expect(v.history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued']);
+    for (const v of retried.slice(0, 5))
+      expect(v.history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued']);
     console.log(
       `      store dispatch path: ${N} declarations inserted, claimed, signed and queued by 2 gateways in ${seconds.toFixed(1)} s ` +
         `(${(N / seconds).toFixed(0)} declarations/s, ${failuresInjected} injected failures retried; by A ${[...queuedBy.values()].filter((g) => g === 'A').length}, by B ${[...queuedBy.values()].filter((g) => g === 'B').length})`,

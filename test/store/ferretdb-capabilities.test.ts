@@ -33,8 +33,14 @@ describe('server capabilities the store depends on', function () {
     const c = db.collection<{ _id: string; slot: string }>('unique_insert');
     await c.createIndex({ slot: 1 }, { unique: true });
     await c.insertOne({ _id: 'a', slot: 'x:10' });
-    const results = await Promise.allSettled([c.insertOne({ _id: 'b', slot: 'x:20' }), c.insertOne({ _id: 'c', slot: 'x:20' }), c.insertOne({ _id: 'a', slot: 'y' })]);
-    expect(results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code?: number }).code)).sort()).to.deep.equal([11000, 11000, 'ok']);
+    const results = await Promise.allSettled([
+      c.insertOne({ _id: 'b', slot: 'x:20' }),
+      c.insertOne({ _id: 'c', slot: 'x:20' }),
+      c.insertOne({ _id: 'a', slot: 'y' }),
+    ]);
+    expect(
+      results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code?: number }).code)).sort(),
+    ).to.deep.equal([11000, 11000, 'ok']);
   });
 
   it('reports each duplicate of an unordered insertMany by index and inserts the rest', async () => {
@@ -43,7 +49,15 @@ describe('server capabilities the store depends on', function () {
     await c.insertOne({ _id: '1', k: 'one' });
     let error: { code?: number; writeErrors?: { index: number; code: number }[] } | undefined;
     try {
-      await c.insertMany([{ _id: '2', k: 'two' }, { _id: '3', k: 'one' }, { _id: '1', k: 'other' }, { _id: '4', k: 'four' }], { ordered: false });
+      await c.insertMany(
+        [
+          { _id: '2', k: 'two' },
+          { _id: '3', k: 'one' },
+          { _id: '1', k: 'other' },
+          { _id: '4', k: 'four' },
+        ],
+        { ordered: false },
+      );
     } catch (err) {
       error = err as typeof error;
     }
@@ -85,8 +99,13 @@ describe('server capabilities the store depends on', function () {
     if (!ferret) return;
     const c = db.collection<{ _id: string; status: string }>('scans');
     await c.createIndex({ status: 1 });
-    await c.insertMany([{ _id: 'a', status: 'accepted' }, { _id: 'b', status: 'queued' }]);
-    const plan = JSON.stringify(((await c.find({ status: 'accepted' }).explain()) as { queryPlanner?: unknown }).queryPlanner);
+    await c.insertMany([
+      { _id: 'a', status: 'accepted' },
+      { _id: 'b', status: 'queued' },
+    ]);
+    const plan = JSON.stringify(
+      ((await c.find({ status: 'accepted' }).explain()) as { queryPlanner?: unknown }).queryPlanner,
+    );
     expect(plan).to.match(/SCAN/);
     expect(plan).to.not.match(/USING INDEX/);
   });
@@ -97,7 +116,11 @@ describe('server capabilities the store depends on', function () {
     await c.insertMany(Array.from({ length: 40 }, (_, i) => ({ _id: `d${i}`, status: 'accepted' })));
     let doubleWins = 0;
     for (let i = 0; i < 40; i++) {
-      const results = await Promise.all([0, 1, 2, 3].map((owner) => c.updateOne({ _id: `d${i}`, status: 'accepted' }, { $set: { status: 'claimed', owner } })));
+      const results = await Promise.all(
+        [0, 1, 2, 3].map((owner) =>
+          c.updateOne({ _id: `d${i}`, status: 'accepted' }, { $set: { status: 'claimed', owner } }),
+        ),
+      );
       if (results.filter((r) => r.modifiedCount === 1).length > 1) doubleWins++;
     }
     // This is why claims, signatures, status steps and annual usage use unique inserts instead.

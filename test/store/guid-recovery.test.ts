@@ -25,10 +25,14 @@ describe('declaration store: signing interrupted by a crash', function () {
     expect(await stores.declarations.markSigned(id, claim!.leaseToken, manifest)).to.equal(true);
 
     // The worker dies here (published or not); its lease runs out and another worker claims the item.
-    const [again] = (await stores.declarations.claimDue('w2', 60_000, 100, new Date(Date.now() + 120_000))).filter((c) => c.id === id);
+    const [again] = (await stores.declarations.claimDue('w2', 60_000, 100, new Date(Date.now() + 120_000))).filter(
+      (c) => c.id === id,
+    );
     expect(again?.manifest?.messageGuid).to.equal(manifest.messageGuid);
     expect(again?.manifest?.xml).to.equal(manifest.xml);
-    expect((await stores.declarations.subjectsByGuids([manifest.messageGuid])).get(manifest.messageGuid)?.id).to.equal(id);
+    expect((await stores.declarations.subjectsByGuids([manifest.messageGuid])).get(manifest.messageGuid)?.id).to.equal(
+      id,
+    );
     expect(await trackingEntry(stores, manifest.messageGuid)).to.include({ id, status: 'signed', center: 'center-gz' });
     expect(await stores.declarations.manifestXml(id)).to.equal(manifest.xml);
   });
@@ -46,7 +50,9 @@ describe('declaration store: signing interrupted by a crash', function () {
     await db.collection('dispatch_signed').deleteOne({ _id: id } as never);
     await db.collection('declaration_events').deleteOne({ _id: `${id}:10` } as never);
 
-    const [again] = (await stores.declarations.claimDue('w2', 60_000, 100, new Date(Date.now() + 120_000))).filter((c) => c.id === id);
+    const [again] = (await stores.declarations.claimDue('w2', 60_000, 100, new Date(Date.now() + 120_000))).filter(
+      (c) => c.id === id,
+    );
     expect(again?.manifest, 'an unsigned claim').to.equal(undefined);
     expect(await stores.declarations.manifestXml(id), 'nothing was sent').to.equal(null);
     const second = fakeManifest(id, order);

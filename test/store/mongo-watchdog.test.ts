@@ -17,7 +17,11 @@ describe('mongodb client watchdog', function () {
     await dropDatabase(url);
     const connection = await connectMongo(url, silentLogger());
     const restartRequests: string[] = [];
-    const watchdog = watchMongo(connection, url, silentLogger(), { everyMs: 200, wedgedAfterMs: 600, onWedged: (reason) => restartRequests.push(reason) });
+    const watchdog = watchMongo(connection, url, silentLogger(), {
+      everyMs: 200,
+      wedgedAfterMs: 600,
+      onWedged: (reason) => restartRequests.push(reason),
+    });
     try {
       await pingMongo(connection);
       await connection.getClient().close(true); // a client that no longer reaches the server
@@ -25,7 +29,10 @@ describe('mongodb client watchdog', function () {
       let reason = '';
       while (!reason.includes('wedged') && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 200));
-        reason = await pingMongo(connection).then(() => '', (err: Error) => err.message);
+        reason = await pingMongo(connection).then(
+          () => '',
+          (err: Error) => err.message,
+        );
       }
       expect(reason).to.match(/wedged .*restart this process/);
       await new Promise((r) => setTimeout(r, 1000)); // more watchdog rounds: still one request
@@ -43,13 +50,19 @@ describe('mongodb client watchdog', function () {
     const url = mongoUrlFor('store_watchdog_busy');
     const connection = await connectMongo(url, silentLogger());
     const restartRequests: string[] = [];
-    const watchdog = watchMongo(connection, url, silentLogger(), { everyMs: 100, wedgedAfterMs: 300, onWedged: (reason) => restartRequests.push(reason) });
+    const watchdog = watchMongo(connection, url, silentLogger(), {
+      everyMs: 100,
+      wedgedAfterMs: 300,
+      onWedged: (reason) => restartRequests.push(reason),
+    });
     try {
       const c = connection.getClient().db().collection<{ _id: string }>('busy');
       const until = Date.now() + 1500;
-      await Promise.all(Array.from({ length: 40 }, async (_, i) => {
-        for (let n = 0; Date.now() < until; n++) await c.insertOne({ _id: `${i}-${n}` });
-      }));
+      await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          for (let n = 0; Date.now() < until; n++) await c.insertOne({ _id: `${i}-${n}` });
+        }),
+      );
       await pingMongo(connection);
       expect(restartRequests).to.deep.equal([]);
     } finally {

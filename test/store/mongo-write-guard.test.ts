@@ -12,10 +12,20 @@ describe('mongodb write guard: a monitor check on a destroyed socket', function 
   this.timeout(60000);
 
   function scenario(guard: boolean): string {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', resolve('test/fixtures/store/monitor-socket-destroyed.ts'), mongoUrlFor('store_write_guard'), guard ? 'guard' : 'none'], {
-      encoding: 'utf8',
-      timeout: 45000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        resolve('test/fixtures/store/monitor-socket-destroyed.ts'),
+        mongoUrlFor('store_write_guard'),
+        guard ? 'guard' : 'none',
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 45000,
+      },
+    );
     if (run.status !== 0) throw new Error(`scenario exited ${run.status}: ${run.stderr}`);
     return run.stdout.trim();
   }

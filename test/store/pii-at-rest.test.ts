@@ -3,7 +3,16 @@ import { BSON, MongoClient } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { createStores, type Stores } from '../../src/store/index';
 import { PiiError } from '../../src/store/pii';
-import { BUYER_ID, fakeManifest, HASH_KEY, importOrder, KEY_NEW, KEY_OLD, newDeclaration, openStores } from './store-fixtures';
+import {
+  BUYER_ID,
+  fakeManifest,
+  HASH_KEY,
+  importOrder,
+  KEY_NEW,
+  KEY_OLD,
+  newDeclaration,
+  openStores,
+} from './store-fixtures';
 
 /**
  * Reads the RAW collections (mongodb driver, no store code) and searches every stored byte for the
@@ -29,7 +38,10 @@ describe('personal data at rest (raw collections)', function () {
 
   before(async () => {
     // Written first with only the OLD key (as before a rotation).
-    ({ stores, connection, url, close } = await openStores('store_pii_at_rest', { PII_KEYS: KEY_OLD, PII_HASH_KEY: HASH_KEY }));
+    ({ stores, connection, url, close } = await openStores('store_pii_at_rest', {
+      PII_KEYS: KEY_OLD,
+      PII_HASH_KEY: HASH_KEY,
+    }));
   });
   after(async () => close?.());
 
@@ -41,7 +53,11 @@ describe('personal data at rest (raw collections)', function () {
       const out: { collection: string; text: string; bytes: Buffer }[] = [];
       for (const c of await db.listCollections().toArray()) {
         const docs = await db.collection(c.name).find({}).toArray();
-        out.push({ collection: c.name, text: BSON.EJSON.stringify(docs, { relaxed: false }), bytes: Buffer.concat(docs.map((d) => Buffer.from(JSON.stringify(d)))) });
+        out.push({
+          collection: c.name,
+          text: BSON.EJSON.stringify(docs, { relaxed: false }),
+          bytes: Buffer.concat(docs.map((d) => Buffer.from(JSON.stringify(d)))),
+        });
       }
       return out;
     } finally {
@@ -62,15 +78,28 @@ describe('personal data at rest (raw collections)', function () {
     expect(m1.xml).to.include(personal.consigneeAddress);
     expect(await stores.declarations.markSigned(claims[0]!.id, claims[0]!.leaseToken, m1)).to.equal(true);
     expect(await stores.declarations.markSigned(claims[1]!.id, claims[1]!.leaseToken, m2)).to.equal(true);
-    expect(await stores.declarations.markQueued([{ id: claims[0]!.id, leaseToken: claims[0]!.leaseToken }])).to.equal(1);
+    expect(await stores.declarations.markQueued([{ id: claims[0]!.id, leaseToken: claims[0]!.leaseToken }])).to.equal(
+      1,
+    );
 
     const dump = await rawDump();
-    expect(dump.map((d) => d.collection)).to.include.members(['declarations', 'declaration_orders', 'declaration_events', 'dispatch_queue', 'dispatch_leases', 'declaration_manifests', 'annual_usage']);
+    expect(dump.map((d) => d.collection)).to.include.members([
+      'declarations',
+      'declaration_orders',
+      'declaration_events',
+      'dispatch_queue',
+      'dispatch_leases',
+      'declaration_manifests',
+      'annual_usage',
+    ]);
     for (const { collection, text, bytes } of dump) {
       for (const secret of secrets) {
         expect(text.includes(secret), `${collection} contains "${secret}" in clear`).to.equal(false);
         expect(bytes.includes(Buffer.from(secret, 'utf8')), `${collection} contains "${secret}" bytes`).to.equal(false);
-        expect(text.includes(Buffer.from(secret, 'utf8').toString('base64')), `${collection} contains "${secret}" as Base64`).to.equal(false);
+        expect(
+          text.includes(Buffer.from(secret, 'utf8').toString('base64')),
+          `${collection} contains "${secret}" as Base64`,
+        ).to.equal(false);
       }
     }
     // What IS there in clear: the masked number, its keyed hash, and non-personal fields.
@@ -97,7 +126,11 @@ describe('personal data at rest (raw collections)', function () {
       const client = new MongoClient(url);
       await client.connect();
       try {
-        const docs = await client.db().collection('declaration_orders').find({}, { projection: { 'orderSealed.k': 1 } }).toArray();
+        const docs = await client
+          .db()
+          .collection('declaration_orders')
+          .find({}, { projection: { 'orderSealed.k': 1 } })
+          .toArray();
         return new Map(docs.map((d) => [String(d._id), (d.orderSealed as { k: string }).k]));
       } finally {
         await client.close();

@@ -36,13 +36,22 @@ describe('PII vault (AES-256-GCM envelope, key ring, blind index)', () => {
     expect(rotated.needsRotation(moved)).to.equal(false);
     expect(rotated.openText(moved, 'declarations/a/order')).to.equal('广东省广州市天河区体育西路 1 号');
     // The old key alone cannot open what the new key sealed, and a ring without the old key names it.
-    expect(() => before.openText(moved, 'declarations/a/order')).to.throw(PiiError, /"k2026", which is not in PII_KEYS/);
+    expect(() => before.openText(moved, 'declarations/a/order')).to.throw(
+      PiiError,
+      /"k2026", which is not in PII_KEYS/,
+    );
     expect(() => ring(KEY_NEW).openText(old, 'declarations/a/order')).to.throw(PiiError, /k2025/);
     expect(() => rotated.reencrypt(old, 'declarations/other/order')).to.throw(PiiError, /failed authentication/);
   });
 
   it('deflates large values before sealing, and the compression flag cannot be flipped', () => {
-    const big = JSON.stringify({ items: Array.from({ length: 40 }, (_, i) => ({ gnum: i + 1, itemName: '婴幼儿配方奶粉 3段 900g', buyer: '张三' })) });
+    const big = JSON.stringify({
+      items: Array.from({ length: 40 }, (_, i) => ({
+        gnum: i + 1,
+        itemName: '婴幼儿配方奶粉 3段 900g',
+        buyer: '张三',
+      })),
+    });
     const sealed = rotated.sealText(big, 'ctx');
     expect(sealed.z).to.equal('d');
     expect(sealed.ct.length).to.be.lessThan(Buffer.byteLength(big) / 4);
@@ -58,28 +67,58 @@ describe('PII vault (AES-256-GCM envelope, key ring, blind index)', () => {
   it('detects tampering with the ciphertext, the tag, the IV or the key id', () => {
     const sealed = rotated.sealText('13800138000', 'ctx');
     const flip = (b: Buffer) => Buffer.from(b.map((x, i) => (i === 0 ? x ^ 1 : x)));
-    expect(() => rotated.openText({ ...sealed, ct: flip(sealed.ct) }, 'ctx')).to.throw(PiiError, /failed authentication/);
-    expect(() => rotated.openText({ ...sealed, tag: flip(sealed.tag) }, 'ctx')).to.throw(PiiError, /failed authentication/);
-    expect(() => rotated.openText({ ...sealed, iv: flip(sealed.iv) }, 'ctx')).to.throw(PiiError, /failed authentication/);
+    expect(() => rotated.openText({ ...sealed, ct: flip(sealed.ct) }, 'ctx')).to.throw(
+      PiiError,
+      /failed authentication/,
+    );
+    expect(() => rotated.openText({ ...sealed, tag: flip(sealed.tag) }, 'ctx')).to.throw(
+      PiiError,
+      /failed authentication/,
+    );
+    expect(() => rotated.openText({ ...sealed, iv: flip(sealed.iv) }, 'ctx')).to.throw(
+      PiiError,
+      /failed authentication/,
+    );
     expect(() => rotated.openText({ ...sealed, k: 'k2025' }, 'ctx')).to.throw(PiiError, /failed authentication/);
-    expect(() => rotated.openText({ ...sealed, iv: sealed.iv.subarray(0, 8) }, 'ctx')).to.throw(PiiError, /iv must be 12 bytes/);
+    expect(() => rotated.openText({ ...sealed, iv: sealed.iv.subarray(0, 8) }, 'ctx')).to.throw(
+      PiiError,
+      /iv must be 12 bytes/,
+    );
     expect(() => rotated.openText('not sealed', 'ctx')).to.throw(PiiError, /not a sealed value/);
   });
 
   it('reads sealed values back from Base64 (JSON) and from BSON-like binaries', () => {
     const sealed = rotated.sealText('李四', 'ctx');
-    const asJson = JSON.parse(JSON.stringify({ k: sealed.k, iv: sealed.iv.toString('base64'), tag: sealed.tag.toString('base64'), ct: sealed.ct.toString('base64') })) as unknown;
+    const asJson = JSON.parse(
+      JSON.stringify({
+        k: sealed.k,
+        iv: sealed.iv.toString('base64'),
+        tag: sealed.tag.toString('base64'),
+        ct: sealed.ct.toString('base64'),
+      }),
+    ) as unknown;
     expect(rotated.openText(asJson, 'ctx')).to.equal('李四');
-    const bsonLike = { k: sealed.k, iv: { buffer: new Uint8Array(sealed.iv) }, tag: { buffer: new Uint8Array(sealed.tag) }, ct: { buffer: new Uint8Array(sealed.ct) } };
+    const bsonLike = {
+      k: sealed.k,
+      iv: { buffer: new Uint8Array(sealed.iv) },
+      tag: { buffer: new Uint8Array(sealed.tag) },
+      ct: { buffer: new Uint8Array(sealed.ct) },
+    };
     expect(rotated.openText(bsonLike, 'ctx')).to.equal('李四');
   });
 
   it('parses the key ring and names the bad entry', () => {
     expect(parseKeyRing(`${KEY_NEW},${KEY_OLD}`).map((k) => k.id)).to.deep.equal(['k2026', 'k2025']);
-    expect(() => parseKeyRing('k1:' + Buffer.alloc(16).toString('base64'))).to.throw(PiiError, /entry 1 \("k1"\): key must be 32 bytes/);
+    expect(() => parseKeyRing('k1:' + Buffer.alloc(16).toString('base64'))).to.throw(
+      PiiError,
+      /entry 1 \("k1"\): key must be 32 bytes/,
+    );
     expect(() => parseKeyRing(`${KEY_NEW},${KEY_NEW}`)).to.throw(PiiError, /appears twice/);
     expect(() => parseKeyRing('')).to.throw(PiiError, /at least one key/);
-    expect(() => PiiVault.fromConfig({ PII_KEYS: KEY_NEW, PII_HASH_KEY: Buffer.alloc(8).toString('base64') })).to.throw(PiiError, /PII_HASH_KEY/);
+    expect(() => PiiVault.fromConfig({ PII_KEYS: KEY_NEW, PII_HASH_KEY: Buffer.alloc(8).toString('base64') })).to.throw(
+      PiiError,
+      /PII_HASH_KEY/,
+    );
   });
 
   it('blind index: equal after normalisation, different across kinds and hash keys, and not the value', () => {

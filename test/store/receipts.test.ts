@@ -20,7 +20,10 @@ describe('receipt store (FerretDB)', function () {
       raw: body,
       center: 'center-gz',
       signer: { subject: 'CN=customs', serialHex: '0a', trustList: 'eport' },
-      returns: [{ guid: 'A', returnStatus: '120' }, { guid: 'B', returnStatus: '2' }],
+      returns: [
+        { guid: 'A', returnStatus: '120' },
+        { guid: 'B', returnStatus: '2' },
+      ],
       receivedAt: new Date(),
       via: 'amqp' as const,
     };
@@ -28,14 +31,25 @@ describe('receipt store (FerretDB)', function () {
 
   it('stores a receipt once: the same bytes again (even concurrently) return the stored one as a duplicate', async () => {
     const r = receipt();
-    const results = await Promise.all([stores.receipts.insert(r), stores.receipts.insert(r), stores.receipts.insert({ ...r, via: 'http' })]);
+    const results = await Promise.all([
+      stores.receipts.insert(r),
+      stores.receipts.insert(r),
+      stores.receipts.insert({ ...r, via: 'http' }),
+    ]);
     expect(results.filter((x) => !x.duplicate)).to.have.length(1);
     const ids = new Set(results.map((x) => x.receipt.id));
     expect(ids.size).to.equal(1);
     const stored = await stores.receipts.findById([...ids][0]!);
     const winner = results.find((x) => !x.duplicate)!.receipt;
     expect(stored).to.deep.equal(winner);
-    expect(stored).to.deep.include({ messageType: 'CEB312', digest: r.digest, raw: r.raw, center: 'center-gz', matched: [], unknown: false });
+    expect(stored).to.deep.include({
+      messageType: 'CEB312',
+      digest: r.digest,
+      raw: r.raw,
+      center: 'center-gz',
+      matched: [],
+      unknown: false,
+    });
     expect(stored!.returns).to.deep.equal(r.returns);
     expect(stored!.signer).to.deep.equal(r.signer);
   });

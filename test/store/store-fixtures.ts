@@ -18,7 +18,15 @@ export const PII_CONFIG = { PII_KEYS: `${KEY_NEW},${KEY_OLD}`, PII_HASH_KEY: HAS
 /** The well-known valid ID number from the domain notes, and personal data that must never be seen in clear. */
 export const BUYER_ID = '440524188001010014';
 
-export function importOrder(seed: number, personal: Partial<Pick<ImportOrder, 'buyerName' | 'buyerIdNumber' | 'buyerTelephone' | 'consignee' | 'consigneeTelephone' | 'consigneeAddress'>> = {}): ImportOrder {
+export function importOrder(
+  seed: number,
+  personal: Partial<
+    Pick<
+      ImportOrder,
+      'buyerName' | 'buyerIdNumber' | 'buyerTelephone' | 'consignee' | 'consigneeTelephone' | 'consigneeAddress'
+    >
+  > = {},
+): ImportOrder {
   const order = generateValidOrder(seed, { direction: 'import' });
   if (order.direction !== 'import') throw new Error('generator gave an export order');
   const merged = { ...order, ...personal };
@@ -30,7 +38,11 @@ export function importOrder(seed: number, personal: Partial<Pick<ImportOrder, 'b
   return merged;
 }
 
-export function newDeclaration(order: ImportOrder, messageType: MessageType, overrides: Partial<NewDeclaration> = {}): NewDeclaration {
+export function newDeclaration(
+  order: ImportOrder,
+  messageType: MessageType,
+  overrides: Partial<NewDeclaration> = {},
+): NewDeclaration {
   return {
     id: randomUUID(),
     sellerId: 'seller-1',
@@ -77,7 +89,8 @@ export async function openStores(
 export const SIGNER = { subject: 'CN=Baygate Test Signer', serialHex: '01691f7f' };
 
 export function fakeManifest(id: string, order: ImportOrder, guid = randomUUID().toUpperCase()) {
-  const xml = `<ceb:CEB311Message guid="${guid}" xmlns:ceb="http://www.chinaport.gov.cn/ceb"><ceb:OrderHead><ceb:orderNo>${order.orderNo}</ceb:orderNo>` +
+  const xml =
+    `<ceb:CEB311Message guid="${guid}" xmlns:ceb="http://www.chinaport.gov.cn/ceb"><ceb:OrderHead><ceb:orderNo>${order.orderNo}</ceb:orderNo>` +
     `<ceb:buyerName>${order.buyerName}</ceb:buyerName><ceb:buyerIdNumber>${order.buyerIdNumber}</ceb:buyerIdNumber>` +
     `<ceb:consignee>${order.consignee}</ceb:consignee><ceb:consigneeTelephone>${order.consigneeTelephone}</ceb:consigneeTelephone>` +
     `<ceb:consigneeAddress>${order.consigneeAddress}</ceb:consigneeAddress></ceb:OrderHead><!-- ${id} --></ceb:CEB311Message>`;
@@ -85,7 +98,12 @@ export function fakeManifest(id: string, order: ImportOrder, guid = randomUUID()
 }
 
 /** The live tracking entry of a message guid (in flight: signed, not yet final), read directly; null when none. */
-export async function trackingEntry(stores: Stores, messageGuid: string): Promise<{ id: string; status: string; center: string } | null> {
-  const doc = await stores.models.Declaration.db.db!.collection<{ _id: string; declarationId: string; status: string; center: string }>('declaration_tracking').findOne({ _id: messageGuid });
+export async function trackingEntry(
+  stores: Stores,
+  messageGuid: string,
+): Promise<{ id: string; status: string; center: string } | null> {
+  const doc = await stores.models.Declaration.db
+    .db!.collection<{ _id: string; declarationId: string; status: string; center: string }>('declaration_tracking')
+    .findOne({ _id: messageGuid });
   return doc ? { id: doc.declarationId, status: doc.status, center: doc.center } : null;
 }

@@ -19,7 +19,11 @@ export function bearer(token: string): Record<string, string> {
   return { Authorization: `Bearer ${token}` };
 }
 
-export async function createAccountWithKey(connection: Connection, account: Account, options: { expiresAt?: Date } = {}): Promise<TestKey> {
+export async function createAccountWithKey(
+  connection: Connection,
+  account: Account,
+  options: { expiresAt?: Date } = {},
+): Promise<TestKey> {
   const store = new AccountStore(connection);
   await store.upsertAccount(account);
   const key = await store.createKey(account.id, options);
@@ -27,14 +31,34 @@ export async function createAccountWithKey(connection: Connection, account: Acco
 }
 
 export function createSeller(connection: Connection, overrides: Partial<Extract<Account, { role: 'seller' }>> = {}) {
-  return createAccountWithKey(connection, { role: 'seller', id: unique('seller'), name: 'Test seller', ebcCodes: [], ...overrides });
+  return createAccountWithKey(connection, {
+    role: 'seller',
+    id: unique('seller'),
+    name: 'Test seller',
+    ebcCodes: [],
+    ...overrides,
+  });
 }
 
-export function createBroker(connection: Connection, sellerIds: string[], overrides: Partial<Extract<Account, { role: 'broker' }>> = {}) {
-  return createAccountWithKey(connection, { role: 'broker', id: unique('broker'), name: 'Test broker', sellerIds, ...overrides });
+export function createBroker(
+  connection: Connection,
+  sellerIds: string[],
+  overrides: Partial<Extract<Account, { role: 'broker' }>> = {},
+) {
+  return createAccountWithKey(connection, {
+    role: 'broker',
+    id: unique('broker'),
+    name: 'Test broker',
+    sellerIds,
+    ...overrides,
+  });
 }
 
-export function createCenter(connection: Connection, code: string, overrides: Partial<Extract<Account, { role: 'center' }>> = {}) {
+export function createCenter(
+  connection: Connection,
+  code: string,
+  overrides: Partial<Extract<Account, { role: 'center' }>> = {},
+) {
   return createAccountWithKey(connection, { role: 'center', id: code, name: `Test center ${code}`, ...overrides });
 }
 
@@ -43,7 +67,10 @@ export function createAdmin(connection: Connection, overrides: Partial<Extract<A
 }
 
 /** One of each role, for the "401 without a key / 403 with the wrong role" sweeps. */
-export async function createRoleSet(connection: Connection, options: { sellerEbcCodes?: string[]; centerCode?: string } = {}) {
+export async function createRoleSet(
+  connection: Connection,
+  options: { sellerEbcCodes?: string[]; centerCode?: string } = {},
+) {
   const seller = await createSeller(connection, { ebcCodes: options.sellerEbcCodes ?? [] });
   const otherSeller = await createSeller(connection, { ebcCodes: options.sellerEbcCodes ?? [] });
   const broker = await createBroker(connection, [seller.account.id]);

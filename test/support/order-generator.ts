@@ -6,7 +6,13 @@
  * import and export, GD/HK/MO sellers, second legal units, fractional quantities, XML-special
  * characters (& < > " ') in names, and optionally every text field at its maximum length.
  */
-import { parseBaygateOrderOrThrow, type BaygateOrder, type Direction, type SellerRegion, type TradeMode } from '../../src/domain/order';
+import {
+  parseBaygateOrderOrThrow,
+  type BaygateOrder,
+  type Direction,
+  type SellerRegion,
+  type TradeMode,
+} from '../../src/domain/order';
 import { validateOrderStatic } from '../../src/domain/rules/index';
 import { gb11643CheckChar } from '../../src/domain/rules/gb11643';
 import { computeTax } from '../../src/domain/tax';
@@ -54,27 +60,215 @@ interface Product {
 }
 
 const PRODUCTS: Product[] = [
-  { name: '婴幼儿配方奶粉 3段 900g', gcode: '1901101000', gmodel: '婴幼儿配方奶粉|900g/罐|12-36月龄', unit: '122', unit1: '035', qty1PerUnit: 0.9, min: 180, max: 420, origin: '609', barCode: '9421902960017' },
-  { name: '保湿面霜 50ml', gcode: '3304990099', gmodel: '面霜|50ml/瓶|水、甘油', unit: '142', unit1: '035', qty1PerUnit: 0.2, min: 120, max: 1600, origin: '116' },
-  { name: 'Johnson & Johnson 婴儿润肤露 <300ml>', gcode: '3304990099', gmodel: '润肤露|"Johnson & Johnson"|300ml/瓶|婴儿用', unit: '142', unit1: '035', qty1PerUnit: 0.35, min: 39, max: 89, origin: '502', barCode: '0381370036012' },
-  { name: '维生素C泡腾片 110片', gcode: '2106909090', gmodel: "泡腾片|Swisse|110片/瓶|维生素C|O'Neill 配方", unit: '142', unit1: '035', qty1PerUnit: 0.45, min: 59, max: 199, origin: '601' },
-  { name: '红葡萄酒 750ml', gcode: '2204210000', gmodel: '葡萄酒|750ml/瓶|酒精度13.5%', unit: '142', unit1: '095', qty1PerUnit: 0.75, min: 88, max: 880, origin: '305' },
-  { name: '香水 EDP 50ml', gcode: '3303000000', gmodel: '香水|50ml/瓶|浓香型', unit: '142', unit1: '035', qty1PerUnit: 0.25, min: 350, max: 1500, origin: '305' },
-  { name: '18K金吊坠', gcode: '7113191100', gmodel: '吊坠|18K金|金重1.2克', unit: '011', unit1: '036', qty1PerUnit: 1.25, min: 600, max: 2400, origin: '110' },
-  { name: '曲奇饼干 454g', gcode: '1905310000', gmodel: '曲奇饼干|454g/盒|小麦粉、黄油', unit: '140', unit1: '035', qty1PerUnit: 0.454, min: 38, max: 98, origin: '110' },
-  { name: '杏仁饼 12件装', gcode: '1905909000', gmodel: '杏仁饼|300g/盒|绿豆粉、杏仁', unit: '140', unit1: '035', qty1PerUnit: 0.3, min: 45, max: 88, origin: '121' },
-  { name: '运动鞋', gcode: '6404110000', gmodel: '运动鞋|纺织材料鞋面|橡胶鞋底|42码', unit: '025', unit1: '025', qty1PerUnit: 1, unit2: '035', qty2PerUnit: 0.8, min: 299, max: 1299, origin: '502' },
-  { name: '新西兰车厘子（按千克）', gcode: '0809290000', gmodel: '鲜樱桃|JJ级|冷链', unit: '035', unit1: '035', qty1PerUnit: 1, min: 80, max: 160, origin: '609', fractional: true },
-  { name: '鲜橙（按千克）', gcode: '0805100000', gmodel: '鲜橙|脐橙|冷链', unit: '035', unit1: '035', qty1PerUnit: 1, min: 20, max: 45, origin: '502', fractional: true },
-  { name: '英文原版图书', gcode: '4901990000', gmodel: '图书|平装|英文', unit: '132', unit1: '035', qty1PerUnit: 0.6, min: 45, max: 260, origin: '303' },
-  { name: '蓝牙耳机', gcode: '8518300000', gmodel: '蓝牙耳机|入耳式|无线', unit: '019', unit1: '019', qty1PerUnit: 1, unit2: '035', qty2PerUnit: 0.06, min: 199, max: 1999, origin: '133' },
+  {
+    name: '婴幼儿配方奶粉 3段 900g',
+    gcode: '1901101000',
+    gmodel: '婴幼儿配方奶粉|900g/罐|12-36月龄',
+    unit: '122',
+    unit1: '035',
+    qty1PerUnit: 0.9,
+    min: 180,
+    max: 420,
+    origin: '609',
+    barCode: '9421902960017',
+  },
+  {
+    name: '保湿面霜 50ml',
+    gcode: '3304990099',
+    gmodel: '面霜|50ml/瓶|水、甘油',
+    unit: '142',
+    unit1: '035',
+    qty1PerUnit: 0.2,
+    min: 120,
+    max: 1600,
+    origin: '116',
+  },
+  {
+    name: 'Johnson & Johnson 婴儿润肤露 <300ml>',
+    gcode: '3304990099',
+    gmodel: '润肤露|"Johnson & Johnson"|300ml/瓶|婴儿用',
+    unit: '142',
+    unit1: '035',
+    qty1PerUnit: 0.35,
+    min: 39,
+    max: 89,
+    origin: '502',
+    barCode: '0381370036012',
+  },
+  {
+    name: '维生素C泡腾片 110片',
+    gcode: '2106909090',
+    gmodel: "泡腾片|Swisse|110片/瓶|维生素C|O'Neill 配方",
+    unit: '142',
+    unit1: '035',
+    qty1PerUnit: 0.45,
+    min: 59,
+    max: 199,
+    origin: '601',
+  },
+  {
+    name: '红葡萄酒 750ml',
+    gcode: '2204210000',
+    gmodel: '葡萄酒|750ml/瓶|酒精度13.5%',
+    unit: '142',
+    unit1: '095',
+    qty1PerUnit: 0.75,
+    min: 88,
+    max: 880,
+    origin: '305',
+  },
+  {
+    name: '香水 EDP 50ml',
+    gcode: '3303000000',
+    gmodel: '香水|50ml/瓶|浓香型',
+    unit: '142',
+    unit1: '035',
+    qty1PerUnit: 0.25,
+    min: 350,
+    max: 1500,
+    origin: '305',
+  },
+  {
+    name: '18K金吊坠',
+    gcode: '7113191100',
+    gmodel: '吊坠|18K金|金重1.2克',
+    unit: '011',
+    unit1: '036',
+    qty1PerUnit: 1.25,
+    min: 600,
+    max: 2400,
+    origin: '110',
+  },
+  {
+    name: '曲奇饼干 454g',
+    gcode: '1905310000',
+    gmodel: '曲奇饼干|454g/盒|小麦粉、黄油',
+    unit: '140',
+    unit1: '035',
+    qty1PerUnit: 0.454,
+    min: 38,
+    max: 98,
+    origin: '110',
+  },
+  {
+    name: '杏仁饼 12件装',
+    gcode: '1905909000',
+    gmodel: '杏仁饼|300g/盒|绿豆粉、杏仁',
+    unit: '140',
+    unit1: '035',
+    qty1PerUnit: 0.3,
+    min: 45,
+    max: 88,
+    origin: '121',
+  },
+  {
+    name: '运动鞋',
+    gcode: '6404110000',
+    gmodel: '运动鞋|纺织材料鞋面|橡胶鞋底|42码',
+    unit: '025',
+    unit1: '025',
+    qty1PerUnit: 1,
+    unit2: '035',
+    qty2PerUnit: 0.8,
+    min: 299,
+    max: 1299,
+    origin: '502',
+  },
+  {
+    name: '新西兰车厘子（按千克）',
+    gcode: '0809290000',
+    gmodel: '鲜樱桃|JJ级|冷链',
+    unit: '035',
+    unit1: '035',
+    qty1PerUnit: 1,
+    min: 80,
+    max: 160,
+    origin: '609',
+    fractional: true,
+  },
+  {
+    name: '鲜橙（按千克）',
+    gcode: '0805100000',
+    gmodel: '鲜橙|脐橙|冷链',
+    unit: '035',
+    unit1: '035',
+    qty1PerUnit: 1,
+    min: 20,
+    max: 45,
+    origin: '502',
+    fractional: true,
+  },
+  {
+    name: '英文原版图书',
+    gcode: '4901990000',
+    gmodel: '图书|平装|英文',
+    unit: '132',
+    unit1: '035',
+    qty1PerUnit: 0.6,
+    min: 45,
+    max: 260,
+    origin: '303',
+  },
+  {
+    name: '蓝牙耳机',
+    gcode: '8518300000',
+    gmodel: '蓝牙耳机|入耳式|无线',
+    unit: '019',
+    unit1: '019',
+    qty1PerUnit: 1,
+    unit2: '035',
+    qty2PerUnit: 0.06,
+    min: 199,
+    max: 1999,
+    origin: '133',
+  },
 ];
 
 const EXPORT_PRODUCTS: Product[] = [
-  { name: '乌龙茶 250g', gcode: '0902300000', gmodel: '乌龙茶|250g/罐', unit: '122', unit1: '035', qty1PerUnit: 0.25, min: 60, max: 400, origin: '142' },
-  { name: '真丝围巾', gcode: '6214100090', gmodel: '围巾|桑蚕丝100%|180×55cm', unit: '015', unit1: '015', qty1PerUnit: 1, min: 120, max: 600, origin: '142' },
-  { name: '陶瓷茶具套装 & 礼盒', gcode: '6912001000', gmodel: '茶具|陶瓷|"一壶四杯"', unit: '006', unit1: '035', qty1PerUnit: 1.6, min: 88, max: 980, origin: '142' },
-  { name: '手机壳', gcode: '3926909090', gmodel: '手机壳|硅胶|<6.1英寸>', unit: '007', unit1: '035', qty1PerUnit: 0.04, min: 9.9, max: 59, origin: '142' },
+  {
+    name: '乌龙茶 250g',
+    gcode: '0902300000',
+    gmodel: '乌龙茶|250g/罐',
+    unit: '122',
+    unit1: '035',
+    qty1PerUnit: 0.25,
+    min: 60,
+    max: 400,
+    origin: '142',
+  },
+  {
+    name: '真丝围巾',
+    gcode: '6214100090',
+    gmodel: '围巾|桑蚕丝100%|180×55cm',
+    unit: '015',
+    unit1: '015',
+    qty1PerUnit: 1,
+    min: 120,
+    max: 600,
+    origin: '142',
+  },
+  {
+    name: '陶瓷茶具套装 & 礼盒',
+    gcode: '6912001000',
+    gmodel: '茶具|陶瓷|"一壶四杯"',
+    unit: '006',
+    unit1: '035',
+    qty1PerUnit: 1.6,
+    min: 88,
+    max: 980,
+    origin: '142',
+  },
+  {
+    name: '手机壳',
+    gcode: '3926909090',
+    gmodel: '手机壳|硅胶|<6.1英寸>',
+    unit: '007',
+    unit1: '035',
+    qty1PerUnit: 0.04,
+    min: 9.9,
+    max: 59,
+    origin: '142',
+  },
 ];
 
 const SURNAMES = ['张', '王', '李', '赵', '陈', '刘', '黄', '周', '吴', '林', '郭', '何', '欧阳'];
@@ -103,12 +297,53 @@ const SELLERS: Record<SellerRegion, { ebcCode: string; ebcName: string }> = {
 function route(region: SellerRegion, tradeMode: TradeMode, rnd: () => number) {
   if (tradeMode === '1210') {
     return rnd() < 0.5
-      ? { customsCode: '5349', portCode: '5349', agentCode: '4403988A02', agentName: '深圳湾关供应链报关有限公司', trafMode: '4', areaCode: '4403640001', areaName: '深圳前海湾保税仓储有限公司', emsNo: 'T5349W000123' }
-      : { customsCode: '5165', portCode: '5165', agentCode: '4401988A01', agentName: '广州湾关报关有限公司', trafMode: '4', areaCode: '4401640002', areaName: '广州南沙保税港区仓储有限公司', emsNo: 'T5165W000456' };
+      ? {
+          customsCode: '5349',
+          portCode: '5349',
+          agentCode: '4403988A02',
+          agentName: '深圳湾关供应链报关有限公司',
+          trafMode: '4',
+          areaCode: '4403640001',
+          areaName: '深圳前海湾保税仓储有限公司',
+          emsNo: 'T5349W000123',
+        }
+      : {
+          customsCode: '5165',
+          portCode: '5165',
+          agentCode: '4401988A01',
+          agentName: '广州湾关报关有限公司',
+          trafMode: '4',
+          areaCode: '4401640002',
+          areaName: '广州南沙保税港区仓储有限公司',
+          emsNo: 'T5165W000456',
+        };
   }
-  if (region === 'HK') return { customsCode: '5345', portCode: '5345', agentCode: '4403988A02', agentName: '深圳湾关供应链报关有限公司', trafMode: '4', country: '110' };
-  if (region === 'MO') return { customsCode: '5795', portCode: '5795', agentCode: '4404988A03', agentName: '珠海横琴湾关报关有限公司', trafMode: '4', country: '121' };
-  return { customsCode: '5141', portCode: '5141', agentCode: '4401988A01', agentName: '广州湾关报关有限公司', trafMode: '5', country: pick(['116', '133', '502', '303', '609'], rnd) };
+  if (region === 'HK')
+    return {
+      customsCode: '5345',
+      portCode: '5345',
+      agentCode: '4403988A02',
+      agentName: '深圳湾关供应链报关有限公司',
+      trafMode: '4',
+      country: '110',
+    };
+  if (region === 'MO')
+    return {
+      customsCode: '5795',
+      portCode: '5795',
+      agentCode: '4404988A03',
+      agentName: '珠海横琴湾关报关有限公司',
+      trafMode: '4',
+      country: '121',
+    };
+  return {
+    customsCode: '5141',
+    portCode: '5141',
+    agentCode: '4401988A01',
+    agentName: '广州湾关报关有限公司',
+    trafMode: '5',
+    country: pick(['116', '133', '502', '303', '609'], rnd),
+  };
 }
 
 function pick<T>(list: readonly T[], rnd: () => number): T {
@@ -157,7 +392,8 @@ export function generateValidOrder(seed: number, opts: GenerateOptions = {}): Ba
   const rnd = seededRandom(seed * 7919 + 17);
   const direction: Direction = opts.direction ?? (rnd() < 0.75 ? 'import' : 'export');
   const tradeMode: TradeMode = opts.tradeMode ?? (rnd() < 0.6 ? '9610' : '1210');
-  const sellerRegion: SellerRegion = opts.sellerRegion ?? (direction === 'export' ? 'GD' : pick(['GD', 'GD', 'HK', 'MO'] as const, rnd));
+  const sellerRegion: SellerRegion =
+    opts.sellerRegion ?? (direction === 'export' ? 'GD' : pick(['GD', 'GD', 'HK', 'MO'] as const, rnd));
   const itemCount = opts.itemCount ?? int(1, 5, rnd);
   if (itemCount < 1 || itemCount > 99) throw new Error('itemCount must be 1–99');
   const long = opts.maxLengths ?? false;
@@ -205,7 +441,13 @@ export function generateValidOrder(seed: number, opts: GenerateOptions = {}): Ba
   const goodsValue = sumExact(items.map((i) => i.totalPrice));
   const freight = rnd() < 0.3 ? 0 : money(5, 30, rnd);
   const insuredFee = rnd() < 0.7 ? 0 : money(1, 5, rnd);
-  const netWeight = roundTo(Math.max(0.01, items.reduce((acc, i) => acc + (i.unit1 === '035' ? i.qty1 : 0.3 * i.qty), 0)), 3);
+  const netWeight = roundTo(
+    Math.max(
+      0.01,
+      items.reduce((acc, i) => acc + (i.unit1 === '035' ? i.qty1 : 0.3 * i.qty), 0),
+    ),
+    3,
+  );
   const weight = roundTo(netWeight + 0.1 + rnd() * 0.5, 3);
   const common = {
     tradeMode,
@@ -245,7 +487,13 @@ export function generateValidOrder(seed: number, opts: GenerateOptions = {}): Ba
       taxTotal: tax.taxTotal,
       acturalPaid,
       country: bonded ? '142' : (r.country ?? '116'),
-      ...(bonded ? {} : { trafNo: fill(r.trafMode === '5' ? `CZ${int(100, 999, rnd)}` : `粤Z${int(1000, 9999, rnd)}港`, 100, long), voyageNo: `${t.day}-${int(1, 9, rnd)}`, billNo: `${int(100, 999, rnd)}-${pad(int(0, 99_999_999, rnd), 8)}` }),
+      ...(bonded
+        ? {}
+        : {
+            trafNo: fill(r.trafMode === '5' ? `CZ${int(100, 999, rnd)}` : `粤Z${int(1000, 9999, rnd)}港`, 100, long),
+            voyageNo: `${t.day}-${int(1, 9, rnd)}`,
+            billNo: `${int(100, 999, rnd)}-${pad(int(0, 99_999_999, rnd), 8)}`,
+          }),
       buyerRegNo: `user_${int(10000, 99999, rnd)}`,
       buyerName,
       buyerIdType: '1',
@@ -253,7 +501,11 @@ export function generateValidOrder(seed: number, opts: GenerateOptions = {}): Ba
       buyerTelephone,
       consignee: fill(consignee, 100, long),
       consigneeTelephone: selfShip ? buyerTelephone : `18${int(0, 9, rnd)}${pad(int(0, 99_999_999, rnd), 8)}`,
-      consigneeAddress: fill(`${area.prefix}${pick(['建设路', '中山大道', '人民路', '海滨路'], rnd)}${int(1, 999, rnd)}号${int(1, 30, rnd)}栋${int(101, 3203, rnd)}室`, 200, long),
+      consigneeAddress: fill(
+        `${area.prefix}${pick(['建设路', '中山大道', '人民路', '海滨路'], rnd)}${int(1, 999, rnd)}号${int(1, 30, rnd)}栋${int(101, 3203, rnd)}室`,
+        200,
+        long,
+      ),
       consigneeDistrict: area.code,
       assureCode: r.agentCode,
       items,
@@ -273,7 +525,14 @@ export function generateValidOrder(seed: number, opts: GenerateOptions = {}): Ba
         weight,
         netWeight,
         packNo: 1,
-        goodsInfo: fill(items.map((i) => `${i.itemName.slice(0, 10)}×${i.qty}`).join('；').slice(0, 200), 200, long),
+        goodsInfo: fill(
+          items
+            .map((i) => `${i.itemName.slice(0, 10)}×${i.qty}`)
+            .join('；')
+            .slice(0, 200),
+          200,
+          long,
+        ),
       },
     };
   } else {
@@ -288,7 +547,13 @@ export function generateValidOrder(seed: number, opts: GenerateOptions = {}): Ba
       copNo: `X${t.day}${pad(seed % 1_000_000, 6)}`,
       ieDate: t.day,
       wrapType: pick(['2', '6', '7'], rnd),
-      ...(rnd() < 0.5 ? { trafNo: `粤Z${int(1000, 9999, rnd)}港`, voyageNo: `${t.day}-E${int(1, 9, rnd)}`, billNo: `E${t.day}${int(1000, 9999, rnd)}` } : {}),
+      ...(rnd() < 0.5
+        ? {
+            trafNo: `粤Z${int(1000, 9999, rnd)}港`,
+            voyageNo: `${t.day}-E${int(1, 9, rnd)}`,
+            billNo: `E${t.day}${int(1000, 9999, rnd)}`,
+          }
+        : {}),
       items,
       logistics: {
         ...LOGISTICS,
@@ -296,7 +561,14 @@ export function generateValidOrder(seed: number, opts: GenerateOptions = {}): Ba
         weight,
         netWeight,
         packNo: int(1, 2, rnd),
-        goodsInfo: fill(items.map((i) => `${i.itemName.slice(0, 10)}×${i.qty}`).join('；').slice(0, 200), 200, long),
+        goodsInfo: fill(
+          items
+            .map((i) => `${i.itemName.slice(0, 10)}×${i.qty}`)
+            .join('；')
+            .slice(0, 200),
+          200,
+          long,
+        ),
       },
     };
   }
@@ -304,7 +576,9 @@ export function generateValidOrder(seed: number, opts: GenerateOptions = {}): Ba
   const order = parseBaygateOrderOrThrow(input);
   const violations = validateOrderStatic(order);
   if (violations.length > 0) {
-    throw new Error(`order generator bug (seed ${seed}): ${violations.map((v) => `${v.path}: ${v.message.en}`).join('; ')}`);
+    throw new Error(
+      `order generator bug (seed ${seed}): ${violations.map((v) => `${v.path}: ${v.message.en}`).join('; ')}`,
+    );
   }
   return order;
 }

@@ -8,7 +8,14 @@ import { AMQP_URL, mongoUrlFor } from './services';
 
 /** Configuration of a pipeline test: its own database, the real broker, fast dispatch polling. */
 export function pipelineConfig(name: string, overrides: Record<string, string> = {}): Config {
-  return loadConfig({ MONGO_URL: mongoUrlFor(name), AMQP_URL, PORT: '0', WORKER_POLL_MS: '20', LOG_LEVEL: 'silent', ...overrides });
+  return loadConfig({
+    MONGO_URL: mongoUrlFor(name),
+    AMQP_URL,
+    PORT: '0',
+    WORKER_POLL_MS: '20',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
 }
 
 /** Empties the shared Baygate queues so a test never sees another run's messages. */

@@ -29,11 +29,17 @@ describe('canonical form of built messages', function () {
 
   it('writes namespace declarations first and sorted, then attributes sorted, never self-closing', () => {
     const w = new CanonicalXmlWriter();
-    w.open('ceb:R', { xsi: 'http://www.w3.org/2001/XMLSchema-instance', ceb: 'http://www.chinaport.gov.cn/ceb' }, { version: '1.0', guid: 'G"&<\t\n\r>' });
+    w.open(
+      'ceb:R',
+      { xsi: 'http://www.w3.org/2001/XMLSchema-instance', ceb: 'http://www.chinaport.gov.cn/ceb' },
+      { version: '1.0', guid: 'G"&<\t\n\r>' },
+    );
     w.leaf('ceb:e', '');
     w.close('ceb:R');
     const xml = w.toString();
-    expect(xml).to.equal('<ceb:R xmlns:ceb="http://www.chinaport.gov.cn/ceb" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" guid="G&quot;&amp;&lt;&#x9;&#xA;&#xD;>" version="1.0"><ceb:e></ceb:e></ceb:R>');
+    expect(xml).to.equal(
+      '<ceb:R xmlns:ceb="http://www.chinaport.gov.cn/ceb" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" guid="G&quot;&amp;&lt;&#x9;&#xA;&#xD;>" version="1.0"><ceb:e></ceb:e></ceb:R>',
+    );
     expect(xmllintC14n(xml)).to.equal(xml);
   });
 });

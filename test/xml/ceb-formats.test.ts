@@ -1,14 +1,30 @@
 import { expect } from 'chai';
 import { escapeCanonicalAttribute, escapeCanonicalText, invalidXmlCharIndex } from '../../src/xml/canonical-text';
 import {
-  assertCebGuid, CebFormatError, formatCebDate, formatCebDateTime, formatCebDecimal, formatCebInt, newCebGuid,
+  assertCebGuid,
+  CebFormatError,
+  formatCebDate,
+  formatCebDateTime,
+  formatCebDecimal,
+  formatCebInt,
+  newCebGuid,
 } from '../../src/xml/ceb-formats';
 
 describe('CEB value formats', () => {
   describe('decimal (totalDigits 19, fractionDigits 5)', () => {
     const cases: Array<[unknown, string]> = [
-      [0, '0'], [-0, '0'], [14000, '14000'], [12.5, '12.5'], [0.1 + 0.2, '0.3'], [1e-5, '0.00001'], [1e-7 * 100, '0.00001'],
-      [123456789012345e-1, '12345678901234.5'], ['007.50', '7.5'], ['0.00000', '0'], [' 3.10 ', '3.1'], [-2.5, '-2.5'],
+      [0, '0'],
+      [-0, '0'],
+      [14000, '14000'],
+      [12.5, '12.5'],
+      [0.1 + 0.2, '0.3'],
+      [1e-5, '0.00001'],
+      [1e-7 * 100, '0.00001'],
+      [123456789012345e-1, '12345678901234.5'],
+      ['007.50', '7.5'],
+      ['0.00000', '0'],
+      [' 3.10 ', '3.1'],
+      [-2.5, '-2.5'],
     ];
     for (const [input, want] of cases) {
       it(`${JSON.stringify(input)} → ${want}`, () => expect(formatCebDecimal(input)).to.equal(want));

@@ -24,7 +24,10 @@ function refusal(input: string | Buffer, options?: Parameters<typeof parseReceip
 describe('receipt parser', () => {
   describe('official samples', () => {
     const samples: Array<{ side: string; type: ReceiptType }> = [
-      ...(['CEB312', 'CEB412', 'CEB512', 'CEB514', 'CEB622', 'CEB624', 'CEB626', 'CEB712'] as const).map((type) => ({ side: 'import', type })),
+      ...(['CEB312', 'CEB412', 'CEB512', 'CEB514', 'CEB622', 'CEB624', 'CEB626', 'CEB712'] as const).map((type) => ({
+        side: 'import',
+        type,
+      })),
       ...(['CEB304', 'CEB506', 'CEB604'] as const).map((type) => ({ side: 'export', type })),
     ];
     const available = existsSync(join(OFFICIAL_CEB_DIR, 'samples', 'import'));
@@ -68,14 +71,27 @@ describe('receipt parser', () => {
       const a = parseReceipt(fixture('ceb312-default-namespace.xml'));
       const b = parseReceipt(fixture('ceb312-other-prefix.xml').toString('utf8'));
       expect(b).to.deep.equal(a);
-      expect(a.returns[0]).to.deep.include({ status: '120', statusText: '海关入库', returnInfo: '海关入库 & 待审 <A> 中' });
-      expect(a.returns[0]?.keys).to.deep.equal({ ebpCode: '4401961A2B', ebcCode: '4401960E01', orderNo: 'BG20261128GZ000001' });
+      expect(a.returns[0]).to.deep.include({
+        status: '120',
+        statusText: '海关入库',
+        returnInfo: '海关入库 & 待审 <A> 中',
+      });
+      expect(a.returns[0]?.keys).to.deep.equal({
+        ebpCode: '4401961A2B',
+        ebcCode: '4401960E01',
+        orderNo: 'BG20261128GZ000001',
+      });
     });
 
     it('keeps negative codes as errors with the specification meaning, and unknown ones as unknown', () => {
       const r: ParsedReceipt = parseReceipt(fixture('ceb622-negative-codes.xml'));
       expect(r.returns.map((x) => x.status)).to.deep.equal(['-621005', '-621018', '-621029', '-621999', '800']);
-      expect(r.returns[0]?.error).to.deep.equal({ code: '-621005', known: true, messages: ['清单[*]的购买金额超过单笔限额[[*]]'], category: 'inventory' });
+      expect(r.returns[0]?.error).to.deep.equal({
+        code: '-621005',
+        known: true,
+        messages: ['清单[*]的购买金额超过单笔限额[[*]]'],
+        category: 'inventory',
+      });
       expect(r.returns[1]?.error?.messages[0]).to.contain('年度限额');
       expect(r.returns[1]?.returnInfo).to.contain('<年度>'); // CDATA read as text
       expect(r.returns[2]?.error?.messages).to.deep.equal(['验签失败！']);
@@ -107,11 +123,15 @@ describe('receipt parser', () => {
       const r = parseReceipt(fixture('ceb900-format-error.xml'));
       expect(r.returns[0]?.keys).to.deep.equal({ oriCopMsgId: 'BG-MSG-000101', oriMessageType: 'CEB311Message' });
       expect(r.returns[0]?.error?.code).to.equal('-1');
-      expect(r.returns[0]?.originalMessage).to.equal('<ceb:CEB311Message xmlns:ceb="http://www.chinaport.gov.cn/ceb"><!-- original --></ceb:CEB311Message>');
+      expect(r.returns[0]?.originalMessage).to.equal(
+        '<ceb:CEB311Message xmlns:ceb="http://www.chinaport.gov.cn/ceb"><!-- original --></ceb:CEB311Message>',
+      );
     });
 
     it('can be limited to the receipt types a caller expects', () => {
-      expect(refusal(fixture('ceb312-default-namespace.xml'), { expect: ['CEB622'] }).code).to.equal('RECEIPT_UNKNOWN_TYPE');
+      expect(refusal(fixture('ceb312-default-namespace.xml'), { expect: ['CEB622'] }).code).to.equal(
+        'RECEIPT_UNKNOWN_TYPE',
+      );
       expect(parseReceipt(fixture('ceb312-default-namespace.xml'), { expect: ['CEB312'] }).type).to.equal('CEB312');
     });
   });
@@ -128,7 +148,11 @@ describe('receipt parser', () => {
       ['encoding-gbk.xml', 'XML_ENCODING_UNSUPPORTED', /GBK/],
       ['unknown-type-ceb311.xml', 'RECEIPT_UNKNOWN_TYPE', /CEB311Message is not a receipt/],
       ['wrong-namespace.xml', 'RECEIPT_UNKNOWN_TYPE', /\{http:\/\/example\.com\/not-ceb\}CEB312Message/],
-      ['invalid-return-time.xml', 'RECEIPT_INVALID', /OrderReturn\[1\]: returnTime "20261128103001" is not YYYYMMDDhhmmssSSS/],
+      [
+        'invalid-return-time.xml',
+        'RECEIPT_INVALID',
+        /OrderReturn\[1\]: returnTime "20261128103001" is not YYYYMMDDhhmmssSSS/,
+      ],
       ['invalid-missing-status.xml', 'RECEIPT_INVALID', /OrderReturn\[1\]: <returnStatus> is missing/],
     ];
     for (const [file, code, detail] of cases) {
@@ -142,11 +166,14 @@ describe('receipt parser', () => {
     it('refuses input over the size limit before parsing it', () => {
       const big = Buffer.alloc(DEFAULT_XML_LIMITS.maxBytes + 1, 0x20);
       expect(refusal(big).code).to.equal('XML_TOO_LARGE');
-      expect(refusal(fixture('ceb312-100-returns.xml'), { limits: { ...DEFAULT_XML_LIMITS, maxBytes: 1024 } }).message).to.match(/limit is 1024/);
+      expect(
+        refusal(fixture('ceb312-100-returns.xml'), { limits: { ...DEFAULT_XML_LIMITS, maxBytes: 1024 } }).message,
+      ).to.match(/limit is 1024/);
     });
 
     it('refuses a wide document with more elements than the limit', () => {
-      const wide = '<CEB312Message xmlns="http://www.chinaport.gov.cn/ceb">' + '<x></x>'.repeat(100_001) + '</CEB312Message>';
+      const wide =
+        '<CEB312Message xmlns="http://www.chinaport.gov.cn/ceb">' + '<x></x>'.repeat(100_001) + '</CEB312Message>';
       expect(Buffer.byteLength(wide)).to.be.lessThan(DEFAULT_XML_LIMITS.maxBytes);
       const err = refusal(wide);
       expect(err.code).to.equal('XML_TOO_LARGE');
@@ -154,7 +181,11 @@ describe('receipt parser', () => {
     });
 
     it('refuses bytes that are not UTF-8', () => {
-      const bytes = Buffer.concat([Buffer.from('<CEB312Message xmlns="http://www.chinaport.gov.cn/ceb">'), Buffer.from([0xc3, 0x28]), Buffer.from('</CEB312Message>')]);
+      const bytes = Buffer.concat([
+        Buffer.from('<CEB312Message xmlns="http://www.chinaport.gov.cn/ceb">'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('</CEB312Message>'),
+      ]);
       expect(refusal(bytes).code).to.equal('XML_MALFORMED');
     });
 
@@ -167,8 +198,30 @@ describe('receipt parser', () => {
       this.timeout(30_000);
       const base = fixture('ceb622-negative-codes.xml').toString('utf8');
       let seed = 7;
-      const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-      const alphabet = ['<', '>', '/', '&', ';', '"', "'", '=', ':', '!', '?', '[', ']', 'x', ' ', '\u0000', '\uD800', '<!DOCTYPE a>', '&#x0;', 'ceb:', 'xmlns="urn:x"'];
+      const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+      const alphabet = [
+        '<',
+        '>',
+        '/',
+        '&',
+        ';',
+        '"',
+        "'",
+        '=',
+        ':',
+        '!',
+        '?',
+        '[',
+        ']',
+        'x',
+        ' ',
+        '\u0000',
+        '\uD800',
+        '<!DOCTYPE a>',
+        '&#x0;',
+        'ceb:',
+        'xmlns="urn:x"',
+      ];
       const outcomes = { parsed: 0, refused: 0 };
       for (let n = 0; n < 2000; n++) {
         let text = base;
@@ -182,7 +235,10 @@ describe('receipt parser', () => {
           parseReceipt(text);
           outcomes.parsed++;
         } catch (err) {
-          if (!(err instanceof ReceiptParseError)) throw new Error(`input #${n} raised ${(err as Error).name}: ${(err as Error).message}\n${text}`, { cause: err });
+          if (!(err instanceof ReceiptParseError))
+            throw new Error(`input #${n} raised ${(err as Error).name}: ${(err as Error).message}\n${text}`, {
+              cause: err,
+            });
           outcomes.refused++;
         }
       }
@@ -197,9 +253,16 @@ describe('receipt parser', () => {
 
   describe('return-code table', () => {
     it('explains business and platform codes from the specification', () => {
-      expect(describeReturnCode('-301010')).to.deep.include({ known: true, category: 'order', messages: ['已存在相同编号的订单'] });
+      expect(describeReturnCode('-301010')).to.deep.include({
+        known: true,
+        category: 'order',
+        messages: ['已存在相同编号的订单'],
+      });
       expect(describeReturnCode('-621027').messages).to.have.length(2);
-      expect(describeReturnCode('1004')).to.deep.include({ category: 'message security', messages: ['签名与数据不符'] });
+      expect(describeReturnCode('1004')).to.deep.include({
+        category: 'message security',
+        messages: ['签名与数据不符'],
+      });
       expect(describeReturnCode('-1').known).to.equal(false);
     });
   });

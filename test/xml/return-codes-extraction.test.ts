@@ -48,7 +48,9 @@ describe('return-code extraction (scripts/extract-return-codes.ts)', () => {
   });
 
   it('keeps both messages of a code listed twice', () => {
-    const table = toReturnCodeTable(extractReturnCodes(SNIPPET), 'snippet') as { codes: Record<string, { messages: string[] }> };
+    const table = toReturnCodeTable(extractReturnCodes(SNIPPET), 'snippet') as {
+      codes: Record<string, { messages: string[] }>;
+    };
     expect(table.codes['-621027']?.messages).to.have.length(2);
   });
 
@@ -58,7 +60,10 @@ describe('return-code extraction (scripts/extract-return-codes.ts)', () => {
       noteOfficialMissing();
       return;
     }
-    const fresh = toReturnCodeTable(extractReturnCodes(readFileSync(spec, 'utf8')), 'CEB specification 2022-05, §7 错误信息 (tables 7-1 and 7-2)');
+    const fresh = toReturnCodeTable(
+      extractReturnCodes(readFileSync(spec, 'utf8')),
+      'CEB specification 2022-05, §7 错误信息 (tables 7-1 and 7-2)',
+    );
     const committed = JSON.parse(readFileSync(join(process.cwd(), 'mappings', 'codes', 'return-codes.json'), 'utf8'));
     expect(committed).to.deep.equal(JSON.parse(JSON.stringify(fresh)));
     expect(Object.keys(committed.codes).length).to.be.greaterThan(150);

@@ -24,7 +24,11 @@ describe('built messages through the signing layer', function () {
 
   for (const key of ['rsa', 'sm2'] as const) {
     it(`every message type signed with ${key.toUpperCase()} verifies strictly, and the signed bytes are our bytes`, async () => {
-      const signer = await SoftwareXmlSigner.create({ privateKey: createPrivateKey(pki[key].keyPem), certificate: pki[key].certPem, trust: pinnedCertificateCheck(pki[key].certPem) });
+      const signer = await SoftwareXmlSigner.create({
+        privateKey: createPrivateKey(pki[key].keyPem),
+        certificate: pki[key].certPem,
+        trust: pinnedCertificateCheck(pki[key].certPem),
+      });
       const signedDocs: Array<{ name: string; xml: string; side: 'import' | 'export' }> = [];
       for (const c of GOLDEN_CASES) {
         const { xml } = buildMessage(c.type, goldenOrder(c.order), fixedContext());
@@ -39,7 +43,10 @@ describe('built messages through the signing layer', function () {
         return;
       }
       for (const side of ['import', 'export'] as const) {
-        const failures = validateBatch(officialXsdPath(side), signedDocs.filter((d) => d.side === side));
+        const failures = validateBatch(
+          officialXsdPath(side),
+          signedDocs.filter((d) => d.side === side),
+        );
         expect(failures, `signed ${side} messages fail the XSD`).to.deep.equal([]);
       }
     });

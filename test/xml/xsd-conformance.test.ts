@@ -3,10 +3,21 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBaygateOrderOrThrow, type BaygateOrder } from '../../src/domain/order';
 import { buildMessage, type BuildContext } from '../../src/mapping/message-builder';
-import { EXPORT_MESSAGE_TYPES, IMPORT_MESSAGE_TYPES, MESSAGE_TYPES, type MessageType } from '../../src/mapping/message-types';
+import {
+  EXPORT_MESSAGE_TYPES,
+  IMPORT_MESSAGE_TYPES,
+  MESSAGE_TYPES,
+  type MessageType,
+} from '../../src/mapping/message-types';
 import { generateValidOrder } from '../support/order-generator';
 import { fixedContext } from './support/golden-orders';
-import { SIGNATURE_REQUIRED, validateBatch, withPlaceholderSignature, xmllintAvailable, xmllintC14n } from './support/xmllint';
+import {
+  SIGNATURE_REQUIRED,
+  validateBatch,
+  withPlaceholderSignature,
+  xmllintAvailable,
+  xmllintC14n,
+} from './support/xmllint';
 import { officialCebAvailable, officialXsdPath, noteOfficialMissing } from './support/xsd-sequence';
 
 /**
@@ -71,7 +82,11 @@ describe('built messages against the official XSD', function () {
   });
 
   it('builds every message type from orders with the maximum of 99 lines', () => {
-    for (const [seed, direction] of [[9001, 'import'], [9002, 'import'], [9003, 'export']] as const) {
+    for (const [seed, direction] of [
+      [9001, 'import'],
+      [9002, 'import'],
+      [9003, 'export'],
+    ] as const) {
       const order = generateValidOrder(seed, { direction, itemCount: 99 });
       expect(order.items).to.have.length(99);
       for (const type of typesFor(order)) {
@@ -87,9 +102,13 @@ describe('built messages against the official XSD', function () {
       expect(batch.length).to.be.greaterThan(0);
       if (!official) return; // the note was printed once in before()
       const side = EXPORT_MESSAGE_TYPES.includes(type) ? 'export' : 'import';
-      const prepared = SIGNATURE_REQUIRED.has(type) ? batch.map((d) => ({ ...d, xml: withPlaceholderSignature(d.xml) })) : batch;
+      const prepared = SIGNATURE_REQUIRED.has(type)
+        ? batch.map((d) => ({ ...d, xml: withPlaceholderSignature(d.xml) }))
+        : batch;
       const failures = validateBatch(officialXsdPath(side), prepared);
-      expect(failures.slice(0, 3), `${failures.length} of ${batch.length} ${type} messages fail the XSD`).to.deep.equal([]);
+      expect(failures.slice(0, 3), `${failures.length} of ${batch.length} ${type} messages fail the XSD`).to.deep.equal(
+        [],
+      );
     });
   }
 

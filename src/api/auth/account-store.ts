@@ -13,7 +13,14 @@ export const ACCOUNTS_COLLECTION = 'accounts';
 export const API_KEYS_COLLECTION = 'api_keys';
 
 export type Account =
-  | { id: string; role: 'seller'; name: string; region?: 'GD' | 'HK' | 'MO'; ebcCodes: string[]; rateLimitPerMinute?: number }
+  | {
+      id: string;
+      role: 'seller';
+      name: string;
+      region?: 'GD' | 'HK' | 'MO';
+      ebcCodes: string[];
+      rateLimitPerMinute?: number;
+    }
   | { id: string; role: 'broker'; name: string; sellerIds: string[]; rateLimitPerMinute?: number }
   | { id: string; role: 'center'; name: string; rateLimitPerMinute?: number }
   | { id: string; role: 'admin'; name: string; rateLimitPerMinute?: number };
@@ -33,7 +40,10 @@ type AccountDoc = Omit<Account, 'id'> & { _id: string; createdAt: Date; updatedA
 type KeyDoc = ApiKeyRecord & { _id: string };
 
 export class KeyError extends Error {
-  constructor(public readonly code: 'ACCOUNT_UNKNOWN' | 'KEY_UNKNOWN' | 'KEY_INVALID', message: string) {
+  constructor(
+    public readonly code: 'ACCOUNT_UNKNOWN' | 'KEY_UNKNOWN' | 'KEY_INVALID',
+    message: string,
+  ) {
     super(message);
     this.name = 'KeyError';
   }
@@ -87,7 +97,10 @@ export class AccountStore {
   }
 
   /** Issues a new key for the account; the returned secret is not stored and cannot be shown again. */
-  async createKey(accountId: string, options: { expiresAt?: Date; label?: string; now?: Date } = {}): Promise<GeneratedKey & { record: ApiKeyRecord }> {
+  async createKey(
+    accountId: string,
+    options: { expiresAt?: Date; label?: string; now?: Date } = {},
+  ): Promise<GeneratedKey & { record: ApiKeyRecord }> {
     const account = await this.findAccount(accountId);
     if (!account) throw new KeyError('ACCOUNT_UNKNOWN', `no account "${accountId}"`);
     const key = generateKey();
@@ -99,16 +112,30 @@ export class AccountStore {
    * Stores a key whose secret the caller chose (the documented development keys). Idempotent: the same
    * keyId with the same secret is left alone; a changed secret replaces the hash.
    */
-  async putKnownKey(accountId: string, keyId: string, secret: string, options: { expiresAt?: Date; label?: string } = {}): Promise<ApiKeyRecord> {
-    if (!isValidKeyId(keyId)) throw new KeyError('KEY_INVALID', `key id "${keyId}" must look like bgk_<6–64 of A-Z a-z 0-9 _ ->`);
-    if (!isValidSecret(secret)) throw new KeyError('KEY_INVALID', `secret of ${keyId} must be 16–128 base64url characters`);
+  async putKnownKey(
+    accountId: string,
+    keyId: string,
+    secret: string,
+    options: { expiresAt?: Date; label?: string } = {},
+  ): Promise<ApiKeyRecord> {
+    if (!isValidKeyId(keyId))
+      throw new KeyError('KEY_INVALID', `key id "${keyId}" must look like bgk_<6–64 of A-Z a-z 0-9 _ ->`);
+    if (!isValidSecret(secret))
+      throw new KeyError('KEY_INVALID', `secret of ${keyId} must be 16–128 base64url characters`);
     const account = await this.findAccount(accountId);
     if (!account) throw new KeyError('ACCOUNT_UNKNOWN', `no account "${accountId}"`);
     const now = new Date();
     await this.keys().updateOne(
       { _id: keyId },
       {
-        $set: { keyId, account: account.id, role: account.role, hash: hashSecret(secret), ...(options.label ? { label: options.label } : {}), ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}) },
+        $set: {
+          keyId,
+          account: account.id,
+          role: account.role,
+          hash: hashSecret(secret),
+          ...(options.label ? { label: options.label } : {}),
+          ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+        },
         $setOnInsert: { createdAt: now },
       },
       { upsert: true },
@@ -118,7 +145,12 @@ export class AccountStore {
     return toKey(doc);
   }
 
-  private async insertKey(account: Account, keyId: string, hash: string, options: { expiresAt?: Date; label?: string; now?: Date }): Promise<ApiKeyRecord> {
+  private async insertKey(
+    account: Account,
+    keyId: string,
+    hash: string,
+    options: { expiresAt?: Date; label?: string; now?: Date },
+  ): Promise<ApiKeyRecord> {
     await this.ensureIndexes();
     const record: ApiKeyRecord = {
       keyId,
@@ -171,7 +203,14 @@ export function principalFor(account: Account, keyId: string): Principal {
 function basePrincipal(account: Account, keyId: string): Principal {
   switch (account.role) {
     case 'seller':
-      return { role: 'seller', id: account.id, name: account.name, sellerIds: [account.id], ebcCodes: account.ebcCodes, keyId };
+      return {
+        role: 'seller',
+        id: account.id,
+        name: account.name,
+        sellerIds: [account.id],
+        ebcCodes: account.ebcCodes,
+        keyId,
+      };
     case 'broker':
       return { role: 'broker', id: account.id, name: account.name, sellerIds: account.sellerIds, keyId };
     case 'center':

@@ -77,7 +77,8 @@ export function authenticate(options: AuthenticateOptions): Middleware<AuthState
 
   return async (ctx, next) => {
     const token = presentedToken(ctx);
-    if (!token) throw problems.unauthorized('Send an API key: "Authorization: Bearer <keyId>.<secret>" or "X-Api-Key".');
+    if (!token)
+      throw problems.unauthorized('Send an API key: "Authorization: Bearer <keyId>.<secret>" or "X-Api-Key".');
     const parsed = parseToken(token);
     if (!parsed) throw problems.unauthorized('The API key is malformed; expected "<keyId>.<secret>".');
     const result = await resolve(parsed.keyId, parsed.secret);
@@ -96,7 +97,9 @@ export function requireRole(...roles: Role[]): Middleware<AuthState> {
     const principal = ctx.state.principal;
     if (!principal) throw problems.unauthorized();
     if (!roles.includes(principal.role)) {
-      throw problems.forbidden(`This operation is for ${roles.join(' or ')} accounts; this key belongs to a ${principal.role}.`);
+      throw problems.forbidden(
+        `This operation is for ${roles.join(' or ')} accounts; this key belongs to a ${principal.role}.`,
+      );
     }
     await next();
   };

@@ -31,7 +31,9 @@ function compose(steps: Middleware<AuthState>[]): Middleware<AuthState> {
   return (ctx, next) => {
     const run = (i: number): Promise<void> => {
       const step = steps[i];
-      return step ? Promise.resolve(step(ctx, () => run(i + 1))).then(() => undefined) : Promise.resolve(next()).then(() => undefined);
+      return step
+        ? Promise.resolve(step(ctx, () => run(i + 1))).then(() => undefined)
+        : Promise.resolve(next()).then(() => undefined);
     };
     return run(0);
   };

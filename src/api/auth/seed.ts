@@ -12,10 +12,45 @@ const rateLimit = z.number().int().positive().optional();
 const keySchema = z.object({ keyId: z.string(), secret: z.string(), label: z.string().optional() }).strict();
 
 const accountSchema = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('seller'), id: z.string().min(1), name: z.string().min(1), region: z.enum(['GD', 'HK', 'MO']).optional(), ebcCodes: z.array(z.string().regex(/^[0-9A-Za-z]{10}$/, 'must be a 10-character company code')), rateLimitPerMinute: rateLimit, keys: z.array(keySchema).default([]) }).strict(),
-  z.object({ role: z.literal('broker'), id: z.string().min(1), name: z.string().min(1), sellerIds: z.array(z.string().min(1)), rateLimitPerMinute: rateLimit, keys: z.array(keySchema).default([]) }).strict(),
-  z.object({ role: z.literal('center'), id: z.string().min(1), name: z.string().min(1), rateLimitPerMinute: rateLimit, keys: z.array(keySchema).default([]) }).strict(),
-  z.object({ role: z.literal('admin'), id: z.string().min(1), name: z.string().min(1), rateLimitPerMinute: rateLimit, keys: z.array(keySchema).default([]) }).strict(),
+  z
+    .object({
+      role: z.literal('seller'),
+      id: z.string().min(1),
+      name: z.string().min(1),
+      region: z.enum(['GD', 'HK', 'MO']).optional(),
+      ebcCodes: z.array(z.string().regex(/^[0-9A-Za-z]{10}$/, 'must be a 10-character company code')),
+      rateLimitPerMinute: rateLimit,
+      keys: z.array(keySchema).default([]),
+    })
+    .strict(),
+  z
+    .object({
+      role: z.literal('broker'),
+      id: z.string().min(1),
+      name: z.string().min(1),
+      sellerIds: z.array(z.string().min(1)),
+      rateLimitPerMinute: rateLimit,
+      keys: z.array(keySchema).default([]),
+    })
+    .strict(),
+  z
+    .object({
+      role: z.literal('center'),
+      id: z.string().min(1),
+      name: z.string().min(1),
+      rateLimitPerMinute: rateLimit,
+      keys: z.array(keySchema).default([]),
+    })
+    .strict(),
+  z
+    .object({
+      role: z.literal('admin'),
+      id: z.string().min(1),
+      name: z.string().min(1),
+      rateLimitPerMinute: rateLimit,
+      keys: z.array(keySchema).default([]),
+    })
+    .strict(),
 ]);
 
 export const accountsFileSchema = z
@@ -25,10 +60,16 @@ export const accountsFileSchema = z
     const ids = new Set<string>();
     const keyIds = new Set<string>();
     file.accounts.forEach((account, i) => {
-      if (ids.has(account.id)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message: `duplicate account id "${account.id}"` });
+      if (ids.has(account.id))
+        ctx.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message: `duplicate account id "${account.id}"` });
       ids.add(account.id);
       account.keys.forEach((key, k) => {
-        if (keyIds.has(key.keyId)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'keys', k, 'keyId'], message: `duplicate key id "${key.keyId}"` });
+        if (keyIds.has(key.keyId))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['accounts', i, 'keys', k, 'keyId'],
+            message: `duplicate key id "${key.keyId}"`,
+          });
         keyIds.add(key.keyId);
       });
     });
@@ -36,7 +77,12 @@ export const accountsFileSchema = z
       if (account.role !== 'broker') return;
       account.sellerIds.forEach((sellerId, s) => {
         const seller = file.accounts.find((a) => a.id === sellerId);
-        if (!seller || seller.role !== 'seller') ctx.addIssue({ code: 'custom', path: ['accounts', i, 'sellerIds', s], message: `"${sellerId}" is not a seller in this file` });
+        if (!seller || seller.role !== 'seller')
+          ctx.addIssue({
+            code: 'custom',
+            path: ['accounts', i, 'sellerIds', s],
+            message: `"${sellerId}" is not a seller in this file`,
+          });
       });
     });
   });
@@ -58,16 +104,26 @@ export async function loadAccountsFile(file: string): Promise<AccountsFile> {
     throw new AccountsFileError(file, [(err as Error).message]);
   }
   const parsed = accountsFileSchema.safeParse(json);
-  if (!parsed.success) throw new AccountsFileError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  if (!parsed.success)
+    throw new AccountsFileError(
+      file,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
   return parsed.data;
 }
 
 /** Upserts every account and key of the file. Returns what it seeded (ids only, never secrets). */
-export async function seedAccounts(connection: Connection, file: string, options: { production?: boolean } = {}): Promise<{ accounts: string[]; keys: string[] }> {
+export async function seedAccounts(
+  connection: Connection,
+  file: string,
+  options: { production?: boolean } = {},
+): Promise<{ accounts: string[]; keys: string[] }> {
   const content = await loadAccountsFile(file);
   const withSecrets = content.accounts.filter((a) => a.keys.length > 0);
   if (options.production && withSecrets.length > 0) {
-    throw new AccountsFileError(file, ['contains API keys with clear secrets (development-only); refusing to seed them in production — create keys with `baygate accounts create-key`']);
+    throw new AccountsFileError(file, [
+      'contains API keys with clear secrets (development-only); refusing to seed them in production — create keys with `baygate accounts create-key`',
+    ]);
   }
   const store = new AccountStore(connection);
   const keys: string[] = [];
@@ -75,7 +131,9 @@ export async function seedAccounts(connection: Connection, file: string, options
     const { keys: entryKeys, ...account } = entry;
     await store.upsertAccount(account as Account);
     for (const key of entryKeys) {
-      await store.putKnownKey(account.id, key.keyId, key.secret, { label: key.label ?? 'development key from accounts file' });
+      await store.putKnownKey(account.id, key.keyId, key.secret, {
+        label: key.label ?? 'development key from accounts file',
+      });
       keys.push(key.keyId);
     }
   }

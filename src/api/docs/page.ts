@@ -6,9 +6,13 @@
 type Json = Record<string, unknown>;
 
 const esc = (s: unknown): string =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
-const pre = (value: unknown): string => `<pre>${esc(typeof value === 'string' ? value : JSON.stringify(value, null, 2))}</pre>`;
+const pre = (value: unknown): string =>
+  `<pre>${esc(typeof value === 'string' ? value : JSON.stringify(value, null, 2))}</pre>`;
 
 function paragraphs(text: unknown): string {
   if (typeof text !== 'string' || !text) return '';
@@ -39,7 +43,16 @@ function operation(method: string, path: string, op: Json): string {
 ${params.length ? `<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>${params.map((p) => `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${p.required ? 'yes' : 'no'}</td><td><code>${esc(JSON.stringify(p.schema))}</code></td><td>${esc(p.description)}</td></tr>`).join('')}</table>` : ''}
 ${request ? `<h4>Request body</h4>${paragraphs(request.description)}${content(request.content)}` : ''}
 <h4>Responses</h4>${Object.entries(responses)
-    .map(([status, r]) => `<div class="response"><span class="status s${esc(status[0])}">${esc(status)}</span> ${esc(r.description)}${r.headers ? `<div class="headers">headers: ${Object.keys(r.headers as Json).map((h) => `<code>${esc(h)}</code>`).join(' ')}</div>` : ''}${content(r.content)}</div>`)
+    .map(
+      ([status, r]) =>
+        `<div class="response"><span class="status s${esc(status[0])}">${esc(status)}</span> ${esc(r.description)}${
+          r.headers
+            ? `<div class="headers">headers: ${Object.keys(r.headers as Json)
+                .map((h) => `<code>${esc(h)}</code>`)
+                .join(' ')}</div>`
+            : ''
+        }${content(r.content)}</div>`,
+    )
     .join('')}
 </section>`;
 }
@@ -54,7 +67,9 @@ export function renderDocsPage(doc: Json): string {
       const tag = ((op.tags as string[] | undefined) ?? ['other'])[0]!;
       if (!byTag.has(tag)) byTag.set(tag, []);
       byTag.get(tag)!.push(operation(method, path, op));
-      toc.push(`<li><a href="#${esc(String(op.operationId ?? ''))}"><span class="method ${esc(method)}">${esc(method.toUpperCase())}</span> ${esc(path)}</a></li>`);
+      toc.push(
+        `<li><a href="#${esc(String(op.operationId ?? ''))}"><span class="method ${esc(method)}">${esc(method.toUpperCase())}</span> ${esc(path)}</a></li>`,
+      );
     }
   }
   const schemes = ((doc.components as Json | undefined)?.securitySchemes ?? {}) as Record<string, Json>;
@@ -78,7 +93,9 @@ summary{cursor:pointer;color:#2f7bd8;font-size:13px}
 </style></head><body>
 <nav><strong>${esc(info.title)}</strong> <small>${esc(info.version)} · OpenAPI ${esc(doc.openapi)}</small><p><a href="/openapi.json">openapi.json</a></p><ul>${toc.join('')}</ul></nav>
 <main><h1>${esc(info.title)}</h1>${paragraphs(info.description)}
-<h2>Authentication</h2><ul>${Object.entries(schemes).map(([name, s]) => `<li><code>${esc(name)}</code>: ${esc(s.description)}</li>`).join('')}</ul>
+<h2>Authentication</h2><ul>${Object.entries(schemes)
+    .map(([name, s]) => `<li><code>${esc(name)}</code>: ${esc(s.description)}</li>`)
+    .join('')}</ul>
 <p>Authenticated responses carry <code>RateLimit-Limit</code>, <code>RateLimit-Remaining</code> and <code>RateLimit-Reset</code>; a 429 adds <code>Retry-After</code>.</p>
 ${[...byTag.entries()].map(([tag, ops]) => `<h2>${esc(tag)}</h2>${ops.join('\n')}`).join('\n')}
 </main></body></html>`;

@@ -69,7 +69,12 @@ export function decodeUtf8(body: Buffer, what = 'request body'): string {
   } catch {
     const bad = firstInvalidUtf8(body);
     throw problems.badRequest(`The ${what} is not valid UTF-8 (first invalid byte at offset ${bad}).`, [
-      { path: '', code: 'INVALID_UTF8', message: `invalid UTF-8 byte sequence at byte offset ${bad}`, messageZh: `请求内容不是有效的 UTF-8 编码（字节偏移 ${bad}）` },
+      {
+        path: '',
+        code: 'INVALID_UTF8',
+        message: `invalid UTF-8 byte sequence at byte offset ${bad}`,
+        messageZh: `请求内容不是有效的 UTF-8 编码（字节偏移 ${bad}）`,
+      },
     ]);
   }
 }
@@ -92,7 +97,12 @@ export function parseJson(text: string, what = 'request body'): unknown {
     const offset = at ? Number(at[1]) : jsonErrorOffset(text);
     const { line, column } = lineColumn(text, offset);
     throw problems.badRequest(`The ${what} is not valid JSON: error at line ${line}, column ${column}.`, [
-      { path: '', code: 'MALFORMED_JSON', message: `${stripPosition(message)} (line ${line}, column ${column})`, messageZh: `JSON 格式错误（第 ${line} 行第 ${column} 列）` },
+      {
+        path: '',
+        code: 'MALFORMED_JSON',
+        message: `${stripPosition(message)} (line ${line}, column ${column})`,
+        messageZh: `JSON 格式错误（第 ${line} 行第 ${column} 列）`,
+      },
     ]);
   }
 }
@@ -106,7 +116,9 @@ export function parseNdjson(text: string, maxRecords: number): { values: unknown
     const row = rows[i]!.replace(/\r$/, '');
     if (row.trim() === '') continue;
     if (values.length >= maxRecords) {
-      throw problems.payloadTooLarge(`An NDJSON batch may hold at most ${maxRecords} orders; line ${i + 1} is order ${maxRecords + 1}.`);
+      throw problems.payloadTooLarge(
+        `An NDJSON batch may hold at most ${maxRecords} orders; line ${i + 1} is order ${maxRecords + 1}.`,
+      );
     }
     try {
       values.push(JSON.parse(row));
@@ -115,7 +127,12 @@ export function parseNdjson(text: string, maxRecords: number): { values: unknown
       const at = /position (\d+)/.exec((err as Error).message);
       const column = (at ? Number(at[1]) : jsonErrorOffset(row)) + 1;
       throw problems.badRequest(`NDJSON line ${i + 1} is not valid JSON (column ${column}).`, [
-        { path: '', code: 'MALFORMED_NDJSON', message: `line ${i + 1}, column ${column}: ${stripPosition((err as Error).message)}`, messageZh: `NDJSON 第 ${i + 1} 行不是有效的 JSON（第 ${column} 列）` },
+        {
+          path: '',
+          code: 'MALFORMED_NDJSON',
+          message: `line ${i + 1}, column ${column}: ${stripPosition((err as Error).message)}`,
+          messageZh: `NDJSON 第 ${i + 1} 行不是有效的 JSON（第 ${column} 列）`,
+        },
       ]);
     }
   }

@@ -40,7 +40,8 @@ interface IdempotencyDoc {
   expiresAt: Date;
 }
 
-export type BeginResult = { state: 'new' } | { state: 'replay'; response: StoredResponse } | { state: 'mismatch' } | { state: 'in-flight' };
+export type BeginResult =
+  { state: 'new' } | { state: 'replay'; response: StoredResponse } | { state: 'mismatch' } | { state: 'in-flight' };
 
 export class IdempotencyStore {
   private indexed?: Promise<void>;
@@ -72,7 +73,15 @@ export class IdempotencyStore {
     const inFlightTimeoutMs = this.options.inFlightTimeoutMs ?? 45_000;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.collection().insertOne({ _id, sellerId, key, bodyHash, status: 'in-flight', createdAt: now, expiresAt: new Date(now.getTime() + (this.options.retainMs ?? 86_400_000)) });
+        await this.collection().insertOne({
+          _id,
+          sellerId,
+          key,
+          bodyHash,
+          status: 'in-flight',
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + (this.options.retainMs ?? 86_400_000)),
+        });
         return { state: 'new' };
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
@@ -87,7 +96,10 @@ export class IdempotencyStore {
       if (existing.status === 'done' && existing.response) return { state: 'replay', response: existing.response };
       if (now.getTime() - existing.createdAt.getTime() > inFlightTimeoutMs) {
         // The first request's process died: take the key over (conditional, so only one taker wins).
-        const taken = await this.collection().updateOne({ _id, status: 'in-flight', createdAt: existing.createdAt }, { $set: { createdAt: now } });
+        const taken = await this.collection().updateOne(
+          { _id, status: 'in-flight', createdAt: existing.createdAt },
+          { $set: { createdAt: now } },
+        );
         if (taken.modifiedCount === 1) return { state: 'new' };
       }
       return { state: 'in-flight' };
@@ -98,7 +110,9 @@ export class IdempotencyStore {
   async complete(sellerId: string, key: string, response: StoredResponse, now = new Date()): Promise<void> {
     await this.collection().updateOne(
       { _id: `${sellerId}\u0000${key}` },
-      { $set: { status: 'done', response, expiresAt: new Date(now.getTime() + (this.options.retainMs ?? 86_400_000)) } },
+      {
+        $set: { status: 'done', response, expiresAt: new Date(now.getTime() + (this.options.retainMs ?? 86_400_000)) },
+      },
     );
   }
 
@@ -114,8 +128,17 @@ export class IdempotencyStore {
 }
 
 /** Fingerprint of the request the key was first used with. */
-export function requestHash(parts: { method: string; path: string; query: string; contentType: string; body: Buffer }): string {
-  return createHash('sha256').update(`${parts.method}\n${parts.path}\n${parts.query}\n${parts.contentType}\n`).update(parts.body).digest('hex');
+export function requestHash(parts: {
+  method: string;
+  path: string;
+  query: string;
+  contentType: string;
+  body: Buffer;
+}): string {
+  return createHash('sha256')
+    .update(`${parts.method}\n${parts.path}\n${parts.query}\n${parts.contentType}\n`)
+    .update(parts.body)
+    .digest('hex');
 }
 
 export interface IdempotencyState extends AuthState {
@@ -126,26 +149,51 @@ export interface IdempotencyState extends AuthState {
  * Wraps a handler. Needs `ctx.state.principal` (authenticate first) and `ctx.state.rawBody` (read the body
  * first); requests without the header pass straight through.
  */
-export function idempotency(store: IdempotencyStore, options: { sweepEveryMs?: number } = {}): Middleware<IdempotencyState> {
+export function idempotency(
+  store: IdempotencyStore,
+  options: { sweepEveryMs?: number } = {},
+): Middleware<IdempotencyState> {
   const sweepEveryMs = options.sweepEveryMs ?? 10 * 60_000;
   let lastSweep = 0;
   return async (ctx, next) => {
     const key = ctx.get('Idempotency-Key');
     if (!key) return next();
-    if (!KEY.test(key)) throw problems.badRequest('Idempotency-Key must be 1–255 visible ASCII characters.', [{ path: 'header:Idempotency-Key', code: 'IDEMPOTENCY_KEY_INVALID', message: 'must be 1–255 visible ASCII characters', messageZh: '幂等键必须是 1–255 个可见 ASCII 字符' }]);
+    if (!KEY.test(key))
+      throw problems.badRequest('Idempotency-Key must be 1–255 visible ASCII characters.', [
+        {
+          path: 'header:Idempotency-Key',
+          code: 'IDEMPOTENCY_KEY_INVALID',
+          message: 'must be 1–255 visible ASCII characters',
+          messageZh: '幂等键必须是 1–255 个可见 ASCII 字符',
+        },
+      ]);
     const principal = ctx.state.principal;
     if (!principal) throw problems.unauthorized();
-    const hash = requestHash({ method: ctx.method, path: ctx.path, query: ctx.querystring, contentType: ctx.get('Content-Type'), body: ctx.state.rawBody ?? Buffer.alloc(0) });
+    const hash = requestHash({
+      method: ctx.method,
+      path: ctx.path,
+      query: ctx.querystring,
+      contentType: ctx.get('Content-Type'),
+      body: ctx.state.rawBody ?? Buffer.alloc(0),
+    });
     if (Date.now() - lastSweep > sweepEveryMs) {
       lastSweep = Date.now();
       void store.sweep().catch(() => undefined);
     }
     const begun = await store.begin(principal.id, key, hash);
     if (begun.state === 'mismatch') {
-      throw new ProblemError(422, 'idempotency-key-reused', 'Idempotency-Key reused', { detail: `Idempotency-Key "${key}" was already used with a different request; use a new key for a new request.` });
+      throw new ProblemError(422, 'idempotency-key-reused', 'Idempotency-Key reused', {
+        detail: `Idempotency-Key "${key}" was already used with a different request; use a new key for a new request.`,
+      });
     }
     if (begun.state === 'in-flight') {
-      throw new ProblemError(409, 'idempotency-key-in-flight', 'Request in progress', { detail: `A request with Idempotency-Key "${key}" is still being processed; retry later.` }, { 'Retry-After': '1' });
+      throw new ProblemError(
+        409,
+        'idempotency-key-in-flight',
+        'Request in progress',
+        { detail: `A request with Idempotency-Key "${key}" is still being processed; retry later.` },
+        { 'Retry-After': '1' },
+      );
     }
     if (begun.state === 'replay') {
       ctx.status = begun.response.status;
@@ -160,7 +208,11 @@ export function idempotency(store: IdempotencyStore, options: { sweepEveryMs?: n
     } catch (err) {
       if (err instanceof ProblemError && err.problem.status < 500) {
         // A client error is an answer to this exact request: replay it too.
-        await store.complete(principal.id, key, { status: err.problem.status, type: 'application/problem+json', body: { ...err.problem, instance: err.problem.instance ?? ctx.path } });
+        await store.complete(principal.id, key, {
+          status: err.problem.status,
+          type: 'application/problem+json',
+          body: { ...err.problem, instance: err.problem.instance ?? ctx.path },
+        });
       } else {
         await store.release(principal.id, key).catch(() => undefined);
       }
@@ -171,6 +223,11 @@ export function idempotency(store: IdempotencyStore, options: { sweepEveryMs?: n
       return;
     }
     const location = ctx.response.get('Location');
-    await store.complete(principal.id, key, { status: ctx.status, type: ctx.response.type || 'application/json', body: ctx.body as unknown, ...(location ? { location } : {}) });
+    await store.complete(principal.id, key, {
+      status: ctx.status,
+      type: ctx.response.type || 'application/json',
+      body: ctx.body as unknown,
+      ...(location ? { location } : {}),
+    });
   };
 }

@@ -14,7 +14,9 @@ export function problemHandler(): Middleware<RequestState> {
         throw new ProblemError(404, 'not-found', 'Not Found', { detail: `No route for ${ctx.method} ${ctx.path}.` });
       }
       if (ctx.status === 405 && (ctx.body === undefined || typeof ctx.body === 'string')) {
-        throw new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', { detail: `${ctx.method} is not allowed on ${ctx.path}.` });
+        throw new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', {
+          detail: `${ctx.method} is not allowed on ${ctx.path}.`,
+        });
       }
     } catch (err) {
       const problem = toProblem(err);
@@ -47,21 +49,47 @@ function toProblem(err: unknown): ProblemDetails {
   }
   if (isDatabaseUnavailable(err)) {
     // The request changed nothing we can vouch for and may simply be retried: 503, not a server bug.
-    return { type: 'https://baygate.dev/problems/service-unavailable', title: 'Service Unavailable', status: 503, detail: 'The database is not reachable right now; retry shortly (an Idempotency-Key makes the retry safe).' };
+    return {
+      type: 'https://baygate.dev/problems/service-unavailable',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'The database is not reachable right now; retry shortly (an Idempotency-Key makes the retry safe).',
+    };
   }
-  return { type: 'https://baygate.dev/problems/internal', title: 'Internal Server Error', status: 500, detail: 'The gateway failed to handle this request; it has been logged.' };
+  return {
+    type: 'https://baygate.dev/problems/internal',
+    title: 'Internal Server Error',
+    status: 500,
+    detail: 'The gateway failed to handle this request; it has been logged.',
+  };
 }
 
-const TRANSIENT_DRIVER_ERRORS = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoPoolClearedError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
+const TRANSIENT_DRIVER_ERRORS = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoPoolClearedError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+]);
 
 /** Driver errors of a database that is away (restart, network), FerretDB's SQLite busy and shutdown answers. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; errorLabels?: unknown; hasErrorLabel?: (label: string) => boolean } | null;
+  const e = err as {
+    name?: string;
+    message?: string;
+    errorLabels?: unknown;
+    hasErrorLabel?: (label: string) => boolean;
+  } | null;
   if (!e || typeof e !== 'object') return false;
   if (e.name && TRANSIENT_DRIVER_ERRORS.has(e.name)) return true;
   if ((e as { transient?: unknown }).transient === true) return true; // e.g. StoreInterruptedError
-  if (typeof e.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool'))) return true;
+  if (typeof e.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool')))
+    return true;
   if (typeof e.message !== 'string') return false;
   // FerretDB being stopped answers the commands it was running with InternalError "context canceled".
-  return /SQLITE_BUSY|database is locked/.test(e.message) || (e.name === 'MongoServerError' && /\bcontext canceled\b/.test(e.message));
+  return (
+    /SQLITE_BUSY|database is locked/.test(e.message) ||
+    (e.name === 'MongoServerError' && /\bcontext canceled\b/.test(e.message))
+  );
 }

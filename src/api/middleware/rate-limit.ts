@@ -38,7 +38,12 @@ export interface RateLimitOptions {
 }
 
 /** Defaults per role (requests per minute). */
-export const DEFAULT_LIMITS: Record<Principal['role'], number> = { seller: 600, broker: 1200, center: 6000, admin: 1200 };
+export const DEFAULT_LIMITS: Record<Principal['role'], number> = {
+  seller: 600,
+  broker: 1200,
+  center: 6000,
+  admin: 1200,
+};
 
 interface TicketDoc {
   _id: string;
@@ -65,7 +70,9 @@ export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
 
   /** Takes the next free ticket of the window; returns its number (> limit = over the limit, not stored). */
   async function take(keyId: string, windowStart: number, limit: number): Promise<number> {
-    indexed ??= collection().createIndex({ key: 1, n: -1 }).catch(() => undefined);
+    indexed ??= collection()
+      .createIndex({ key: 1, n: -1 })
+      .catch(() => undefined);
     await indexed;
     const key = `${keyId}:${windowStart}`;
     for (let attempt = 0; attempt < 100; attempt++) {
@@ -92,13 +99,18 @@ export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
   function maybeSweep(t: number): void {
     if (t - lastSweep < sweepEveryMs) return;
     lastSweep = t;
-    void collection().deleteMany({ expiresAt: { $lt: new Date(t) } }).catch(() => undefined);
+    void collection()
+      .deleteMany({ expiresAt: { $lt: new Date(t) } })
+      .catch(() => undefined);
   }
 
   return async (ctx, next) => {
     const principal = ctx.state.principal;
     if (!principal) return next();
-    const limit = principal.rateLimitPerMinute !== undefined ? Math.max(1, Math.round((principal.rateLimitPerMinute * windowMs) / 60_000)) : limitFor(principal);
+    const limit =
+      principal.rateLimitPerMinute !== undefined
+        ? Math.max(1, Math.round((principal.rateLimitPerMinute * windowMs) / 60_000))
+        : limitFor(principal);
     const t = now();
     const windowStart = Math.floor(t / windowMs) * windowMs;
     const resetSeconds = Math.max(1, Math.ceil((windowStart + windowMs - t) / 1000));
@@ -120,7 +132,9 @@ export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
         429,
         'rate-limited',
         'Too Many Requests',
-        { detail: `API key ${principal.keyId} made more than ${limit} requests in ${Math.round(windowMs / 1000)} s; retry after ${resetSeconds} s.` },
+        {
+          detail: `API key ${principal.keyId} made more than ${limit} requests in ${Math.round(windowMs / 1000)} s; retry after ${resetSeconds} s.`,
+        },
         {
           'Retry-After': String(resetSeconds),
           'RateLimit-Limit': String(limit),

@@ -3,7 +3,14 @@ import type { Middleware, ParameterizedContext } from 'koa';
 import { z } from 'zod';
 import { isTerminal, statusLabel, statusRank } from '../../domain/status';
 import { MESSAGE_TYPES, type MessageType } from '../../mapping/message-types';
-import type { DeclarationFilter, DeclarationStore, DeclarationView, HistoryEntry, ReceiptStore, StoredReceipt } from '../../store/contracts';
+import type {
+  DeclarationFilter,
+  DeclarationStore,
+  DeclarationView,
+  HistoryEntry,
+  ReceiptStore,
+  StoredReceipt,
+} from '../../store/contracts';
 import type { Principal, Role } from '../auth/principal';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
@@ -105,16 +112,33 @@ export function toSummary(d: DeclarationView): DeclarationSummary {
 const list = <T extends string>(item: z.ZodType<T, string>) =>
   z
     .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      (Array.isArray(v) ? v : [v])
+        .flatMap((s) => s.split(','))
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(item).max(50, 'at most 50 values'));
 
-const statusValue = z.string().regex(/^(accepted|signed|queued|delivered|failed|-?\d{1,7})$/, 'must be a gateway status (accepted, signed, queued, delivered, failed) or a customs code such as 120 or -621005');
+const statusValue = z
+  .string()
+  .regex(
+    /^(accepted|signed|queued|delivered|failed|-?\d{1,7})$/,
+    'must be a gateway status (accepted, signed, queued, delivered, failed) or a customs code such as 120 or -621005',
+  );
 const centerValue = z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/, 'must be a center code such as GD or HK');
-const sellerValue = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'must be a seller id');
+const sellerValue = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'must be a seller id');
 const messageTypeValue = z.enum(MESSAGE_TYPES, { error: `must be one of ${MESSAGE_TYPES.join(', ')}` });
 const instant = z
   .string()
-  .refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date or date-time')
+  .refine(
+    (v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)),
+    'must be an ISO 8601 date or date-time',
+  )
   .transform((v) => new Date(v));
 
 export const filterQuerySchema = z.object({
@@ -128,8 +152,19 @@ export const filterQuerySchema = z.object({
 });
 
 const listQuerySchema = filterQuerySchema.extend({
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50).describe('page size, 1–200'),
-  cursor: z.string().min(1).max(512).regex(/^[A-Za-z0-9_=.:-]+$/, 'is not a cursor this API issued').optional(),
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(200, 'must be at most 200')
+    .default(50)
+    .describe('page size, 1–200'),
+  cursor: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^[A-Za-z0-9_=.:-]+$/, 'is not a cursor this API issued')
+    .optional(),
 });
 
 export type FilterQuery = z.output<typeof filterQuerySchema>;
@@ -138,8 +173,15 @@ export type FilterQuery = z.output<typeof filterQuerySchema>;
 export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, unknown>): z.output<S> {
   const parsed = schema.safeParse(query);
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((i) => ({ path: `query.${i.path.join('.')}`, code: i.code, message: i.message }));
-    throw problems.badRequest(`Invalid query parameter${errors.length > 1 ? 's' : ''}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`, errors);
+    const errors = parsed.error.issues.map((i) => ({
+      path: `query.${i.path.join('.')}`,
+      code: i.code,
+      message: i.message,
+    }));
+    throw problems.badRequest(
+      `Invalid query parameter${errors.length > 1 ? 's' : ''}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`,
+      errors,
+    );
   }
   return parsed.data;
 }
@@ -156,7 +198,10 @@ export function filterFor(principal: Principal, query: FilterQuery): Declaration
     if (foreign.length > 0) throw problems.forbidden(`Not one of your sellers: ${foreign.join(', ')}.`);
     sellerIds = query.seller;
   }
-  if (query.from && query.to && query.from > query.to) throw problems.badRequest('query.from must not be after query.to.', [{ path: 'query.from', code: 'range', message: 'must not be after to' }]);
+  if (query.from && query.to && query.from > query.to)
+    throw problems.badRequest('query.from must not be after query.to.', [
+      { path: 'query.from', code: 'range', message: 'must not be after to' },
+    ]);
   return {
     ...(sellerIds !== undefined ? { sellerIds } : {}),
     ...(query.status?.length ? { status: query.status } : {}),
@@ -207,11 +252,22 @@ function stringField(value: unknown, key: string): string | undefined {
 function returnFor(receipt: StoredReceipt, declaration: DeclarationView, status: string): unknown {
   const byMatch = receipt.matched.findIndex((m) => m === declaration.id);
   if (byMatch >= 0) return receipt.returns[byMatch];
-  const byGuid = receipt.returns.find((r) => declaration.messageGuid && stringField(r, 'guid')?.toUpperCase() === declaration.messageGuid.toUpperCase());
-  return byGuid ?? (receipt.returns.length === 1 ? receipt.returns[0] : receipt.returns.find((r) => stringField(r, 'status') === status));
+  const byGuid = receipt.returns.find(
+    (r) => declaration.messageGuid && stringField(r, 'guid')?.toUpperCase() === declaration.messageGuid.toUpperCase(),
+  );
+  return (
+    byGuid ??
+    (receipt.returns.length === 1
+      ? receipt.returns[0]
+      : receipt.returns.find((r) => stringField(r, 'status') === status))
+  );
 }
 
-export function toTimelineReceipt(receipt: StoredReceipt, declaration: DeclarationView, status: string): TimelineReceipt {
+export function toTimelineReceipt(
+  receipt: StoredReceipt,
+  declaration: DeclarationView,
+  status: string,
+): TimelineReceipt {
   const ret = returnFor(receipt, declaration, status);
   const returnStatus = stringField(ret, 'status') ?? stringField(ret, 'returnStatus');
   const returnInfo = stringField(ret, 'returnInfo');
@@ -222,16 +278,31 @@ export function toTimelineReceipt(receipt: StoredReceipt, declaration: Declarati
     receivedAt: new Date(receipt.receivedAt).toISOString(),
     via: receipt.via,
     ...(receipt.center ? { center: receipt.center } : {}),
-    ...(receipt.signer ? { signer: { subject: receipt.signer.subject, serialHex: receipt.signer.serialHex, ...(receipt.signer.trustList ? { trustList: receipt.signer.trustList } : {}) } } : {}),
+    ...(receipt.signer
+      ? {
+          signer: {
+            subject: receipt.signer.subject,
+            serialHex: receipt.signer.serialHex,
+            ...(receipt.signer.trustList ? { trustList: receipt.signer.trustList } : {}),
+          },
+        }
+      : {}),
     ...(returnStatus ? { returnStatus } : {}),
     ...(returnInfo ? { returnInfo } : {}),
     ...(returnTime ? { returnTime } : {}),
   };
 }
 
-export async function buildTimeline(declaration: DeclarationView, receipts: Pick<ReceiptStore, 'findById'>): Promise<TimelineStep[]> {
-  const ids = [...new Set(declaration.history.map((h) => h.receiptId).filter((id): id is string => typeof id === 'string'))];
-  const found = new Map<string, StoredReceipt | null>(await Promise.all(ids.map(async (id) => [id, await receipts.findById(id)] as const)));
+export async function buildTimeline(
+  declaration: DeclarationView,
+  receipts: Pick<ReceiptStore, 'findById'>,
+): Promise<TimelineStep[]> {
+  const ids = [
+    ...new Set(declaration.history.map((h) => h.receiptId).filter((id): id is string => typeof id === 'string')),
+  ];
+  const found = new Map<string, StoredReceipt | null>(
+    await Promise.all(ids.map(async (id) => [id, await receipts.findById(id)] as const)),
+  );
   // Steps in the order of the state machine: receipts are applied concurrently and may be recorded out of
   // order (a late 120 after 800), but a status only ever counts when it ranks higher, so rank order is the
   // declaration's real path. Same rank: by time, then id.
@@ -243,7 +314,12 @@ export async function buildTimeline(declaration: DeclarationView, receipts: Pick
     }
   };
   return [...declaration.history]
-    .sort((a, b) => rank(a.status) - rank(b.status) || new Date(a.at).getTime() - new Date(b.at).getTime() || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0))
+    .sort(
+      (a, b) =>
+        rank(a.status) - rank(b.status) ||
+        new Date(a.at).getTime() - new Date(b.at).getTime() ||
+        (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
+    )
     .map((h) => {
       const receipt = h.receiptId ? found.get(h.receiptId) : undefined;
       return {
@@ -285,11 +361,16 @@ export function brokerRoutes(deps: BrokerRouteDeps): Router<AuthedState> {
       return;
     }
     const [page, counts] = await Promise.all([
-      deps.declarations.list(filter, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) }).catch((err: unknown) => {
-        // A cursor of the right shape that this API never issued (or for another filter).
-        if ((err as Error)?.name === 'InvalidCursorError') throw problems.badRequest('cursor is not a cursor this API issued', [{ path: 'cursor', code: 'invalid_cursor', message: 'is not a cursor this API issued' }]);
-        throw err;
-      }),
+      deps.declarations
+        .list(filter, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) })
+        .catch((err: unknown) => {
+          // A cursor of the right shape that this API never issued (or for another filter).
+          if ((err as Error)?.name === 'InvalidCursorError')
+            throw problems.badRequest('cursor is not a cursor this API issued', [
+              { path: 'cursor', code: 'invalid_cursor', message: 'is not a cursor this API issued' },
+            ]);
+          throw err;
+        }),
       deps.declarations.countByStatus(filter),
     ]);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -299,7 +380,12 @@ export function brokerRoutes(deps: BrokerRouteDeps): Router<AuthedState> {
       next.searchParams.set('limit', String(query.limit));
       ctx.set('Link', `<${next.pathname}${next.search}>; rel="next"`);
     }
-    ctx.body = { items: page.items.map(toSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}), counts, total };
+    ctx.body = {
+      items: page.items.map(toSummary),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      counts,
+      total,
+    };
   });
 
   const visibleDeclaration = async (ctx: AuthedContext, id: string): Promise<DeclarationView> => {
@@ -335,22 +421,34 @@ export const declarationSummarySchema = z.object({
   tradeMode: z.string(),
   customsCode: z.string(),
   center: z.string(),
-  status: z.string().describe('gateway step (accepted, signed, queued, delivered, failed) or customs returnStatus (e.g. 120, 899, -621005)'),
+  status: z
+    .string()
+    .describe(
+      'gateway step (accepted, signed, queued, delivered, failed) or customs returnStatus (e.g. 120, 899, -621005)',
+    ),
   label: labelSchema.describe('status in Chinese (as customs writes it) and English'),
   terminal: z.boolean(),
   messageGuid: z.string().optional(),
   attempts: z.number().int(),
   lastError: z.string().optional(),
   amountCny: z.number(),
-  buyerIdMasked: z.string().optional().describe('buyer ID number, first and last 4 characters only (4405**********0014)'),
+  buyerIdMasked: z
+    .string()
+    .optional()
+    .describe('buyer ID number, first and last 4 characters only (4405**********0014)'),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
 
 const listResponseSchema = z.object({
   items: z.array(declarationSummarySchema),
-  nextCursor: z.string().optional().describe('pass as ?cursor= for the next page (also in the Link header, rel="next")'),
-  counts: z.record(z.string(), z.number().int()).describe('declarations per status matching the same filter (all pages)'),
+  nextCursor: z
+    .string()
+    .optional()
+    .describe('pass as ?cursor= for the next page (also in the Link header, rel="next")'),
+  counts: z
+    .record(z.string(), z.number().int())
+    .describe('declarations per status matching the same filter (all pages)'),
   total: z.number().int(),
 });
 
@@ -360,7 +458,10 @@ const timelineReceiptSchema = z.object({
   receivedAt: timestamp,
   via: z.string(),
   center: z.string().optional(),
-  signer: z.object({ subject: z.string(), serialHex: z.string(), trustList: z.string().optional() }).optional().describe('the verified signer of the receipt'),
+  signer: z
+    .object({ subject: z.string(), serialHex: z.string(), trustList: z.string().optional() })
+    .optional()
+    .describe('the verified signer of the receipt'),
   returnStatus: z.string().optional(),
   returnInfo: z.string().optional(),
   returnTime: z.string().optional().describe('YYYYMMDDhhmmssSSS, Beijing time, as customs sent it'),
@@ -416,7 +517,21 @@ registerRoute({
   roles: [...READER_ROLES],
   query: listQuerySchema,
   responses: {
-    200: { description: 'One page of declarations.', headers: { Link: '<…?cursor=…>; rel="next" when there is a next page' }, content: { 'application/json': { schema: listResponseSchema, example: { items: [exampleSummary], nextCursor: 'eyJjIjoiMjAyNi0xMS0yOFQwOTozMDowMC4wMDBaIn0', counts: { '120': 1, accepted: 3 }, total: 4 } } } },
+    200: {
+      description: 'One page of declarations.',
+      headers: { Link: '<…?cursor=…>; rel="next" when there is a next page' },
+      content: {
+        'application/json': {
+          schema: listResponseSchema,
+          example: {
+            items: [exampleSummary],
+            nextCursor: 'eyJjIjoiMjAyNi0xMS0yOFQwOTozMDowMC4wMDBaIn0',
+            counts: { '120': 1, accepted: 3 },
+            total: 4,
+          },
+        },
+      },
+    },
     400: { description: 'Invalid query parameter (errors[].path names it, e.g. query.status.0).', problem: true },
   },
 });
@@ -425,7 +540,8 @@ registerRoute({
   method: 'GET',
   path: '/v1/declarations/:id/timeline',
   summary: "A declaration's timeline: every status step with the receipt behind it",
-  description: 'Each step that came from a receipt carries the receipt id and type, its verified signer (subject, serial) and the customs text (returnInfo). Another tenant\'s declaration answers 404 like a missing one.',
+  description:
+    "Each step that came from a receipt carries the receipt id and type, its verified signer (subject, serial) and the customs text (returnInfo). Another tenant's declaration answers 404 like a missing one.",
   tags: ['broker'],
   roles: [...READER_ROLES],
   params: z.object({ id: z.string().min(1).max(64).describe('declaration id (UUID)') }),
@@ -438,11 +554,32 @@ registerRoute({
           example: {
             declaration: exampleSummary,
             steps: [
-              { eventId: '6748371a0000000000000001', status: 'accepted', label: { zh: '已受理', en: 'accepted' }, at: '2026-11-28T09:30:00.000Z', source: 'api' },
               {
-                eventId: '6748371e0000000000000004', status: '120', label: { zh: '海关入库', en: 'accepted into the customs system' }, at: '2026-11-28T09:30:04.000Z', source: 'receipt',
-                signer: { subject: 'CN=Guangdong Clearance Center', serialHex: '01691f7f' }, receiptId: 'r-6748371e',
-                receipt: { id: 'r-6748371e', type: 'CEB622', receivedAt: '2026-11-28T09:30:04.120Z', via: 'amqp', center: 'GD', signer: { subject: 'CN=Guangdong Clearance Center', serialHex: '01691f7f' }, returnStatus: '120', returnInfo: '[Code:2600;Desc:放行]', returnTime: '20261128173004000' },
+                eventId: '6748371a0000000000000001',
+                status: 'accepted',
+                label: { zh: '已受理', en: 'accepted' },
+                at: '2026-11-28T09:30:00.000Z',
+                source: 'api',
+              },
+              {
+                eventId: '6748371e0000000000000004',
+                status: '120',
+                label: { zh: '海关入库', en: 'accepted into the customs system' },
+                at: '2026-11-28T09:30:04.000Z',
+                source: 'receipt',
+                signer: { subject: 'CN=Guangdong Clearance Center', serialHex: '01691f7f' },
+                receiptId: 'r-6748371e',
+                receipt: {
+                  id: 'r-6748371e',
+                  type: 'CEB622',
+                  receivedAt: '2026-11-28T09:30:04.120Z',
+                  via: 'amqp',
+                  center: 'GD',
+                  signer: { subject: 'CN=Guangdong Clearance Center', serialHex: '01691f7f' },
+                  returnStatus: '120',
+                  returnInfo: '[Code:2600;Desc:放行]',
+                  returnTime: '20261128173004000',
+                },
               },
             ],
           },

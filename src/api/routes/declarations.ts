@@ -47,7 +47,11 @@ export const declarationSchema = z.object({
   tradeMode: z.enum(['9610', '1210']),
   customsCode: z.string(),
   center: z.string(),
-  status: z.string().describe('internal step (accepted, signed, queued, delivered, failed) or a customs return code (e.g. 120, 399, 800)'),
+  status: z
+    .string()
+    .describe(
+      'internal step (accepted, signed, queued, delivered, failed) or a customs return code (e.g. 120, 399, 800)',
+    ),
   terminal: z.boolean(),
   messageGuid: z.string().optional(),
   digest: z.string().optional(),
@@ -67,8 +71,19 @@ export const orderNoParamsSchema = z.object({ orderNo: z.string().min(1).max(60)
 /** Body of cancel (CEB623) and return (CEB625). */
 export const followUpRequestSchema = z
   .object({
-    reason: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters').describe('reason sent to customs'),
-    invtNo: z.string().trim().min(1).max(18, 'must be at most 18 characters').optional().describe("inventory number customs assigned; default: the one from the inventory's receipts"),
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(1000, 'must be at most 1000 characters')
+      .describe('reason sent to customs'),
+    invtNo: z
+      .string()
+      .trim()
+      .min(1)
+      .max(18, 'must be at most 18 characters')
+      .optional()
+      .describe("inventory number customs assigned; default: the one from the inventory's receipts"),
   })
   .strict();
 
@@ -100,13 +115,21 @@ export function declarationsRoutes(deps: DeclarationsRoutesDeps): Router<Request
     if (!parsed.success) {
       throw problems.validation(
         'The request is invalid; nothing was stored.',
-        parsed.error.issues.map((i) => ({ path: '/' + i.path.map(String).join('/'), code: i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_FIELD', message: i.message, messageZh: `字段无效：${i.message}` })),
+        parsed.error.issues.map((i) => ({
+          path: '/' + i.path.map(String).join('/'),
+          code: i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_FIELD',
+          message: i.message,
+          messageZh: `字段无效：${i.message}`,
+        })),
       );
     }
     let view: DeclarationView;
     try {
       const options = { sellerIds: principal.sellerIds ?? [principal.id], requestId: ctx.state.requestId };
-      view = kind === 'cancel' ? await deps.submission.cancel(ctx.params.id ?? '', parsed.data, options) : await deps.submission.refund(ctx.params.id ?? '', parsed.data, options);
+      view =
+        kind === 'cancel'
+          ? await deps.submission.cancel(ctx.params.id ?? '', parsed.data, options)
+          : await deps.submission.refund(ctx.params.id ?? '', parsed.data, options);
     } catch (err) {
       if (err instanceof SubmissionRequestError) {
         if (err.status === 404) throw problems.notFound(`No declaration ${ctx.params.id}.`);
@@ -126,8 +149,20 @@ export function declarationsRoutes(deps: DeclarationsRoutesDeps): Router<Request
     await next();
   };
 
-  router.post('/v1/declarations/:id/cancel', deps.auth.guard('seller'), readBody, idempotency(deps.idempotency), followUp('cancel'));
-  router.post('/v1/declarations/:id/return', deps.auth.guard('seller'), readBody, idempotency(deps.idempotency), followUp('refund'));
+  router.post(
+    '/v1/declarations/:id/cancel',
+    deps.auth.guard('seller'),
+    readBody,
+    idempotency(deps.idempotency),
+    followUp('cancel'),
+  );
+  router.post(
+    '/v1/declarations/:id/return',
+    deps.auth.guard('seller'),
+    readBody,
+    idempotency(deps.idempotency),
+    followUp('refund'),
+  );
 
   return router;
 }
@@ -152,7 +187,14 @@ const exampleDeclaration: z.input<typeof declarationSchema> = {
   history: [
     { eventId: '674a1b2c3d4e5f6a7b8c9d01', status: 'accepted', at: '2026-11-28T02:30:00.000Z', source: 'api' },
     { eventId: '674a1b2c3d4e5f6a7b8c9d02', status: 'queued', at: '2026-11-28T02:30:01.000Z', source: 'worker' },
-    { eventId: '674a1b2c3d4e5f6a7b8c9d03', status: '120', at: '2026-11-28T02:31:10.000Z', source: 'receipt', info: '逻辑校验通过', documentKeys: { invtNo: '51412026I000000101' } },
+    {
+      eventId: '674a1b2c3d4e5f6a7b8c9d03',
+      status: '120',
+      at: '2026-11-28T02:31:10.000Z',
+      source: 'receipt',
+      info: '逻辑校验通过',
+      documentKeys: { invtNo: '51412026I000000101' },
+    },
   ],
   createdAt: '2026-11-28T02:30:00.000Z',
   updatedAt: '2026-11-28T02:31:10.000Z',
@@ -164,12 +206,16 @@ registerRoute({
   method: 'GET',
   path: '/v1/declarations/:id',
   summary: 'One declaration with its status history',
-  description: 'Sellers see their own declarations, brokers those of their sellers, admins all. Anything else is 404 (not 403), so ids cannot be probed.',
+  description:
+    'Sellers see their own declarations, brokers those of their sellers, admins all. Anything else is 404 (not 403), so ids cannot be probed.',
   tags: ['declarations'],
   roles: [...readRoles],
   params: idParamsSchema,
   responses: {
-    200: { description: 'The declaration.', content: { 'application/json': { schema: declarationSchema, example: exampleDeclaration } } },
+    200: {
+      description: 'The declaration.',
+      content: { 'application/json': { schema: declarationSchema, example: exampleDeclaration } },
+    },
     404: { description: 'No such declaration, or not yours.', problem: true },
   },
 });
@@ -177,12 +223,20 @@ registerRoute({
 registerRoute({
   method: 'GET',
   path: '/v1/orders/:orderNo/declarations',
-  summary: "Every declaration of an order (all message types, incl. cancel/return)",
+  summary: 'Every declaration of an order (all message types, incl. cancel/return)',
   tags: ['declarations'],
   roles: [...readRoles],
   params: orderNoParamsSchema,
   responses: {
-    200: { description: 'The declarations visible to the caller.', content: { 'application/json': { schema: z.object({ orderNo: z.string(), items: z.array(declarationSchema) }), example: { orderNo: exampleDeclaration.orderNo, items: [exampleDeclaration] } } } },
+    200: {
+      description: 'The declarations visible to the caller.',
+      content: {
+        'application/json': {
+          schema: z.object({ orderNo: z.string(), items: z.array(declarationSchema) }),
+          example: { orderNo: exampleDeclaration.orderNo, items: [exampleDeclaration] },
+        },
+      },
+    },
     404: { description: 'No declarations of this order visible to the caller.', problem: true },
   },
 });
@@ -200,14 +254,42 @@ for (const [kind, type, what] of [
     roles: ['seller'],
     params: idParamsSchema,
     headers: [{ name: 'Idempotency-Key', description: 'Makes a retry safe (see POST /v1/orders).' }],
-    request: { content: { 'application/json': { schema: followUpRequestSchema, example: { reason: kind === 'cancel' ? '买家取消订单' : '商品质量问题退货' } } } },
+    request: {
+      content: {
+        'application/json': {
+          schema: followUpRequestSchema,
+          example: { reason: kind === 'cancel' ? '买家取消订单' : '商品质量问题退货' },
+        },
+      },
+    },
     responses: {
-      202: { description: `The new ${type} declaration.`, headers: { Location: 'The new declaration.' }, content: { 'application/json': { schema: declarationSchema, example: { ...exampleDeclaration, id: '5d2e8a51-0d3b-4f0e-8a3e-2c9f7d1b6e44', messageType: type, status: 'accepted', history: [exampleDeclaration.history[0]!] } } } },
+      202: {
+        description: `The new ${type} declaration.`,
+        headers: { Location: 'The new declaration.' },
+        content: {
+          'application/json': {
+            schema: declarationSchema,
+            example: {
+              ...exampleDeclaration,
+              id: '5d2e8a51-0d3b-4f0e-8a3e-2c9f7d1b6e44',
+              messageType: type,
+              status: 'accepted',
+              history: [exampleDeclaration.history[0]!],
+            },
+          },
+        },
+      },
       400: { description: 'Malformed JSON.', problem: true },
       404: { description: 'No such declaration, or not yours.', problem: true },
-      409: { description: 'The inventory is not in a state that allows this (or an Idempotency-Key is in flight).', problem: true },
+      409: {
+        description: 'The inventory is not in a state that allows this (or an Idempotency-Key is in flight).',
+        problem: true,
+      },
       415: { description: 'Content-Type is not application/json.', problem: true },
-      422: { description: 'Invalid body (field paths like /reason), or the declaration is not a CEB621.', problem: true },
+      422: {
+        description: 'Invalid body (field paths like /reason), or the declaration is not a CEB621.',
+        problem: true,
+      },
     },
   });
 }

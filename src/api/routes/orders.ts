@@ -37,11 +37,20 @@ export interface OrdersRoutesDeps {
 }
 
 export const submitQuerySchema = z.object({
-  source: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a source format name').optional().describe('Source format (a mapping in mappings/sources/, e.g. marketplace-flat); absent = Baygate format'),
+  source: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a source format name')
+    .optional()
+    .describe('Source format (a mapping in mappings/sources/, e.g. marketplace-flat); absent = Baygate format'),
   atomic: z.enum(['true', 'false']).optional().describe('true = store nothing unless every order is valid'),
 });
 
-const fieldErrorSchema = z.object({ path: z.string(), code: z.string(), message: z.string(), messageZh: z.string().optional() });
+const fieldErrorSchema = z.object({
+  path: z.string(),
+  code: z.string(),
+  message: z.string(),
+  messageZh: z.string().optional(),
+});
 
 const declarationRefSchema = z.object({
   id: z.string(),
@@ -60,14 +69,13 @@ export const orderOutcomeSchema = z.object({
   errors: z.array(fieldErrorSchema).optional(),
 });
 
-export const submitResponseSchema = z
-  .object({
-    accepted: z.number().int(),
-    duplicates: z.number().int(),
-    rejected: z.number().int(),
-    atomic: z.boolean(),
-    orders: z.array(orderOutcomeSchema),
-  });
+export const submitResponseSchema = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  rejected: z.number().int(),
+  atomic: z.boolean(),
+  orders: z.array(orderOutcomeSchema),
+});
 
 /** "items[0].price" (rule notation) → "/orders/3/items/0/price" (JSON Pointer, index-prefixed). */
 export function orderPointer(index: number, path: string): string {
@@ -81,14 +89,27 @@ export function orderPointer(index: number, path: string): string {
 }
 
 function toFieldErrors(index: number, violations: SubmissionViolation[]): z.infer<typeof fieldErrorSchema>[] {
-  return violations.map((v) => ({ path: orderPointer(index, v.path), code: v.code, message: v.message.en, messageZh: v.message.zh }));
+  return violations.map((v) => ({
+    path: orderPointer(index, v.path),
+    code: v.code,
+    message: v.message.en,
+    messageZh: v.message.zh,
+  }));
 }
 
 function present(o: OrderOutcome, lines: number[] | undefined): z.infer<typeof orderOutcomeSchema> {
   const line = lines?.[o.index];
-  const base = { index: o.index, ...(line !== undefined ? { line } : {}), ...(o.orderNo ? { orderNo: o.orderNo } : {}) };
+  const base = {
+    index: o.index,
+    ...(line !== undefined ? { line } : {}),
+    ...(o.orderNo ? { orderNo: o.orderNo } : {}),
+  };
   if (o.outcome === 'rejected') return { ...base, outcome: 'rejected', errors: toFieldErrors(o.index, o.violations) };
-  return { ...base, outcome: o.outcome, declarations: o.declarations.map((d) => ({ ...d, href: `/v1/declarations/${d.id}` })) };
+  return {
+    ...base,
+    outcome: o.outcome,
+    declarations: o.declarations.map((d) => ({ ...d, href: `/v1/declarations/${d.id}` })),
+  };
 }
 
 export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
@@ -109,7 +130,14 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
       const principal = principalOf(ctx);
       const query = submitQuerySchema.safeParse(ctx.query);
       if (!query.success) {
-        throw problems.badRequest('Invalid query parameters.', query.error.issues.map((i) => ({ path: `query:${i.path.join('.')}`, code: 'QUERY_INVALID', message: i.message })));
+        throw problems.badRequest(
+          'Invalid query parameters.',
+          query.error.issues.map((i) => ({
+            path: `query:${i.path.join('.')}`,
+            code: 'QUERY_INVALID',
+            message: i.message,
+          })),
+        );
       }
       const text = decodeUtf8((ctx.state as IdempotencyState).rawBody ?? Buffer.alloc(0));
       let orders: unknown[];
@@ -123,7 +151,10 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
         else throw problems.badRequest('The body must be an order (JSON object) or a batch of orders (JSON array).');
       }
       if (orders.length === 0) throw problems.badRequest('The request contains no orders.');
-      if (orders.length > maxOrders) throw problems.payloadTooLarge(`A request may hold at most ${maxOrders} orders; this one has ${orders.length}.`);
+      if (orders.length > maxOrders)
+        throw problems.payloadTooLarge(
+          `A request may hold at most ${maxOrders} orders; this one has ${orders.length}.`,
+        );
 
       const atomic = query.data.atomic === 'true';
       const result = await deps.submission.submit(orders, {
@@ -137,15 +168,30 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
       const stored = presented.filter((o) => o.outcome !== 'rejected');
       if (stored.length === 0) {
         const errors = presented.flatMap((o) => o.errors ?? []);
-        const detail = atomic && result.orders.length > 1
-          ? `Atomic batch rejected: ${presented.filter((o) => !o.errors?.every((e) => e.code === 'BATCH_REJECTED')).length} of ${orders.length} orders are invalid; nothing was stored.`
-          : `${orders.length === 1 ? 'The order is' : `All ${orders.length} orders are`} invalid; nothing was stored.`;
-        throw problems.validation(detail, errors as ProblemDetails['errors'], { orders: presented.map(({ index, line, orderNo, errors: e }) => ({ index, ...(line !== undefined ? { line } : {}), ...(orderNo ? { orderNo } : {}), outcome: 'rejected', errors: e })) });
+        const detail =
+          atomic && result.orders.length > 1
+            ? `Atomic batch rejected: ${presented.filter((o) => !o.errors?.every((e) => e.code === 'BATCH_REJECTED')).length} of ${orders.length} orders are invalid; nothing was stored.`
+            : `${orders.length === 1 ? 'The order is' : `All ${orders.length} orders are`} invalid; nothing was stored.`;
+        throw problems.validation(detail, errors as ProblemDetails['errors'], {
+          orders: presented.map(({ index, line, orderNo, errors: e }) => ({
+            index,
+            ...(line !== undefined ? { line } : {}),
+            ...(orderNo ? { orderNo } : {}),
+            outcome: 'rejected',
+            errors: e,
+          })),
+        });
       }
       const first = stored[0]?.declarations?.[0];
       if (first) ctx.set('Location', first.href);
       ctx.status = 202;
-      ctx.body = { accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected, atomic, orders: presented } satisfies z.infer<typeof submitResponseSchema>;
+      ctx.body = {
+        accepted: result.accepted,
+        duplicates: result.duplicates,
+        rejected: result.rejected,
+        atomic,
+        orders: presented,
+      } satisfies z.infer<typeof submitResponseSchema>;
     },
   );
 
@@ -173,7 +219,13 @@ const acceptedExample = {
       index: 0,
       orderNo: 'BG20261128GZ000101',
       outcome: 'accepted',
-      declarations: (['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const).map((messageType, i) => ({ id: `0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a7${i}`, messageType, center: 'GD', status: 'accepted', href: `/v1/declarations/0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a7${i}` })),
+      declarations: (['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const).map((messageType, i) => ({
+        id: `0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a7${i}`,
+        messageType,
+        center: 'GD',
+        status: 'accepted',
+        href: `/v1/declarations/0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a7${i}`,
+      })),
     },
   ],
 };
@@ -190,22 +242,32 @@ registerRoute({
   tags: ['orders'],
   roles: ['seller'],
   query: submitQuerySchema,
-  headers: [{ name: 'Idempotency-Key', description: 'Up to 255 visible ASCII characters, unique per seller for 24 h.' }],
+  headers: [
+    { name: 'Idempotency-Key', description: 'Up to 255 visible ASCII characters, unique per seller for 24 h.' },
+  ],
   request: {
     description: 'A Baygate order, an array of up to 1,000, or NDJSON (one order per line). Up to 16 MiB.',
     content: {
-      'application/json': { schema: z.union([baygateOrderSchema, z.array(baygateOrderSchema).max(MAX_ORDERS_PER_REQUEST)]), example: order },
+      'application/json': {
+        schema: z.union([baygateOrderSchema, z.array(baygateOrderSchema).max(MAX_ORDERS_PER_REQUEST)]),
+        example: order,
+      },
       'application/x-ndjson': { schema: z.string(), example: `${JSON.stringify(order)}\n` },
     },
   },
   responses: {
-    202: { description: 'Stored (or already stored); per-order outcomes.', headers: { Location: 'The first declaration (/v1/declarations/{id}).' }, content: { 'application/json': { schema: submitResponseSchema, example: acceptedExample } } },
+    202: {
+      description: 'Stored (or already stored); per-order outcomes.',
+      headers: { Location: 'The first declaration (/v1/declarations/{id}).' },
+      content: { 'application/json': { schema: submitResponseSchema, example: acceptedExample } },
+    },
     400: { description: 'Malformed JSON or NDJSON (with the line number), empty batch, bad query.', problem: true },
     409: { description: 'A request with this Idempotency-Key is still being processed.', problem: true },
     413: { description: 'Body over 16 MiB or more than 1,000 orders.', problem: true },
     415: { description: 'Content-Type is not application/json or application/x-ndjson.', problem: true },
     422: {
-      description: 'Nothing stored: every violation of every order, or Idempotency-Key reused with a different request.',
+      description:
+        'Nothing stored: every violation of every order, or Idempotency-Key reused with a different request.',
       problem: true,
       content: {
         'application/problem+json': {
@@ -214,7 +276,14 @@ registerRoute({
             title: 'Unprocessable Content',
             status: 422,
             detail: 'The order is invalid; nothing was stored.',
-            errors: [{ path: '/orders/0/items/0/price', code: 'ITEM_TOTAL_MISMATCH', message: 'totalPrice must equal price × qty', messageZh: '商品总价应等于单价乘以数量' }],
+            errors: [
+              {
+                path: '/orders/0/items/0/price',
+                code: 'ITEM_TOTAL_MISMATCH',
+                message: 'totalPrice must equal price × qty',
+                messageZh: '商品总价应等于单价乘以数量',
+              },
+            ],
           },
         },
       },

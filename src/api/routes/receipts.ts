@@ -34,7 +34,11 @@ export const receiptResultSchema = z.object({
       guid: z.string(),
       status: z.string().describe('customs return status code'),
       declarationId: z.string().nullable(),
-      outcome: z.enum(['applied', 'duplicate', 'unknown']).describe('applied = moved the declaration; duplicate = already at this or a later status; unknown = no such declaration or unknown status'),
+      outcome: z
+        .enum(['applied', 'duplicate', 'unknown'])
+        .describe(
+          'applied = moved the declaration; duplicate = already at this or a later status; unknown = no such declaration or unknown status',
+        ),
       reason: z.string().optional(),
     }),
   ),
@@ -50,7 +54,11 @@ export function presentReceipt(result: IngestResult): z.infer<typeof receiptResu
       guid: r.guid,
       status: r.status,
       declarationId: r.declarationId,
-      outcome: r.applied ? 'applied' : r.declarationId === null || r.reason === 'unknown-status' ? 'unknown' : 'duplicate',
+      outcome: r.applied
+        ? 'applied'
+        : r.declarationId === null || r.reason === 'unknown-status'
+          ? 'unknown'
+          : 'duplicate',
       ...(r.reason ? { reason: r.reason } : {}),
     })),
   };
@@ -86,22 +94,67 @@ const example = {
   receiptType: 'CEB622',
   duplicate: false,
   unknown: false,
-  returns: [{ guid: 'D3A1C0E2-7F7B-4E59-9B1A-0C4E7A5B2F10', status: '120', declarationId: '0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73', outcome: 'applied' as const }],
+  returns: [
+    {
+      guid: 'D3A1C0E2-7F7B-4E59-9B1A-0C4E7A5B2F10',
+      status: '120',
+      declarationId: '0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73',
+      outcome: 'applied' as const,
+    },
+  ],
 };
 
 registerRoute({
   method: 'POST',
   path: '/v1/receipts',
   summary: 'Post one signed customs receipt (clearance centers)',
-  description: 'Body: the signed CEB receipt XML exactly as received from customs (XML-DSig, verified strictly against the clearance centers\' trust list). Up to 1 MiB. DOCTYPE/entities are refused.',
+  description:
+    "Body: the signed CEB receipt XML exactly as received from customs (XML-DSig, verified strictly against the clearance centers' trust list). Up to 1 MiB. DOCTYPE/entities are refused.",
   tags: ['receipts'],
   roles: ['center'],
-  request: { content: { 'application/xml': { schema: z.string(), example: '<?xml version="1.0" encoding="UTF-8"?><ceb:CEB622Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="…" version="1.0">…<ds:Signature>…</ds:Signature></ceb:CEB622Message>' } } },
+  request: {
+    content: {
+      'application/xml': {
+        schema: z.string(),
+        example:
+          '<?xml version="1.0" encoding="UTF-8"?><ceb:CEB622Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="…" version="1.0">…<ds:Signature>…</ds:Signature></ceb:CEB622Message>',
+      },
+    },
+  },
   responses: {
-    202: { description: 'Stored and applied; the outcome of every return.', content: { 'application/json': { schema: receiptResultSchema, example } } },
-    200: { description: 'Already received: nothing changed.', content: { 'application/json': { schema: receiptResultSchema, example: { ...example, duplicate: true, returns: [{ ...example.returns[0]!, outcome: 'duplicate' as const, reason: 'not-newer' }] } } } },
+    202: {
+      description: 'Stored and applied; the outcome of every return.',
+      content: { 'application/json': { schema: receiptResultSchema, example } },
+    },
+    200: {
+      description: 'Already received: nothing changed.',
+      content: {
+        'application/json': {
+          schema: receiptResultSchema,
+          example: {
+            ...example,
+            duplicate: true,
+            returns: [{ ...example.returns[0]!, outcome: 'duplicate' as const, reason: 'not-newer' }],
+          },
+        },
+      },
+    },
     413: { description: 'Body over 1 MiB.', problem: true },
     415: { description: 'Content-Type is not application/xml or text/xml.', problem: true },
-    422: { description: 'Signature invalid, signer untrusted or receipt unreadable; `code` says which.', problem: true, content: { 'application/problem+json': { example: { type: 'https://baygate.dev/problems/receipt-rejected', title: 'Receipt rejected', status: 422, detail: 'receipt signature rejected: digest mismatch', code: 'SIGNATURE_INVALID' } } } },
+    422: {
+      description: 'Signature invalid, signer untrusted or receipt unreadable; `code` says which.',
+      problem: true,
+      content: {
+        'application/problem+json': {
+          example: {
+            type: 'https://baygate.dev/problems/receipt-rejected',
+            title: 'Receipt rejected',
+            status: 422,
+            detail: 'receipt signature rejected: digest mismatch',
+            code: 'SIGNATURE_INVALID',
+          },
+        },
+      },
+    },
   },
 });

@@ -44,8 +44,18 @@ export interface StatsRouteDeps {
 }
 
 const statsQuerySchema = z.object({
-  minutes: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(1440, 'must be at most 1440').default(60),
-  stuckAfter: z.coerce.number().int('must be an integer').min(1, 'must be at least 1 second').max(30 * 86_400, 'must be at most 30 days').default(600),
+  minutes: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(1440, 'must be at most 1440')
+    .default(60),
+  stuckAfter: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1 second')
+    .max(30 * 86_400, 'must be at most 30 days')
+    .default(600),
 });
 
 export interface Stats {
@@ -69,7 +79,17 @@ export interface Stats {
     thresholdSeconds: number;
     total: number;
     byStatus: Record<string, number>;
-    items: { id: string; orderNo: string; sellerId: string; messageType: string; center: string; status: string; label: { zh: string; en: string }; since: string; ageSeconds: number }[];
+    items: {
+      id: string;
+      orderNo: string;
+      sellerId: string;
+      messageType: string;
+      center: string;
+      status: string;
+      label: { zh: string; en: string };
+      since: string;
+      ageSeconds: number;
+    }[];
   };
   rejections: {
     total: number;
@@ -103,7 +123,13 @@ export function statsRoutes(deps: StatsRouteDeps): Router<AuthedState> {
   return router;
 }
 
-export async function computeStats(deps: StatsRouteDeps, sellerIds: string[] | undefined, minutes: number, stuckAfterSeconds: number, at: Date): Promise<Stats> {
+export async function computeStats(
+  deps: StatsRouteDeps,
+  sellerIds: string[] | undefined,
+  minutes: number,
+  stuckAfterSeconds: number,
+  at: Date,
+): Promise<Stats> {
   const filter: DeclarationFilter = sellerIds ? { sellerIds } : {};
   const none = sellerIds !== undefined && sellerIds.length === 0;
   const [history, centers, stuck] = await Promise.all([
@@ -118,8 +144,15 @@ export async function computeStats(deps: StatsRouteDeps, sellerIds: string[] | u
     .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
     .slice(0, 100)
     .map((d) => ({
-      id: d.id, orderNo: d.orderNo, sellerId: d.sellerId, messageType: d.messageType, center: d.center, status: d.status, label: d.label,
-      since: d.updatedAt, ageSeconds: Math.round((at.getTime() - Date.parse(d.updatedAt)) / 1000),
+      id: d.id,
+      orderNo: d.orderNo,
+      sellerId: d.sellerId,
+      messageType: d.messageType,
+      center: d.center,
+      status: d.status,
+      label: d.label,
+      since: d.updatedAt,
+      ageSeconds: Math.round((at.getTime() - Date.parse(d.updatedAt)) / 1000),
     }));
   return {
     generatedAt: at.toISOString(),
@@ -139,12 +172,20 @@ function minuteBuckets(minutes: number, at: Date): Map<number, { accepted: numbe
 }
 
 function emptyHistory(minutes: number, at: Date): Pick<Stats, 'throughput' | 'rejections'> {
-  const perMinute = [...minuteBuckets(minutes, at)].map(([m, v]) => ({ minute: new Date(m * 60_000).toISOString(), ...v }));
+  const perMinute = [...minuteBuckets(minutes, at)].map(([m, v]) => ({
+    minute: new Date(m * 60_000).toISOString(),
+    ...v,
+  }));
   return { throughput: { perMinute, accepted: 0, final: 0, truncated: false }, rejections: { total: 0, reasons: [] } };
 }
 
 /** Throughput per minute and rejection reasons from the history entries of the last `minutes`. */
-async function recentHistory(deps: StatsRouteDeps, filter: DeclarationFilter, minutes: number, at: Date): Promise<Pick<Stats, 'throughput' | 'rejections'>> {
+async function recentHistory(
+  deps: StatsRouteDeps,
+  filter: DeclarationFilter,
+  minutes: number,
+  at: Date,
+): Promise<Pick<Stats, 'throughput' | 'rejections'>> {
   const maxEvents = deps.maxEvents ?? 50_000;
   const buckets = minuteBuckets(minutes, at);
   const first = Math.min(...buckets.keys());
@@ -187,7 +228,10 @@ async function recentHistory(deps: StatsRouteDeps, filter: DeclarationFilter, mi
       final: perMinute.reduce((a, b) => a + b.final, 0),
       truncated,
     },
-    rejections: { total: sorted.reduce((a, b) => a + b.count, 0), reasons: sorted.map((r) => ({ ...r, label: statusLabel(r.code) })) },
+    rejections: {
+      total: sorted.reduce((a, b) => a + b.count, 0),
+      reasons: sorted.map((r) => ({ ...r, label: statusLabel(r.code) })),
+    },
   };
 }
 
@@ -201,7 +245,12 @@ async function centerFigures(deps: StatsRouteDeps, at: Date): Promise<Stats['cen
       codes.map(async (code) => {
         try {
           const depth = await deps.queueDepth(code);
-          return typeof depth === 'number' ? { messages: depth } : { messages: depth.messageCount, ...(depth.consumerCount !== undefined ? { consumers: depth.consumerCount } : {}) };
+          return typeof depth === 'number'
+            ? { messages: depth }
+            : {
+                messages: depth.messageCount,
+                ...(depth.consumerCount !== undefined ? { consumers: depth.consumerCount } : {}),
+              };
         } catch (err) {
           return { error: (err as Error)?.message ?? String(err) };
         }
@@ -218,7 +267,12 @@ async function centerFigures(deps: StatsRouteDeps, at: Date): Promise<Stats['cen
       capacity: { day, daily: c.dailyCapacity, used: usedToday, remaining: Math.max(0, c.dailyCapacity - usedToday) },
       state:
         state && state.status !== 'unknown' && 'since' in state
-          ? { status: state.status, ...(state.reason ? { reason: state.reason } : {}), since: new Date(state.since).toISOString(), checkedAt: new Date(state.checkedAt).toISOString() }
+          ? {
+              status: state.status,
+              ...(state.reason ? { reason: state.reason } : {}),
+              since: new Date(state.since).toISOString(),
+              checkedAt: new Date(state.checkedAt).toISOString(),
+            }
           : { status: 'unknown' },
     };
   });
@@ -239,16 +293,41 @@ export const statsSchema = z.object({
     z.object({
       center: z.string(),
       name: label.optional(),
-      backlog: z.union([z.object({ messages: z.number().int(), consumers: z.number().int().optional() }), z.object({ error: z.string() })]),
-      capacity: z.object({ day: z.string(), daily: z.number().int(), used: z.number().int(), remaining: z.number().int() }),
-      state: z.object({ status: z.string(), reason: z.string().optional(), since: z.string().optional(), checkedAt: z.string().optional() }),
+      backlog: z.union([
+        z.object({ messages: z.number().int(), consumers: z.number().int().optional() }),
+        z.object({ error: z.string() }),
+      ]),
+      capacity: z.object({
+        day: z.string(),
+        daily: z.number().int(),
+        used: z.number().int(),
+        remaining: z.number().int(),
+      }),
+      state: z.object({
+        status: z.string(),
+        reason: z.string().optional(),
+        since: z.string().optional(),
+        checkedAt: z.string().optional(),
+      }),
     }),
   ),
   stuck: z.object({
     thresholdSeconds: z.number().int(),
     total: z.number().int(),
     byStatus: z.record(z.string(), z.number().int()),
-    items: z.array(z.object({ id: z.string(), orderNo: z.string(), sellerId: z.string(), messageType: z.string(), center: z.string(), status: z.string(), label, since: z.string(), ageSeconds: z.number() })),
+    items: z.array(
+      z.object({
+        id: z.string(),
+        orderNo: z.string(),
+        sellerId: z.string(),
+        messageType: z.string(),
+        center: z.string(),
+        status: z.string(),
+        label,
+        since: z.string(),
+        ageSeconds: z.number(),
+      }),
+    ),
   }),
   rejections: z.object({
     total: z.number().int(),
@@ -262,7 +341,7 @@ registerRoute({
   summary: 'Throughput, center backlog/capacity/state, stuck declarations, rejection reasons',
   description:
     'Throughput counts declarations accepted and reaching a final status per minute over the last `minutes`. Centers: RabbitMQ backlog, capacity left today (China Standard Time) and interruption state. ' +
-    'Stuck: non-final declarations without a change for `stuckAfter` seconds (default 600). Rejections: customs 100 and negative codes in the window, grouped by code and text. Declaration figures cover the caller\'s sellers only.',
+    "Stuck: non-final declarations without a change for `stuckAfter` seconds (default 600). Rejections: customs 100 and negative codes in the window, grouped by code and text. Declaration figures cover the caller's sellers only.",
   tags: ['broker'],
   roles: ['seller', 'broker', 'admin'],
   query: statsQuerySchema,
@@ -275,10 +354,60 @@ registerRoute({
           example: {
             generatedAt: '2026-11-28T09:31:00.000Z',
             windowMinutes: 2,
-            throughput: { perMinute: [{ minute: '2026-11-28T09:30:00.000Z', accepted: 12, final: 9 }, { minute: '2026-11-28T09:31:00.000Z', accepted: 3, final: 1 }], accepted: 15, final: 10, truncated: false },
-            centers: [{ center: 'GD', name: { zh: '广东跨境电商通关服务中心（广州）', en: 'Guangdong Cross-border Clearance Center (Guangzhou)' }, backlog: { messages: 4, consumers: 1 }, capacity: { day: '2026-11-28', daily: 200000, used: 1520, remaining: 198480 }, state: { status: 'available', since: '2026-11-28T08:00:00.000Z', checkedAt: '2026-11-28T09:30:58.000Z' } }],
-            stuck: { thresholdSeconds: 600, total: 1, byStatus: { queued: 1 }, items: [{ id: '0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73', orderNo: 'BG20261128GZ000101', sellerId: 'seller-gd', messageType: 'CEB621', center: 'GD', status: 'queued', label: { zh: '已入队', en: 'queued for the clearance center' }, since: '2026-11-28T09:10:00.000Z', ageSeconds: 1260 }] },
-            rejections: { total: 2, reasons: [{ code: '-621005', text: '超过单次交易限值', count: 2, label: { zh: '业务错误', en: 'customs error -621005' } }] },
+            throughput: {
+              perMinute: [
+                { minute: '2026-11-28T09:30:00.000Z', accepted: 12, final: 9 },
+                { minute: '2026-11-28T09:31:00.000Z', accepted: 3, final: 1 },
+              ],
+              accepted: 15,
+              final: 10,
+              truncated: false,
+            },
+            centers: [
+              {
+                center: 'GD',
+                name: {
+                  zh: '广东跨境电商通关服务中心（广州）',
+                  en: 'Guangdong Cross-border Clearance Center (Guangzhou)',
+                },
+                backlog: { messages: 4, consumers: 1 },
+                capacity: { day: '2026-11-28', daily: 200000, used: 1520, remaining: 198480 },
+                state: {
+                  status: 'available',
+                  since: '2026-11-28T08:00:00.000Z',
+                  checkedAt: '2026-11-28T09:30:58.000Z',
+                },
+              },
+            ],
+            stuck: {
+              thresholdSeconds: 600,
+              total: 1,
+              byStatus: { queued: 1 },
+              items: [
+                {
+                  id: '0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73',
+                  orderNo: 'BG20261128GZ000101',
+                  sellerId: 'seller-gd',
+                  messageType: 'CEB621',
+                  center: 'GD',
+                  status: 'queued',
+                  label: { zh: '已入队', en: 'queued for the clearance center' },
+                  since: '2026-11-28T09:10:00.000Z',
+                  ageSeconds: 1260,
+                },
+              ],
+            },
+            rejections: {
+              total: 2,
+              reasons: [
+                {
+                  code: '-621005',
+                  text: '超过单次交易限值',
+                  count: 2,
+                  label: { zh: '业务错误', en: 'customs error -621005' },
+                },
+              ],
+            },
           },
         },
       },

@@ -58,10 +58,13 @@ export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
   router.get('/v1/stream', deps.auth, async (ctx) => {
     const principal = principalOf(ctx);
     const sellerIds = visibleSellers(principal);
-    const lastEventIdRaw = ctx.get('Last-Event-ID') || (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
+    const lastEventIdRaw =
+      ctx.get('Last-Event-ID') || (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
     const lastEventId = lastEventIdRaw.trim().toLowerCase();
     if (lastEventId !== '' && !isEventId(lastEventId)) {
-      throw problems.badRequest('Last-Event-ID must be an event id this stream sent (24 hex digits).', [{ path: 'header.Last-Event-ID', code: 'invalid_format', message: 'must be 24 hex digits' }]);
+      throw problems.badRequest('Last-Event-ID must be an event id this stream sent (24 hex digits).', [
+        { path: 'header.Last-Event-ID', code: 'invalid_format', message: 'must be 24 hex digits' },
+      ]);
     }
 
     const body = new PassThrough();
@@ -179,7 +182,8 @@ registerRoute({
       content: {
         'text/event-stream': {
           schema: z.string(),
-          example: 'retry: 3000\n: connected\n\nid: 6748371e0000000000000004\nevent: status\ndata: {"declarationId":"0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73","orderNo":"BG20261128GZ000101","messageType":"CEB621","center":"GD","status":"120","label":{"zh":"海关入库","en":"accepted into the customs system"},"at":"2026-11-28T09:30:04.000Z"}\n\n',
+          example:
+            'retry: 3000\n: connected\n\nid: 6748371e0000000000000004\nevent: status\ndata: {"declarationId":"0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73","orderNo":"BG20261128GZ000101","messageType":"CEB621","center":"GD","status":"120","label":{"zh":"海关入库","en":"accepted into the customs system"},"at":"2026-11-28T09:30:04.000Z"}\n\n',
         },
       },
     },

@@ -27,8 +27,16 @@ export const MAX_WEBHOOKS_PER_SELLER = 10;
 
 export const createWebhookSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).describe('where to POST events'),
-    secret: z.string().min(24, 'must be at least 24 characters').max(256).optional().describe('HMAC secret; generated when absent'),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .max(2048)
+      .describe('where to POST events'),
+    secret: z
+      .string()
+      .min(24, 'must be at least 24 characters')
+      .max(256)
+      .optional()
+      .describe('HMAC secret; generated when absent'),
   })
   .strict();
 
@@ -46,21 +54,47 @@ const deliverySchema = z.object({
   lastError: z.string().optional(),
   createdAt: z.iso.datetime(),
   deliveredAt: z.iso.datetime().optional(),
-  log: z.array(z.object({ at: z.iso.datetime(), status: z.number().int().optional(), error: z.string().optional(), ms: z.number() })),
+  log: z.array(
+    z.object({
+      at: z.iso.datetime(),
+      status: z.number().int().optional(),
+      error: z.string().optional(),
+      ms: z.number(),
+    }),
+  ),
 });
 
 const webhookIdParams = z.object({ id: z.string().min(1).max(64).describe('webhook id') });
-const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).optional().describe('newest first; default 100') });
+const deliveriesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).optional().describe('newest first; default 100'),
+});
 
 export function isPrivateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local')) return true;
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local'))
+    return true;
   const v = isIP(host);
   if (v === 4) {
     const [a, b] = host.split('.').map(Number) as [number, number];
-    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+    return (
+      a === 10 ||
+      a === 127 ||
+      a === 0 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
   }
-  if (v === 6) return host === '::1' || host === '::' || host.startsWith('fc') || host.startsWith('fd') || host.startsWith('fe80') || host.startsWith('::ffff:');
+  if (v === 6)
+    return (
+      host === '::1' ||
+      host === '::' ||
+      host.startsWith('fc') ||
+      host.startsWith('fd') ||
+      host.startsWith('fe80') ||
+      host.startsWith('::ffff:')
+    );
   return false;
 }
 
@@ -69,7 +103,10 @@ export function isPrivateHost(hostname: string): boolean {
  * A name that does not resolve is refused too. (DNS can change later; the delivery worker runs outside the
  * gateway's private network in production, which is the real SSRF fence.)
  */
-export async function isPublicHttpsUrl(url: URL, resolve: (host: string) => Promise<{ address: string }[]> = (host) => lookup(host, { all: true })): Promise<boolean> {
+export async function isPublicHttpsUrl(
+  url: URL,
+  resolve: (host: string) => Promise<{ address: string }[]> = (host) => lookup(host, { all: true }),
+): Promise<boolean> {
   if (url.protocol !== 'https:') return false;
   if (isPrivateHost(url.hostname)) return false;
   if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) return true;
@@ -93,7 +130,12 @@ function presentDelivery(d: WebhookDelivery): z.input<typeof deliverySchema> {
     ...(d.lastError !== undefined ? { lastError: d.lastError } : {}),
     createdAt: d.createdAt.toISOString(),
     ...(d.deliveredAt ? { deliveredAt: d.deliveredAt.toISOString() } : {}),
-    log: d.log.map((a) => ({ at: new Date(a.at).toISOString(), ms: a.ms, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.error ? { error: a.error } : {}) })),
+    log: d.log.map((a) => ({
+      at: new Date(a.at).toISOString(),
+      ms: a.ms,
+      ...(a.status !== undefined ? { status: a.status } : {}),
+      ...(a.error ? { error: a.error } : {}),
+    })),
   };
 }
 
@@ -107,14 +149,30 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
     const body = parseJson((await readRawBody(ctx, 16 * 1024)).toString('utf8'));
     const parsed = createWebhookSchema.safeParse(body);
     if (!parsed.success) {
-      throw problems.validation('The webhook is invalid; nothing was stored.', parsed.error.issues.map((i) => ({ path: '/' + i.path.map(String).join('/'), code: i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_FIELD', message: i.message, messageZh: `字段无效：${i.message}` })));
+      throw problems.validation(
+        'The webhook is invalid; nothing was stored.',
+        parsed.error.issues.map((i) => ({
+          path: '/' + i.path.map(String).join('/'),
+          code: i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_FIELD',
+          message: i.message,
+          messageZh: `字段无效：${i.message}`,
+        })),
+      );
     }
     const url = new URL(parsed.data.url);
     if (!deps.allowPrivateUrls && !(await isPublicHttpsUrl(url))) {
-      throw problems.validation('The webhook URL must be https and resolve to public addresses only.', [{ path: '/url', code: 'URL_NOT_ALLOWED', message: 'must be https and publicly routable', messageZh: '必须是可公开访问的 https 地址' }]);
+      throw problems.validation('The webhook URL must be https and resolve to public addresses only.', [
+        {
+          path: '/url',
+          code: 'URL_NOT_ALLOWED',
+          message: 'must be https and publicly routable',
+          messageZh: '必须是可公开访问的 https 地址',
+        },
+      ]);
     }
     const existing = await deps.webhooks.list(principal.id);
-    if (existing.length >= MAX_WEBHOOKS_PER_SELLER) throw problems.conflict(`A seller may register at most ${MAX_WEBHOOKS_PER_SELLER} webhooks; delete one first.`);
+    if (existing.length >= MAX_WEBHOOKS_PER_SELLER)
+      throw problems.conflict(`A seller may register at most ${MAX_WEBHOOKS_PER_SELLER} webhooks; delete one first.`);
     const webhook = await deps.webhooks.create(principal.id, url.toString(), parsed.data.secret);
     ctx.status = 201;
     ctx.set('Location', `/v1/webhooks/${webhook.id}`);
@@ -129,14 +187,23 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
 
   router.delete('/v1/webhooks/:id', guard, async (ctx) => {
     const principal = principalOf(ctx);
-    if (!(await deps.webhooks.remove(principal.id, ctx.params.id ?? ''))) throw problems.notFound(`No webhook ${ctx.params.id}.`);
+    if (!(await deps.webhooks.remove(principal.id, ctx.params.id ?? '')))
+      throw problems.notFound(`No webhook ${ctx.params.id}.`);
     ctx.status = 204;
   });
 
   router.get('/v1/webhooks/:id/deliveries', guard, async (ctx) => {
     const principal = principalOf(ctx);
     const query = deliveriesQuery.safeParse(ctx.query);
-    if (!query.success) throw problems.badRequest('Invalid query parameters.', query.error.issues.map((i) => ({ path: `query:${i.path.join('.')}`, code: 'QUERY_INVALID', message: i.message })));
+    if (!query.success)
+      throw problems.badRequest(
+        'Invalid query parameters.',
+        query.error.issues.map((i) => ({
+          path: `query:${i.path.join('.')}`,
+          code: 'QUERY_INVALID',
+          message: i.message,
+        })),
+      );
     const webhook = await deps.webhooks.find(ctx.params.id ?? '');
     if (!webhook || webhook.sellerId !== principal.id) throw problems.notFound(`No webhook ${ctx.params.id}.`);
     const deliveries = await deps.webhooks.deliveriesOf(webhook.id, query.data.limit ?? 100);
@@ -146,7 +213,11 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
   return router;
 }
 
-const created = { id: '9a1f4f8e-2b57-4d0c-9a9e-3f1c2d7b8e61', url: 'https://seller.example.com/baygate/events', createdAt: '2026-11-28T02:00:00.000Z' };
+const created = {
+  id: '9a1f4f8e-2b57-4d0c-9a9e-3f1c2d7b8e61',
+  url: 'https://seller.example.com/baygate/events',
+  createdAt: '2026-11-28T02:00:00.000Z',
+};
 
 registerRoute({
   method: 'POST',
@@ -159,7 +230,11 @@ registerRoute({
   roles: ['seller'],
   request: { content: { 'application/json': { schema: createWebhookSchema, example: { url: created.url } } } },
   responses: {
-    201: { description: 'Registered; the secret is shown only here.', headers: { Location: 'The webhook.' }, content: { 'application/json': { schema: createdWebhookSchema, example: { ...created, secret: 'whsec_k3J9…' } } } },
+    201: {
+      description: 'Registered; the secret is shown only here.',
+      headers: { Location: 'The webhook.' },
+      content: { 'application/json': { schema: createdWebhookSchema, example: { ...created, secret: 'whsec_k3J9…' } } },
+    },
     400: { description: 'Malformed JSON.', problem: true },
     409: { description: 'Too many webhooks.', problem: true },
     415: { description: 'Content-Type is not application/json.', problem: true },
@@ -172,7 +247,14 @@ registerRoute({
   summary: 'Your webhooks',
   tags: ['webhooks'],
   roles: ['seller'],
-  responses: { 200: { description: 'Registered webhooks (secrets are never shown again).', content: { 'application/json': { schema: z.object({ items: z.array(webhookSchema) }), example: { items: [created] } } } } },
+  responses: {
+    200: {
+      description: 'Registered webhooks (secrets are never shown again).',
+      content: {
+        'application/json': { schema: z.object({ items: z.array(webhookSchema) }), example: { items: [created] } },
+      },
+    },
+  },
 });
 registerRoute({
   method: 'DELETE',
@@ -181,7 +263,10 @@ registerRoute({
   tags: ['webhooks'],
   roles: ['seller'],
   params: webhookIdParams,
-  responses: { 204: { description: 'Deleted.' }, 404: { description: 'No such webhook, or not yours.', problem: true } },
+  responses: {
+    204: { description: 'Deleted.' },
+    404: { description: 'No such webhook, or not yours.', problem: true },
+  },
 });
 registerRoute({
   method: 'GET',

@@ -83,7 +83,9 @@ export function inventoryAmount(inventory: ManifestView, index: ThreeDocumentInd
   return goods + (Number(inventory.head.freight) || 0) + (Number(inventory.head.insuredFee) || 0);
 }
 
-export type LimitDecision = { ok: true; amount: number; buyer: string; year: number } | { ok: false; status: string; info: string; amount: number };
+export type LimitDecision =
+  | { ok: true; amount: number; buyer: string; year: number }
+  | { ok: false; status: string; info: string; amount: number };
 
 /** Single and annual limits; on success the amount is booked for the buyer (idempotent per inventory). */
 export async function checkAndBookLimits(
@@ -96,14 +98,24 @@ export async function checkAndBookLimits(
   const amount = Math.round(inventoryAmount(inventory, index) * 100) / 100;
   const copNo = inventory.head.copNo ?? inventory.guid;
   if (amount > limits.singleCny) {
-    return { ok: false, status: ERROR_CODES.singleLimit, amount, info: `清单[${copNo}]的购买金额超过单笔限额[${limits.singleCny}]` };
+    return {
+      ok: false,
+      status: ERROR_CODES.singleLimit,
+      amount,
+      info: `清单[${copNo}]的购买金额超过单笔限额[${limits.singleCny}]`,
+    };
   }
   const buyer = inventory.head.buyerIdNumber ?? '';
   const year = Number(inventory.head.declTime?.slice(0, 4)) || new Date(at.getTime() + 8 * 3600_000).getUTCFullYear();
   const used = await ledger.used(buyer, year);
   if (used + amount > limits.annualCny) {
     const masked = buyer.length > 8 ? `${buyer.slice(0, 4)}${'*'.repeat(buyer.length - 8)}${buyer.slice(-4)}` : '****';
-    return { ok: false, status: ERROR_CODES.annualLimit, amount, info: `清单[${copNo}]中购买人[${masked}]已用购买额度为[${used}]，本次购买将超过年度限额[${limits.annualCny}]` };
+    return {
+      ok: false,
+      status: ERROR_CODES.annualLimit,
+      amount,
+      info: `清单[${copNo}]中购买人[${masked}]已用购买额度为[${used}]，本次购买将超过年度限额[${limits.annualCny}]`,
+    };
   }
   await ledger.add(buyer, year, inventory.guid, amount);
   return { ok: true, amount, buyer, year };
@@ -124,19 +136,30 @@ export class MongoUsageLedger implements BuyerUsageLedger {
   private collection() {
     const db = this.connection.db;
     if (!db) throw new Error('mongodb not connected');
-    return db.collection<{ _id: string; center: string; buyer: string; year: number; amount: number }>(this.collectionName);
+    return db.collection<{ _id: string; center: string; buyer: string; year: number; amount: number }>(
+      this.collectionName,
+    );
   }
 
   async used(buyerId: string, year: number): Promise<number> {
     const rows = await this.collection()
-      .aggregate<{ total: number }>([{ $match: { center: this.center, buyer: buyerId, year } }, { $group: { _id: null, total: { $sum: '$amount' } } }])
+      .aggregate<{ total: number }>([
+        { $match: { center: this.center, buyer: buyerId, year } },
+        { $group: { _id: null, total: { $sum: '$amount' } } },
+      ])
       .toArray();
     return Math.round((rows[0]?.total ?? 0) * 100) / 100;
   }
 
   async add(buyerId: string, year: number, entryKey: string, amount: number): Promise<void> {
     try {
-      await this.collection().insertOne({ _id: `${this.center}:${buyerId}:${year}:${entryKey}`, center: this.center, buyer: buyerId, year, amount });
+      await this.collection().insertOne({
+        _id: `${this.center}:${buyerId}:${year}:${entryKey}`,
+        center: this.center,
+        buyer: buyerId,
+        year,
+        amount,
+      });
     } catch (err) {
       if ((err as { code?: number }).code !== 11000) throw err; // booked already: idempotent
     }

@@ -50,7 +50,8 @@ export function readManifest(xml: string): ManifestView {
     throw new ManifestError(`manifest is not readable XML: ${(err as Error).message}`);
   }
   const type = root.ns === CEB_NS ? messageTypeOfRoot(root.local) : undefined;
-  if (!type) throw new ManifestError(`root element {${root.ns ?? ''}}${root.local} is not a CEB declaration the centers accept`);
+  if (!type)
+    throw new ManifestError(`root element {${root.ns ?? ''}}${root.local} is not a CEB declaration the centers accept`);
   const guid = root.attributes.guid?.trim();
   if (!guid) throw new ManifestError(`${root.local}: the guid attribute is missing`);
   const body = cebChildren(root).find((c) => !ENVELOPE_PARTS.has(c.local));

@@ -19,8 +19,15 @@ import type { ManifestView } from './manifest';
  */
 
 export const RECEIPT_FOR: Readonly<Record<MessageType, ReceiptType>> = {
-  CEB311: 'CEB312', CEB411: 'CEB412', CEB511: 'CEB512', CEB621: 'CEB622', CEB623: 'CEB624', CEB625: 'CEB626',
-  CEB303: 'CEB304', CEB505: 'CEB506', CEB603: 'CEB604',
+  CEB311: 'CEB312',
+  CEB411: 'CEB412',
+  CEB511: 'CEB512',
+  CEB621: 'CEB622',
+  CEB623: 'CEB624',
+  CEB625: 'CEB626',
+  CEB303: 'CEB304',
+  CEB505: 'CEB506',
+  CEB603: 'CEB604',
 };
 
 type FieldSource = (m: ManifestView, r: ReceiptReturnInput) => string | undefined;
@@ -31,7 +38,10 @@ interface Field {
   from?: FieldSource;
 }
 
-const head = (name: string): FieldSource => (m) => m.head[name];
+const head =
+  (name: string): FieldSource =>
+  (m) =>
+    m.head[name];
 
 /** Element sequences of each receipt's return element (before returnStatus/returnTime/returnInfo). */
 const LAYOUT: Readonly<Record<ReceiptType, { element: string; fields: Field[] } | undefined>> = {
@@ -43,36 +53,57 @@ const LAYOUT: Readonly<Record<ReceiptType, { element: string; fields: Field[] } 
   CEB622: {
     element: 'InventoryReturn',
     fields: [
-      { name: 'customsCode', optional: true }, { name: 'ebpCode', optional: true }, { name: 'ebcCode', optional: true },
-      { name: 'agentCode', optional: true }, { name: 'copNo' }, { name: 'preNo', from: (m, r) => r.preNo ?? preNoFor(m) },
+      { name: 'customsCode', optional: true },
+      { name: 'ebpCode', optional: true },
+      { name: 'ebcCode', optional: true },
+      { name: 'agentCode', optional: true },
+      { name: 'copNo' },
+      { name: 'preNo', from: (m, r) => r.preNo ?? preNoFor(m) },
       { name: 'invtNo', optional: true, from: (_m, r) => r.invtNo },
     ],
   },
   CEB624: {
     element: 'InvtCancelReturn',
     fields: [
-      { name: 'customsCode', optional: true }, { name: 'agentCode', optional: true }, { name: 'ebpCode', optional: true },
-      { name: 'ebcCode', optional: true }, { name: 'copNo' }, { name: 'preNo', from: (m, r) => r.preNo ?? preNoFor(m) },
+      { name: 'customsCode', optional: true },
+      { name: 'agentCode', optional: true },
+      { name: 'ebpCode', optional: true },
+      { name: 'ebcCode', optional: true },
+      { name: 'copNo' },
+      { name: 'preNo', from: (m, r) => r.preNo ?? preNoFor(m) },
       { name: 'invtNo', optional: true, from: (m, r) => r.invtNo ?? m.head.invtNo },
     ],
   },
   CEB626: {
     element: 'InvtRefundReturn',
     fields: [
-      { name: 'customsCode', optional: true }, { name: 'agentCode', optional: true }, { name: 'ebpCode', optional: true },
-      { name: 'ebcCode', optional: true }, { name: 'copNo' }, { name: 'preNo', from: (m, r) => r.preNo ?? preNoFor(m) },
+      { name: 'customsCode', optional: true },
+      { name: 'agentCode', optional: true },
+      { name: 'ebpCode', optional: true },
+      { name: 'ebcCode', optional: true },
+      { name: 'copNo' },
+      { name: 'preNo', from: (m, r) => r.preNo ?? preNoFor(m) },
       { name: 'invtNo', optional: true, from: (m, r) => r.invtNo ?? m.head.invtNo },
     ],
   },
   CEB604: {
     element: 'InventoryReturn',
     fields: [
-      { name: 'agentCode' }, { name: 'copNo' }, { name: 'preNo', from: (m, r) => r.preNo ?? preNoFor(m) },
-      { name: 'invtNo', from: (m, r) => r.invtNo ?? invtNoFor(m) }, { name: 'ebcCode' }, { name: 'ebpCode' }, { name: 'orderNo' },
+      { name: 'agentCode' },
+      { name: 'copNo' },
+      { name: 'preNo', from: (m, r) => r.preNo ?? preNoFor(m) },
+      { name: 'invtNo', from: (m, r) => r.invtNo ?? invtNoFor(m) },
+      { name: 'ebcCode' },
+      { name: 'ebpCode' },
+      { name: 'orderNo' },
       { name: 'statisticsFlag' },
     ],
   },
-  CEB514: undefined, CEB712: undefined, CEB816: undefined, CEB818: undefined, CEB900: undefined,
+  CEB514: undefined,
+  CEB712: undefined,
+  CEB816: undefined,
+  CEB818: undefined,
+  CEB900: undefined,
 };
 
 export interface ReceiptReturnInput {
@@ -117,7 +148,10 @@ export function returnTimeOf(at: Date): string {
 
 function digits(seed: string, count: number): string {
   const hex = createHash('sha256').update(seed).digest('hex');
-  return BigInt('0x' + hex.slice(0, 24)).toString().padStart(count, '0').slice(-count);
+  return BigInt('0x' + hex.slice(0, 24))
+    .toString()
+    .padStart(count, '0')
+    .slice(-count);
 }
 
 /** E-port pre-entry number (18): "B" + YYYYMMDD + 9 digits, stable per declaration. */
@@ -134,11 +168,16 @@ export function invtNoFor(m: ManifestView): string {
   return `${district}${year}${flag}${digits('invt:' + m.headGuid, 9)}`;
 }
 
-export function buildReceipt(manifest: ManifestView, returns: readonly ReceiptReturnInput[], options: BuildReceiptOptions = {}): BuiltReceipt {
+export function buildReceipt(
+  manifest: ManifestView,
+  returns: readonly ReceiptReturnInput[],
+  options: BuildReceiptOptions = {},
+): BuiltReceipt {
   const type = RECEIPT_FOR[manifest.type];
   const layout = LAYOUT[type];
   if (!layout) throw new ReceiptBuildError(`no receipt layout for ${type}`);
-  if (returns.length < 1 || returns.length > 100) throw new ReceiptBuildError(`a receipt carries 1–100 returns, got ${returns.length}`);
+  if (returns.length < 1 || returns.length > 100)
+    throw new ReceiptBuildError(`a receipt carries 1–100 returns, got ${returns.length}`);
   const guid = options.guid ?? randomUUID().toUpperCase();
   const echoed = options.echoGuid === 'head' ? manifest.headGuid : manifest.guid;
   const w = new CanonicalXmlWriter();

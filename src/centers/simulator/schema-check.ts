@@ -29,7 +29,9 @@ export interface SchemaResult {
 /** Validates with `xmllint --schema` (document on stdin). */
 export function validateWithXmllint(xml: string, xsdPath: string, timeoutMs = 15000): Promise<SchemaResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('xmllint', ['--noout', '--nonet', '--schema', xsdPath, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('xmllint', ['--noout', '--nonet', '--schema', xsdPath, '-'], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stderr.on('data', (chunk: Buffer) => {
@@ -61,17 +63,22 @@ export function validateWithXmllint(xml: string, xsdPath: string, timeoutMs = 15
  */
 export function structuralProblems(xml: string): string[] {
   const problems: string[] = [];
-  const root = /^(?:<\?xml[^>]*\?>\s*)?<([A-Za-z_][\w.-]*:)?(CEB\d{3}Message)\s([^>]*)>/.exec(xml.replace(/^\uFEFF/, ''));
+  const root = /^(?:<\?xml[^>]*\?>\s*)?<([A-Za-z_][\w.-]*:)?(CEB\d{3}Message)\s([^>]*)>/.exec(
+    xml.replace(/^\uFEFF/, ''),
+  );
   if (!root) return ['the document does not start with a CEBxxxMessage root element'];
   const attrs = root[3] ?? '';
   const guid = /\sguid="([^"]*)"/.exec(' ' + attrs)?.[1];
-  if (!guid || !/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/.test(guid)) problems.push(`root guid "${guid ?? ''}" is not 36 upper-case characters`);
+  if (!guid || !/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/.test(guid))
+    problems.push(`root guid "${guid ?? ''}" is not 36 upper-case characters`);
   if (!/\sversion="1\.0"/.test(' ' + attrs)) problems.push('root version must be "1.0"');
   const p = root[1] ?? '';
   const base = new RegExp(`<${p}BaseTransfer>([\\s\\S]*?)</${p}BaseTransfer>`).exec(xml)?.[1];
   if (base === undefined) problems.push('BaseTransfer is missing');
   else {
-    for (const field of ['copCode', 'copName', 'dxpId']) if (!new RegExp(`<${p}${field}>[^<]+</${p}${field}>`).test(base)) problems.push(`BaseTransfer/${field} is missing`);
+    for (const field of ['copCode', 'copName', 'dxpId'])
+      if (!new RegExp(`<${p}${field}>[^<]+</${p}${field}>`).test(base))
+        problems.push(`BaseTransfer/${field} is missing`);
     if (!new RegExp(`<${p}dxpMode>DXP</${p}dxpMode>`).test(base)) problems.push('BaseTransfer/dxpMode must be "DXP"');
   }
   return problems;

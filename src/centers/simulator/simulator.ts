@@ -8,8 +8,13 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AmqpClient, NotConnectedError, PublishNotConfirmedError, UnroutableError } from '../../queue/amqp';
 import {
-  DELIVERY_ROUTING_KEY, HEADER_CENTER, HEADER_MESSAGE_TYPE, RECEIPT_ROUTING_KEY, RECEIPTS_EXCHANGE,
-  declareCenterQueue, declareCoreTopology,
+  DELIVERY_ROUTING_KEY,
+  HEADER_CENTER,
+  HEADER_MESSAGE_TYPE,
+  RECEIPT_ROUTING_KEY,
+  RECEIPTS_EXCHANGE,
+  declareCenterQueue,
+  declareCoreTopology,
 } from '../../queue/topology';
 import { SoftwareXmlSigner } from '../../signing/signers/software';
 import type { XmlSigner } from '../../signing/signers/types';
@@ -21,10 +26,24 @@ import { DEFAULT_CERTS_DIR, identityFiles } from '../identities';
 import { loadCenterRegistry, type CenterConfig, type CenterRegistry } from '../registry';
 import { checkAndBookLimits, MemoryUsageLedger, ThreeDocumentIndex, type BuyerUsageLedger } from './customs';
 import { readManifest, type ManifestView } from './manifest';
-import { loadSimulatorProfile, parseFaults, seededRandom, type FaultName, type FaultRates, type SimulatorProfile } from './profiles';
+import {
+  loadSimulatorProfile,
+  parseFaults,
+  seededRandom,
+  type FaultName,
+  type FaultRates,
+  type SimulatorProfile,
+} from './profiles';
 import { buildReceipt, invtNoFor, preNoFor } from './receipt-builder';
 import { officialXsdDir, structuralProblems, validateWithXmllint, xsdFor } from './schema-check';
-import { formatFailureStatus, planAcceptedReceipts, signatureFailureStatus, swapAdjacent, timelineKindOf, type PlannedReceipt } from './timeline';
+import {
+  formatFailureStatus,
+  planAcceptedReceipts,
+  signatureFailureStatus,
+  swapAdjacent,
+  timelineKindOf,
+  type PlannedReceipt,
+} from './timeline';
 
 /**
  * A simulated clearance center. It consumes its queue `baygate.center.<code>` (through AmqpClient, which
@@ -63,12 +82,18 @@ export class MemoryManifestDedup implements ManifestDedup {
 
 /** Dedup that survives simulator restarts: one document per (center, guid) with a unique _id. */
 export class MongoManifestDedup implements ManifestDedup {
-  constructor(private readonly connection: Connection, private readonly center: string, private readonly collection = 'simulator_manifests') {}
+  constructor(
+    private readonly connection: Connection,
+    private readonly center: string,
+    private readonly collection = 'simulator_manifests',
+  ) {}
   async claim(guid: string): Promise<boolean> {
     const db = this.connection.db;
     if (!db) throw new Error('mongodb not connected');
     try {
-      await db.collection<{ _id: string; at: Date }>(this.collection).insertOne({ _id: `${this.center}:${guid}`, at: new Date() });
+      await db
+        .collection<{ _id: string; at: Date }>(this.collection)
+        .insertOne({ _id: `${this.center}:${guid}`, at: new Date() });
       return true;
     } catch (err) {
       if ((err as { code?: number }).code === 11000) return false;
@@ -88,7 +113,8 @@ interface Intake {
   nack(options?: { requeue?: boolean }): void;
 }
 
-export type SimulatedCenter = Pick<CenterConfig, 'code' | 'queue' | 'receiptSigner'> & Partial<Pick<CenterConfig, 'transport' | 'name'>>;
+export type SimulatedCenter = Pick<CenterConfig, 'code' | 'queue' | 'receiptSigner'> &
+  Partial<Pick<CenterConfig, 'transport' | 'name'>>;
 
 export interface SimulatorOptions {
   /** Center code (looked up in the registry) or a center description (tests use throw-away codes). */
@@ -127,7 +153,14 @@ export interface SimulatorOptions {
    */
   /** Consume the center queue (default: yes, except for a transport "https" center, whose queue the connector drains). */
   consumeQueue?: boolean;
-  httpsIntake?: { port: number; host?: string; key: string | Buffer; cert: string | Buffer; clientCa: string | Buffer; maxBytes?: number };
+  httpsIntake?: {
+    port: number;
+    host?: string;
+    key: string | Buffer;
+    cert: string | Buffer;
+    clientCa: string | Buffer;
+    maxBytes?: number;
+  };
 }
 
 export interface SimulatorStats {
@@ -157,10 +190,19 @@ export interface Simulator {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
-  const logger = (options.logger ?? createLogger({ name: 'center-simulator' })).child({ center: typeof options.center === 'string' ? options.center : options.center.code });
-  const center: SimulatedCenter = typeof options.center === 'string' ? (options.registry ?? loadCenterRegistry()).get(options.center) : options.center;
-  const profile = typeof options.profile === 'object' ? options.profile : loadSimulatorProfile(options.profile ?? 'realistic', options.profilesFile);
-  const faults = typeof options.faults === 'object' ? options.faults : parseFaults(options.faults, profile.faultDefaults);
+  const logger = (options.logger ?? createLogger({ name: 'center-simulator' })).child({
+    center: typeof options.center === 'string' ? options.center : options.center.code,
+  });
+  const center: SimulatedCenter =
+    typeof options.center === 'string'
+      ? (options.registry ?? loadCenterRegistry()).get(options.center)
+      : options.center;
+  const profile =
+    typeof options.profile === 'object'
+      ? options.profile
+      : loadSimulatorProfile(options.profile ?? 'realistic', options.profilesFile);
+  const faults =
+    typeof options.faults === 'object' ? options.faults : parseFaults(options.faults, profile.faultDefaults);
   const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 31));
   const certsDir = options.certsDir ?? DEFAULT_CERTS_DIR;
   const trustLists = options.trustLists ?? loadTrustLists(join(certsDir, 'trust-lists'));
@@ -168,11 +210,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     options.signer ??
     (await (async () => {
       const files = identityFiles(center.receiptSigner, certsDir);
-      return SoftwareXmlSigner.fromFiles({ keyPath: files.keyPath, certPath: files.certPath }, { trust: trustListCheck(trustLists) });
+      return SoftwareXmlSigner.fromFiles(
+        { keyPath: files.keyPath, certPath: files.certPath },
+        { trust: trustListCheck(trustLists) },
+      );
     })());
   const xsdDir = options.xsdDir === undefined ? officialXsdDir() : options.xsdDir;
   if (profile.xsdValidation && !xsdDir) {
-    logger.warn('official CEB schemas not found at ../shared/ceb-2022: manifests get a structural check (envelope, guids, BaseTransfer) instead of XSD validation');
+    logger.warn(
+      'official CEB schemas not found at ../shared/ceb-2022: manifests get a structural check (envelope, guids, BaseTransfer) instead of XSD validation',
+    );
   }
   const receiptsExchange = options.receipts?.exchange ?? RECEIPTS_EXCHANGE;
   const receiptKey = options.receipts?.receiptKey ?? RECEIPT_ROUTING_KEY;
@@ -184,7 +231,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const issued = new Map<string, { buyer: string; year: number; guid: string }>();
 
   const ownsClient = !options.amqp;
-  const amqp = options.amqp ?? new AmqpClient({ url: options.amqpUrl ?? loadConfig().AMQP_URL, logger, connectionName: `baygate-center-simulator-${center.code}` });
+  const amqp =
+    options.amqp ??
+    new AmqpClient({
+      url: options.amqpUrl ?? loadConfig().AMQP_URL,
+      logger,
+      connectionName: `baygate-center-simulator-${center.code}`,
+    });
   if (options.declareTopology !== false) {
     await amqp.addTopology(async (ch) => {
       await declareCoreTopology(ch);
@@ -194,7 +247,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   if (ownsClient) await amqp.connect();
 
   const stats: SimulatorStats = {
-    taken: 0, duplicatesIgnored: 0, accepted: 0, rejected: 0, receiptsPublished: 0, deliveryNotices: 0, deadLettered: 0,
+    taken: 0,
+    duplicatesIgnored: 0,
+    accepted: 0,
+    rejected: 0,
+    receiptsPublished: 0,
+    deliveryNotices: 0,
+    deadLettered: 0,
     faults: { duplicate: 0, 'out-of-order': 0, 'slow-ack': 0, 'no-ack': 0, 'drop-delivery-notice': 0 },
   };
   let stopped = false;
@@ -223,13 +282,26 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     });
 
   /** Publishes with confirms + mandatory, retrying while the broker is away. */
-  async function publish(routingKey: string, body: Buffer, props: { messageId: string; contentType: string; headers: Record<string, string> }): Promise<void> {
+  async function publish(
+    routingKey: string,
+    body: Buffer,
+    props: { messageId: string; contentType: string; headers: Record<string, string> },
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await amqp.publish(receiptsExchange, routingKey, body, { ...props, persistent: true, mandatory: true, timestamp: Math.floor(Date.now() / 1000) }, 5000);
+        await amqp.publish(
+          receiptsExchange,
+          routingKey,
+          body,
+          { ...props, persistent: true, mandatory: true, timestamp: Math.floor(Date.now() / 1000) },
+          5000,
+        );
         return;
       } catch (err) {
-        const retriable = err instanceof NotConnectedError || err instanceof PublishNotConfirmedError || (err instanceof UnroutableError && attempt < 5);
+        const retriable =
+          err instanceof NotConnectedError ||
+          err instanceof PublishNotConfirmedError ||
+          (err instanceof UnroutableError && attempt < 5);
         if (!retriable || stopped) throw err;
         logger.warn({ err: (err as Error).message, attempt }, 'publishing to the receipts exchange failed; retrying');
         await sleep(Math.min(5000, 200 * 2 ** attempt));
@@ -237,11 +309,23 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
   }
 
-  async function sendReceipt(manifest: ManifestView, planned: PlannedReceipt, at: Date, extra: { invtNo?: string; preNo?: string }, duplicate: boolean): Promise<void> {
-    const built = buildReceipt(manifest, [{ status: planned.status, info: planned.info, at, ...extra }], { echoGuid: options.echoGuid ?? 'message' });
+  async function sendReceipt(
+    manifest: ManifestView,
+    planned: PlannedReceipt,
+    at: Date,
+    extra: { invtNo?: string; preNo?: string },
+    duplicate: boolean,
+  ): Promise<void> {
+    const built = buildReceipt(manifest, [{ status: planned.status, info: planned.info, at, ...extra }], {
+      echoGuid: options.echoGuid ?? 'message',
+    });
     const signed = await signer.sign(built.xml);
     const body = Buffer.from(signed, 'utf8');
-    const props = { messageId: built.guid, contentType: 'application/xml', headers: { [HEADER_CENTER]: center.code, [HEADER_MESSAGE_TYPE]: built.type } };
+    const props = {
+      messageId: built.guid,
+      contentType: 'application/xml',
+      headers: { [HEADER_CENTER]: center.code, [HEADER_MESSAGE_TYPE]: built.type },
+    };
     await publish(receiptKey, body, props);
     stats.receiptsPublished++;
     logger.debug({ receipt: built.type, status: planned.status, declaration: manifest.guid }, 'receipt published');
@@ -255,7 +339,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   async function runTimeline(manifest: ManifestView, plan: PlannedReceipt[], start: number): Promise<void> {
     const preNo = preNoFor(manifest);
     const invtNo = manifest.type === 'CEB621' || manifest.type === 'CEB603' ? invtNoFor(manifest) : undefined;
-    const stamped = plan.map((p) => ({ p, at: new Date(start + p.afterMs), extra: { preNo, ...(invtNo && withInvtNo(p.status) ? { invtNo } : {}) } }));
+    const stamped = plan.map((p) => ({
+      p,
+      at: new Date(start + p.afterMs),
+      extra: { preNo, ...(invtNo && withInvtNo(p.status) ? { invtNo } : {}) },
+    }));
     const order = stamped.length > 1 && hits('out-of-order') ? swapAdjacent(stamped) : stamped;
     // Sent at the planned offsets; an out-of-order pair goes out at the earlier slot of the two.
     const slots = stamped.map((s) => s.p.afterMs);
@@ -285,12 +373,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   /** Checks and timeline of one verified, schema-valid declaration. */
   async function process(manifest: ManifestView): Promise<void> {
-    const subject = manifest.head.copNo ?? manifest.head.orderNo ?? manifest.head.logisticsNo ?? manifest.head.payTransactionId ?? manifest.guid;
-    if (manifest.type === 'CEB311' || manifest.type === 'CEB411' || manifest.type === 'CEB511') documents.record(manifest);
+    const subject =
+      manifest.head.copNo ??
+      manifest.head.orderNo ??
+      manifest.head.logisticsNo ??
+      manifest.head.payTransactionId ??
+      manifest.guid;
+    if (manifest.type === 'CEB311' || manifest.type === 'CEB411' || manifest.type === 'CEB511')
+      documents.record(manifest);
     if (manifest.type === 'CEB621') {
       const missing = await waitForCompanions(manifest);
       if (stopped) return;
-      if (missing.length > 0) return reject(manifest, '100', `海关退单：三单信息不全，未收到${missing.join('、')}[${subject}]`);
+      if (missing.length > 0)
+        return reject(manifest, '100', `海关退单：三单信息不全，未收到${missing.join('、')}[${subject}]`);
       const limits = await checkAndBookLimits(manifest, documents, usage, profile.limits, new Date());
       if (!limits.ok) return reject(manifest, limits.status, limits.info);
       issued.set(invtNoFor(manifest), { buyer: limits.buyer, year: limits.year, guid: manifest.guid });
@@ -303,7 +398,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       }
     }
     stats.accepted++;
-    await runTimeline(manifest, planAcceptedReceipts(timelineKindOf(manifest.type), profile, { subject, random }), Date.now());
+    await runTimeline(
+      manifest,
+      planAcceptedReceipts(timelineKindOf(manifest.type), profile, { subject, random }),
+      Date.now(),
+    );
   }
 
   function settle(delivery: Intake): void {
@@ -323,7 +422,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const messageId = delivery.messageId;
     let cebXml: string;
     try {
-      cebXml = looksLikeDxp(delivery.content) ? unwrapDxp(delivery.content).message : new TextDecoder('utf-8', { fatal: true }).decode(delivery.content);
+      cebXml = looksLikeDxp(delivery.content)
+        ? unwrapDxp(delivery.content).message
+        : new TextDecoder('utf-8', { fatal: true }).decode(delivery.content);
     } catch (err) {
       stats.deadLettered++;
       logger.error({ messageId, err: (err as Error).message }, 'unreadable manifest dead-lettered');
@@ -340,12 +441,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     if (!hits('drop-delivery-notice')) {
       const notice = { messageGuid: messageId ?? guid, center: center.code, at: new Date().toISOString() };
-      await publish(deliveryKey, Buffer.from(JSON.stringify(notice), 'utf8'), { messageId: randomUUID(), contentType: 'application/json', headers: { [HEADER_CENTER]: center.code } });
+      await publish(deliveryKey, Buffer.from(JSON.stringify(notice), 'utf8'), {
+        messageId: randomUUID(),
+        contentType: 'application/json',
+        headers: { [HEADER_CENTER]: center.code },
+      });
       stats.deliveryNotices++;
     }
     if (!(await dedup.claim(guid))) {
       stats.duplicatesIgnored++;
-      logger.info({ declaration: guid, redelivered: delivery.redelivered }, 'manifest already taken; duplicate ignored');
+      logger.info(
+        { declaration: guid, redelivered: delivery.redelivered },
+        'manifest already taken; duplicate ignored',
+      );
       delivery.ack();
       return;
     }
@@ -364,13 +472,23 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         logger.error({ messageId, err: (readError as Error).message }, 'manifest is not a CEB declaration; dropped');
         return;
       }
-      await reject(unverified, signatureFailureStatus(unverified.type), `验签失败！${(err as Error).message}`.slice(0, 1000));
+      await reject(
+        unverified,
+        signatureFailureStatus(unverified.type),
+        `验签失败！${(err as Error).message}`.slice(0, 1000),
+      );
       return;
     }
     if (profile.xsdValidation) {
-      const errors = xsdDir ? (await validateWithXmllint(cebXml, xsdFor(manifest.type, xsdDir))).errors : structuralProblems(cebXml);
+      const errors = xsdDir
+        ? (await validateWithXmllint(cebXml, xsdFor(manifest.type, xsdDir))).errors
+        : structuralProblems(cebXml);
       if (errors.length > 0) {
-        await reject(manifest, formatFailureStatus(manifest.type), `报文格式校验失败：${errors.join('; ')}`.slice(0, 1000));
+        await reject(
+          manifest,
+          formatFailureStatus(manifest.type),
+          `报文格式校验失败：${errors.join('; ')}`.slice(0, 1000),
+        );
         return;
       }
     }
@@ -404,15 +522,26 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       { prefetch: options.prefetch ?? 32 },
     );
   }
-  const server = options.httpsIntake ? await startHttpsIntake(options.httpsIntake, take, () => stopped, logger) : undefined;
-  logger.info({ queue: consumeQueue ? center.queue : '(not consumed)', profile: typeof options.profile === 'string' ? options.profile : 'custom', faults }, 'clearance-center simulator consuming');
+  const server = options.httpsIntake
+    ? await startHttpsIntake(options.httpsIntake, take, () => stopped, logger)
+    : undefined;
+  logger.info(
+    {
+      queue: consumeQueue ? center.queue : '(not consumed)',
+      profile: typeof options.profile === 'string' ? options.profile : 'custom',
+      faults,
+    },
+    'clearance-center simulator consuming',
+  );
 
   return {
     center: center.code,
     queue: center.queue,
     profile,
     faults,
-    ...(server ? { httpsUrl: `https://${options.httpsIntake?.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}/` } : {}),
+    ...(server
+      ? { httpsUrl: `https://${options.httpsIntake?.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}/` }
+      : {}),
     stats: () => structuredClone(stats),
     async idle(timeoutMs = 30000) {
       const deadline = Date.now() + timeoutMs;
@@ -448,44 +577,47 @@ async function startHttpsIntake(
   logger: Logger,
 ): Promise<Server> {
   const maxBytes = config.maxBytes ?? 14 * 1024 * 1024;
-  const server = createServer({ key: config.key, cert: config.cert, ca: config.clientCa, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST' }).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        res.writeHead(413).end();
-        req.destroy();
+  const server = createServer(
+    { key: config.key, cert: config.cert, ca: config.clientCa, requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST' }).end();
         return;
       }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (res.writableEnded) return;
-      if (isStopped()) {
-        res.writeHead(503).end();
-        return;
-      }
-      let answered = false;
-      const answer = (status: number) => {
-        if (answered || res.writableEnded) return;
-        answered = true;
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 202 ? 'accepted' : 'refused');
-      };
-      const header = req.headers['x-baygate-message-id'];
-      void take({
-        content: Buffer.concat(chunks),
-        ...(typeof header === 'string' && header ? { messageId: header } : {}),
-        redelivered: false,
-        ack: () => answer(202),
-        nack: ({ requeue = true } = {}) => answer(requeue ? 503 : 400),
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) {
+          res.writeHead(413).end();
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
       });
-    });
-  });
+      req.on('end', () => {
+        if (res.writableEnded) return;
+        if (isStopped()) {
+          res.writeHead(503).end();
+          return;
+        }
+        let answered = false;
+        const answer = (status: number) => {
+          if (answered || res.writableEnded) return;
+          answered = true;
+          res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 202 ? 'accepted' : 'refused');
+        };
+        const header = req.headers['x-baygate-message-id'];
+        void take({
+          content: Buffer.concat(chunks),
+          ...(typeof header === 'string' && header ? { messageId: header } : {}),
+          redelivered: false,
+          ack: () => answer(202),
+          nack: ({ requeue = true } = {}) => answer(requeue ? 503 : 400),
+        });
+      });
+    },
+  );
   server.on('tlsClientError', (err) => logger.warn({ err: err.message }, 'https intake: TLS handshake refused'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -516,15 +648,22 @@ export interface SimulatorFleet {
  * a local stack runs in-process. Centers with transport "https" are skipped unless listed explicitly
  * (their queue belongs to the HTTPS connector).
  */
-export async function startSimulators(options: Omit<SimulatorOptions, 'center' | 'amqp'> & { centers?: readonly string[] }): Promise<SimulatorFleet> {
+export async function startSimulators(
+  options: Omit<SimulatorOptions, 'center' | 'amqp'> & { centers?: readonly string[] },
+): Promise<SimulatorFleet> {
   const registry = options.registry ?? loadCenterRegistry();
   const codes = options.centers ?? registry.centers.filter((c) => c.transport !== 'https').map((c) => c.code);
   const logger = options.logger ?? createLogger({ name: 'center-simulator' });
-  const amqp = new AmqpClient({ url: options.amqpUrl ?? loadConfig().AMQP_URL, logger, connectionName: 'baygate-center-simulators' });
+  const amqp = new AmqpClient({
+    url: options.amqpUrl ?? loadConfig().AMQP_URL,
+    logger,
+    connectionName: 'baygate-center-simulators',
+  });
   await amqp.connect();
   const simulators: Simulator[] = [];
   try {
-    for (const code of codes) simulators.push(await startSimulator({ ...options, registry, logger, center: code, amqp }));
+    for (const code of codes)
+      simulators.push(await startSimulator({ ...options, registry, logger, center: code, amqp }));
   } catch (err) {
     await amqp.close();
     throw err;

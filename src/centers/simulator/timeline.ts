@@ -41,7 +41,11 @@ export interface PlanOptions {
   random: () => number;
 }
 
-export function planAcceptedReceipts(kind: TimelineKind, profile: SimulatorProfile, options: PlanOptions): PlannedReceipt[] {
+export function planAcceptedReceipts(
+  kind: TimelineKind,
+  profile: SimulatorProfile,
+  options: PlanOptions,
+): PlannedReceipt[] {
   const base = profile.timelines[kind];
   const { random, subject } = options;
   const planned = base.map((e) => ({ status: e.status, info: infoOf(e, subject), afterMs: e.afterMs }));
@@ -49,7 +53,14 @@ export function planAcceptedReceipts(kind: TimelineKind, profile: SimulatorProfi
   if (random() < profile.rejection.rate) {
     const first = planned[0] as PlannedReceipt;
     const reason = profile.rejection.reasons[Math.floor(random() * profile.rejection.reasons.length)] ?? '海关退单';
-    return [first, { status: '100', info: `海关退单：${reason}[${subject}]`, afterMs: Math.max(first.afterMs, profile.rejection.afterMs) }];
+    return [
+      first,
+      {
+        status: '100',
+        info: `海关退单：${reason}[${subject}]`,
+        afterMs: Math.max(first.afterMs, profile.rejection.afterMs),
+      },
+    ];
   }
   if (kind !== 'inventory') return planned;
   const stored = planned.findIndex((p) => p.status === '120');
@@ -57,7 +68,14 @@ export function planAcceptedReceipts(kind: TimelineKind, profile: SimulatorProfi
   const at120 = (planned[stored] as PlannedReceipt).afterMs;
   if (random() < profile.hold.rate) {
     // Held (扣留): the goods leave the normal flow; no release follows.
-    return [...planned.slice(0, stored + 1), { status: profile.hold.status, info: `${DEFAULT_INFO[profile.hold.status] ?? '扣留'}[${subject}]`, afterMs: at120 + Math.max(1, Math.floor(profile.inspection.delayMs / 2)) }];
+    return [
+      ...planned.slice(0, stored + 1),
+      {
+        status: profile.hold.status,
+        info: `${DEFAULT_INFO[profile.hold.status] ?? '扣留'}[${subject}]`,
+        afterMs: at120 + Math.max(1, Math.floor(profile.inspection.delayMs / 2)),
+      },
+    ];
   }
   if (random() < profile.inspection.rate) {
     // Inspection (查验) between 入库 and 审结: everything after it is pushed back by the inspection delay.
@@ -84,7 +102,9 @@ export function swapAdjacent<T>(items: readonly T[]): T[] {
 /** Business error codes customs uses per declaration type. */
 export const ERROR_CODES = {
   signature: { CEB621: '-621029', CEB623: '-623029', CEB625: '-625005' } as Partial<Record<MessageType, string>>,
-  format: { CEB621: '-621001', CEB623: '-623001', CEB625: '-625001', CEB311: '-301008' } as Partial<Record<MessageType, string>>,
+  format: { CEB621: '-621001', CEB623: '-623001', CEB625: '-625001', CEB311: '-301008' } as Partial<
+    Record<MessageType, string>
+  >,
   singleLimit: '-621005',
   annualLimit: '-621018',
 };

@@ -12,7 +12,9 @@ import { AccountsFileError, seedAccounts } from '../../api/auth/seed';
  * Rotation = create-key (deploy the new key) then revoke-key on the old one; both work in between.
  */
 export function register(program: Command): void {
-  const accounts = program.command('accounts').description('API accounts and keys (rotation: create a new key, then revoke the old one)');
+  const accounts = program
+    .command('accounts')
+    .description('API accounts and keys (rotation: create a new key, then revoke the old one)');
 
   accounts
     .command('create-key')
@@ -27,9 +29,23 @@ export function register(program: Command): void {
       await withStore(async (store) => {
         const key = await store.createKey(opts.account, { expiresAt, label: opts.label });
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ keyId: key.keyId, account: key.record.account, role: key.record.role, token: key.token, expiresAt: key.record.expiresAt ?? null }, null, 2) + '\n');
+          process.stdout.write(
+            JSON.stringify(
+              {
+                keyId: key.keyId,
+                account: key.record.account,
+                role: key.record.role,
+                token: key.token,
+                expiresAt: key.record.expiresAt ?? null,
+              },
+              null,
+              2,
+            ) + '\n',
+          );
         } else {
-          process.stdout.write(`key id:  ${key.keyId}\naccount: ${key.record.account} (${key.record.role})\nexpires: ${key.record.expiresAt?.toISOString() ?? 'never'}\n\nAPI key (shown once, store it now):\n${key.token}\n\nSend it as: Authorization: Bearer ${key.token}\n`);
+          process.stdout.write(
+            `key id:  ${key.keyId}\naccount: ${key.record.account} (${key.record.role})\nexpires: ${key.record.expiresAt?.toISOString() ?? 'never'}\n\nAPI key (shown once, store it now):\n${key.token}\n\nSend it as: Authorization: Bearer ${key.token}\n`,
+          );
         }
       });
     });
@@ -53,8 +69,14 @@ export function register(program: Command): void {
       await withStore(async (store) => {
         if (!(await store.findAccount(opts.account))) throw new CliError(`no account "${opts.account}"`, 1);
         for (const key of await store.listKeys(opts.account)) {
-          const state = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : key.expiresAt && key.expiresAt.getTime() <= Date.now() ? `expired ${key.expiresAt.toISOString()}` : 'active';
-          process.stdout.write(`${key.keyId}\t${key.role}\tcreated ${key.createdAt.toISOString()}\t${state}${key.label ? `\t${key.label}` : ''}\n`);
+          const state = key.revokedAt
+            ? `revoked ${key.revokedAt.toISOString()}`
+            : key.expiresAt && key.expiresAt.getTime() <= Date.now()
+              ? `expired ${key.expiresAt.toISOString()}`
+              : 'active';
+          process.stdout.write(
+            `${key.keyId}\t${key.role}\tcreated ${key.createdAt.toISOString()}\t${state}${key.label ? `\t${key.label}` : ''}\n`,
+          );
         }
       });
     });
@@ -67,7 +89,9 @@ export function register(program: Command): void {
       const config = loadConfig();
       await withConnection(async (connection) => {
         const seeded = await seedAccounts(connection, opts.file, { production: config.NODE_ENV === 'production' });
-        process.stdout.write(`seeded ${seeded.accounts.length} accounts and ${seeded.keys.length} keys from ${opts.file}\n`);
+        process.stdout.write(
+          `seeded ${seeded.accounts.length} accounts and ${seeded.keys.length} keys from ${opts.file}\n`,
+        );
       });
     });
 }

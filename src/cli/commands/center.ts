@@ -32,7 +32,8 @@ function untilSignal(): Promise<string> {
 function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name} must be a non-negative integer, got "${value}"`, 2);
+    if (!Number.isInteger(n) || n < 0)
+      throw new CliError(`--${name} must be a non-negative integer, got "${value}"`, 2);
     return n;
   };
 }
@@ -52,7 +53,9 @@ export function register(program: Command): void {
         return;
       }
       for (const c of registry.centers) {
-        process.stdout.write(`${c.code.padEnd(5)} ${c.transport.padEnd(5)} ${String(c.dailyCapacity).padStart(7)}/day  ${c.districts.join(',')}  ${c.name.zh} (${c.name.en})\n`);
+        process.stdout.write(
+          `${c.code.padEnd(5)} ${c.transport.padEnd(5)} ${String(c.dailyCapacity).padStart(7)}/day  ${c.districts.join(',')}  ${c.name.zh} (${c.name.en})\n`,
+        );
       }
     });
 
@@ -61,68 +64,109 @@ export function register(program: Command): void {
     .description('run a simulated clearance center: consume its queue, verify, check, answer with signed receipts')
     .requiredOption('--center <code>', 'center code from the registry')
     .option('--profile <name>', 'profile in config/simulator-profiles.json (fast, bench, realistic)', 'realistic')
-    .option('--faults <list>', 'faults to inject: duplicate,out-of-order,slow-ack,no-ack,drop-delivery-notice (each optionally =rate)')
+    .option(
+      '--faults <list>',
+      'faults to inject: duplicate,out-of-order,slow-ack,no-ack,drop-delivery-notice (each optionally =rate)',
+    )
     .option('--seed <n>', 'seed for rejections and faults (reproducible runs)', positiveInt('seed'))
     .option('--prefetch <n>', 'manifests in flight', positiveInt('prefetch'))
-    .option('--https-port <n>', 'also accept POSTed manifests over HTTPS with mutual TLS on this port (transport "https" centers)', positiveInt('https-port'))
+    .option(
+      '--https-port <n>',
+      'also accept POSTed manifests over HTTPS with mutual TLS on this port (transport "https" centers)',
+      positiveInt('https-port'),
+    )
     .option('--tls-key <file>', 'server key (PEM) for --https-port')
     .option('--tls-cert <file>', 'server certificate (PEM) for --https-port')
-    .option('--tls-client-ca <file>', 'CA(s) client certificates must chain to', 'certs-dev/eport/eport-rsa-ca.chain.pem')
-    .option('--persistent-state', 'keep taken manifests and buyer quotas in MongoDB (MONGO_URL), so a restart neither answers a manifest twice nor forgets a quota')
+    .option(
+      '--tls-client-ca <file>',
+      'CA(s) client certificates must chain to',
+      'certs-dev/eport/eport-rsa-ca.chain.pem',
+    )
+    .option(
+      '--persistent-state',
+      'keep taken manifests and buyer quotas in MongoDB (MONGO_URL), so a restart neither answers a manifest twice nor forgets a quota',
+    )
     .option('--file <path>', 'registry file')
-    .action(async (opts: { center: string; profile: string; faults?: string; seed?: number; prefetch?: number; persistentState?: boolean; file?: string; httpsPort?: number; tlsKey?: string; tlsCert?: string; tlsClientCa: string }) => {
-      const { config, registry } = await loadRegistry(opts.file);
-      if (!registry.find(opts.center)) throw new CliError(`unknown center "${opts.center}" (known: ${registry.codes().join(', ')})`, 2);
-      let httpsIntake: { port: number; key: Buffer; cert: Buffer; clientCa: Buffer } | undefined;
-      if (opts.httpsPort !== undefined) {
-        if (!opts.tlsKey || !opts.tlsCert) throw new CliError('--https-port needs --tls-key and --tls-cert', 2);
-        const { readFileSync } = await import('node:fs');
-        const read = (file: string, what: string) => {
-          try {
-            return readFileSync(file);
-          } catch (err) {
-            throw new CliError(`cannot read ${what} ${file}: ${(err as Error).message}`, 2);
-          }
-        };
-        httpsIntake = { port: opts.httpsPort, key: read(opts.tlsKey, '--tls-key'), cert: read(opts.tlsCert, '--tls-cert'), clientCa: read(opts.tlsClientCa, '--tls-client-ca') };
-      }
-      const { createLogger } = await import('../../log');
-      const { startSimulator, MongoManifestDedup } = await import('../../centers/simulator');
-      const { MongoUsageLedger } = await import('../../centers/simulator/customs');
-      const { SimulatorConfigError } = await import('../../centers/simulator/profiles');
-      const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, name: 'center-simulator' });
-      let mongo: import('mongoose').Connection | undefined;
-      if (opts.persistentState) {
-        const { connectMongo } = await import('../../store/mongo');
-        const { requestRestart } = await import('../../runtime/restart');
-        // Its state is persisted per manifest and its queue is acknowledged after the work: exiting is safe.
-        mongo = await connectMongo(config.MONGO_URL, logger, { onWedged: (reason) => requestRestart(logger, reason) });
-      }
-      let simulator;
-      try {
-        simulator = await startSimulator({
-          center: opts.center,
-          registry,
-          amqpUrl: config.AMQP_URL,
-          logger,
-          profile: opts.profile,
-          certsDir: config.CERTS_DIR,
-          ...(opts.faults ? { faults: opts.faults } : {}),
-          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-          ...(opts.prefetch !== undefined ? { prefetch: opts.prefetch } : {}),
-          ...(mongo ? { dedup: new MongoManifestDedup(mongo, opts.center), usageLedger: new MongoUsageLedger(mongo, opts.center) } : {}),
-          ...(httpsIntake ? { httpsIntake } : {}),
-        });
-      } catch (err) {
+    .action(
+      async (opts: {
+        center: string;
+        profile: string;
+        faults?: string;
+        seed?: number;
+        prefetch?: number;
+        persistentState?: boolean;
+        file?: string;
+        httpsPort?: number;
+        tlsKey?: string;
+        tlsCert?: string;
+        tlsClientCa: string;
+      }) => {
+        const { config, registry } = await loadRegistry(opts.file);
+        if (!registry.find(opts.center))
+          throw new CliError(`unknown center "${opts.center}" (known: ${registry.codes().join(', ')})`, 2);
+        let httpsIntake: { port: number; key: Buffer; cert: Buffer; clientCa: Buffer } | undefined;
+        if (opts.httpsPort !== undefined) {
+          if (!opts.tlsKey || !opts.tlsCert) throw new CliError('--https-port needs --tls-key and --tls-cert', 2);
+          const { readFileSync } = await import('node:fs');
+          const read = (file: string, what: string) => {
+            try {
+              return readFileSync(file);
+            } catch (err) {
+              throw new CliError(`cannot read ${what} ${file}: ${(err as Error).message}`, 2);
+            }
+          };
+          httpsIntake = {
+            port: opts.httpsPort,
+            key: read(opts.tlsKey, '--tls-key'),
+            cert: read(opts.tlsCert, '--tls-cert'),
+            clientCa: read(opts.tlsClientCa, '--tls-client-ca'),
+          };
+        }
+        const { createLogger } = await import('../../log');
+        const { startSimulator, MongoManifestDedup } = await import('../../centers/simulator');
+        const { MongoUsageLedger } = await import('../../centers/simulator/customs');
+        const { SimulatorConfigError } = await import('../../centers/simulator/profiles');
+        const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, name: 'center-simulator' });
+        let mongo: import('mongoose').Connection | undefined;
+        if (opts.persistentState) {
+          const { connectMongo } = await import('../../store/mongo');
+          const { requestRestart } = await import('../../runtime/restart');
+          // Its state is persisted per manifest and its queue is acknowledged after the work: exiting is safe.
+          mongo = await connectMongo(config.MONGO_URL, logger, {
+            onWedged: (reason) => requestRestart(logger, reason),
+          });
+        }
+        let simulator;
+        try {
+          simulator = await startSimulator({
+            center: opts.center,
+            registry,
+            amqpUrl: config.AMQP_URL,
+            logger,
+            profile: opts.profile,
+            certsDir: config.CERTS_DIR,
+            ...(opts.faults ? { faults: opts.faults } : {}),
+            ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+            ...(opts.prefetch !== undefined ? { prefetch: opts.prefetch } : {}),
+            ...(mongo
+              ? {
+                  dedup: new MongoManifestDedup(mongo, opts.center),
+                  usageLedger: new MongoUsageLedger(mongo, opts.center),
+                }
+              : {}),
+            ...(httpsIntake ? { httpsIntake } : {}),
+          });
+        } catch (err) {
+          await mongo?.close();
+          if (err instanceof SimulatorConfigError) throw new CliError(err.message, 2);
+          throw err;
+        }
+        const signal = await untilSignal();
+        logger.info({ signal, stats: simulator.stats() }, 'stopping the simulator');
+        await simulator.stop();
         await mongo?.close();
-        if (err instanceof SimulatorConfigError) throw new CliError(err.message, 2);
-        throw err;
-      }
-      const signal = await untilSignal();
-      logger.info({ signal, stats: simulator.stats() }, 'stopping the simulator');
-      await simulator.stop();
-      await mongo?.close();
-    });
+      },
+    );
 
   center
     .command('connect')
@@ -134,7 +178,8 @@ export function register(program: Command): void {
       const { config, registry } = await loadRegistry(opts.file);
       const c = registry.find(opts.center);
       if (!c) throw new CliError(`unknown center "${opts.center}" (known: ${registry.codes().join(', ')})`, 2);
-      if (c.transport !== 'https' || !c.https) throw new CliError(`center ${c.code} uses transport "${c.transport}", not "https": nothing to connect`, 2);
+      if (c.transport !== 'https' || !c.https)
+        throw new CliError(`center ${c.code} uses transport "${c.transport}", not "https": nothing to connect`, 2);
       const { createLogger } = await import('../../log');
       const { startHttpsConnector } = await import('../../centers/https-connector');
       const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, name: 'center-connector' });

@@ -17,31 +17,45 @@ export function register(program: Command): void {
     .option('--at <time>', 'check time, ISO 8601 (default: now)')
     .option('--purpose <purpose>', "'signature' (keyUsage must allow signing) or 'any'", 'signature')
     .option('--json', 'print the verdict as JSON')
-    .action((certPath: string, opts: { trust?: string; chain?: string; at?: string; purpose: string; json?: boolean }) => {
-      const trustDir = opts.trust ?? join(loadConfig().CERTS_DIR, 'trust-lists');
-      if (opts.purpose !== 'signature' && opts.purpose !== 'any') throw new CliError(`--purpose must be 'signature' or 'any', got '${opts.purpose}'`, 2);
-      const at = opts.at === undefined ? undefined : new Date(opts.at);
-      if (at && Number.isNaN(at.getTime())) throw new CliError(`--at: not a date: ${opts.at}`, 2);
-      const cert = readOrFail(certPath, 'certificate');
-      const intermediates = opts.chain ? (readOrFail(opts.chain, '--chain').toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) : [];
-      let trustLists;
-      try {
-        trustLists = loadTrustLists(trustDir);
-      } catch (err) {
-        if (err instanceof TrustListError) throw new CliError(`trust lists: ${err.message}`, 1);
-        throw err;
-      }
-      const verdict = checkCertificate(cert, trustLists, { ...(at ? { at } : {}), purpose: opts.purpose, intermediates });
-      process.stdout.write(opts.json ? JSON.stringify(verdict, null, 2) + '\n' : formatVerdict(certPath, verdict));
-      process.exitCode = verdict.ok ? 0 : 1;
-    });
+    .action(
+      (certPath: string, opts: { trust?: string; chain?: string; at?: string; purpose: string; json?: boolean }) => {
+        const trustDir = opts.trust ?? join(loadConfig().CERTS_DIR, 'trust-lists');
+        if (opts.purpose !== 'signature' && opts.purpose !== 'any')
+          throw new CliError(`--purpose must be 'signature' or 'any', got '${opts.purpose}'`, 2);
+        const at = opts.at === undefined ? undefined : new Date(opts.at);
+        if (at && Number.isNaN(at.getTime())) throw new CliError(`--at: not a date: ${opts.at}`, 2);
+        const cert = readOrFail(certPath, 'certificate');
+        const intermediates = opts.chain
+          ? (readOrFail(opts.chain, '--chain')
+              .toString('latin1')
+              .match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [])
+          : [];
+        let trustLists;
+        try {
+          trustLists = loadTrustLists(trustDir);
+        } catch (err) {
+          if (err instanceof TrustListError) throw new CliError(`trust lists: ${err.message}`, 1);
+          throw err;
+        }
+        const verdict = checkCertificate(cert, trustLists, {
+          ...(at ? { at } : {}),
+          purpose: opts.purpose,
+          intermediates,
+        });
+        process.stdout.write(opts.json ? JSON.stringify(verdict, null, 2) + '\n' : formatVerdict(certPath, verdict));
+        process.exitCode = verdict.ok ? 0 : 1;
+      },
+    );
 }
 
 function readOrFail(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new CliError(`${what}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 1);
+    throw new CliError(
+      `${what}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      1,
+    );
   }
 }
 

@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import {
-  inventoryCancelRequestSchema, inventoryRefundRequestSchema, parseBaygateOrder, toOrderIssues, type BaygateOrder,
+  inventoryCancelRequestSchema,
+  inventoryRefundRequestSchema,
+  parseBaygateOrder,
+  toOrderIssues,
+  type BaygateOrder,
 } from '../../domain/order';
 import { validateOrderStatic } from '../../domain/rules/index';
 import { loadConfig } from '../../config';
@@ -60,11 +64,15 @@ function fromSource(format: string, input: unknown, path: string): unknown {
     throw err;
   }
   const mapping = mappings.get(format);
-  if (!mapping) throw new CliError(`--source: unknown format "${format}" (known: ${[...mappings.keys()].sort().join(', ')})`, 2);
+  if (!mapping)
+    throw new CliError(`--source: unknown format "${format}" (known: ${[...mappings.keys()].sort().join(', ')})`, 2);
   const result = mapSourceRecord(mapping, input, { params: paramsFromConfig(loadConfig()) });
   if (!result.ok) {
-    throw new CliError(`${path}: does not map to a Baygate order with --source ${format} (${result.issues.length} problem${result.issues.length === 1 ? '' : 's'}):\n`
-      + result.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'), 1);
+    throw new CliError(
+      `${path}: does not map to a Baygate order with --source ${format} (${result.issues.length} problem${result.issues.length === 1 ? '' : 's'}):\n` +
+        result.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'),
+      1,
+    );
   }
   return result.order;
 }
@@ -83,11 +91,23 @@ function requestContext(type: MessageType, opts: MapOptions): Partial<BuildConte
   const input = { invtNo: opts.invtNo, reason: opts.reason, items: parseRefundLines(opts.refundLines) };
   if (type === 'CEB623') {
     const parsed = inventoryCancelRequestSchema.safeParse({ invtNo: input.invtNo, reason: input.reason });
-    if (!parsed.success) throw new CliError(`CEB623 needs --invt-no and --reason:\n${toOrderIssues(parsed.error).map((i) => `  --${i.path === 'invtNo' ? 'invt-no' : i.path}: ${i.message}`).join('\n')}`, 2);
+    if (!parsed.success)
+      throw new CliError(
+        `CEB623 needs --invt-no and --reason:\n${toOrderIssues(parsed.error)
+          .map((i) => `  --${i.path === 'invtNo' ? 'invt-no' : i.path}: ${i.message}`)
+          .join('\n')}`,
+        2,
+      );
     return { cancel: parsed.data };
   }
   const parsed = inventoryRefundRequestSchema.safeParse(input);
-  if (!parsed.success) throw new CliError(`CEB625 needs --invt-no and --reason:\n${toOrderIssues(parsed.error).map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, 2);
+  if (!parsed.success)
+    throw new CliError(
+      `CEB625 needs --invt-no and --reason:\n${toOrderIssues(parsed.error)
+        .map((i) => `  ${i.path}: ${i.message}`)
+        .join('\n')}`,
+      2,
+    );
   return { refund: parsed.data };
 }
 
@@ -99,7 +119,7 @@ export function register(program: Command): void {
     .requiredOption('--type <type>', `message type: ${MESSAGE_TYPES.join('|')}`)
     .option('--source <format>', 'read the file in this source format (mappings/sources/<format>.json)')
     .option('--cop-code <code>', 'BaseTransfer copCode (default: the company that declares this type)')
-    .option('--cop-name <name>', 'BaseTransfer copName (default: that company\'s name)')
+    .option('--cop-name <name>', "BaseTransfer copName (default: that company's name)")
     .option('--dxp-id <id>', 'BaseTransfer dxpId, the DXP user number', PREVIEW_DXP_ID)
     .option('--guid <guid>', 'message guid (default: a fresh one)')
     .option('--now <time>', 'time for appTime when the order has none, ISO 8601 (default: now)')
@@ -108,7 +128,8 @@ export function register(program: Command): void {
     .option('--refund-lines <list>', 'CEB625: returned lines as gnum:qty[,gnum:qty…] (default: everything)')
     .action((orderPath: string, opts: MapOptions) => {
       const type = opts.type.toUpperCase();
-      if (!isMessageType(type)) throw new CliError(`--type must be one of ${MESSAGE_TYPES.join(', ')}, got "${opts.type}"`, 2);
+      if (!isMessageType(type))
+        throw new CliError(`--type must be one of ${MESSAGE_TYPES.join(', ')}, got "${opts.type}"`, 2);
       const now = opts.now === undefined ? undefined : new Date(opts.now);
       if (now && Number.isNaN(now.getTime())) throw new CliError(`--now: not a date: ${opts.now}`, 2);
 
@@ -117,14 +138,20 @@ export function register(program: Command): void {
 
       const parsed = parseBaygateOrder(input);
       if (!parsed.ok) {
-        throw new CliError(`${orderPath}: not a valid Baygate order (${parsed.issues.length} problem${parsed.issues.length === 1 ? '' : 's'}):\n`
-          + parsed.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'), 1);
+        throw new CliError(
+          `${orderPath}: not a valid Baygate order (${parsed.issues.length} problem${parsed.issues.length === 1 ? '' : 's'}):\n` +
+            parsed.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'),
+          1,
+        );
       }
       const order: BaygateOrder = parsed.order;
       const violations = validateOrderStatic(order);
       if (violations.length > 0) {
-        throw new CliError(`${orderPath}: the order breaks ${violations.length} rule${violations.length === 1 ? '' : 's'}:\n`
-          + violations.map((v) => `  ${v.path}: ${v.code} ${v.message.en} / ${v.message.zh}`).join('\n'), 1);
+        throw new CliError(
+          `${orderPath}: the order breaks ${violations.length} rule${violations.length === 1 ? '' : 's'}:\n` +
+            violations.map((v) => `  ${v.path}: ${v.code} ${v.message.en} / ${v.message.zh}`).join('\n'),
+          1,
+        );
       }
 
       const party = declaringParty(type, order);

@@ -37,7 +37,8 @@ export function readOrders(file: string): unknown[] {
   }
   text = text.replace(/^\uFEFF/, '');
   const trimmed = text.trim();
-  if (trimmed === '') throw new CliError(`${file} is empty: expected a JSON array of orders or one order per line (NDJSON)`, 2);
+  if (trimmed === '')
+    throw new CliError(`${file} is empty: expected a JSON array of orders or one order per line (NDJSON)`, 2);
   const ndjson = /\.(ndjson|jsonl)$/i.test(file) || (!trimmed.startsWith('[') && /\}\s*\r?\n\s*\{/.test(trimmed));
   if (ndjson) {
     const orders: unknown[] = [];
@@ -58,7 +59,8 @@ export function readOrders(file: string): unknown[] {
     throw new CliError(`${file}: not valid JSON (${(err as Error).message})`, 2);
   }
   if (Array.isArray(parsed)) return parsed;
-  if (typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as { orders?: unknown }).orders)) return (parsed as { orders: unknown[] }).orders;
+  if (typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as { orders?: unknown }).orders))
+    return (parsed as { orders: unknown[] }).orders;
   if (typeof parsed === 'object' && parsed !== null) return [parsed];
   throw new CliError(`${file}: expected a JSON array of orders, one order object, or NDJSON`, 2);
 }
@@ -71,7 +73,10 @@ interface Progress {
 function progress(total: number, stream: NodeJS.WriteStream, enabled: boolean): Progress {
   if (!enabled) return { update: () => undefined, stop: () => undefined };
   if (stream.isTTY) {
-    const bar = new SingleBar({ format: 'submitting [{bar}] {value}/{total} orders | {percentage}% | ETA {eta}s', stream, hideCursor: true }, Presets.shades_classic);
+    const bar = new SingleBar(
+      { format: 'submitting [{bar}] {value}/{total} orders | {percentage}% | ETA {eta}s', stream, hideCursor: true },
+      Presets.shades_classic,
+    );
     bar.start(total, 0);
     return { update: (done) => bar.update(done), stop: () => bar.stop() };
   }
@@ -94,7 +99,14 @@ function outcomesOf(status: number, body: unknown): SubmitResponse | undefined {
 export async function submitOrders(
   client: GatewayClient,
   orders: unknown[],
-  options: { source?: string; atomic?: boolean; batchSize?: number; progress?: boolean; out?: NodeJS.WriteStream; err?: NodeJS.WriteStream },
+  options: {
+    source?: string;
+    atomic?: boolean;
+    batchSize?: number;
+    progress?: boolean;
+    out?: NodeJS.WriteStream;
+    err?: NodeJS.WriteStream;
+  },
 ): Promise<{ accepted: number; duplicates: number; rejected: number; orders: OrderOutcome[] }> {
   const batchSize = options.batchSize ?? MAX_BATCH;
   const err = options.err ?? process.stderr;
@@ -110,7 +122,10 @@ export async function submitOrders(
       const result = outcomesOf(res.status, res.body);
       if (!result) {
         const e = gatewayError(res.status, res.body);
-        throw new CliError(`batch of orders ${offset + 1}–${offset + batch.length}: ${e.message}${offset > 0 ? ` (orders 1–${offset} were sent)` : ''}`, 1);
+        throw new CliError(
+          `batch of orders ${offset + 1}–${offset + batch.length}: ${e.message}${offset > 0 ? ` (orders 1–${offset} were sent)` : ''}`,
+          1,
+        );
       }
       for (const o of result.orders) all.push({ ...o, index: offset + (typeof o.index === 'number' ? o.index : 0) });
       bar.update(Math.min(orders.length, offset + batch.length));
@@ -130,44 +145,70 @@ export function register(program: Command): void {
   withConnectionOptions(
     program
       .command('submit')
-      .description('submit orders (JSON array or NDJSON) to a running gateway; exit 0 all accepted, 1 any rejected, 2 usage')
+      .description(
+        'submit orders (JSON array or NDJSON) to a running gateway; exit 0 all accepted, 1 any rejected, 2 usage',
+      )
       .argument('<file>', 'orders.json (array, or one order) or orders.ndjson (one order per line)')
       .option('--source <format>', 'source format of the orders (a mapping in mappings/sources/)')
       .option('--atomic', 'all or nothing: if any order is invalid none is stored (at most 1,000 orders)')
       .option('--batch-size <n>', `orders per request (1–${MAX_BATCH})`, String(MAX_BATCH))
       .option('--json', 'print the combined result as JSON')
       .option('--no-progress', 'no progress bar or progress lines'),
-  ).action(async (file: string, opts: ConnectionOptions & { source?: string; atomic?: boolean; batchSize: string; json?: boolean; progress: boolean }) => {
-    const batchSize = Number(opts.batchSize);
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) throw new CliError(`--batch-size must be an integer from 1 to ${MAX_BATCH}, got "${opts.batchSize}"`, 2);
-    if (opts.source !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(opts.source)) throw new CliError(`--source "${opts.source}" is not a format name`, 2);
-    const orders = readOrders(file);
-    if (orders.length === 0) throw new CliError(`${file} holds no orders`, 2);
-    if (opts.atomic && orders.length > batchSize) throw new CliError(`--atomic needs the whole file in one request: ${orders.length} orders is more than ${batchSize}`, 2);
-    const client = new GatewayClient(opts);
-    let result;
-    try {
-      result = await submitOrders(client, orders, { source: opts.source, atomic: opts.atomic, batchSize, progress: opts.progress && !opts.json });
-    } catch (err) {
-      throw toCliError(err);
-    }
-    if (opts.json) {
-      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    } else {
-      const lines: string[] = [];
-      for (const o of result.orders) {
-        const label = `#${o.index + 1}${o.orderNo ? ` ${o.orderNo}` : ''}`;
-        if (o.outcome === 'rejected') {
-          lines.push(`REJECTED ${label}`);
-          for (const e of o.errors ?? []) lines.push(`  ${errorText(e)}`);
-        } else {
-          const decls = (o.declarations ?? []).map((d) => `${d.messageType}@${d.center}`).join(', ');
-          lines.push(`${o.outcome === 'duplicate' ? 'DUPLICATE' : 'ACCEPTED'} ${label}${decls ? ` → ${decls}` : ''}`);
-        }
+  ).action(
+    async (
+      file: string,
+      opts: ConnectionOptions & {
+        source?: string;
+        atomic?: boolean;
+        batchSize: string;
+        json?: boolean;
+        progress: boolean;
+      },
+    ) => {
+      const batchSize = Number(opts.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH)
+        throw new CliError(`--batch-size must be an integer from 1 to ${MAX_BATCH}, got "${opts.batchSize}"`, 2);
+      if (opts.source !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(opts.source))
+        throw new CliError(`--source "${opts.source}" is not a format name`, 2);
+      const orders = readOrders(file);
+      if (orders.length === 0) throw new CliError(`${file} holds no orders`, 2);
+      if (opts.atomic && orders.length > batchSize)
+        throw new CliError(
+          `--atomic needs the whole file in one request: ${orders.length} orders is more than ${batchSize}`,
+          2,
+        );
+      const client = new GatewayClient(opts);
+      let result;
+      try {
+        result = await submitOrders(client, orders, {
+          source: opts.source,
+          atomic: opts.atomic,
+          batchSize,
+          progress: opts.progress && !opts.json,
+        });
+      } catch (err) {
+        throw toCliError(err);
       }
-      lines.push(`${result.accepted} accepted, ${result.duplicates} already known, ${result.rejected} rejected (of ${orders.length} orders)`);
-      process.stdout.write(lines.join('\n') + '\n');
-    }
-    if (result.rejected > 0) process.exitCode = 1;
-  });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      } else {
+        const lines: string[] = [];
+        for (const o of result.orders) {
+          const label = `#${o.index + 1}${o.orderNo ? ` ${o.orderNo}` : ''}`;
+          if (o.outcome === 'rejected') {
+            lines.push(`REJECTED ${label}`);
+            for (const e of o.errors ?? []) lines.push(`  ${errorText(e)}`);
+          } else {
+            const decls = (o.declarations ?? []).map((d) => `${d.messageType}@${d.center}`).join(', ');
+            lines.push(`${o.outcome === 'duplicate' ? 'DUPLICATE' : 'ACCEPTED'} ${label}${decls ? ` → ${decls}` : ''}`);
+          }
+        }
+        lines.push(
+          `${result.accepted} accepted, ${result.duplicates} already known, ${result.rejected} rejected (of ${orders.length} orders)`,
+        );
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+      if (result.rejected > 0) process.exitCode = 1;
+    },
+  );
 }

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
-import { GatewayClient, describeFetchError, gatewayError, withConnectionOptions, SseParser, type ConnectionOptions } from '../http-client';
+import {
+  GatewayClient,
+  describeFetchError,
+  gatewayError,
+  withConnectionOptions,
+  SseParser,
+  type ConnectionOptions,
+} from '../http-client';
 
 /**
  * `baygate watch`: follows GET /v1/stream and prints one line per status change. When the connection
@@ -109,14 +116,18 @@ export function register(program: Command): void {
   withConnectionOptions(
     program
       .command('watch')
-      .description('print each declaration status change as it happens (Server-Sent Events; reconnects where it left off)')
+      .description(
+        'print each declaration status change as it happens (Server-Sent Events; reconnects where it left off)',
+      )
       .option('--last-event-id <id>', 'start after this event (replays what happened since)')
       .option('--count <n>', 'exit after n events')
       .option('--json', 'one JSON object per line'),
   ).action(async (opts: ConnectionOptions & { lastEventId?: string; count?: string; json?: boolean }) => {
     const count = opts.count === undefined ? undefined : Number(opts.count);
-    if (count !== undefined && (!Number.isInteger(count) || count < 1)) throw new CliError(`--count must be a positive integer, got "${opts.count}"`, 2);
-    if (opts.lastEventId !== undefined && !/^[0-9a-f]{24}$/i.test(opts.lastEventId)) throw new CliError('--last-event-id must be an event id (24 hex digits)', 2);
+    if (count !== undefined && (!Number.isInteger(count) || count < 1))
+      throw new CliError(`--count must be a positive integer, got "${opts.count}"`, 2);
+    if (opts.lastEventId !== undefined && !/^[0-9a-f]{24}$/i.test(opts.lastEventId))
+      throw new CliError('--last-event-id must be an event id (24 hex digits)', 2);
     const client = new GatewayClient(opts);
     const controller = new AbortController();
     const stop = () => controller.abort();

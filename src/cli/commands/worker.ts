@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 export function register(program: Command): void {
   program
     .command('worker')
-    .description('run a dispatch worker: claims, signs and publishes declarations, ingests receipts (run any number of copies)')
+    .description(
+      'run a dispatch worker: claims, signs and publishes declarations, ingests receipts (run any number of copies)',
+    )
     .action(async () => {
       const { runProcess } = await import('../../runtime/process');
       await runProcess('worker', async (config, logger) => {

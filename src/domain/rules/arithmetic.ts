@@ -40,7 +40,8 @@ export function checkArithmetic(order: BaygateOrder): RuleViolation[] {
   }
 
   if (order.direction === 'import') {
-    const expectedUnits = toUnits(order.goodsValue) + toUnits(order.freight) + toUnits(order.taxTotal) - toUnits(order.discount);
+    const expectedUnits =
+      toUnits(order.goodsValue) + toUnits(order.freight) + toUnits(order.taxTotal) - toUnits(order.discount);
     if (expectedUnits !== toUnits(order.acturalPaid)) {
       const expected = formatAmount(fromUnits(expectedUnits));
       out.push(

@@ -8,11 +8,25 @@ export function checkCurrency(order: BaygateOrder): RuleViolation[] {
   const out: RuleViolation[] = [];
   if (order.direction === 'import') {
     if (order.currency !== CNY) {
-      out.push(violation('currency', 'CURRENCY_NOT_CNY', `进口订单币制必须为人民币 142，收到 ${order.currency}`, `import orders must be in CNY (142), got ${order.currency}`));
+      out.push(
+        violation(
+          'currency',
+          'CURRENCY_NOT_CNY',
+          `进口订单币制必须为人民币 142，收到 ${order.currency}`,
+          `import orders must be in CNY (142), got ${order.currency}`,
+        ),
+      );
     }
     order.items.forEach((item, i) => {
       if (item.currency !== CNY) {
-        out.push(violation(`items[${i}].currency`, 'CURRENCY_NOT_CNY', `进口商品币制必须为人民币 142，收到 ${item.currency}`, `import item currency must be CNY (142), got ${item.currency}`));
+        out.push(
+          violation(
+            `items[${i}].currency`,
+            'CURRENCY_NOT_CNY',
+            `进口商品币制必须为人民币 142，收到 ${item.currency}`,
+            `import item currency must be CNY (142), got ${item.currency}`,
+          ),
+        );
       }
     });
   } else {

@@ -22,7 +22,8 @@ export function gb11643Problem(idNumber: string): IdNumberProblem | null {
   const m = Number(idNumber.slice(10, 12));
   const d = Number(idNumber.slice(12, 14));
   const birth = new Date(Date.UTC(y, m - 1, d));
-  if (y < 1800 || birth.getUTCFullYear() !== y || birth.getUTCMonth() !== m - 1 || birth.getUTCDate() !== d) return 'birth-date';
+  if (y < 1800 || birth.getUTCFullYear() !== y || birth.getUTCMonth() !== m - 1 || birth.getUTCDate() !== d)
+    return 'birth-date';
   if (gb11643CheckChar(idNumber.slice(0, 17)) !== idNumber[17]) return 'check-digit';
   return null;
 }

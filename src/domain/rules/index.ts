@@ -62,7 +62,8 @@ export async function validateOrder(order: BaygateOrder, deps: OrderRuleDeps): P
   return violations;
 }
 
-export type CheckOrderResult = { ok: true; order: BaygateOrder } | { ok: false; order?: BaygateOrder; violations: RuleViolation[] };
+export type CheckOrderResult =
+  { ok: true; order: BaygateOrder } | { ok: false; order?: BaygateOrder; violations: RuleViolation[] };
 
 /**
  * Untrusted input → parsed order + every violation. Shape problems come back as code "SCHEMA" (and the
@@ -73,7 +74,9 @@ export async function checkOrder(input: unknown, deps: OrderRuleDeps): Promise<C
   if (!parsed.ok) {
     return {
       ok: false,
-      violations: parsed.issues.map((issue) => violation(issue.path, 'SCHEMA', `格式错误：${issue.message}`, issue.message)),
+      violations: parsed.issues.map((issue) =>
+        violation(issue.path, 'SCHEMA', `格式错误：${issue.message}`, issue.message),
+      ),
     };
   }
   const violations = await validateOrder(parsed.order, deps);

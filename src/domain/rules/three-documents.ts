@@ -25,8 +25,20 @@ export function checkThreeDocuments(order: BaygateOrder): RuleViolation[] {
   mustEqual('payment.orderNo', order.payment.orderNo, order.orderNo, '支付单订单编号', 'payment orderNo');
   mustEqual('logistics.orderNo', order.logistics.orderNo, order.orderNo, '运单订单编号', 'waybill orderNo');
   mustEqual('logistics.consignee', order.logistics.consignee, order.consignee, '运单收货人', 'waybill consignee');
-  mustEqual('logistics.consigneeTelephone', order.logistics.consigneeTelephone, order.consigneeTelephone, '运单收货人电话', 'waybill consigneeTelephone');
-  mustEqual('logistics.consigneeAddress', order.logistics.consigneeAddress, order.consigneeAddress, '运单收货地址', 'waybill consigneeAddress');
+  mustEqual(
+    'logistics.consigneeTelephone',
+    order.logistics.consigneeTelephone,
+    order.consigneeTelephone,
+    '运单收货人电话',
+    'waybill consigneeTelephone',
+  );
+  mustEqual(
+    'logistics.consigneeAddress',
+    order.logistics.consigneeAddress,
+    order.consigneeAddress,
+    '运单收货地址',
+    'waybill consigneeAddress',
+  );
 
   const payer = order.payment;
   const payerChecks: [string, string, string, string, string][] = [
@@ -36,7 +48,9 @@ export function checkThreeDocuments(order: BaygateOrder): RuleViolation[] {
   ];
   for (const [path, actual, expected, zh, en] of payerChecks) {
     if (actual !== expected) {
-      out.push(violation(path, 'PAYER_NOT_BUYER', `支付人${zh}与订购人不一致`, `the payer's ${en} differs from the buyer's`));
+      out.push(
+        violation(path, 'PAYER_NOT_BUYER', `支付人${zh}与订购人不一致`, `the payer's ${en} differs from the buyer's`),
+      );
     }
   }
   return out;

@@ -23,8 +23,20 @@ function blank(value: string | undefined): boolean {
  */
 export function checkTradeModeFields(order: BaygateOrder): RuleViolation[] {
   const out: RuleViolation[] = [];
-  const missing = (path: string, field: string, why: { zh: string; en: string }, code: 'TRADE_MODE_FIELD_MISSING' | 'EXPORT_FIELD_MISSING' = 'TRADE_MODE_FIELD_MISSING') =>
-    out.push(violation(path, code, `${why.zh}必须填写${FIELD_ZH[field] ?? field}（${field}）`, `${field} is required ${why.en}`));
+  const missing = (
+    path: string,
+    field: string,
+    why: { zh: string; en: string },
+    code: 'TRADE_MODE_FIELD_MISSING' | 'EXPORT_FIELD_MISSING' = 'TRADE_MODE_FIELD_MISSING',
+  ) =>
+    out.push(
+      violation(
+        path,
+        code,
+        `${why.zh}必须填写${FIELD_ZH[field] ?? field}（${field}）`,
+        `${field} is required ${why.en}`,
+      ),
+    );
 
   if (order.tradeMode === '9610' && order.direction === 'import') {
     const why = { zh: '直购进口（9610）', en: 'for direct-purchase import (9610)' };
@@ -38,7 +50,12 @@ export function checkTradeModeFields(order: BaygateOrder): RuleViolation[] {
     });
     if (order.direction === 'import' && order.country !== '142') {
       out.push(
-        violation('country', 'BONDED_COUNTRY_NOT_CHINA', `保税进口清单起运国填写 142，收到 ${order.country}`, `bonded import inventories use country "142", got ${order.country}`),
+        violation(
+          'country',
+          'BONDED_COUNTRY_NOT_CHINA',
+          `保税进口清单起运国填写 142，收到 ${order.country}`,
+          `bonded import inventories use country "142", got ${order.country}`,
+        ),
       );
     }
   }

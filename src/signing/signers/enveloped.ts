@@ -25,7 +25,12 @@ export interface PreparedSignature {
   finish(signatureValueBase64: string): string;
 }
 
-export function prepareSignature(canonicalUnsignedXml: string, layout: MessageLayout | undefined, profile: SignatureProfile, keyInfo: KeyInfoContent): PreparedSignature {
+export function prepareSignature(
+  canonicalUnsignedXml: string,
+  layout: MessageLayout | undefined,
+  profile: SignatureProfile,
+  keyInfo: KeyInfoContent,
+): PreparedSignature {
   const doc: CanonicalDocument = readCanonicalDocument(canonicalUnsignedXml);
   const digest = createHash(profile.digestHash).update(doc.body, 'utf8').digest('base64');
   const signedInfo = compactSignedInfo(profile, digest);
@@ -33,6 +38,7 @@ export function prepareSignature(canonicalUnsignedXml: string, layout: MessageLa
   const chosenLayout = layout ?? layoutForRootName(doc.rootLocalName);
   return {
     toBeSigned,
-    finish: (signatureValueBase64) => insertSignature(doc, signatureElement(signedInfo, signatureValueBase64, keyInfo), chosenLayout),
+    finish: (signatureValueBase64) =>
+      insertSignature(doc, signatureElement(signedInfo, signatureValueBase64, keyInfo), chosenLayout),
   };
 }

@@ -25,7 +25,8 @@ export interface KeyMaterial {
   readonly certificate: CertificateInfo;
 }
 
-const PEM_KEY = /-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----[\s\S]*?-----END (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----/;
+const PEM_KEY =
+  /-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----[\s\S]*?-----END (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----/;
 const PEM_CERTS = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 export function loadKeyMaterial(options: KeyFileOptions): KeyMaterial {
@@ -33,13 +34,18 @@ export function loadKeyMaterial(options: KeyFileOptions): KeyMaterial {
   try {
     raw = readFileSync(options.keyPath);
   } catch (err) {
-    throw new SigningError('KEY_LOAD_FAILED', `cannot read key file ${options.keyPath}: ${(err as Error).message}`, { cause: err });
+    throw new SigningError('KEY_LOAD_FAILED', `cannot read key file ${options.keyPath}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const text = raw.toString('latin1');
   const fromBundle = PEM_KEY.test(text) ? fromPem(text, options) : fromPkcs12(raw, options);
   const certificate = options.certPath ? readCertificateFile(options.certPath) : fromBundle.certificate;
   if (!certificate) {
-    throw new SigningError('CERT_LOAD_FAILED', `no certificate: ${options.keyPath} does not contain one and no certificate file was given`);
+    throw new SigningError(
+      'CERT_LOAD_FAILED',
+      `no certificate: ${options.keyPath} does not contain one and no certificate file was given`,
+    );
   }
   return { privateKey: fromBundle.privateKey, certificate };
 }
@@ -48,21 +54,30 @@ function readCertificateFile(path: string): CertificateInfo {
   try {
     return loadCertificate(readFileSync(path));
   } catch (err) {
-    throw new SigningError('CERT_LOAD_FAILED', `cannot load certificate ${path}: ${(err as Error).message}`, { cause: err });
+    throw new SigningError('CERT_LOAD_FAILED', `cannot load certificate ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
 function fromPem(text: string, options: KeyFileOptions): { privateKey: KeyObject; certificate?: CertificateInfo } {
   let privateKey: KeyObject;
   try {
-    privateKey = createPrivateKey({ key: (PEM_KEY.exec(text) as RegExpExecArray)[0], format: 'pem', ...(options.password !== undefined ? { passphrase: options.password } : {}) });
+    privateKey = createPrivateKey({
+      key: (PEM_KEY.exec(text) as RegExpExecArray)[0],
+      format: 'pem',
+      ...(options.password !== undefined ? { passphrase: options.password } : {}),
+    });
   } catch (err) {
-    throw new SigningError('KEY_LOAD_FAILED', `cannot load private key ${options.keyPath}: ${(err as Error).message}`, { cause: err });
+    throw new SigningError('KEY_LOAD_FAILED', `cannot load private key ${options.keyPath}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   // A bundle may hold a chain: the end-entity certificate is the one carrying our public key.
   const publicDer = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   const certificates = [...text.matchAll(PEM_CERTS)].map((m) => loadCertificate(m[0]));
-  const own = certificates.find((c) => c.publicKey.export({ format: 'der', type: 'spki' }).equals(publicDer)) ?? certificates[0];
+  const own =
+    certificates.find((c) => c.publicKey.export({ format: 'der', type: 'spki' }).equals(publicDer)) ?? certificates[0];
   return { privateKey, ...(own ? { certificate: own } : {}) };
 }
 
@@ -85,7 +100,8 @@ function fromPkcs12(raw: Buffer, options: KeyFileOptions): { privateKey: KeyObje
 
 function fromPkcs12WithForge(raw: Buffer, password: string): { privateKey: KeyObject; certificate?: CertificateInfo } {
   const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(raw.toString('binary')), false, password);
-  const bagsOf = (type: string | undefined): forge.pkcs12.Bag[] => (type ? (p12.getBags({ bagType: type })[type] ?? []) : []);
+  const bagsOf = (type: string | undefined): forge.pkcs12.Bag[] =>
+    type ? (p12.getBags({ bagType: type })[type] ?? []) : [];
   const keyBags = [...bagsOf(forge.pki.oids.pkcs8ShroudedKeyBag), ...bagsOf(forge.pki.oids.keyBag)];
   const key = keyBags.find((b) => b.key)?.key;
   if (!key) throw new Error('no RSA private key in the bundle');
@@ -93,7 +109,9 @@ function fromPkcs12WithForge(raw: Buffer, password: string): { privateKey: KeyOb
   const certBags = bagsOf(forge.pki.oids.certBag);
   // The end-entity certificate is the one whose public key matches the private key.
   const modulus = (key as forge.pki.rsa.PrivateKey).n.toString(16);
-  const own = certBags.find((b) => b.cert && (b.cert.publicKey as forge.pki.rsa.PublicKey).n?.toString(16) === modulus)?.cert;
+  const own = certBags.find(
+    (b) => b.cert && (b.cert.publicKey as forge.pki.rsa.PublicKey).n?.toString(16) === modulus,
+  )?.cert;
   return { privateKey, ...(own ? { certificate: loadCertificate(forge.pki.certificateToPem(own)) } : {}) };
 }
 

@@ -37,25 +37,47 @@ export class SoftwareXmlSigner implements SyncXmlSigner {
   ) {}
 
   static async create(options: SoftwareSignerOptions): Promise<SoftwareXmlSigner> {
-    const certificate = typeof options.certificate === 'string' || Buffer.isBuffer(options.certificate) ? loadCertificate(options.certificate) : options.certificate;
+    const certificate =
+      typeof options.certificate === 'string' || Buffer.isBuffer(options.certificate)
+        ? loadCertificate(options.certificate)
+        : options.certificate;
     const keyFamily = keyFamilyOfPrivate(options.privateKey);
     const algorithm = options.algorithm ?? (keyFamily === 'rsa' ? 'rsa-sha1' : 'sm2-sm3');
     const profile = SIGNATURE_PROFILES[algorithm];
     if (!profile) throw new SigningError('ALG_KEY_MISMATCH', `unknown signature algorithm ${algorithm}`);
-    if (profile.keyFamily !== keyFamily) throw new SigningError('ALG_KEY_MISMATCH', `algorithm ${algorithm} needs an ${profile.keyFamily.toUpperCase()} key, got ${keyFamily.toUpperCase()}`);
-    if (certificate.keyFamily !== keyFamily) throw new SigningError('KEY_CERT_MISMATCH', `certificate ${certificate.serialHex} holds an ${certificate.keyFamily.toUpperCase()} key, the private key is ${keyFamily.toUpperCase()}`);
+    if (profile.keyFamily !== keyFamily)
+      throw new SigningError(
+        'ALG_KEY_MISMATCH',
+        `algorithm ${algorithm} needs an ${profile.keyFamily.toUpperCase()} key, got ${keyFamily.toUpperCase()}`,
+      );
+    if (certificate.keyFamily !== keyFamily)
+      throw new SigningError(
+        'KEY_CERT_MISMATCH',
+        `certificate ${certificate.serialHex} holds an ${certificate.keyFamily.toUpperCase()} key, the private key is ${keyFamily.toUpperCase()}`,
+      );
     const signatureValue = signatureFunction(profile, options.privateKey);
     assertKeyMatchesCertificate(profile, signatureValue, certificate);
     const decision = await options.trust(certificate, options.at);
     if (!decision.ok) {
-      throw new SigningError('SIGNER_CERT_UNTRUSTED', `certificate ${certificate.serialHex} (${certificate.subject}) fails the relying-party check: ${decision.reason ?? 'rejected'}`);
+      throw new SigningError(
+        'SIGNER_CERT_UNTRUSTED',
+        `certificate ${certificate.serialHex} (${certificate.subject}) fails the relying-party check: ${decision.reason ?? 'rejected'}`,
+      );
     }
-    const identity: SignerIdentity = { subject: certificate.subject, serialHex: certificate.serialHex, trustedBy: decision.trustedBy ?? 'trust-list', notAfter: new Date(certificate.x509.validTo) };
+    const identity: SignerIdentity = {
+      subject: certificate.subject,
+      serialHex: certificate.serialHex,
+      trustedBy: decision.trustedBy ?? 'trust-list',
+      notAfter: new Date(certificate.x509.validTo),
+    };
     return new SoftwareXmlSigner(algorithm, identity, profile, certificate, signatureValue);
   }
 
   /** Loads PEM / PKCS#12 files (see key-loader) and builds the signer. */
-  static async fromFiles(files: KeyFileOptions, options: Omit<SoftwareSignerOptions, 'privateKey' | 'certificate'>): Promise<SoftwareXmlSigner> {
+  static async fromFiles(
+    files: KeyFileOptions,
+    options: Omit<SoftwareSignerOptions, 'privateKey' | 'certificate'>,
+  ): Promise<SoftwareXmlSigner> {
     const material = loadKeyMaterial(files);
     return SoftwareXmlSigner.create({ ...options, privateKey: material.privateKey, certificate: material.certificate });
   }
@@ -74,7 +96,8 @@ export class SoftwareXmlSigner implements SyncXmlSigner {
 }
 
 function keyFamilyOfPrivate(key: KeyObject): 'rsa' | 'sm2' {
-  if (key.type !== 'private') throw new SigningError('KEY_UNSUPPORTED', `a private key is needed, got a ${key.type} key`);
+  if (key.type !== 'private')
+    throw new SigningError('KEY_UNSUPPORTED', `a private key is needed, got a ${key.type} key`);
   try {
     return keyFamilyOf(key);
   } catch (err) {
@@ -89,12 +112,20 @@ function signatureFunction(profile: SignatureProfile, key: KeyObject): Signature
 }
 
 /** Signs a probe and checks it with the certificate's key: a key/cert mix-up fails here, not at customs. */
-function assertKeyMatchesCertificate(profile: SignatureProfile, signatureValue: SignatureValueFunction, certificate: CertificateInfo): void {
+function assertKeyMatchesCertificate(
+  profile: SignatureProfile,
+  signatureValue: SignatureValueFunction,
+  certificate: CertificateInfo,
+): void {
   const probe = Buffer.from('baygate key/certificate match probe', 'utf8');
   const sig = signatureValue(probe);
   const ok =
     profile.keyFamily === 'sm2'
       ? sm2Verify(certificate.publicKey, probe, sig, { id: SM2_DEFAULT_ID })
       : rsaVerify(profile.id === 'rsa-sha256' ? 'sha256' : 'sha1', probe, certificate.publicKey, sig);
-  if (!ok) throw new SigningError('KEY_CERT_MISMATCH', `the private key does not belong to certificate ${certificate.serialHex} (${certificate.subject})`);
+  if (!ok)
+    throw new SigningError(
+      'KEY_CERT_MISMATCH',
+      `the private key does not belong to certificate ${certificate.serialHex} (${certificate.subject})`,
+    );
 }

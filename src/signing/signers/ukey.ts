@@ -16,7 +16,8 @@ export class UKeyClient {
   private connecting: Promise<WebSocket> | undefined;
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
-  private pending: { id: number; method: string; resolve: (r: UKeyResult) => void; reject: (e: Error) => void } | undefined;
+  private pending:
+    { id: number; method: string; resolve: (r: UKeyResult) => void; reject: (e: Error) => void } | undefined;
 
   constructor(
     readonly url: string = UKEY_DEFAULT_URL,
@@ -49,7 +50,9 @@ export class UKeyClient {
     return new Promise<UKeyResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending = undefined;
-        reject(new SigningError('UKEY_TIMEOUT', `${method} got no answer from ${this.url} within ${this.timeoutMs} ms`));
+        reject(
+          new SigningError('UKEY_TIMEOUT', `${method} got no answer from ${this.url} within ${this.timeoutMs} ms`),
+        );
         // A late answer must not be taken for the next request's: start over on a fresh connection.
         socket.terminate();
       }, this.timeoutMs);
@@ -66,7 +69,10 @@ export class UKeyClient {
         },
       };
       socket.send(JSON.stringify({ _method: method, _id: id, args }), (err) => {
-        if (err) this.failPending(new SigningError('UKEY_UNAVAILABLE', `cannot send to ${this.url}: ${err.message}`, { cause: err }));
+        if (err)
+          this.failPending(
+            new SigningError('UKEY_UNAVAILABLE', `cannot send to ${this.url}: ${err.message}`, { cause: err }),
+          );
       });
     });
   }
@@ -82,7 +88,11 @@ export class UKeyClient {
       });
       socket.once('error', (err) => {
         this.connecting = undefined;
-        reject(new SigningError('UKEY_UNAVAILABLE', `cannot reach the E-port key client at ${this.url}: ${err.message}`, { cause: err }));
+        reject(
+          new SigningError('UKEY_UNAVAILABLE', `cannot reach the E-port key client at ${this.url}: ${err.message}`, {
+            cause: err,
+          }),
+        );
       });
       socket.on('message', (data) => this.onMessage(data.toString()));
       socket.on('close', () => {
@@ -114,9 +124,19 @@ export class UKeyClient {
     if (!sameRequest) return;
     this.pending = undefined;
     if (r._status !== undefined && r._status !== '00') {
-      pending.reject(new SigningError('UKEY_PROTOCOL', `${pending.method}: client status ${r._status}: ${r._args.Error.map(String).join('; ')}`));
+      pending.reject(
+        new SigningError(
+          'UKEY_PROTOCOL',
+          `${pending.method}: client status ${r._status}: ${r._args.Error.map(String).join('; ')}`,
+        ),
+      );
     } else if (!r._args.Result) {
-      pending.reject(new SigningError('UKEY_FAILED', `${pending.method} failed on the USB key: ${r._args.Error.map(String).join('; ') || 'no reason given'}`));
+      pending.reject(
+        new SigningError(
+          'UKEY_FAILED',
+          `${pending.method} failed on the USB key: ${r._args.Error.map(String).join('; ') || 'no reason given'}`,
+        ),
+      );
     } else {
       pending.resolve(r._args);
     }
@@ -161,22 +181,43 @@ export class UKeyXmlSigner implements XmlSigner {
     try {
       const certResult = await client.call(UKEY_METHOD.getSignCert, {});
       const certText = certResult.Data[0];
-      if (typeof certText !== 'string') throw new SigningError('UKEY_PROTOCOL', `${UKEY_METHOD.getSignCert} returned no certificate`);
+      if (typeof certText !== 'string')
+        throw new SigningError('UKEY_PROTOCOL', `${UKEY_METHOD.getSignCert} returned no certificate`);
       let certificate: CertificateInfo;
       try {
         certificate = loadCertificate(certText);
       } catch (err) {
-        throw new SigningError('UKEY_PROTOCOL', `the USB key returned an unreadable certificate: ${(err as Error).message}`, { cause: err });
+        throw new SigningError(
+          'UKEY_PROTOCOL',
+          `the USB key returned an unreadable certificate: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       const algorithm = options.algorithm ?? (certificate.keyFamily === 'rsa' ? 'rsa-sha1' : 'sm2-sm3');
       const profile = SIGNATURE_PROFILES[algorithm];
-      if (profile.keyFamily !== certificate.keyFamily) throw new SigningError('ALG_KEY_MISMATCH', `algorithm ${algorithm} needs an ${profile.keyFamily.toUpperCase()} key, the USB key holds ${certificate.keyFamily.toUpperCase()}`);
-      if (algorithm === 'rsa-sha256') throw new SigningError('ALG_KEY_MISMATCH', 'the E-port USB key signs RSA with SHA-1 only; rsa-sha256 needs a software key');
+      if (profile.keyFamily !== certificate.keyFamily)
+        throw new SigningError(
+          'ALG_KEY_MISMATCH',
+          `algorithm ${algorithm} needs an ${profile.keyFamily.toUpperCase()} key, the USB key holds ${certificate.keyFamily.toUpperCase()}`,
+        );
+      if (algorithm === 'rsa-sha256')
+        throw new SigningError(
+          'ALG_KEY_MISMATCH',
+          'the E-port USB key signs RSA with SHA-1 only; rsa-sha256 needs a software key',
+        );
       const decision = await options.trust(certificate, options.at);
       if (!decision.ok) {
-        throw new SigningError('SIGNER_CERT_UNTRUSTED', `USB-key certificate ${certificate.serialHex} (${certificate.subject}) fails the relying-party check: ${decision.reason ?? 'rejected'}`);
+        throw new SigningError(
+          'SIGNER_CERT_UNTRUSTED',
+          `USB-key certificate ${certificate.serialHex} (${certificate.subject}) fails the relying-party check: ${decision.reason ?? 'rejected'}`,
+        );
       }
-      const identity: SignerIdentity = { subject: certificate.subject, serialHex: certificate.serialHex, trustedBy: decision.trustedBy ?? 'trust-list', notAfter: new Date(certificate.x509.validTo) };
+      const identity: SignerIdentity = {
+        subject: certificate.subject,
+        serialHex: certificate.serialHex,
+        trustedBy: decision.trustedBy ?? 'trust-list',
+        notAfter: new Date(certificate.x509.validTo),
+      };
       return new UKeyXmlSigner(algorithm, identity, profile, certificate, client, options.password);
     } catch (err) {
       await client.close();
@@ -188,16 +229,24 @@ export class UKeyXmlSigner implements XmlSigner {
     const prepared = prepareSignature(canonicalUnsignedXml, layout, this.profile, this.certificate);
     const result = await this.client.call(UKEY_METHOD.signData, { inData: prepared.toBeSigned, passwd: this.password });
     const value = result.Data[0];
-    if (typeof value !== 'string' || !/^[A-Za-z0-9+/\s]+={0,2}\s*$/.test(value)) throw new SigningError('UKEY_PROTOCOL', `${UKEY_METHOD.signData} returned no Base64 signature`);
+    if (typeof value !== 'string' || !/^[A-Za-z0-9+/\s]+={0,2}\s*$/.test(value))
+      throw new SigningError('UKEY_PROTOCOL', `${UKEY_METHOD.signData} returned no Base64 signature`);
     let signature: Buffer = Buffer.from(value.replace(/\s+/g, ''), 'base64');
     const data = Buffer.from(prepared.toBeSigned, 'utf8');
     if (this.profile.keyFamily === 'sm2') {
       // Some key drivers answer in DER; the SignatureValue must be raw r‖s.
       const raw = sm2SignatureToRaw(signature);
-      if (!raw || !sm2Verify(this.certificate.publicKey, data, raw, { id: SM2_DEFAULT_ID })) throw new SigningError('UKEY_BAD_SIGNATURE', 'the USB key returned an SM2 signature that does not verify with its certificate');
+      if (!raw || !sm2Verify(this.certificate.publicKey, data, raw, { id: SM2_DEFAULT_ID }))
+        throw new SigningError(
+          'UKEY_BAD_SIGNATURE',
+          'the USB key returned an SM2 signature that does not verify with its certificate',
+        );
       signature = raw;
     } else if (!safeRsaVerify(data, this.certificate, signature)) {
-      throw new SigningError('UKEY_BAD_SIGNATURE', 'the USB key returned an RSA signature that does not verify with its certificate');
+      throw new SigningError(
+        'UKEY_BAD_SIGNATURE',
+        'the USB key returned an RSA signature that does not verify with its certificate',
+      );
     }
     return prepared.finish(signature.toString('base64'));
   }

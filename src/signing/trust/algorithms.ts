@@ -63,6 +63,7 @@ export function signatureAlgorithmFor(issuerKey: KeyObject): string {
 export function signTbs(tbs: Buffer, issuerKey: KeyObject): { algorithmOid: string; signature: Buffer } {
   const algorithm = keyAlgorithm(issuerKey);
   if (algorithm === 'RSA') return { algorithmOid: OID.sha256WithRsa, signature: nodeSign('sha256', tbs, issuerKey) };
-  if (algorithm === 'SM2') return { algorithmOid: OID.sm2WithSm3, signature: sm2SignatureToDer(sm2Sign(issuerKey, tbs)) };
+  if (algorithm === 'SM2')
+    return { algorithmOid: OID.sm2WithSm3, signature: sm2SignatureToDer(sm2Sign(issuerKey, tbs)) };
   throw new Error('signTbs: only RSA and SM2 issuer keys are supported');
 }

@@ -1,5 +1,22 @@
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import { asn1, buf, child, children, fromDer, integerHex, isContext, isUniversal, oidOf, pemOrDerToDer, primitive, splitSigned, textOf, timeOf, toDer, type Asn1 } from './der';
+import {
+  asn1,
+  buf,
+  child,
+  children,
+  fromDer,
+  integerHex,
+  isContext,
+  isUniversal,
+  oidOf,
+  pemOrDerToDer,
+  primitive,
+  splitSigned,
+  textOf,
+  timeOf,
+  toDer,
+  type Asn1,
+} from './der';
 import { keyAlgorithm, verifySignedBytes, type KeyAlgorithm } from './algorithms';
 import { KEY_USAGE_BITS, type KeyUsageName } from './x509-build';
 
@@ -150,11 +167,19 @@ function policyInformation(info: Asn1): { oid: string; noticeTexts: string[] } {
 }
 
 /** True when `cert`'s signature verifies with `issuer`'s public key (SM2 with the standard ID). */
-export function isSignedBy(cert: Pick<ParsedCertificate, 'tbs' | 'signatureAlgorithmOid' | 'signature'>, issuerKey: KeyObject): boolean {
+export function isSignedBy(
+  cert: Pick<ParsedCertificate, 'tbs' | 'signatureAlgorithmOid' | 'signature'>,
+  issuerKey: KeyObject,
+): boolean {
   // A pure function of the bytes, asked again for every signed document by the same few certificates and
   // CRLs: remembered, since an SM2 check in JavaScript costs milliseconds (~10 ms of each receipt's
   // verification before, bench/verify).
-  const key = createHash('sha256').update(cert.tbs).update(cert.signature).update(cert.signatureAlgorithmOid).update(keyId(issuerKey)).digest('base64');
+  const key = createHash('sha256')
+    .update(cert.tbs)
+    .update(cert.signature)
+    .update(cert.signatureAlgorithmOid)
+    .update(keyId(issuerKey))
+    .digest('base64');
   const known = signatureVerdicts.get(key);
   if (known !== undefined) return known;
   let ok: boolean;
@@ -175,7 +200,9 @@ const keyIds = new WeakMap<KeyObject, string>();
 function keyId(key: KeyObject): string {
   let id = keyIds.get(key);
   if (!id) {
-    id = createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('base64');
+    id = createHash('sha256')
+      .update(key.export({ type: 'spki', format: 'der' }))
+      .digest('base64');
     keyIds.set(key, id);
   }
   return id;

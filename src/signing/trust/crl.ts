@@ -1,4 +1,19 @@
-import { asn1, buf, child, children, fromDer, integerHex, isContext, isUniversal, oidOf, pemOrDerToDer, primitive, splitSigned, timeOf, toDer } from './der';
+import {
+  asn1,
+  buf,
+  child,
+  children,
+  fromDer,
+  integerHex,
+  isContext,
+  isUniversal,
+  oidOf,
+  pemOrDerToDer,
+  primitive,
+  splitSigned,
+  timeOf,
+  toDer,
+} from './der';
 
 /** An X.509 CRL, read with forge's ASN.1 layer (works for RSA- and SM2-signed lists alike). */
 export interface ParsedCrl {
@@ -57,7 +72,10 @@ export function parseCrl(input: Buffer | string): ParsedCrl {
           reasonCode = buf(primitive(value, 'reasonCode'))[0] ?? null;
         }
       }
-      revoked.set(integerHex(parts[0], 'userCertificate'), { revokedAt: timeOf(parts[1], 'revocationDate'), reasonCode });
+      revoked.set(integerHex(parts[0], 'userCertificate'), {
+        revokedAt: timeOf(parts[1], 'revocationDate'),
+        reasonCode,
+      });
     }
   }
   return { der, tbs, signatureAlgorithmOid: algorithmOid, signature, issuerDer, thisUpdate, nextUpdate, revoked };

@@ -34,7 +34,10 @@ export function pemOrDerToDer(input: Buffer | string, label: string): Buffer {
 }
 
 export function toPem(der: Buffer, label: string): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -54,8 +57,10 @@ export function primitive(node: Asn1 | undefined, what: string): string {
   return node.value;
 }
 
-export const isUniversal = (node: Asn1 | undefined, type: number): boolean => !!node && node.tagClass === Class.UNIVERSAL && node.type === type;
-export const isContext = (node: Asn1 | undefined, tag: number): boolean => !!node && node.tagClass === Class.CONTEXT_SPECIFIC && node.type === tag;
+export const isUniversal = (node: Asn1 | undefined, type: number): boolean =>
+  !!node && node.tagClass === Class.UNIVERSAL && node.type === type;
+export const isContext = (node: Asn1 | undefined, tag: number): boolean =>
+  !!node && node.tagClass === Class.CONTEXT_SPECIFIC && node.type === tag;
 
 export function oidOf(node: Asn1 | undefined, what: string): string {
   if (!isUniversal(node, Type.OID)) throw new Error(`${what}: expected an OBJECT IDENTIFIER`);
@@ -97,7 +102,10 @@ export function integerHex(node: Asn1 | undefined, what: string): string {
  * Splits a signed structure (Certificate or CertificateList: SEQUENCE { tbs, algorithm, BIT STRING })
  * into the exact TBS bytes as received — re-encoding could change them — plus algorithm and signature.
  */
-export function splitSigned(der: Buffer, what: string): { tbs: Buffer; algorithmOid: string; signature: Buffer; root: Asn1 } {
+export function splitSigned(
+  der: Buffer,
+  what: string,
+): { tbs: Buffer; algorithmOid: string; signature: Buffer; root: Asn1 } {
   const readHeader = (at: number): { tag: number; headerLength: number; length: number } => {
     const tag = der[at];
     const first = der[at + 1];
@@ -114,12 +122,16 @@ export function splitSigned(der: Buffer, what: string): { tbs: Buffer; algorithm
     return { tag, headerLength: 2 + count, length };
   };
   const outer = readHeader(0);
-  if (outer.tag !== 0x30 || outer.headerLength + outer.length !== der.length) throw new Error(`${what}: not a DER SEQUENCE`);
+  if (outer.tag !== 0x30 || outer.headerLength + outer.length !== der.length)
+    throw new Error(`${what}: not a DER SEQUENCE`);
   const inner = readHeader(outer.headerLength);
   if (inner.tag !== 0x30) throw new Error(`${what}: TBS is not a SEQUENCE`);
   const tbs = der.subarray(outer.headerLength, outer.headerLength + inner.headerLength + inner.length);
   const root = fromDer(der);
-  const algorithmOid = oidOf(child(child(root, 1, `${what} signatureAlgorithm`), 0, `${what} signatureAlgorithm`), `${what} signatureAlgorithm`);
+  const algorithmOid = oidOf(
+    child(child(root, 1, `${what} signatureAlgorithm`), 0, `${what} signatureAlgorithm`),
+    `${what} signatureAlgorithm`,
+  );
   const bits = buf(primitive(child(root, 2, `${what} signatureValue`), `${what} signatureValue`));
   if (bits[0] !== 0) throw new Error(`${what}: signature BIT STRING has unused bits`);
   return { tbs: Buffer.from(tbs), algorithmOid, signature: bits.subarray(1), root };

@@ -64,7 +64,11 @@ export class TrustListError extends Error {
   }
 }
 
-const pathOf = (segments: readonly PropertyKey[]): string => segments.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('').replace(/^\./, '');
+const pathOf = (segments: readonly PropertyKey[]): string =>
+  segments
+    .map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`))
+    .join('')
+    .replace(/^\./, '');
 
 function parseWith<T>(schema: z.ZodType<T>, data: unknown, file: string): T {
   const result = schema.safeParse(data);
@@ -85,7 +89,9 @@ export function loadTrustLists(dir: string): TrustLists {
   const root = resolve(dir);
   let files: string[];
   try {
-    files = readdirSync(root).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(root)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch (err) {
     throw new TrustListError(root, '', `cannot read trust-list folder (${(err as Error).message})`);
   }
@@ -107,13 +113,19 @@ export function loadTrustLists(dir: string): TrustLists {
       parsed.signers.forEach((s, i) => {
         const certPath = resolve(base, s.certPath);
         const cert = readCertificate(file, `signers[${i}].certPath`, certPath);
-        if (cert.sha256 !== s.sha256) throw new TrustListError(file, `signers[${i}].sha256`, `fingerprint does not match ${s.certPath} (file has ${cert.sha256})`);
+        if (cert.sha256 !== s.sha256)
+          throw new TrustListError(
+            file,
+            `signers[${i}].sha256`,
+            `fingerprint does not match ${s.certPath} (file has ${cert.sha256})`,
+          );
         receiptSigners.push({ id: s.id, region: s.region, trustList: s.trustList, certPath, cert });
       });
       continue;
     }
     const parsed = parseWith(trustListFileSchema, data, file);
-    if (lists.some((l) => l.id === parsed.id)) throw new TrustListError(file, 'id', `duplicate trust-list id "${parsed.id}"`);
+    if (lists.some((l) => l.id === parsed.id))
+      throw new TrustListError(file, 'id', `duplicate trust-list id "${parsed.id}"`);
     lists.push({
       id: parsed.id,
       region: parsed.region,
@@ -126,7 +138,10 @@ export function loadTrustLists(dir: string): TrustLists {
       entries: parsed.entries.map((entry, e) => {
         const at = `entries[${e}]`;
         const rootCa = loadCa(file, base, `${at}.root`, entry.root);
-        if (!bytesEqual(rootCa.cert.subjectDer, rootCa.cert.issuerDer) || !isSignedBy(rootCa.cert, rootCa.cert.publicKey)) {
+        if (
+          !bytesEqual(rootCa.cert.subjectDer, rootCa.cert.issuerDer) ||
+          !isSignedBy(rootCa.cert, rootCa.cert.publicKey)
+        ) {
           throw new TrustListError(file, `${at}.root`, `${entry.root.certPath} is not a self-signed root certificate`);
         }
         return {
@@ -135,8 +150,15 @@ export function loadTrustLists(dir: string): TrustLists {
           issuingCas: entry.issuingCas.map((ca, c) => {
             const where = `${at}.issuingCas[${c}]`;
             const loaded = loadCa(file, base, where, ca);
-            if (!bytesEqual(loaded.cert.issuerDer, rootCa.cert.subjectDer) || !isSignedBy(loaded.cert, rootCa.cert.publicKey)) {
-              throw new TrustListError(file, where, `${ca.certPath} is not issued by the entry's root ${entry.root.certPath}`);
+            if (
+              !bytesEqual(loaded.cert.issuerDer, rootCa.cert.subjectDer) ||
+              !isSignedBy(loaded.cert, rootCa.cert.publicKey)
+            ) {
+              throw new TrustListError(
+                file,
+                where,
+                `${ca.certPath} is not issued by the entry's root ${entry.root.certPath}`,
+              );
             }
             let crl: ParsedCrl | null = null;
             const crlPath = ca.crlPath === null ? null : resolve(base, ca.crlPath);
@@ -144,13 +166,20 @@ export function loadTrustLists(dir: string): TrustLists {
               try {
                 crl = parseCrl(readFileSync(crlPath));
               } catch (err) {
-                throw new TrustListError(file, `${where}.crlPath`, `cannot read CRL ${ca.crlPath} (${(err as Error).message})`);
+                throw new TrustListError(
+                  file,
+                  `${where}.crlPath`,
+                  `cannot read CRL ${ca.crlPath} (${(err as Error).message})`,
+                );
               }
             }
             return {
               ...loaded,
               certificateTypeNames: ca.certificateTypeNames,
-              mrPeriod: { from: new Date(ca.mrPeriod.from), to: ca.mrPeriod.to === null ? null : new Date(ca.mrPeriod.to) },
+              mrPeriod: {
+                from: new Date(ca.mrPeriod.from),
+                to: ca.mrPeriod.to === null ? null : new Date(ca.mrPeriod.to),
+              },
               crlPath,
               crl,
             };
@@ -162,7 +191,11 @@ export function loadTrustLists(dir: string): TrustLists {
   if (lists.length === 0) throw new TrustListError(root, '', 'no trust lists found (only receipt-signer files)');
   for (const signer of receiptSigners) {
     if (!lists.some((l) => l.id === signer.trustList)) {
-      throw new TrustListError(join(root, 'centers.json'), `signers(${signer.id}).trustList`, `unknown trust list "${signer.trustList}"`);
+      throw new TrustListError(
+        join(root, 'centers.json'),
+        `signers(${signer.id}).trustList`,
+        `unknown trust list "${signer.trustList}"`,
+      );
     }
   }
   return { dir: root, lists, receiptSigners };
@@ -173,20 +206,43 @@ function readCertificate(file: string, path: string, certPath: string): ParsedCe
   try {
     bytes = readFileSync(certPath);
   } catch (err) {
-    throw new TrustListError(file, path, `cannot read ${basename(certPath)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new TrustListError(
+      file,
+      path,
+      `cannot read ${basename(certPath)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   try {
     return parseCertificate(bytes);
   } catch (err) {
-    throw new TrustListError(file, path, `${basename(certPath)} is not a readable X.509 certificate (${(err as Error).message})`);
+    throw new TrustListError(
+      file,
+      path,
+      `${basename(certPath)} is not a readable X.509 certificate (${(err as Error).message})`,
+    );
   }
 }
 
-function loadCa(file: string, base: string, path: string, ref: { id: string; name: string; certPath: string; sha256: string }): TrustedCa {
+function loadCa(
+  file: string,
+  base: string,
+  path: string,
+  ref: { id: string; name: string; certPath: string; sha256: string },
+): TrustedCa {
   const certPath = resolve(base, ref.certPath);
   const cert = readCertificate(file, `${path}.certPath`, certPath);
-  if (cert.sha256 !== ref.sha256) throw new TrustListError(file, `${path}.sha256`, `fingerprint does not match ${ref.certPath} (file has ${cert.sha256})`);
-  if (!cert.isCa) throw new TrustListError(file, `${path}.certPath`, `${ref.certPath} is not a CA certificate (basicConstraints cA is not true)`);
+  if (cert.sha256 !== ref.sha256)
+    throw new TrustListError(
+      file,
+      `${path}.sha256`,
+      `fingerprint does not match ${ref.certPath} (file has ${cert.sha256})`,
+    );
+  if (!cert.isCa)
+    throw new TrustListError(
+      file,
+      `${path}.certPath`,
+      `${ref.certPath} is not a CA certificate (basicConstraints cA is not true)`,
+    );
   return { id: ref.id, name: ref.name, certPath, cert };
 }
 

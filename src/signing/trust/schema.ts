@@ -11,7 +11,9 @@ export const MR_POLICY_OID_PREFIX = '2.16.344.8.2.2008.810.2';
 
 const oid = z.string().regex(/^[0-2](\.(0|[1-9]\d*))+$/, 'expected a dotted OID');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex SHA-256 fingerprint');
-const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}/.test(s), 'expected an ISO 8601 date-time');
+const isoInstant = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}/.test(s), 'expected an ISO 8601 date-time');
 
 const certRef = z.strictObject({
   id: z.string().min(1),
@@ -44,7 +46,9 @@ export const trustListFileSchema = z
       mrPolicy: z.boolean(),
     }),
     policyOidPrefix: oid.nullable(),
-    entries: z.array(z.strictObject({ name: z.string().min(1), root: certRef, issuingCas: z.array(issuingCa).min(1) })).min(1),
+    entries: z
+      .array(z.strictObject({ name: z.string().min(1), root: certRef, issuingCas: z.array(issuingCa).min(1) }))
+      .min(1),
   })
   .superRefine((list, ctx) => {
     if (list.checks.mrPolicy && !list.policyOidPrefix) {
@@ -53,7 +57,11 @@ export const trustListFileSchema = z
     list.entries.forEach((entry, e) =>
       entry.issuingCas.forEach((ca, c) => {
         if (list.checks.certificateTypeName && ca.certificateTypeNames.length === 0) {
-          ctx.addIssue({ code: 'custom', path: ['entries', e, 'issuingCas', c, 'certificateTypeNames'], message: 'must not be empty when checks.certificateTypeName is true' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['entries', e, 'issuingCas', c, 'certificateTypeNames'],
+            message: 'must not be empty when checks.certificateTypeName is true',
+          });
         }
       }),
     );

@@ -19,7 +19,8 @@ const printable = (text: string): Asn1 => asn1.create(Class.UNIVERSAL, Type.PRIN
 const ia5 = (text: string): Asn1 => asn1.create(Class.UNIVERSAL, Type.IA5STRING, false, text);
 const integerBytes = (content: Buffer): Asn1 => asn1.create(Class.UNIVERSAL, Type.INTEGER, false, bin(content));
 const smallInt = (n: number): Asn1 => integerBytes(Buffer.from([n]));
-const bitString = (data: Buffer, unusedBits = 0): Asn1 => asn1.create(Class.UNIVERSAL, Type.BITSTRING, false, String.fromCharCode(unusedBits) + bin(data));
+const bitString = (data: Buffer, unusedBits = 0): Asn1 =>
+  asn1.create(Class.UNIVERSAL, Type.BITSTRING, false, String.fromCharCode(unusedBits) + bin(data));
 const explicit = (tag: number, inner: Asn1): Asn1 => asn1.create(Class.CONTEXT_SPECIFIC, tag, true, [inner]);
 
 /** UTCTime up to 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5). */
@@ -87,7 +88,17 @@ export interface CertificateSpec {
   authorityKeyId?: Buffer;
 }
 
-export const KEY_USAGE_BITS = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
+export const KEY_USAGE_BITS = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const;
 export type KeyUsageName = (typeof KEY_USAGE_BITS)[number];
 
 function keyUsageBits(names: KeyUsageName[]): Asn1 {
@@ -126,16 +137,32 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
   const issuerPublic = createPublicKey(spec.issuerKey);
   const algorithmOid = signatureAlgorithmFor(spec.issuerKey);
   const extensions: Asn1[] = [
-    extension('2.5.29.19', true, seq(spec.ca ? [bool(true), ...(spec.pathLength !== undefined ? [smallInt(spec.pathLength)] : [])] : [])),
+    extension(
+      '2.5.29.19',
+      true,
+      seq(spec.ca ? [bool(true), ...(spec.pathLength !== undefined ? [smallInt(spec.pathLength)] : [])] : []),
+    ),
     extension('2.5.29.15', true, keyUsageBits(spec.keyUsage)),
     extension('2.5.29.14', false, octets(keyIdentifier(subjectPublic))),
-    extension('2.5.29.35', false, seq([asn1.create(Class.CONTEXT_SPECIFIC, 0, false, bin(spec.authorityKeyId ?? keyIdentifier(issuerPublic)))])),
+    extension(
+      '2.5.29.35',
+      false,
+      seq([asn1.create(Class.CONTEXT_SPECIFIC, 0, false, bin(spec.authorityKeyId ?? keyIdentifier(issuerPublic)))]),
+    ),
   ];
   if (spec.policies?.length) extensions.push(extension('2.5.29.32', false, policiesExtension(spec.policies)));
   if (spec.crlUri) {
     // cRLDistributionPoints: DistributionPoint { distributionPoint [0] { fullName [0] { URI [6] } } }
     const uri = asn1.create(Class.CONTEXT_SPECIFIC, 6, false, spec.crlUri);
-    extensions.push(extension('2.5.29.31', false, seq([seq([asn1.create(Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(Class.CONTEXT_SPECIFIC, 0, true, [uri])])])])));
+    extensions.push(
+      extension(
+        '2.5.29.31',
+        false,
+        seq([
+          seq([asn1.create(Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(Class.CONTEXT_SPECIFIC, 0, true, [uri])])]),
+        ]),
+      ),
+    );
   }
   const tbs = seq([
     explicit(0, smallInt(2)),
@@ -169,14 +196,28 @@ export interface CrlSpec {
 /** Builds and signs an X.509 v2 CRL; returns DER. */
 export function buildCrl(spec: CrlSpec): Buffer {
   const algorithmOid = signatureAlgorithmFor(spec.issuerKey);
-  const fields: Asn1[] = [smallInt(1), seq([oid(algorithmOid)]), buildName(spec.issuer), time(spec.thisUpdate), time(spec.nextUpdate)];
+  const fields: Asn1[] = [
+    smallInt(1),
+    seq([oid(algorithmOid)]),
+    buildName(spec.issuer),
+    time(spec.thisUpdate),
+    time(spec.nextUpdate),
+  ];
   if (spec.revoked.length) {
     fields.push(
       seq(
         spec.revoked.map((r) => {
           const entry: Asn1[] = [integerBytes(r.serial), time(r.revokedAt)];
           if (r.reasonCode !== undefined) {
-            entry.push(seq([extension('2.5.29.21', false, asn1.create(Class.UNIVERSAL, Type.ENUMERATED, false, String.fromCharCode(r.reasonCode)))]));
+            entry.push(
+              seq([
+                extension(
+                  '2.5.29.21',
+                  false,
+                  asn1.create(Class.UNIVERSAL, Type.ENUMERATED, false, String.fromCharCode(r.reasonCode)),
+                ),
+              ]),
+            );
           }
           return seq(entry);
         }),
@@ -187,7 +228,11 @@ export function buildCrl(spec: CrlSpec): Buffer {
     explicit(
       0,
       seq([
-        extension('2.5.29.35', false, seq([asn1.create(Class.CONTEXT_SPECIFIC, 0, false, bin(keyIdentifier(createPublicKey(spec.issuerKey))))])),
+        extension(
+          '2.5.29.35',
+          false,
+          seq([asn1.create(Class.CONTEXT_SPECIFIC, 0, false, bin(keyIdentifier(createPublicKey(spec.issuerKey))))]),
+        ),
         extension('2.5.29.20', false, integerBytes(Buffer.from([spec.crlNumber]))),
       ]),
     ),

@@ -1,8 +1,13 @@
 import { CEB_NS } from '../ceb-namespaces';
 import { ReceiptParseError } from './receipt-errors';
 import {
-  MAX_RETURNS_PER_RECEIPT, RECEIPT_STATUS_TEXT, RECEIPT_TYPES, TAX_STATUS_TEXT,
-  type ReceiptDescriptor, type ReceiptKeyName, type ReceiptType,
+  MAX_RETURNS_PER_RECEIPT,
+  RECEIPT_STATUS_TEXT,
+  RECEIPT_TYPES,
+  TAX_STATUS_TEXT,
+  type ReceiptDescriptor,
+  type ReceiptKeyName,
+  type ReceiptType,
 } from './receipt-types';
 import { describeReturnCode, isErrorStatus, type ReturnCodeInfo } from './return-codes';
 import { DEFAULT_XML_LIMITS, parseUntrustedXml, type UntrustedXmlLimits, type XmlElement } from './untrusted-xml';
@@ -80,7 +85,8 @@ function leaf(el: XmlElement, local: string): string | undefined {
 
 function required(el: XmlElement, local: string, where: string): string {
   const v = leaf(el, local);
-  if (v === undefined || v === '') throw new ReceiptParseError('RECEIPT_INVALID', `${where}: <${local}> is missing or empty`);
+  if (v === undefined || v === '')
+    throw new ReceiptParseError('RECEIPT_INVALID', `${where}: <${local}> is missing or empty`);
   return v;
 }
 
@@ -88,7 +94,11 @@ function readReturn(desc: ReceiptDescriptor, wrapper: XmlElement, where: string)
   let head = wrapper;
   if (desc.headElement) {
     const heads = cebChildren(wrapper, desc.headElement);
-    if (heads.length !== 1) throw new ReceiptParseError('RECEIPT_INVALID', `${where}: expected one <${desc.headElement}>, found ${heads.length}`);
+    if (heads.length !== 1)
+      throw new ReceiptParseError(
+        'RECEIPT_INVALID',
+        `${where}: expected one <${desc.headElement}>, found ${heads.length}`,
+      );
     head = heads[0] as XmlElement;
     where += `/${desc.headElement}`;
   }
@@ -117,8 +127,11 @@ function readReturn(desc: ReceiptDescriptor, wrapper: XmlElement, where: string)
       lines: cebChildren(wrapper, 'TaxListRd').map((line, i) => {
         const at = `${where.replace(/\/TaxHeadRd$/, '')}/TaxListRd[${i + 1}]`;
         return {
-          gnum: required(line, 'gnum', at), gcode: required(line, 'gcode', at), taxPrice: required(line, 'taxPrice', at),
-          customsTax: required(line, 'customsTax', at), valueAddedTax: required(line, 'valueAddedTax', at),
+          gnum: required(line, 'gnum', at),
+          gcode: required(line, 'gcode', at),
+          taxPrice: required(line, 'taxPrice', at),
+          customsTax: required(line, 'customsTax', at),
+          valueAddedTax: required(line, 'valueAddedTax', at),
           consumptionTax: required(line, 'consumptionTax', at),
         };
       }),
@@ -137,15 +150,22 @@ export function parseReceipt(input: string | Buffer, options: ParseReceiptOption
     throw new ReceiptParseError('RECEIPT_UNKNOWN_TYPE', `root element ${name} is not a receipt Baygate reads`);
   }
   if (options.expect && !options.expect.includes(desc.type)) {
-    throw new ReceiptParseError('RECEIPT_UNKNOWN_TYPE', `${desc.type} is not expected here (expected ${options.expect.join(', ')})`);
+    throw new ReceiptParseError(
+      'RECEIPT_UNKNOWN_TYPE',
+      `${desc.type} is not expected here (expected ${options.expect.join(', ')})`,
+    );
   }
   const guid = root.attributes.guid?.trim();
   if (!guid) throw new ReceiptParseError('RECEIPT_INVALID', `${root.local}: the guid attribute is missing`);
   const wrappers = cebChildren(root, desc.returnElement);
   if (wrappers.length > MAX_RETURNS_PER_RECEIPT) {
-    throw new ReceiptParseError('RECEIPT_TOO_MANY_RETURNS', `${desc.type} carries ${wrappers.length} <${desc.returnElement}>; at most ${MAX_RETURNS_PER_RECEIPT} are allowed`);
+    throw new ReceiptParseError(
+      'RECEIPT_TOO_MANY_RETURNS',
+      `${desc.type} carries ${wrappers.length} <${desc.returnElement}>; at most ${MAX_RETURNS_PER_RECEIPT} are allowed`,
+    );
   }
-  if (wrappers.length === 0) throw new ReceiptParseError('RECEIPT_INVALID', `${desc.type} carries no <${desc.returnElement}>`);
+  if (wrappers.length === 0)
+    throw new ReceiptParseError('RECEIPT_INVALID', `${desc.type} carries no <${desc.returnElement}>`);
   const returns = wrappers.map((w, i) => readReturn(desc, w, `${root.local}/${desc.returnElement}[${i + 1}]`));
   return { type: desc.type, side: desc.side, guid, version: root.attributes.version?.trim() ?? '', returns };
 }

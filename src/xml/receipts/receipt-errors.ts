@@ -10,7 +10,11 @@ export type ReceiptErrorCode =
   | 'RECEIPT_INVALID';
 
 export class ReceiptParseError extends Error {
-  constructor(public readonly code: ReceiptErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    public readonly code: ReceiptErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${code}: ${message}`, options);
     this.name = 'ReceiptParseError';
   }

@@ -18,7 +18,10 @@ export interface ReturnCodeInfo {
 }
 
 const TableSchema = z.object({
-  codes: z.record(z.string(), z.object({ messages: z.array(z.string()).min(1), table: z.string(), category: z.string() })),
+  codes: z.record(
+    z.string(),
+    z.object({ messages: z.array(z.string()).min(1), table: z.string(), category: z.string() }),
+  ),
 });
 
 const TABLE_PATH = fileURLToPath(new URL('../../../mappings/codes/return-codes.json', import.meta.url));
@@ -28,7 +31,10 @@ let table: z.infer<typeof TableSchema>['codes'] | undefined;
 function codes(): z.infer<typeof TableSchema>['codes'] {
   if (!table) {
     const parsed = TableSchema.safeParse(JSON.parse(readFileSync(TABLE_PATH, 'utf8')));
-    if (!parsed.success) throw new Error(`${TABLE_PATH}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(
+        `${TABLE_PATH}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     table = parsed.data.codes;
   }
   return table;

@@ -91,7 +91,10 @@ function prescan(xml: string, limits: UntrustedXmlLimits): void {
     }
     if (xml.startsWith('<!', i)) {
       const what = /^<!([A-Za-z]*)/.exec(xml.slice(i, i + 12))?.[1] || 'markup declaration';
-      throw new ReceiptParseError('XML_DOCTYPE_FORBIDDEN', `<!${what}> is not allowed (DTDs and entity declarations are refused)`);
+      throw new ReceiptParseError(
+        'XML_DOCTYPE_FORBIDDEN',
+        `<!${what}> is not allowed (DTDs and entity declarations are refused)`,
+      );
     }
     if (xml.startsWith('<?', i)) {
       const end = xml.indexOf('?>', i + 2);
@@ -104,15 +107,17 @@ function prescan(xml: string, limits: UntrustedXmlLimits): void {
     let quote = '';
     for (; j < xml.length; j++) {
       const c = xml[j];
-      if (quote) { if (c === quote) quote = ''; }
-      else if (c === '"' || c === "'") quote = c;
+      if (quote) {
+        if (c === quote) quote = '';
+      } else if (c === '"' || c === "'") quote = c;
       else if (c === '>') break;
     }
     if (j >= xml.length) throw new ReceiptParseError('XML_MALFORMED', 'unterminated tag');
     if (xml[i + 1] === '/') depth--;
     else {
       if (++elements > maxElements) throw new ReceiptParseError('XML_TOO_LARGE', `more than ${maxElements} elements`);
-      if (xml[j - 1] !== '/' && ++depth > maxDepth) throw new ReceiptParseError('XML_TOO_DEEP', `elements nest deeper than ${maxDepth} levels`);
+      if (xml[j - 1] !== '/' && ++depth > maxDepth)
+        throw new ReceiptParseError('XML_TOO_DEEP', `elements nest deeper than ${maxDepth} levels`);
     }
     i = xml.indexOf('<', j + 1);
   }
@@ -123,14 +128,21 @@ const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '
 function decodeReferences(raw: string): string {
   if (raw.indexOf('&') === -1) return raw;
   return raw.replace(/&([^;&\s]*);?/g, (whole, name: string) => {
-    if (!whole.endsWith(';')) throw new ReceiptParseError('XML_MALFORMED', `bare "&" in character data near "${whole}"`);
+    if (!whole.endsWith(';'))
+      throw new ReceiptParseError('XML_MALFORMED', `bare "&" in character data near "${whole}"`);
     if (name in PREDEFINED) return PREDEFINED[name] as string;
     const num = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(name);
     if (num) {
       const cp = num[1] !== undefined ? parseInt(num[1], 16) : parseInt(num[2] as string, 10);
-      const allowed = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff)
-        || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
-      if (!allowed) throw new ReceiptParseError('XML_MALFORMED', `character reference &${name}; is not an XML character`);
+      const allowed =
+        cp === 0x9 ||
+        cp === 0xa ||
+        cp === 0xd ||
+        (cp >= 0x20 && cp <= 0xd7ff) ||
+        (cp >= 0xe000 && cp <= 0xfffd) ||
+        (cp >= 0x10000 && cp <= 0x10ffff);
+      if (!allowed)
+        throw new ReceiptParseError('XML_MALFORMED', `character reference &${name}; is not an XML character`);
       return String.fromCodePoint(cp);
     }
     throw new ReceiptParseError('XML_MALFORMED', `undeclared entity &${name};`);
@@ -167,13 +179,20 @@ function resolveTree(raw: RawNode, scope: ReadonlyMap<string, string>): XmlEleme
   const prefix = colon === -1 ? '' : qname.slice(0, colon);
   const local = colon === -1 ? qname : qname.slice(colon + 1);
   const uri = prefix === 'xml' ? XML_NS : nsScope.get(prefix);
-  if (prefix !== '' && uri === undefined) throw new ReceiptParseError('XML_MALFORMED', `unbound namespace prefix "${prefix}" on <${qname}>`);
+  if (prefix !== '' && uri === undefined)
+    throw new ReceiptParseError('XML_MALFORMED', `unbound namespace prefix "${prefix}" on <${qname}>`);
   const attributes: Record<string, string> = {};
   for (const [name, value] of Object.entries(rawAttrs)) {
     if (name === 'xmlns' || name.includes(':')) continue;
     attributes[name] = decodeReferences(value);
   }
-  const element: XmlElement = { ns: uri === undefined || uri === '' ? null : uri, local, attributes, children: [], text: '' };
+  const element: XmlElement = {
+    ns: uri === undefined || uri === '' ? null : uri,
+    local,
+    attributes,
+    children: [],
+    text: '',
+  };
   for (const child of (raw[qname] ?? []) as RawNode[]) {
     if ('#text' in child) element.text += decodeReferences(String(child['#text']));
     else if ('#cdata' in child) {
@@ -190,7 +209,10 @@ export function parseUntrustedXml(input: string | Buffer, limits: UntrustedXmlLi
   try {
     const valid = XMLValidator.validate(xml);
     if (valid !== true) {
-      throw new ReceiptParseError('XML_MALFORMED', `${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+      throw new ReceiptParseError(
+        'XML_MALFORMED',
+        `${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`,
+      );
     }
     raw = parser.parse(xml) as RawNode[];
   } catch (err) {

@@ -30,7 +30,12 @@ export const devP12Password = (): string => loadIndex().p12Password;
 export function devIdentity(id: string): DevIdentity {
   const found = loadIndex().identities.find((i) => i.id === id);
   if (!found) throw new Error(`certs-dev/index.json has no identity ${id}`);
-  return { ...found, keyPath: join(CERTS_DEV, found.keyPath), certPath: join(CERTS_DEV, found.certPath), p12Path: join(CERTS_DEV, found.p12Path) };
+  return {
+    ...found,
+    keyPath: join(CERTS_DEV, found.keyPath),
+    certPath: join(CERTS_DEV, found.certPath),
+    p12Path: join(CERTS_DEV, found.p12Path),
+  };
 }
 
 let lists: TrustLists | undefined;

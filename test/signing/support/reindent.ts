@@ -12,7 +12,13 @@ export function reindentLikeEport(signedXml: string): string {
     .slice(start, end)
     .replace(/></g, '>\n<')
     .replace(/<ds:(DigestValue|KeyName)>\n/g, '<ds:$1>')
-    .replace(/\n<\/ds:(DigestValue|KeyName|Transform|CanonicalizationMethod|SignatureMethod|DigestMethod)>/g, '</ds:$1>')
-    .replace(/<ds:(SignatureValue|X509Certificate)>([^<]*)<\/ds:\1>/g, (_m, el: string, b64: string) => `<ds:${el}>${wrap(b64)}</ds:${el}>`);
+    .replace(
+      /\n<\/ds:(DigestValue|KeyName|Transform|CanonicalizationMethod|SignatureMethod|DigestMethod)>/g,
+      '</ds:$1>',
+    )
+    .replace(
+      /<ds:(SignatureValue|X509Certificate)>([^<]*)<\/ds:\1>/g,
+      (_m, el: string, b64: string) => `<ds:${el}>${wrap(b64)}</ds:${el}>`,
+    );
   return signedXml.slice(0, start) + '\n\t' + pretty + '\n' + signedXml.slice(end);
 }

@@ -38,16 +38,89 @@ export function createTempPki(): TempPki {
   writeFileSync(join(dir, 'ee.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n');
   writeFileSync(join(dir, 'ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
 
-  const rsaKey = (name: string): void => openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', `${name}.key`], dir);
-  const sm2Key = (name: string): void => openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', `${name}.key`], dir);
+  const rsaKey = (name: string): void =>
+    openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', `${name}.key`], dir);
+  const sm2Key = (name: string): void =>
+    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', `${name}.key`], dir);
   const sm2Opts = ['-sm3', '-sigopt', 'distid:1234567812345678'];
   const selfSigned = (name: string, cn: string, sm2: boolean, ext: string, serial: string): void =>
-    openssl(['req', '-new', '-x509', '-key', `${name}.key`, '-subj', `/C=CN/O=Baygate Test/CN=${cn}`, '-days', '3650', '-set_serial', serial, '-extensions', 'v3', '-config', configFile(dir, ext), ...(sm2 ? sm2Opts : ['-sha256']), '-out', `${name}.crt`], dir);
+    openssl(
+      [
+        'req',
+        '-new',
+        '-x509',
+        '-key',
+        `${name}.key`,
+        '-subj',
+        `/C=CN/O=Baygate Test/CN=${cn}`,
+        '-days',
+        '3650',
+        '-set_serial',
+        serial,
+        '-extensions',
+        'v3',
+        '-config',
+        configFile(dir, ext),
+        ...(sm2 ? sm2Opts : ['-sha256']),
+        '-out',
+        `${name}.crt`,
+      ],
+      dir,
+    );
   const issued = (name: string, cn: string, ca: string, sm2: boolean, serial: string): void => {
-    openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/C=CN/O=Baygate Test/CN=${cn}`, ...(sm2 ? sm2Opts : []), '-out', `${name}.csr`], dir);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', serial, '-days', '825', '-extfile', 'ee.ext', ...(sm2 ? ['-sm3', '-sigopt', 'distid:1234567812345678', '-vfyopt', 'distid:1234567812345678'] : ['-sha256']), '-out', `${name}.crt`], dir);
+    openssl(
+      [
+        'req',
+        '-new',
+        '-key',
+        `${name}.key`,
+        '-subj',
+        `/C=CN/O=Baygate Test/CN=${cn}`,
+        ...(sm2 ? sm2Opts : []),
+        '-out',
+        `${name}.csr`,
+      ],
+      dir,
+    );
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        `${ca}.crt`,
+        '-CAkey',
+        `${ca}.key`,
+        '-set_serial',
+        serial,
+        '-days',
+        '825',
+        '-extfile',
+        'ee.ext',
+        ...(sm2 ? ['-sm3', '-sigopt', 'distid:1234567812345678', '-vfyopt', 'distid:1234567812345678'] : ['-sha256']),
+        '-out',
+        `${name}.crt`,
+      ],
+      dir,
+    );
   };
-  const p12 = (name: string): void => openssl(['pkcs12', '-export', '-inkey', `${name}.key`, '-in', `${name}.crt`, '-passout', `pass:${password}`, '-out', `${name}.p12`], dir);
+  const p12 = (name: string): void =>
+    openssl(
+      [
+        'pkcs12',
+        '-export',
+        '-inkey',
+        `${name}.key`,
+        '-in',
+        `${name}.crt`,
+        '-passout',
+        `pass:${password}`,
+        '-out',
+        `${name}.p12`,
+      ],
+      dir,
+    );
 
   rsaKey('rsa-ca');
   selfSigned('rsa-ca', 'Baygate Test RSA CA', false, 'ca', '0x01');
@@ -85,7 +158,10 @@ export function createTempPki(): TempPki {
 
 function configFile(dir: string, ext: 'ca' | 'ee' | string): string {
   const path = join(dir, `req-${ext}.cnf`);
-  const v3 = ext === 'ca' ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' : 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n';
+  const v3 =
+    ext === 'ca'
+      ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n'
+      : 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n';
   writeFileSync(path, `[req]\ndistinguished_name=dn\n[dn]\n[v3]\n${v3}`);
   return path;
 }

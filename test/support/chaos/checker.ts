@@ -61,13 +61,23 @@ interface EventDoc {
  * and decodes whole collections, and reading every receipt each few seconds slowed the very drain it
  * watched); the final check reads everything.
  */
-export async function checkRun(mongoUrl: string, orders: Iterable<OrderRecord>, options: { progress?: boolean } = {}): Promise<CheckResult> {
+export async function checkRun(
+  mongoUrl: string,
+  orders: Iterable<OrderRecord>,
+  options: { progress?: boolean } = {},
+): Promise<CheckResult> {
   const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 10000 });
   await client.connect();
   try {
     const db = client.db();
-    const decls = await db.collection<DeclDoc>('declarations').find({}, { projection: { _id: 1, platformCode: 1, orderNo: 1, messageType: 1 } }).toArray();
-    const terminalEvents = await db.collection<EventDoc>('declaration_events').find({ terminal: true }, { projection: { declarationId: 1, status: 1, terminal: 1, source: 1, rank: 1 } }).toArray();
+    const decls = await db
+      .collection<DeclDoc>('declarations')
+      .find({}, { projection: { _id: 1, platformCode: 1, orderNo: 1, messageType: 1 } })
+      .toArray();
+    const terminalEvents = await db
+      .collection<EventDoc>('declaration_events')
+      .find({ terminal: true }, { projection: { declarationId: 1, status: 1, terminal: 1, source: 1, rank: 1 } })
+      .toArray();
     const guids = options.progress ? [] : await sentGuids(db);
     const receipts = options.progress ? 0 : await db.collection('receipts').countDocuments({});
     return evaluate([...orders], decls, terminalEvents, guids, receipts);
@@ -78,21 +88,35 @@ export async function checkRun(mongoUrl: string, orders: Iterable<OrderRecord>, 
 
 /** The (guid, declaration) pairs the centers answered: what was actually sent, read from the receipts. */
 async function sentGuids(db: ReturnType<MongoClient['db']>): Promise<{ _id: string; declarationId: string }[]> {
-  const receipts = await db.collection<{ _id: string; returns: { guid?: string }[] }>('receipts').find({}, { projection: { returns: 1 } }).toArray();
-  const matches = new Map((await db.collection<{ _id: string; matched: (string | null)[] }>('receipt_matches').find({}).toArray()).map((m) => [m._id, m.matched]));
+  const receipts = await db
+    .collection<{ _id: string; returns: { guid?: string }[] }>('receipts')
+    .find({}, { projection: { returns: 1 } })
+    .toArray();
+  const matches = new Map(
+    (await db.collection<{ _id: string; matched: (string | null)[] }>('receipt_matches').find({}).toArray()).map(
+      (m) => [m._id, m.matched],
+    ),
+  );
   const pairs = new Map<string, { _id: string; declarationId: string }>();
   for (const r of receipts) {
     const matched = matches.get(r._id) ?? [];
     r.returns.forEach((ret, i) => {
       const declarationId = matched[i];
-      if (ret.guid && declarationId) pairs.set(`${ret.guid.toUpperCase()} ${declarationId}`, { _id: ret.guid.toUpperCase(), declarationId });
+      if (ret.guid && declarationId)
+        pairs.set(`${ret.guid.toUpperCase()} ${declarationId}`, { _id: ret.guid.toUpperCase(), declarationId });
     });
   }
   return [...pairs.values()];
 }
 
 /** Pure part of the check (unit-testable without a database). */
-export function evaluate(orders: OrderRecord[], decls: DeclDoc[], terminalEvents: EventDoc[], guids: { _id: string; declarationId: string }[], receipts: number): CheckResult {
+export function evaluate(
+  orders: OrderRecord[],
+  decls: DeclDoc[],
+  terminalEvents: EventDoc[],
+  guids: { _id: string; declarationId: string }[],
+  receipts: number,
+): CheckResult {
   const examples: string[] = [];
   const perKind = new Map<string, number>();
   // Up to 10 examples of each kind of problem, so plenty of one kind cannot hide another.
@@ -125,7 +149,14 @@ export function evaluate(orders: OrderRecord[], decls: DeclDoc[], terminalEvents
   const guidCount = new Map<string, number>();
   for (const g of guids) guidCount.set(g.declarationId, (guidCount.get(g.declarationId) ?? 0) + 1);
   const resigned = [...guidCount.values()].filter((n) => n > 1).length;
-  if (resigned > 0) note(`resigned: ${[...guidCount.entries()].filter(([, n]) => n > 1).slice(0, 3).map(([id, n]) => `${id}×${n}`).join(', ')}`);
+  if (resigned > 0)
+    note(
+      `resigned: ${[...guidCount.entries()]
+        .filter(([, n]) => n > 1)
+        .slice(0, 3)
+        .map(([id, n]) => `${id}×${n}`)
+        .join(', ')}`,
+    );
 
   const finalStatuses: Record<string, Record<string, number>> = {};
   let accepted = 0;
@@ -145,7 +176,9 @@ export function evaluate(orders: OrderRecord[], decls: DeclDoc[], terminalEvents
     const missingIds = o.declarations.filter((d) => !storedIds.has(d.id));
     if (missingTypes.length > 0 || missingIds.length > 0 || o.declarations.length !== o.expectedTypes.length) {
       lost++;
-      note(`lost: ${o.orderNo} missing types [${missingTypes.join(',')}], 202 ids not stored [${missingIds.map((d) => `${d.messageType}:${d.id}`).join(',')}], 202 listed ${o.declarations.length}/${o.expectedTypes.length}; key ${o.idempotencyKey ? 'yes' : 'no'}; attempts ${o.attempts.map((a) => `${a.phase}:${a.outcome}`).join(' ')}`);
+      note(
+        `lost: ${o.orderNo} missing types [${missingTypes.join(',')}], 202 ids not stored [${missingIds.map((d) => `${d.messageType}:${d.id}`).join(',')}], 202 listed ${o.declarations.length}/${o.expectedTypes.length}; key ${o.idempotencyKey ? 'yes' : 'no'}; attempts ${o.attempts.map((a) => `${a.phase}:${a.outcome}`).join(' ')}`,
+      );
       continue;
     }
     declared++;
@@ -164,12 +197,26 @@ export function evaluate(orders: OrderRecord[], decls: DeclDoc[], terminalEvents
     if (allFinal) final++;
     else {
       notFinal++;
-      note(`not final: ${o.orderNo} ${o.declarations.map((d) => `${d.messageType}=${terminal.get(d.id)?.status ?? 'open'}`).join(' ')}`);
+      note(
+        `not final: ${o.orderNo} ${o.declarations.map((d) => `${d.messageType}=${terminal.get(d.id)?.status ?? 'open'}`).join(' ')}`,
+      );
     }
   }
   const storedWithout202 = [...byOrder.keys()].filter((k) => !acceptedKeys.has(k)).length;
   return {
-    counts: { accepted, declared, final, lost, duplicated, resigned, notFinal, failed, storedWithout202, declarations: decls.length, receipts },
+    counts: {
+      accepted,
+      declared,
+      final,
+      lost,
+      duplicated,
+      resigned,
+      notFinal,
+      failed,
+      storedWithout202,
+      declarations: decls.length,
+      receipts,
+    },
     examples,
     finalStatuses,
   };
@@ -178,9 +225,21 @@ export function evaluate(orders: OrderRecord[], decls: DeclDoc[], terminalEvents
 /** One plain table line (and its header) for the logs and docs/CHAOS.md. */
 export function countsTable(c: CheckCounts): string {
   const cols: [string, number][] = [
-    ['accepted', c.accepted], ['declared', c.declared], ['final', c.final], ['lost', c.lost], ['duplicated', c.duplicated],
-    ['resigned', c.resigned], ['not-final', c.notFinal], ['failed', c.failed], ['stored-w/o-202', c.storedWithout202], ['declarations', c.declarations], ['receipts', c.receipts],
+    ['accepted', c.accepted],
+    ['declared', c.declared],
+    ['final', c.final],
+    ['lost', c.lost],
+    ['duplicated', c.duplicated],
+    ['resigned', c.resigned],
+    ['not-final', c.notFinal],
+    ['failed', c.failed],
+    ['stored-w/o-202', c.storedWithout202],
+    ['declarations', c.declarations],
+    ['receipts', c.receipts],
   ];
-  const width = (s: string, n: number) => String(n).length > s.length ? String(n).length : s.length;
-  return [cols.map(([k, v]) => k.padStart(width(k, v))).join(' | '), cols.map(([k, v]) => String(v).padStart(width(k, v))).join(' | ')].join('\n');
+  const width = (s: string, n: number) => (String(n).length > s.length ? String(n).length : s.length);
+  return [
+    cols.map(([k, v]) => k.padStart(width(k, v))).join(' | '),
+    cols.map(([k, v]) => String(v).padStart(width(k, v))).join(' | '),
+  ].join('\n');
 }

@@ -26,7 +26,12 @@ export const CENTERS = ['GD', 'GD2', 'HK', 'MO'] as const;
 export const CHAOS_KEYS = {
   seller: { account: 'chaos-seller', keyId: 'bgk_chaos_seller', secret: 'chaos-only-seller-not-a-secret' },
   broker: { account: 'chaos-broker', keyId: 'bgk_chaos_broker', secret: 'chaos-only-broker-not-a-secret' },
-  centers: Object.fromEntries(CENTERS.map((c) => [c, { account: c, keyId: `bgk_chaos_center_${c.toLowerCase()}`, secret: `chaos-only-center-${c.toLowerCase()}-key` }])) as Record<(typeof CENTERS)[number], { account: string; keyId: string; secret: string }>,
+  centers: Object.fromEntries(
+    CENTERS.map((c) => [
+      c,
+      { account: c, keyId: `bgk_chaos_center_${c.toLowerCase()}`, secret: `chaos-only-center-${c.toLowerCase()}-key` },
+    ]),
+  ) as Record<(typeof CENTERS)[number], { account: string; keyId: string; secret: string }>,
 };
 
 export const bearerOf = (k: { keyId: string; secret: string }) => `Bearer ${k.keyId}.${k.secret}`;
@@ -43,16 +48,25 @@ export function mongoUrlForDb(db: string): string {
  * broker, falls back to the broker's default vhost and says so in one line.
  */
 export async function amqpUrlForVhost(vhost: string): Promise<{ url: string; isolated: boolean }> {
-  const ctl = (...args: string[]) => run('bash', ['scripts/services.sh', 'ctl', ...args], { cwd: ROOT, timeout: 60000, env: serviceEnv() });
+  const ctl = (...args: string[]) =>
+    run('bash', ['scripts/services.sh', 'ctl', ...args], { cwd: ROOT, timeout: 60000, env: serviceEnv() });
   try {
     const { stdout } = await ctl('list_vhosts', '--quiet');
-    if (!stdout.split('\n').map((l) => l.trim()).includes(vhost)) await ctl('add_vhost', vhost);
+    if (
+      !stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .includes(vhost)
+    )
+      await ctl('add_vhost', vhost);
     await ctl('set_permissions', '-p', vhost, new URL(BASE_AMQP_URL).username || 'guest', '.*', '.*', '.*');
     const url = new URL(BASE_AMQP_URL);
     url.pathname = '/' + encodeURIComponent(vhost);
     return { url: url.toString(), isolated: true };
   } catch (err) {
-    process.stdout.write(`chaos: could not create RabbitMQ vhost "${vhost}" (${(err as Error).message.split('\n')[0]}); using the default vhost, shared with other runs\n`);
+    process.stdout.write(
+      `chaos: could not create RabbitMQ vhost "${vhost}" (${(err as Error).message.split('\n')[0]}); using the default vhost, shared with other runs\n`,
+    );
     return { url: BASE_AMQP_URL, isolated: false };
   }
 }
@@ -69,7 +83,9 @@ export async function restartService(which: 'rabbitmq' | 'mongo'): Promise<numbe
     await run('bash', ['scripts/services.sh', 'restart', which], { cwd: ROOT, timeout: 240000, env: serviceEnv() });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`scripts/services.sh restart ${which} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
+    throw new Error(`scripts/services.sh restart ${which} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, {
+      cause: err,
+    });
   }
   return Date.now() - started;
 }
@@ -101,12 +117,29 @@ export async function prepareDatabase(mongoUrl: string): Promise<void> {
     const accounts = new AccountStore(connection);
     const { seller, broker, centers } = CHAOS_KEYS;
     // A rate limit well above the load, so what the run measures is the pipeline, not the limiter.
-    await accounts.upsertAccount({ role: 'seller', id: seller.account, name: 'Chaos load seller', ebcCodes: ['4401960E01', 'HK3496A101', 'MO5795B201'], rateLimitPerMinute: 1_000_000 });
+    await accounts.upsertAccount({
+      role: 'seller',
+      id: seller.account,
+      name: 'Chaos load seller',
+      ebcCodes: ['4401960E01', 'HK3496A101', 'MO5795B201'],
+      rateLimitPerMinute: 1_000_000,
+    });
     await accounts.putKnownKey(seller.account, seller.keyId, seller.secret);
-    await accounts.upsertAccount({ role: 'broker', id: broker.account, name: 'Chaos broker', sellerIds: [seller.account], rateLimitPerMinute: 1_000_000 });
+    await accounts.upsertAccount({
+      role: 'broker',
+      id: broker.account,
+      name: 'Chaos broker',
+      sellerIds: [seller.account],
+      rateLimitPerMinute: 1_000_000,
+    });
     await accounts.putKnownKey(broker.account, broker.keyId, broker.secret);
     for (const c of Object.values(centers)) {
-      await accounts.upsertAccount({ role: 'center', id: c.account, name: `Chaos center ${c.account}`, rateLimitPerMinute: 1_000_000 });
+      await accounts.upsertAccount({
+        role: 'center',
+        id: c.account,
+        name: `Chaos center ${c.account}`,
+        rateLimitPerMinute: 1_000_000,
+      });
       await accounts.putKnownKey(c.account, c.keyId, c.secret);
     }
   } finally {
@@ -163,7 +196,15 @@ export class PrivateFerretDb {
       PrivateFerretDb.binary(),
       // The same SQLite settings as scripts/services.sh (synchronous(normal): durable across the restarts
       // this run makes, not across a power loss, which it does not make).
-      ['--handler=sqlite', `--sqlite-url=file:${join(this.dir, 'data')}/?_pragma=synchronous(normal)`, `--listen-addr=127.0.0.1:${this.port}`, `--state-dir=${this.dir}`, '--telemetry=disable', '--log-level=warn', '--debug-addr=-'],
+      [
+        '--handler=sqlite',
+        `--sqlite-url=file:${join(this.dir, 'data')}/?_pragma=synchronous(normal)`,
+        `--listen-addr=127.0.0.1:${this.port}`,
+        `--state-dir=${this.dir}`,
+        '--telemetry=disable',
+        '--log-level=warn',
+        '--debug-addr=-',
+      ],
       { cwd: this.dir, stdio: ['ignore', log, log] },
     );
     closeSync(log);
@@ -174,7 +215,11 @@ export class PrivateFerretDb {
         await client.db('admin').command({ ping: 1 });
         return Date.now() - started;
       } catch (err) {
-        if (Date.now() - started > timeoutMs) throw new Error(`private FerretDB on port ${this.port} did not answer within ${timeoutMs} ms: ${(err as Error).message}`, { cause: err });
+        if (Date.now() - started > timeoutMs)
+          throw new Error(
+            `private FerretDB on port ${this.port} did not answer within ${timeoutMs} ms: ${(err as Error).message}`,
+            { cause: err },
+          );
         await new Promise((r) => setTimeout(r, 250));
       } finally {
         await client.close().catch(() => undefined);

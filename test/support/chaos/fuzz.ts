@@ -55,7 +55,10 @@ function paths(value: Json, prefix: (string | number)[] = [], out: (string | num
   return out;
 }
 
-function parentOf(root: Json, path: (string | number)[]): { parent: Json[] | Record<string, Json>; key: string | number } {
+function parentOf(
+  root: Json,
+  path: (string | number)[],
+): { parent: Json[] | Record<string, Json>; key: string | number } {
   let node: Json = root;
   for (const k of path.slice(0, -1)) node = (node as Record<string, Json>)[k as string] as Json;
   return { parent: node as Json[] | Record<string, Json>, key: path[path.length - 1] as string | number };
@@ -79,13 +82,35 @@ function getAt(root: Json, path: (string | number)[]): Json {
 
 /** A value of another JSON type than `v`. */
 function flipType(v: Json, rnd: Rnd): Json {
-  const options: Json[] = [null, true, false, 0, -1, 1e308, -0.000001, 2 ** 53 + 1, '', ' ', '0', 'true', 'null', '１２３', [], [v], {}, { value: v }];
-  const differ = options.filter((o) => typeof o !== typeof v || Array.isArray(o) !== Array.isArray(v) || (o === null) !== (v === null));
+  const options: Json[] = [
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1e308,
+    -0.000001,
+    2 ** 53 + 1,
+    '',
+    ' ',
+    '0',
+    'true',
+    'null',
+    '１２３',
+    [],
+    [v],
+    {},
+    { value: v },
+  ];
+  const differ = options.filter(
+    (o) => typeof o !== typeof v || Array.isArray(o) !== Array.isArray(v) || (o === null) !== (v === null),
+  );
   return pick(differ, rnd);
 }
 
 function nudge(v: Json, rnd: Rnd): Json {
-  if (typeof v === 'number') return pick([v + 0.01, v - 0.01, v * 10, -v, 0, v + 1e-9, Math.round(v), v / 3, Number.MAX_SAFE_INTEGER], rnd);
+  if (typeof v === 'number')
+    return pick([v + 0.01, v - 0.01, v * 10, -v, 0, v + 1e-9, Math.round(v), v / 3, Number.MAX_SAFE_INTEGER], rnd);
   if (typeof v === 'string') {
     return pick(
       [
@@ -121,13 +146,28 @@ function orderBase(seed: number): Record<string, Json> {
   return JSON.parse(JSON.stringify(generateValidOrder(seed))) as Record<string, Json>;
 }
 
-const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', '__defineGetter__', 'hasOwnProperty', 'toString', 'valueOf', 'isAdmin', '$where', '$gt'];
+const PROTO_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  '__defineGetter__',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  'isAdmin',
+  '$where',
+  '$gt',
+];
 
 /** Builds the order cases. `seedBase` keeps every generated order (and its orderNo) unique across runs. */
 export class OrderFuzzer {
   private n = 0;
   private turn = 0;
-  constructor(private readonly rnd: Rnd, private readonly seedBase: number, private readonly auth: FuzzAuth) {}
+  constructor(
+    private readonly rnd: Rnd,
+    private readonly seedBase: number,
+    private readonly auth: FuzzAuth,
+  ) {}
 
   private fresh(): Record<string, Json> {
     return orderBase(this.seedBase + this.n++);
@@ -148,7 +188,25 @@ export class OrderFuzzer {
   /** One random case; `heavy` allows the multi-megabyte ones. */
   next(heavy: boolean): FuzzCase {
     const rnd = this.rnd;
-    const kinds = ['truncated', 'corrupt', 'type-flip', 'missing', 'extra', 'proto', 'nudge', 'huge-string', 'deep-nesting', 'encoding', 'ndjson', 'non-object', 'media-type', 'batch-mixed', 'query', 'no-auth', 'multi-mutation'];
+    const kinds = [
+      'truncated',
+      'corrupt',
+      'type-flip',
+      'missing',
+      'extra',
+      'proto',
+      'nudge',
+      'huge-string',
+      'deep-nesting',
+      'encoding',
+      'ndjson',
+      'non-object',
+      'media-type',
+      'batch-mixed',
+      'query',
+      'no-auth',
+      'multi-mutation',
+    ];
     if (heavy) kinds.push('batch-1001', 'oversize');
     // Kinds in turn (every kind is covered even by a short run), variants at random.
     const kind = kinds[this.turn++ % kinds.length] as string;
@@ -160,7 +218,13 @@ export class OrderFuzzer {
         return this.json(kind, text.slice(0, int(0, text.length - 1, rnd)), false);
       case 'corrupt': {
         const at = int(0, text.length, rnd);
-        return this.json(kind, text.slice(0, at) + pick(['{', '}', '[', ']', ',', ':', '"', '\\', '\u0000', 'NaN', 'undefined', "'", '//', '\n}'], rnd) + text.slice(at), true);
+        return this.json(
+          kind,
+          text.slice(0, at) +
+            pick(['{', '}', '[', ']', ',', ':', '"', '\\', '\u0000', 'NaN', 'undefined', "'", '//', '\n}'], rnd) +
+            text.slice(at),
+          true,
+        );
       }
       case 'type-flip': {
         const p = pick(allPaths, rnd);
@@ -173,15 +237,32 @@ export class OrderFuzzer {
         return this.json(kind, JSON.stringify(order), true, { note: p.join('.') });
       }
       case 'extra': {
-        const objects = [[] as (string | number)[], ...allPaths.filter((p) => { const v = getAt(order, p); return v !== null && typeof v === 'object' && !Array.isArray(v); })];
+        const objects = [
+          [] as (string | number)[],
+          ...allPaths.filter((p) => {
+            const v = getAt(order, p);
+            return v !== null && typeof v === 'object' && !Array.isArray(v);
+          }),
+        ];
         const p = pick(objects, rnd);
         const target = (p.length === 0 ? order : getAt(order, p)) as Record<string, Json>;
-        target[pick(['extra', 'x'.repeat(int(1, 300, rnd)), 'orderNo ', 'ORDERNO', '', '\u0000', pick(PROTO_KEYS, rnd)], rnd)] = flipType('', rnd);
+        target[
+          pick(['extra', 'x'.repeat(int(1, 300, rnd)), 'orderNo ', 'ORDERNO', '', '\u0000', pick(PROTO_KEYS, rnd)], rnd)
+        ] = flipType('', rnd);
         return this.json(kind, JSON.stringify(order), true, { note: p.join('.') });
       }
       case 'proto': {
         // Raw text: JSON.stringify would not write a __proto__ own key set through assignment.
-        const payload = pick(['"__proto__":{"polluted":"yes","isAdmin":true}', '"constructor":{"prototype":{"polluted":"yes"}}', '"__proto__":null', '"__proto__":[1,2]', '"prototype":{"polluted":1}'], rnd);
+        const payload = pick(
+          [
+            '"__proto__":{"polluted":"yes","isAdmin":true}',
+            '"constructor":{"prototype":{"polluted":"yes"}}',
+            '"__proto__":null',
+            '"__proto__":[1,2]',
+            '"prototype":{"polluted":1}',
+          ],
+          rnd,
+        );
         const where = pick(['top', 'item', 'payment', 'logistics'], rnd);
         let body: string;
         if (where === 'top') body = `{${payload},${text.slice(1)}`;
@@ -196,7 +277,10 @@ export class OrderFuzzer {
         const count = kind === 'nudge' ? 1 : int(2, 6, rnd);
         const notes: string[] = [];
         for (let i = 0; i < count; i++) {
-          const leaves = paths(order).filter((p) => { const v = getAt(order, p); return v === null || typeof v !== 'object'; });
+          const leaves = paths(order).filter((p) => {
+            const v = getAt(order, p);
+            return v === null || typeof v !== 'object';
+          });
           if (leaves.length === 0) break;
           const p = pick(leaves, rnd);
           setAt(order, p, nudge(getAt(order, p), rnd));
@@ -207,7 +291,13 @@ export class OrderFuzzer {
       case 'huge-string': {
         const strings = allPaths.filter((p) => typeof getAt(order, p) === 'string');
         const p = pick(strings, rnd);
-        setAt(order, p, pick(['A', '中', '😀', '&<>"\'', '\\u0000'], rnd).repeat(heavy ? int(1000, 2_000_000, rnd) : int(1000, 100_000, rnd)));
+        setAt(
+          order,
+          p,
+          pick(['A', '中', '😀', '&<>"\'', '\\u0000'], rnd).repeat(
+            heavy ? int(1000, 2_000_000, rnd) : int(1000, 100_000, rnd),
+          ),
+        );
         return this.json(kind, JSON.stringify(order), true, { note: p.join('.') });
       }
       case 'deep-nesting': {
@@ -215,16 +305,22 @@ export class OrderFuzzer {
         const nested = deepNest(depth, rnd);
         const where = pick(['root', 'field', 'items', 'batch'], rnd);
         const body =
-          where === 'root' ? nested
-          : where === 'batch' ? `[${text},${nested}]`
-          : where === 'items' ? text.replace('"items":[', `"items":[${nested},`)
-          : `{"deep":${nested},${text.slice(1)}`;
+          where === 'root'
+            ? nested
+            : where === 'batch'
+              ? `[${text},${nested}]`
+              : where === 'items'
+                ? text.replace('"items":[', `"items":[${nested},`)
+                : `{"deep":${nested},${text.slice(1)}`;
         // Unknown order fields are ignored: an order with a deep unknown field ("field") or a batch with one
         // valid order may be accepted; a deep root or a deep line item never.
         return this.json(kind, body, where === 'batch' || where === 'field', { note: `${where} depth ${depth}` });
       }
       case 'encoding': {
-        const variant = pick(['utf16le', 'utf16-bom', 'utf8-bom', 'latin1', 'invalid-utf8', 'overlong', 'nul-bytes', 'charset-header'], rnd);
+        const variant = pick(
+          ['utf16le', 'utf16-bom', 'utf8-bom', 'latin1', 'invalid-utf8', 'overlong', 'nul-bytes', 'charset-header'],
+          rnd,
+        );
         let body: Buffer;
         let headers: Record<string, string> = {};
         switch (variant) {
@@ -257,12 +353,25 @@ export class OrderFuzzer {
             break;
           default:
             body = Buffer.from(text, 'utf8');
-            headers = { 'content-type': pick(['application/json; charset=utf-16', 'application/json; charset=iso-8859-1', 'application/json;;;', 'APPLICATION/JSON', 'application/json; boundary=x'], rnd) };
+            headers = {
+              'content-type': pick(
+                [
+                  'application/json; charset=utf-16',
+                  'application/json; charset=iso-8859-1',
+                  'application/json;;;',
+                  'APPLICATION/JSON',
+                  'application/json; boundary=x',
+                ],
+                rnd,
+              ),
+            };
         }
         // utf8-bom / charset parameters may well be accepted: the content is the valid order. Invalid or
         // overlong UTF-8 must be refused: decoding it with replacement characters would declare an order
         // number the seller never sent.
-        return this.json(`encoding:${variant}`, body, variant === 'utf8-bom' || variant === 'charset-header', { headers });
+        return this.json(`encoding:${variant}`, body, variant === 'utf8-bom' || variant === 'charset-header', {
+          headers,
+        });
       }
       case 'ndjson': {
         const lines: string[] = [];
@@ -271,17 +380,79 @@ export class OrderFuzzer {
           const r = rnd();
           if (r < 0.3) lines.push(JSON.stringify(this.fresh()));
           else {
-            lines.push(pick(['{', '}{', 'garbage', '[1,2]', 'null', '""', '\u0000\u0001', '{"a":1}{"b":2}', text.slice(0, 50), '\r', '   ', JSON.stringify([this.fresh()]), '\\', '{"__proto__":{"x":1}}'], rnd));
+            lines.push(
+              pick(
+                [
+                  '{',
+                  '}{',
+                  'garbage',
+                  '[1,2]',
+                  'null',
+                  '""',
+                  '\u0000\u0001',
+                  '{"a":1}{"b":2}',
+                  text.slice(0, 50),
+                  '\r',
+                  '   ',
+                  JSON.stringify([this.fresh()]),
+                  '\\',
+                  '{"__proto__":{"x":1}}',
+                ],
+                rnd,
+              ),
+            );
           }
         }
         const joined = lines.join(pick(['\n', '\r\n', '\n\n', '\r'], rnd)) + (rnd() < 0.5 ? '\n' : '');
         // Valid lines among the garbage may be stored (their declarations are counted from the 202).
-        return { ...this.json('ndjson', joined, true), headers: { 'content-type': 'application/x-ndjson', authorization: this.auth.seller } };
+        return {
+          ...this.json('ndjson', joined, true),
+          headers: { 'content-type': 'application/x-ndjson', authorization: this.auth.seller },
+        };
       }
       case 'non-object':
-        return this.json(kind, pick(['42', '"order"', 'null', 'true', '[]', '[1,2,3]', '[[]]', '[null]', '[""]', '{}', '[{}]', '', ' ', '\n', '0', '-0', '1e999', '{"orders":[]}'], rnd), false);
+        return this.json(
+          kind,
+          pick(
+            [
+              '42',
+              '"order"',
+              'null',
+              'true',
+              '[]',
+              '[1,2,3]',
+              '[[]]',
+              '[null]',
+              '[""]',
+              '{}',
+              '[{}]',
+              '',
+              ' ',
+              '\n',
+              '0',
+              '-0',
+              '1e999',
+              '{"orders":[]}',
+            ],
+            rnd,
+          ),
+          false,
+        );
       case 'media-type': {
-        const type = pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/jsonx', 'json', '', '*/*', 'application/problem+json'], rnd);
+        const type = pick(
+          [
+            'text/plain',
+            'application/xml',
+            'multipart/form-data; boundary=x',
+            'application/x-www-form-urlencoded',
+            'application/jsonx',
+            'json',
+            '',
+            '*/*',
+            'application/problem+json',
+          ],
+          rnd,
+        );
         const c = this.json(kind, text, false);
         if (type) c.headers['content-type'] = type;
         else delete c.headers['content-type'];
@@ -299,13 +470,44 @@ export class OrderFuzzer {
         return this.json(kind, JSON.stringify(batch), true, atomic ? { query: '?atomic=true' } : {});
       }
       case 'query': {
-        const query = pick(['?source=../../etc/passwd', '?source=', '?source=nonexistent-format', '?atomic=maybe', '?atomic=true&atomic=false', '?source[$gt]=', '?__proto__[x]=1', '?source=' + 'a'.repeat(5000), '?%ff=%fe'], rnd);
+        const query = pick(
+          [
+            '?source=../../etc/passwd',
+            '?source=',
+            '?source=nonexistent-format',
+            '?atomic=maybe',
+            '?atomic=true&atomic=false',
+            '?source[$gt]=',
+            '?__proto__[x]=1',
+            '?source=' + 'a'.repeat(5000),
+            '?%ff=%fe',
+          ],
+          rnd,
+        );
         // Unknown parameters are ignored (like unknown fields), so those may be accepted.
-        return this.json(kind, text, query.startsWith('?__proto__') || query.startsWith('?%ff') || query.startsWith('?source['), { query });
+        return this.json(
+          kind,
+          text,
+          query.startsWith('?__proto__') || query.startsWith('?%ff') || query.startsWith('?source['),
+          { query },
+        );
       }
       case 'no-auth': {
         const c = this.json(kind, text, false);
-        const auth = pick(['', 'Bearer', 'Bearer ', 'Bearer x.y', 'Basic Zm9vOmJhcg==', this.auth.seller + 'x', this.auth.seller.replace('.', ''), 'Bearer ' + 'a'.repeat(9000), Object.values(this.auth.centers)[0] ?? ''], rnd);
+        const auth = pick(
+          [
+            '',
+            'Bearer',
+            'Bearer ',
+            'Bearer x.y',
+            'Basic Zm9vOmJhcg==',
+            this.auth.seller + 'x',
+            this.auth.seller.replace('.', ''),
+            'Bearer ' + 'a'.repeat(9000),
+            Object.values(this.auth.centers)[0] ?? '',
+          ],
+          rnd,
+        );
         if (auth) c.headers.authorization = auth;
         else delete c.headers.authorization;
         return c;
@@ -333,7 +535,10 @@ const ATTACKS_DIR = join(ROOT, 'test', 'fixtures', 'signing', 'attacks');
 
 async function signerFor(identity: string): Promise<SoftwareXmlSigner> {
   const files = identityFiles(identity);
-  return SoftwareXmlSigner.fromFiles({ keyPath: files.keyPath, certPath: files.certPath }, { trust: trustListCheck(loadTrustLists(resolve(ROOT, 'certs-dev/trust-lists'))) });
+  return SoftwareXmlSigner.fromFiles(
+    { keyPath: files.keyPath, certPath: files.certPath },
+    { trust: trustListCheck(loadTrustLists(resolve(ROOT, 'certs-dev/trust-lists'))) },
+  );
 }
 
 const RECEIPT_MANIFEST_TYPES: MessageType[] = ['CEB311', 'CEB411', 'CEB511', 'CEB621', 'CEB303', 'CEB505', 'CEB603'];
@@ -353,7 +558,12 @@ export class ReceiptFuzzer {
   }
 
   static async create(rnd: Rnd, auth: FuzzAuth): Promise<ReceiptFuzzer> {
-    const signers = { GD: await signerFor('center-gd'), HK: await signerFor('center-hk'), MO: await signerFor('center-mo'), seller: await signerFor('seller-gd') };
+    const signers = {
+      GD: await signerFor('center-gd'),
+      HK: await signerFor('center-hk'),
+      MO: await signerFor('center-mo'),
+      seller: await signerFor('seller-gd'),
+    };
     return new ReceiptFuzzer(rnd, auth, signers);
   }
 
@@ -361,11 +571,24 @@ export class ReceiptFuzzer {
     return this.attacks.map((a) => a.file);
   }
 
-  private post(kind: string, center: string, body: string | Buffer, mayBeValid: boolean, extra: { type?: string; note?: string; authorization?: string | null } = {}): FuzzCase {
+  private post(
+    kind: string,
+    center: string,
+    body: string | Buffer,
+    mayBeValid: boolean,
+    extra: { type?: string; note?: string; authorization?: string | null } = {},
+  ): FuzzCase {
     const headers: Record<string, string> = { 'content-type': extra.type ?? 'application/xml' };
     const authorization = extra.authorization === undefined ? this.auth.centers[center] : extra.authorization;
     if (authorization) headers.authorization = authorization;
-    return { kind, path: '/v1/receipts', headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), mayBeValid, ...(extra.note ? { note: extra.note } : {}) };
+    return {
+      kind,
+      path: '/v1/receipts',
+      headers,
+      body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+      mayBeValid,
+      ...(extra.note ? { note: extra.note } : {}),
+    };
   }
 
   /** A genuine receipt (unsigned XML) for a made-up declaration, with optionally odd returns. */
@@ -374,14 +597,25 @@ export class ReceiptFuzzer {
     const type = pick(RECEIPT_MANIFEST_TYPES, rnd);
     const order = generateValidOrder(int(1, 1_000_000_000, rnd));
     const head: Record<string, string> = {
-      orderNo: order.orderNo, ebpCode: order.ebpCode, ebcCode: order.ebcCode, copNo: `C${int(1e8, 9e8, rnd)}`, agentCode: order.agentCode,
-      customsCode: order.customsCode, logisticsCode: order.logistics.logisticsCode, logisticsNo: order.logistics.logisticsNo,
-      payCode: '4401966P01', payTransactionId: `WP${int(1e9, 9e9, rnd)}`, statisticsFlag: 'A', appTime: '20260315101500',
+      orderNo: order.orderNo,
+      ebpCode: order.ebpCode,
+      ebcCode: order.ebcCode,
+      copNo: `C${int(1e8, 9e8, rnd)}`,
+      agentCode: order.agentCode,
+      customsCode: order.customsCode,
+      logisticsCode: order.logistics.logisticsCode,
+      logisticsNo: order.logistics.logisticsNo,
+      payCode: '4401966P01',
+      payTransactionId: `WP${int(1e9, 9e9, rnd)}`,
+      statisticsFlag: 'A',
+      appTime: '20260315101500',
     };
     const manifest = { type, guid: randomUUID().toUpperCase(), headGuid: randomUUID().toUpperCase(), head, lines: [] };
     const count = odd ? pick([1, 2, 50, 100], rnd) : 1;
     const returns = Array.from({ length: count }, () => ({
-      status: odd ? pick(['2', '120', '899', '-621005', '999', '0', 'abc', '1'.repeat(50), '-', '899 '], rnd) : pick(['2', '120', '399', '800', '899'], rnd),
+      status: odd
+        ? pick(['2', '120', '899', '-621005', '999', '0', 'abc', '1'.repeat(50), '-', '899 '], rnd)
+        : pick(['2', '120', '399', '800', '899'], rnd),
       info: odd ? pick(['x', '中'.repeat(1000), '&<>"\'', '\u0001ctrl', ']]>', 'ok'], rnd) : '已入库',
       at: odd ? pick([new Date(0), new Date('2099-01-01'), new Date()], rnd) : new Date(),
     }));
@@ -391,7 +625,17 @@ export class ReceiptFuzzer {
 
   async next(heavy: boolean): Promise<FuzzCase> {
     const rnd = this.rnd;
-    const kinds = ['attack', 'entity', 'tampered', 'signed-odd', 'wrong-signer', 'garbage', 'media-type', 'no-auth', 'wrapped'];
+    const kinds = [
+      'attack',
+      'entity',
+      'tampered',
+      'signed-odd',
+      'wrong-signer',
+      'garbage',
+      'media-type',
+      'no-auth',
+      'wrapped',
+    ];
     if (heavy) kinds.push('oversize');
     const kind = kinds[this.turn++ % kinds.length] as string;
     switch (kind) {
@@ -420,12 +664,28 @@ export class ReceiptFuzzer {
       case 'tampered': {
         const { xml, center } = this.unsigned(false);
         const signed = await (this.signers[center] as SoftwareXmlSigner).sign(xml);
-        const variant = pick(['status', 'flip-char', 'drop-signature', 'duplicate-return', 'truncate', 'guid-attr', 'whitespace', 'comment', 'cdata', 'namespace', 'signature-value'], rnd);
+        const variant = pick(
+          [
+            'status',
+            'flip-char',
+            'drop-signature',
+            'duplicate-return',
+            'truncate',
+            'guid-attr',
+            'whitespace',
+            'comment',
+            'cdata',
+            'namespace',
+            'signature-value',
+          ],
+          rnd,
+        );
         let body: string;
         switch (variant) {
           case 'status':
             body = signed.replace(/<returnStatus>[^<]*<\/returnStatus>/, '<returnStatus>899</returnStatus>');
-            if (body === signed) body = signed.replace(/<returnStatus>[^<]*<\/returnStatus>/, '<returnStatus>120</returnStatus>');
+            if (body === signed)
+              body = signed.replace(/<returnStatus>[^<]*<\/returnStatus>/, '<returnStatus>120</returnStatus>');
             break;
           case 'flip-char': {
             const end = signed.indexOf('<Signature') > 0 ? signed.indexOf('<Signature') : signed.length;
@@ -462,10 +722,16 @@ export class ReceiptFuzzer {
             // CDATA of the same text canonicalises to the same bytes: may verify.
             return this.post('tampered:cdata', center, body, true);
           case 'namespace':
-            body = signed.replace('xmlns="http://www.chinaport.gov.cn/ceb"', 'xmlns="http://www.chinaport.gov.cn/cebx"');
+            body = signed.replace(
+              'xmlns="http://www.chinaport.gov.cn/ceb"',
+              'xmlns="http://www.chinaport.gov.cn/cebx"',
+            );
             break;
           default:
-            body = signed.replace(/<(\w+:)?SignatureValue>([A-Za-z0-9+/])/, (_m, p: string | undefined, c: string) => `<${p ?? ''}SignatureValue>${c === 'A' ? 'B' : 'A'}`);
+            body = signed.replace(
+              /<(\w+:)?SignatureValue>([A-Za-z0-9+/])/,
+              (_m, p: string | undefined, c: string) => `<${p ?? ''}SignatureValue>${c === 'A' ? 'B' : 'A'}`,
+            );
         }
         return this.post(`tampered:${variant}`, center, body, body === signed);
       }
@@ -486,11 +752,15 @@ export class ReceiptFuzzer {
         const signed = await (this.signers[center] as SoftwareXmlSigner).sign(xml);
         const variant = pick(['in-envelope', 'two-roots', 'prolog-garbage', 'bom', 'utf16'], rnd);
         const body =
-          variant === 'in-envelope' ? `<Envelope>${signed}</Envelope>`
-          : variant === 'two-roots' ? signed + signed
-          : variant === 'prolog-garbage' ? `garbage${signed}`
-          : variant === 'bom' ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(signed, 'utf8')])
-          : Buffer.from(signed, 'utf16le');
+          variant === 'in-envelope'
+            ? `<Envelope>${signed}</Envelope>`
+            : variant === 'two-roots'
+              ? signed + signed
+              : variant === 'prolog-garbage'
+                ? `garbage${signed}`
+                : variant === 'bom'
+                  ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(signed, 'utf8')])
+                  : Buffer.from(signed, 'utf16le');
         return this.post(`wrapped:${variant}`, center, body, variant === 'bom');
       }
       case 'garbage': {
@@ -514,17 +784,26 @@ export class ReceiptFuzzer {
       case 'media-type': {
         const { xml, center } = this.unsigned(false);
         const signed = await (this.signers[center] as SoftwareXmlSigner).sign(xml);
-        return this.post('media-type', center, signed, false, { type: pick(['application/json', 'text/plain', 'application/xhtml+xml', 'application/octet-stream'], rnd) });
+        return this.post('media-type', center, signed, false, {
+          type: pick(['application/json', 'text/plain', 'application/xhtml+xml', 'application/octet-stream'], rnd),
+        });
       }
       case 'no-auth': {
         const { xml, center } = this.unsigned(false);
         const signed = await (this.signers[center] as SoftwareXmlSigner).sign(xml);
-        return this.post('no-auth', center, signed, false, { authorization: pick([null, this.auth.seller, 'Bearer nope.nope'], rnd) });
+        return this.post('no-auth', center, signed, false, {
+          authorization: pick([null, this.auth.seller, 'Bearer nope.nope'], rnd),
+        });
       }
       case 'oversize': {
         const { xml, center } = this.unsigned(false);
         const signed = await (this.signers[center] as SoftwareXmlSigner).sign(xml);
-        return this.post('oversize', center, signed.replace('</returnInfo>', 'x'.repeat(1024 * 1024 + 10) + '</returnInfo>'), false);
+        return this.post(
+          'oversize',
+          center,
+          signed.replace('</returnInfo>', 'x'.repeat(1024 * 1024 + 10) + '</returnInfo>'),
+          false,
+        );
       }
       default:
         throw new Error(`unknown receipt fuzz kind ${kind}`);
@@ -555,7 +834,15 @@ export interface FuzzReport {
 }
 
 export function emptyReport(): FuzzReport {
-  return { cases: 0, byKind: {}, failures: [], declarationsStored: 0, receiptsStored: 0, acceptedMutations: {}, slowestMs: {} };
+  return {
+    cases: 0,
+    byKind: {},
+    failures: [],
+    declarationsStored: 0,
+    receiptsStored: 0,
+    acceptedMutations: {},
+    slowestMs: {},
+  };
 }
 
 function describe(c: FuzzCase): string {
@@ -570,7 +857,12 @@ export async function runCase(base: string, c: FuzzCase, report: FuzzReport, tim
   let text: string;
   const started = Date.now();
   try {
-    const res = await fetch(base + c.path + (c.query ?? ''), { method: 'POST', headers: c.headers, body: new Uint8Array(c.body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(base + c.path + (c.query ?? ''), {
+      method: 'POST',
+      headers: c.headers,
+      body: new Uint8Array(c.body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     status = res.status;
     type = res.headers.get('content-type') ?? '';
     text = await res.text();
@@ -589,11 +881,15 @@ export async function runCase(base: string, c: FuzzCase, report: FuzzReport, tim
     return;
   }
   if (status >= 400) {
-    if (!/^application\/problem\+json/.test(type)) report.failures.push(`${status} answered as ${type || 'no content type'} to ${describe(c)}`);
+    if (!/^application\/problem\+json/.test(type))
+      report.failures.push(`${status} answered as ${type || 'no content type'} to ${describe(c)}`);
     else {
       try {
         const p = JSON.parse(text) as { status?: unknown; type?: unknown; title?: unknown };
-        if (p.status !== status || typeof p.type !== 'string' || typeof p.title !== 'string') report.failures.push(`${status} problem body without status/type/title to ${describe(c)}: ${text.slice(0, 200)}`);
+        if (p.status !== status || typeof p.type !== 'string' || typeof p.title !== 'string')
+          report.failures.push(
+            `${status} problem body without status/type/title to ${describe(c)}: ${text.slice(0, 200)}`,
+          );
       } catch {
         report.failures.push(`${status} problem+json that is not JSON to ${describe(c)}`);
       }
@@ -609,7 +905,8 @@ export async function runCase(base: string, c: FuzzCase, report: FuzzReport, tim
       const body = JSON.parse(text) as { orders?: { outcome?: string; declarations?: unknown[] }[] };
       if (c.path === '/v1/orders') {
         if (status !== 202) report.failures.push(`${status} instead of 202 for an order: ${describe(c)}`);
-        for (const o of body.orders ?? []) if (o.outcome === 'accepted') report.declarationsStored += o.declarations?.length ?? 0;
+        for (const o of body.orders ?? [])
+          if (o.outcome === 'accepted') report.declarationsStored += o.declarations?.length ?? 0;
       } else if (status === 202) report.receiptsStored++;
     } catch {
       report.failures.push(`${status} with a body that is not JSON for ${describe(c)}`);
@@ -687,5 +984,11 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzReport> {
 export function reportLines(report: FuzzReport): string[] {
   return Object.entries(report.byKind)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([kind, counts]) => `  ${kind.padEnd(36)} ${Object.entries(counts).map(([s, n]) => `${s}:${n}`).join(' ').padEnd(20)} slowest ${report.slowestMs[kind] ?? '-'} ms`);
+    .map(
+      ([kind, counts]) =>
+        `  ${kind.padEnd(36)} ${Object.entries(counts)
+          .map(([s, n]) => `${s}:${n}`)
+          .join(' ')
+          .padEnd(20)} slowest ${report.slowestMs[kind] ?? '-'} ms`,
+    );
 }

@@ -175,7 +175,10 @@ export class LoadGenerator {
       record.attempts.push({ phase, outcome });
     }
     const answered = typeof outcome === 'number';
-    if (record.result === undefined && (!answered || RETRIABLE_STATUS.has(outcome as number) || (outcome as number) >= 500)) {
+    if (
+      record.result === undefined &&
+      (!answered || RETRIABLE_STATUS.has(outcome as number) || (outcome as number) >= 500)
+    ) {
       if (record.attempts.length >= (this.options.maxAttempts ?? 40)) record.result = 'gave-up';
       else this.retryQueue.push({ record, order, due: Date.now() + (this.options.retryDelayMs ?? 1000) });
     }
@@ -184,7 +187,14 @@ export class LoadGenerator {
   private judge(record: OrderRecord, res: Response, text: string, stats: PhaseStats): void {
     const type = res.headers.get('content-type') ?? '';
     if (res.status === 202) {
-      let body: { orders?: { orderNo?: string; outcome?: string; declarations?: { id: string; messageType: string }[]; errors?: unknown[] }[] };
+      let body: {
+        orders?: {
+          orderNo?: string;
+          outcome?: string;
+          declarations?: { id: string; messageType: string }[];
+          errors?: unknown[];
+        }[];
+      };
       try {
         body = JSON.parse(text) as typeof body;
       } catch {
@@ -200,9 +210,12 @@ export class LoadGenerator {
       record.declarations = mine.declarations.map((d) => ({ id: d.id, messageType: d.messageType }));
       return;
     }
-    if (res.status >= 400 && !/^application\/problem\+json/.test(type)) stats.violations.push(`${res.status} answered as ${type || 'no content type'}: ${text.slice(0, 120)}`);
-    if (res.status >= 500 && res.status !== 503) stats.violations.push(`${res.status} for ${record.orderNo}: ${text.slice(0, 300)}`);
-    if (res.status >= 200 && res.status < 300) stats.violations.push(`unexpected ${res.status} for an order: ${text.slice(0, 120)}`);
+    if (res.status >= 400 && !/^application\/problem\+json/.test(type))
+      stats.violations.push(`${res.status} answered as ${type || 'no content type'}: ${text.slice(0, 120)}`);
+    if (res.status >= 500 && res.status !== 503)
+      stats.violations.push(`${res.status} for ${record.orderNo}: ${text.slice(0, 300)}`);
+    if (res.status >= 200 && res.status < 300)
+      stats.violations.push(`unexpected ${res.status} for an order: ${text.slice(0, 120)}`);
     if (res.status >= 400 && res.status < 500 && !RETRIABLE_STATUS.has(res.status)) {
       record.result = 'rejected';
       record.rejection = `${res.status} ${text.slice(0, 300)}`;
@@ -214,7 +227,9 @@ export class LoadGenerator {
     return [...this.phases.entries()].map(([name, s]) => {
       const sorted = [...s.latenciesMs].sort((a, b) => a - b);
       const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-      const statuses = Object.entries(s.byStatus).map(([k, v]) => `${k}:${v}`).join(' ');
+      const statuses = Object.entries(s.byStatus)
+        .map(([k, v]) => `${k}:${v}`)
+        .join(' ');
       return `${name.padEnd(16)} requests=${s.requests} ${statuses} refused=${s.refused} reset=${s.reset} timeout=${s.timeout} p50=${q(0.5)}ms p99=${q(0.99)}ms violations=${s.violations.length}`;
     });
   }

@@ -57,14 +57,22 @@ export class ProcessGroup {
     const log = existing?.log ?? createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
     const starts = (existing?.starts ?? 0) + 1;
     log.write(`\n===== ${new Date().toISOString()} start #${starts}: baygate ${args.join(' ')}\n`);
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     const entry: Managed = { name, args, child, log, expectingExit: false, starts };
     child.on('exit', (code, signal) => {
       const restartRequested = !entry.expectingExit && code === RESTART_EXIT_CODE && !this.stopping;
       this.exits.push({ name, code, signal, at: new Date(), expected: entry.expectingExit, restartRequested });
-      const why = entry.expectingExit ? '' : restartRequested ? ' (restart requested: the supervisor starts it again)' : ' (UNEXPECTED)';
+      const why = entry.expectingExit
+        ? ''
+        : restartRequested
+          ? ' (restart requested: the supervisor starts it again)'
+          : ' (UNEXPECTED)';
       log.write(`===== ${new Date().toISOString()} exit code=${code} signal=${signal}${why}\n`);
       if (restartRequested) {
         this.restarting.add(name);

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { AmqpClient } from '../../../src/queue/amqp';
 import { DEAD_LETTER_QUEUE } from '../../../src/queue/topology';
 import { silentLogger } from '../logger';
-import { BASE_MONGO_URL, CENTERS, PrivateFerretDb, amqpUrlForVhost, prepareDatabase, purgeQueues, restartService } from './environment';
+import {
+  BASE_MONGO_URL,
+  CENTERS,
+  PrivateFerretDb,
+  amqpUrlForVhost,
+  prepareDatabase,
+  purgeQueues,
+  restartService,
+} from './environment';
 import { ProcessGroup, ROOT, waitForHttp } from './processes';
 
 /**
@@ -41,13 +49,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startChaosSystem(options: { name: string; workers?: number; profile?: string; env?: Record<string, string> }): Promise<ChaosSystem> {
+export async function startChaosSystem(options: {
+  name: string;
+  workers?: number;
+  profile?: string;
+  env?: Record<string, string>;
+}): Promise<ChaosSystem> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logDir = join(ROOT, 'test-artifacts', 'chaos', `${options.name}-${stamp}`);
   // CHAOS_DATABASE=shared uses the server scripts/services.sh runs (and restarts it with that script).
   const wantPrivate = (process.env.CHAOS_DATABASE ?? 'private') !== 'shared';
-  const ferret = wantPrivate && PrivateFerretDb.available() ? new PrivateFerretDb(join(logDir, 'ferretdb'), await freePort()) : undefined;
-  if (wantPrivate && !ferret) process.stdout.write(`chaos: no FerretDB binary at ${PrivateFerretDb.binary()} (scripts/install-ferretdb.sh builds it): using the shared database server\n`);
+  const ferret =
+    wantPrivate && PrivateFerretDb.available()
+      ? new PrivateFerretDb(join(logDir, 'ferretdb'), await freePort())
+      : undefined;
+  if (wantPrivate && !ferret)
+    process.stdout.write(
+      `chaos: no FerretDB binary at ${PrivateFerretDb.binary()} (scripts/install-ferretdb.sh builds it): using the shared database server\n`,
+    );
   if (ferret) await ferret.start();
   const mongo = new URL(ferret?.url ?? BASE_MONGO_URL);
   mongo.pathname = `/baygate_chaos_${options.name.replace(/[^A-Za-z0-9]/g, '_')}`;
@@ -76,7 +95,8 @@ export async function startChaosSystem(options: { name: string; workers?: number
   const workers = Array.from({ length: options.workers ?? 2 }, (_, i) => `worker-${i + 1}`);
   processes.start('gateway', ['serve']);
   for (const w of workers) processes.start(w, ['worker']);
-  for (const c of CENTERS) processes.start(`center-${c}`, ['center', 'simulate', '--center', c, '--profile', options.profile ?? 'bench']);
+  for (const c of CENTERS)
+    processes.start(`center-${c}`, ['center', 'simulate', '--center', c, '--profile', options.profile ?? 'bench']);
   const base = `http://127.0.0.1:${port}`;
   const system: ChaosSystem = {
     base,

@@ -32,7 +32,11 @@ export function fixedContext(overrides: Partial<BuildContext> = {}): BuildContex
 }
 
 /** Which golden order each message type is built from. */
-export const GOLDEN_CASES: ReadonlyArray<{ file: string; type: MessageType; order: 'import-9610' | 'import-1210' | 'export-9610' }> = [
+export const GOLDEN_CASES: ReadonlyArray<{
+  file: string;
+  type: MessageType;
+  order: 'import-9610' | 'import-1210' | 'export-9610';
+}> = [
   { file: 'CEB311.xml', type: 'CEB311', order: 'import-9610' },
   { file: 'CEB411.xml', type: 'CEB411', order: 'import-9610' },
   { file: 'CEB511.xml', type: 'CEB511', order: 'import-9610' },

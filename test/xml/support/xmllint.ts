@@ -33,13 +33,19 @@ export function validateBatch(xsdPath: string, docs: ReadonlyArray<{ name: strin
       writeFileSync(file, d.xml);
       return file;
     });
-    const r = spawnSync('xmllint', ['--noout', '--schema', xsdPath, ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync('xmllint', ['--noout', '--schema', xsdPath, ...files], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const out = (r.stderr ?? '') + (r.stdout ?? '');
     if (r.status !== 0 && !/fails to validate/.test(out)) throw new Error(`xmllint failed: ${out.slice(0, 2000)}`);
     const failures: SchemaFailure[] = [];
     for (const file of files) {
       if (out.includes(`${file} fails to validate`)) {
-        const detail = out.split('\n').filter((l) => l.startsWith(file + ':')).join('\n');
+        const detail = out
+          .split('\n')
+          .filter((l) => l.startsWith(file + ':'))
+          .join('\n');
         failures.push({ file, detail });
       }
     }
@@ -55,12 +61,13 @@ export function validateBatch(xsdPath: string, docs: ReadonlyArray<{ name: strin
  * valid placeholder Signature exactly where the signer puts it (last child of the root).
  */
 export function withPlaceholderSignature(xml: string): string {
-  const sig = `<ds:Signature xmlns:ds="${DS_NS}"><ds:SignedInfo>`
-    + '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"></ds:CanonicalizationMethod>'
-    + '<ds:SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"></ds:SignatureMethod>'
-    + '<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"></ds:Transform></ds:Transforms>'
-    + '<ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"></ds:DigestMethod><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference>'
-    + '</ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>';
+  const sig =
+    `<ds:Signature xmlns:ds="${DS_NS}"><ds:SignedInfo>` +
+    '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"></ds:CanonicalizationMethod>' +
+    '<ds:SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"></ds:SignatureMethod>' +
+    '<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"></ds:Transform></ds:Transforms>' +
+    '<ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"></ds:DigestMethod><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference>' +
+    '</ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>';
   const close = xml.lastIndexOf('</');
   return xml.slice(0, close) + sig + xml.slice(close);
 }

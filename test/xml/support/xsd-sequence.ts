@@ -12,7 +12,8 @@ import { DOMParser } from '@xmldom/xmldom';
 const XS = 'http://www.w3.org/2001/XMLSchema';
 
 /** `../shared/ceb-2022` from the repository root; BAYGATE_OFFICIAL_CEB_DIR overrides it (e.g. to rehearse its absence). */
-export const OFFICIAL_CEB_DIR = process.env.BAYGATE_OFFICIAL_CEB_DIR ?? resolve(process.cwd(), '..', 'shared', 'ceb-2022');
+export const OFFICIAL_CEB_DIR =
+  process.env.BAYGATE_OFFICIAL_CEB_DIR ?? resolve(process.cwd(), '..', 'shared', 'ceb-2022');
 export const OFFICIAL_MISSING_NOTE =
   'official CEB schemas not found at ../shared/ceb-2022: XSD conformance checks not run';
 
@@ -52,7 +53,12 @@ export interface XsdNode {
   facets: XsdFacets;
 }
 
-type El = { localName: string; namespaceURI: string | null; getAttribute(n: string): string | null; childNodes: ArrayLike<unknown> };
+type El = {
+  localName: string;
+  namespaceURI: string | null;
+  getAttribute(n: string): string | null;
+  childNodes: ArrayLike<unknown>;
+};
 
 function xsChildren(el: El, local?: string): El[] {
   const out: El[] = [];

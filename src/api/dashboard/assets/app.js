@@ -3,7 +3,29 @@
 // always set with textContent (never parsed as HTML).
 
 const KEY_STORAGE = 'baygate.apiKey';
-const STATUS_ORDER = ['accepted', 'signed', 'queued', 'delivered', '1', '2', '3', '4', '120', '300', '500', '501', '502', '503', '599', '399', '800', '899', '700', '100', 'failed'];
+const STATUS_ORDER = [
+  'accepted',
+  'signed',
+  'queued',
+  'delivered',
+  '1',
+  '2',
+  '3',
+  '4',
+  '120',
+  '300',
+  '500',
+  '501',
+  '502',
+  '503',
+  '599',
+  '399',
+  '800',
+  '899',
+  '700',
+  '100',
+  'failed',
+];
 const OK_FINAL = new Set(['899', '800']);
 const FILED_ONLY = new Set(['CEB311', 'CEB411', 'CEB511', 'CEB303', 'CEB505']);
 
@@ -39,7 +61,8 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function statusClass(status, messageType) {
-  if (OK_FINAL.has(status) || (FILED_ONLY.has(messageType) && (status === '120' || status === '399'))) return 'status ok';
+  if (OK_FINAL.has(status) || (FILED_ONLY.has(messageType) && (status === '120' || status === '399')))
+    return 'status ok';
   if (status === '100' || status === 'failed' || status === '700' || /^-\d+$/.test(status)) return 'status bad';
   return 'status';
 }
@@ -70,7 +93,8 @@ async function login(key) {
     await api('/v1/declarations', { limit: '1' });
   } catch (err) {
     state.key = '';
-    $('#login-error').textContent = err instanceof AuthError ? 'This API key is unknown, revoked or expired.' : `Cannot log in: ${err.message}`;
+    $('#login-error').textContent =
+      err instanceof AuthError ? 'This API key is unknown, revoked or expired.' : `Cannot log in: ${err.message}`;
     return;
   }
   sessionStorage.setItem(KEY_STORAGE, state.key);
@@ -111,17 +135,34 @@ async function refreshCounts() {
   const box = $('#status-counts');
   const statuses = Object.keys(all.counts).sort((a, b) => rank(a) - rank(b));
   box.replaceChildren(
-    el('div', { className: 'chip', 'data-testid': 'count-total', onclick: () => applyFilter({}) }, el('b', {}, String(all.total)), el('span', {}, 'total')),
+    el(
+      'div',
+      { className: 'chip', 'data-testid': 'count-total', onclick: () => applyFilter({}) },
+      el('b', {}, String(all.total)),
+      el('span', {}, 'total'),
+    ),
     ...statuses.map((s) =>
       el(
         'div',
-        { className: `chip ${OK_FINAL.has(s) ? 'final-ok' : s === '100' || s === 'failed' || /^-/.test(s) ? 'final-bad' : ''}`, 'data-testid': `count-${s}`, 'data-status': s, title: `show status ${s}`, onclick: () => applyFilter({ status: s }) },
+        {
+          className: `chip ${OK_FINAL.has(s) ? 'final-ok' : s === '100' || s === 'failed' || /^-/.test(s) ? 'final-bad' : ''}`,
+          'data-testid': `count-${s}`,
+          'data-status': s,
+          title: `show status ${s}`,
+          onclick: () => applyFilter({ status: s }),
+        },
         el('b', {}, String(all.counts[s])),
         el('span', {}, s),
       ),
     ),
   );
-  const perCenter = await Promise.all(state.centers.map((c) => api('/v1/declarations', { limit: '1', center: c.center }).then((r) => [c.center, r.total]).catch(() => [c.center, undefined])));
+  const perCenter = await Promise.all(
+    state.centers.map((c) =>
+      api('/v1/declarations', { limit: '1', center: c.center })
+        .then((r) => [c.center, r.total])
+        .catch(() => [c.center, undefined]),
+    ),
+  );
   for (const [center, total] of perCenter) {
     const cell = document.querySelector(`[data-center-total="${CSS.escape(center)}"]`);
     if (cell) cell.textContent = total === undefined ? '—' : String(total);
@@ -137,35 +178,75 @@ async function refreshStats() {
   const stats = await api('/v1/stats');
   state.centers = stats.centers;
   const select = document.querySelector('#filters select[name="center"]');
-  if (select.options.length <= 1) for (const c of stats.centers) select.append(el('option', { value: c.center }, c.center));
+  if (select.options.length <= 1)
+    for (const c of stats.centers) select.append(el('option', { value: c.center }, c.center));
   $('#center-table tbody').replaceChildren(
     ...stats.centers.map((c) =>
       el(
         'tr',
         { 'data-testid': `center-${c.center}`, onclick: () => applyFilter({ center: c.center }) },
         el('td', {}, c.center, ' ', el('small', {}, c.name ? c.name.zh : '')),
-        el('td', { className: c.state.status === 'interrupted' ? 'status bad' : c.state.status === 'available' ? 'status ok' : 'status', title: c.state.reason || '' }, c.state.status),
+        el(
+          'td',
+          {
+            className:
+              c.state.status === 'interrupted' ? 'status bad' : c.state.status === 'available' ? 'status ok' : 'status',
+            title: c.state.reason || '',
+          },
+          c.state.status,
+        ),
         el('td', { 'data-center-total': c.center }, '…'),
-        el('td', {}, 'error' in c.backlog ? `unknown (${c.backlog.error})` : `${c.backlog.messages} queued${c.backlog.consumers !== undefined ? `, ${c.backlog.consumers} consumer(s)` : ''}`),
+        el(
+          'td',
+          {},
+          'error' in c.backlog
+            ? `unknown (${c.backlog.error})`
+            : `${c.backlog.messages} queued${c.backlog.consumers !== undefined ? `, ${c.backlog.consumers} consumer(s)` : ''}`,
+        ),
         el('td', {}, `${c.capacity.remaining} of ${c.capacity.daily}`),
       ),
     ),
   );
-  $('#stuck-threshold').textContent = `(no change for ${Math.round(stats.stuck.thresholdSeconds / 60)} min or more: ${stats.stuck.total})`;
+  $('#stuck-threshold').textContent =
+    `(no change for ${Math.round(stats.stuck.thresholdSeconds / 60)} min or more: ${stats.stuck.total})`;
   $('#stuck').replaceChildren(
     ...(stats.stuck.items.length === 0
       ? [el('li', { className: 'hint' }, 'nothing stuck')]
-      : stats.stuck.items.map((d) => el('li', { 'data-id': d.id, onclick: () => openTimeline(d.id) }, `${d.orderNo} ${d.messageType} @${d.center}: `, el('span', { className: statusClass(d.status, d.messageType) }, `${d.status} ${d.label.zh}`), ` for ${Math.round(d.ageSeconds / 60)} min`))),
+      : stats.stuck.items.map((d) =>
+          el(
+            'li',
+            { 'data-id': d.id, onclick: () => openTimeline(d.id) },
+            `${d.orderNo} ${d.messageType} @${d.center}: `,
+            el('span', { className: statusClass(d.status, d.messageType) }, `${d.status} ${d.label.zh}`),
+            ` for ${Math.round(d.ageSeconds / 60)} min`,
+          ),
+        )),
   );
   $('#rejection-reasons').replaceChildren(
-    ...stats.rejections.reasons.map((r) => el('li', { 'data-code': r.code }, el('b', {}, `${r.count}×`), ` ${r.code} ${r.label.zh}: `, r.text || '(no text)')),
+    ...stats.rejections.reasons.map((r) =>
+      el(
+        'li',
+        { 'data-code': r.code },
+        el('b', {}, `${r.count}×`),
+        ` ${r.code} ${r.label.zh}: `,
+        r.text || '(no text)',
+      ),
+    ),
   );
   const codes = new Set(['100', 'failed', ...stats.rejections.reasons.map((r) => r.code)]);
   const rejected = await api('/v1/declarations', { status: [...codes].join(','), limit: '50' });
   $('#rejected').replaceChildren(
     ...(rejected.items.length === 0
       ? [el('li', { className: 'hint' }, 'no rejected declarations')]
-      : rejected.items.map((d) => el('li', { 'data-id': d.id, onclick: () => openTimeline(d.id) }, `${d.orderNo} ${d.messageType}: `, el('span', { className: 'status bad' }, `${d.status} ${d.label.zh}`), d.lastError ? ` — ${d.lastError}` : ''))),
+      : rejected.items.map((d) =>
+          el(
+            'li',
+            { 'data-id': d.id, onclick: () => openTimeline(d.id) },
+            `${d.orderNo} ${d.messageType}: `,
+            el('span', { className: 'status bad' }, `${d.status} ${d.label.zh}`),
+            d.lastError ? ` — ${d.lastError}` : '',
+          ),
+        )),
   );
 }
 
@@ -184,7 +265,15 @@ function scheduleRefresh() {
 function filterParams() {
   const f = state.filters;
   const iso = (v) => (v ? new Date(v).toISOString() : undefined);
-  return { orderNo: f.orderNo, status: f.status, center: f.center, messageType: f.messageType, seller: f.seller, from: iso(f.from), to: iso(f.to) };
+  return {
+    orderNo: f.orderNo,
+    status: f.status,
+    center: f.center,
+    messageType: f.messageType,
+    seller: f.seller,
+    from: iso(f.from),
+    to: iso(f.to),
+  };
 }
 
 function applyFilter(filters) {
@@ -196,19 +285,33 @@ function applyFilter(filters) {
 function row(d) {
   return el(
     'tr',
-    { 'data-id': d.id, 'data-status': d.status, 'data-order': d.orderNo, 'data-updated': d.updatedAt, onclick: () => openTimeline(d.id) },
+    {
+      'data-id': d.id,
+      'data-status': d.status,
+      'data-order': d.orderNo,
+      'data-updated': d.updatedAt,
+      onclick: () => openTimeline(d.id),
+    },
     el('td', { 'data-cell': 'updated' }, new Date(d.updatedAt).toLocaleString()),
     el('td', {}, d.orderNo),
     el('td', {}, d.messageType),
     el('td', {}, d.center),
     el('td', {}, d.sellerId),
     el('td', {}, d.buyerIdMasked || ''),
-    el('td', { 'data-cell': 'status', className: statusClass(d.status, d.messageType), title: d.label.en }, `${d.status} ${d.label.zh}`),
+    el(
+      'td',
+      { 'data-cell': 'status', className: statusClass(d.status, d.messageType), title: d.label.en },
+      `${d.status} ${d.label.zh}`,
+    ),
   );
 }
 
 async function loadDeclarations(append) {
-  const page = await api('/v1/declarations', { ...filterParams(), limit: '50', cursor: append ? state.nextCursor : undefined });
+  const page = await api('/v1/declarations', {
+    ...filterParams(),
+    limit: '50',
+    cursor: append ? state.nextCursor : undefined,
+  });
   const body = $('#declarations tbody');
   if (!append) {
     body.replaceChildren();
@@ -221,7 +324,8 @@ async function loadDeclarations(append) {
   }
   state.nextCursor = page.nextCursor;
   $('#more').hidden = !page.nextCursor;
-  $('#list-summary').textContent = `${page.total} declaration(s) match${Object.values(filterParams()).some(Boolean) ? ' the filter' : ''}; showing ${state.rows.size}.`;
+  $('#list-summary').textContent =
+    `${page.total} declaration(s) match${Object.values(filterParams()).some(Boolean) ? ' the filter' : ''}; showing ${state.rows.size}.`;
 }
 
 // New declarations are fetched in small rounds, so a burst of events stays within the key's rate limit.
@@ -263,7 +367,12 @@ async function declaration(id) {
 async function onStatusEvent(id, event) {
   const feed = $('#feed');
   feed.prepend(
-    el('li', { 'data-event-id': id, 'data-declaration': event.declarationId, 'data-status': event.status }, `${new Date(event.at).toLocaleTimeString()} ${event.orderNo} ${event.messageType} @${event.center} → `, el('span', { className: statusClass(event.status, event.messageType) }, `${event.status} ${event.label.zh}`)),
+    el(
+      'li',
+      { 'data-event-id': id, 'data-declaration': event.declarationId, 'data-status': event.status },
+      `${new Date(event.at).toLocaleTimeString()} ${event.orderNo} ${event.messageType} @${event.center} → `,
+      el('span', { className: statusClass(event.status, event.messageType) }, `${event.status} ${event.label.zh}`),
+    ),
   );
   while (feed.children.length > 200) feed.lastElementChild.remove();
 
@@ -300,7 +409,11 @@ async function openTimeline(id) {
   $('#timeline-head').replaceChildren(
     el('b', {}, `${d.messageType} ${d.orderNo}`),
     ` · seller ${d.sellerId} · center ${d.center} · buyer ${d.buyerIdMasked || '—'} · `,
-    el('span', { className: statusClass(d.status, d.messageType), 'data-testid': 'timeline-status' }, `${d.status} ${d.label.zh} (${d.label.en})`),
+    el(
+      'span',
+      { className: statusClass(d.status, d.messageType), 'data-testid': 'timeline-status' },
+      `${d.status} ${d.label.zh} (${d.label.en})`,
+    ),
   );
   $('#timeline').replaceChildren(
     ...t.steps.map((s) =>
@@ -359,7 +472,8 @@ function connectStream() {
           while ((end = buffer.search(/\r?\n\r?\n/)) !== -1) {
             const block = buffer.slice(0, end);
             buffer = buffer.slice(end + (buffer[end] === '\r' ? 4 : 2));
-            let id, event = 'message';
+            let id,
+              event = 'message';
             const data = [];
             for (const line of block.split(/\r?\n/)) {
               if (line.startsWith(':')) continue;
@@ -396,7 +510,9 @@ function init() {
   $('#logout').addEventListener('click', () => logout());
   $('#filters').addEventListener('submit', (e) => {
     e.preventDefault();
-    state.filters = Object.fromEntries([...new FormData(e.target)].map(([k, v]) => [k, String(v).trim()]).filter(([, v]) => v));
+    state.filters = Object.fromEntries(
+      [...new FormData(e.target)].map(([k, v]) => [k, String(v).trim()]).filter(([, v]) => v),
+    );
     loadDeclarations(false).catch((err) => {
       handleError(err);
       $('#list-summary').textContent = `Search failed: ${err.message}`;
