@@ -14,11 +14,16 @@ mkdir -p "$STATE"
 
 AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}
 MONGO_URL=${MONGO_URL:-mongodb://127.0.0.1:27017/baygate}
-RABBITMQ_PORT=${BAYGATE_RABBITMQ_PORT:-5672}
-MONGO_PORT=${BAYGATE_MONGO_PORT:-27017}
+# The port of a URL (scheme://[user:pass@]host:port/…), so that one checkout's services can run beside
+# another's: set AMQP_URL and MONGO_URL to other loopback ports and the servers started here listen there.
+port_of() { local u=${1#*://}; u=${u##*@}; u=${u%%/*}; u=${u%%\?*}; [[ $u == *:* ]] && echo "${u##*:}" || echo "$2"; }
+RABBITMQ_PORT=${BAYGATE_RABBITMQ_PORT:-$(port_of "$AMQP_URL" 5672)}
+MONGO_PORT=${BAYGATE_MONGO_PORT:-$(port_of "$MONGO_URL" 27017)}
 RMQ_DIR="$STATE/rabbitmq"
 FDB_DIR="$STATE/ferretdb"
+# One Erlang node name per port: epmd is shared by every RabbitMQ node on the machine.
 NODENAME=baygate@localhost
+[ "$RABBITMQ_PORT" = 5672 ] || NODENAME=baygate-$RABBITMQ_PORT@localhost
 
 probe() { PROBE_TIMEOUT_MS=${PROBE_TIMEOUT_MS:-2000} node --import tsx "$ROOT/scripts/probe.ts" "$@" 2>/dev/null; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
