@@ -1,4 +1,4 @@
-import type { MessageType } from '../mapping/message-types';
+import type { MessageType } from './message-types';
 
 /**
  * The declaration status state machine.

@@ -4,7 +4,7 @@ import { CEB_NS, CEB_PREFIX, XSI_NS } from '../xml/ceb-namespaces';
 import { assertCebGuid, CebFormatError } from '../xml/ceb-formats';
 import { freshGuid, type MappingScope } from './message-functions';
 import { loadMessageMappings, type BuildViolation, type CompiledMapping, type CompiledNode } from './message-mapper';
-import { EXPORT_MESSAGE_TYPES, type MappingKey, type MessageType } from './message-types';
+import { EXPORT_MESSAGE_TYPES, type MappingKey, type MessageType } from '../domain/message-types';
 
 /**
  * buildMessage: one Baygate order → one unsigned CEB declaration, as canonical XML (see

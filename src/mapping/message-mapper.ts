@@ -13,7 +13,7 @@ import {
   type MessageMapping,
   type ValueSource,
 } from './message-mapping-schema';
-import type { MappingKey } from './message-types';
+import type { MappingKey } from '../domain/message-types';
 
 /**
  * Loads the message mapping files and compiles each into a plan the builder runs: resolved accessors,

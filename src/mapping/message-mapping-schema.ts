@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MESSAGE_TYPES } from './message-types';
+import { MESSAGE_TYPES } from '../domain/message-types';
 
 /**
  * Shape of a message mapping file (mappings/messages/*.json): for every element of the message, in the

@@ -1,6 +1,6 @@
 import type { BaygateOrder } from '../domain/order';
 import type { SenderIdentity } from './message-builder';
-import type { MessageType } from './message-types';
+import type { MessageType } from '../domain/message-types';
 
 /**
  * The company that normally transmits each declaration (BaseTransfer copCode/copName): the

@@ -1,4 +1,4 @@
-import type { MessageType } from '../mapping/message-types';
+import type { MessageType } from '../domain/message-types';
 import type { DeclarationView } from '../store/contracts';
 
 /**

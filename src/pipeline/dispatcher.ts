@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { MessageType } from '../mapping/message-types';
+import type { MessageType } from '../domain/message-types';
 import type { XmlSigner } from '../signing/signers/types';
 import type { ClaimedDeclaration, DeclarationStore } from '../store/contracts';
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { BaygateOrder } from '../domain/order';
 import { declarationIdFor } from '../domain/declaration-id';
 import { ANNUAL_LIMIT, checkOrder, limitValue, limitYear, type AnnualUsageLookup } from '../domain/rules';
-import { EXPORT_MESSAGE_TYPES, type MessageType } from '../mapping/message-types';
+import { EXPORT_MESSAGE_TYPES, type MessageType } from '../domain/message-types';
 import { mapSourceRecord, type SourceMapping } from '../mapping/source-mapper';
 import type { AnnualUsageStore, DeclarationStore, DeclarationView, NewDeclaration } from '../store/contracts';
 import type { OrderOutcome, SubmissionService, SubmissionViolation, SubmitOptions, SubmitResult } from './contracts';

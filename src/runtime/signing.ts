@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { identityFiles } from '../centers/identities';
 import type { Config } from '../config';
-import type { MessageType } from '../mapping/message-types';
+import type { MessageType } from '../domain/message-types';
 import type { SignerProvider } from '../pipeline/dispatcher';
 import { SoftwareXmlSigner } from '../signing/signers/software';
 import type { XmlSigner } from '../signing/signers/types';

@@ -1,5 +1,5 @@
 import type { BaygateOrder } from '../domain/order';
-import type { MessageType } from '../mapping/message-types';
+import type { MessageType } from '../domain/message-types';
 
 /**
  * What the pipeline needs from the store. The mongoose implementation lives next to this file; the domain

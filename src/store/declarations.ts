@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ObjectId, type Collection, type Filter } from 'mongodb';
 import type { BaygateOrder } from '../domain/order';
 import { decideTransition, isTerminal, statusRank, terminalRanks } from '../domain/status';
-import type { MessageType } from '../mapping/message-types';
+import type { MessageType } from '../domain/message-types';
 import type {
   ClaimedDeclaration,
   DeclarationFilter,

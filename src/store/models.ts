@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Collection, Document, Filter, OptionalUnlessRequiredId } from 'mongodb';
-import type { MessageType } from '../mapping/message-types';
+import type { MessageType } from '../domain/message-types';
 import type { Direction, HistoryEntry } from './contracts';
 import type { SealedValue } from './pii';
 

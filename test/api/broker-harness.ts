@@ -18,7 +18,7 @@ import { streamRoutes } from '../../src/api/routes/stream';
 import { MongoCapacityLedger } from '../../src/centers/capacity-store';
 import { MongoCenterStateStore } from '../../src/centers/health';
 import { loadConfig, type Config } from '../../src/config';
-import type { MessageType } from '../../src/mapping/message-types';
+import type { MessageType } from '../../src/domain/message-types';
 import { createSubmission } from '../../src/runtime/components';
 import { listen } from '../../src/runtime/http-server';
 import { createStores } from '../../src/store';

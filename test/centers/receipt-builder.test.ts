@@ -13,7 +13,7 @@ import {
 } from '../../src/centers/simulator/receipt-builder';
 import { officialXsdDir } from '../../src/centers/simulator/schema-check';
 import { buildMessage } from '../../src/mapping/message-builder';
-import { EXPORT_MESSAGE_TYPES, type MessageType } from '../../src/mapping/message-types';
+import { EXPORT_MESSAGE_TYPES, type MessageType } from '../../src/domain/message-types';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { trustListCheck } from '../../src/signing/trust-check';
 import { verifySignedXml } from '../../src/signing/verifier';

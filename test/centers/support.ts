@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { parseBaygateOrderOrThrow, type ImportOrder } from '../../src/domain/order';
 import { buildMessage, type BuiltMessage } from '../../src/mapping/message-builder';
-import type { MessageType } from '../../src/mapping/message-types';
+import type { MessageType } from '../../src/domain/message-types';
 import {
   HEADER_CENTER,
   HEADER_DECLARATION_ID,

@@ -10,7 +10,7 @@ import {
   type CompiledMapping,
 } from '../../src/mapping/message-mapper';
 import { isGroup, isOmitted, type ElementMapping } from '../../src/mapping/message-mapping-schema';
-import { MESSAGE_TYPES } from '../../src/mapping/message-types';
+import { MESSAGE_TYPES } from '../../src/domain/message-types';
 import { officialCebAvailable, xsdMessageTree, type XsdNode, noteOfficialMissing } from '../xml/support/xsd-sequence';
 
 function errorOf(fn: () => unknown): MappingFileError {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { buildMessage } from '../../src/mapping/message-builder';
-import { EXPORT_MESSAGE_TYPES, IMPORT_MESSAGE_TYPES } from '../../src/mapping/message-types';
+import { EXPORT_MESSAGE_TYPES, IMPORT_MESSAGE_TYPES } from '../../src/domain/message-types';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { pinnedCertificateCheck } from '../../src/signing/trust-check';
 import { verifySignedXml } from '../../src/signing/verifier';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { ImportOrder } from '../../src/domain/order';
-import type { MessageType } from '../../src/mapping/message-types';
+import type { MessageType } from '../../src/domain/message-types';
 import type { NewDeclaration } from '../../src/store/contracts';
 import { createStores, type Stores } from '../../src/store/index';
 import { connectMongo } from '../../src/store/mongo';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createPrivateKey } from 'node:crypto';
 import { buildMessage } from '../../src/mapping/message-builder';
-import { EXPORT_MESSAGE_TYPES } from '../../src/mapping/message-types';
+import { EXPORT_MESSAGE_TYPES } from '../../src/domain/message-types';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { pinnedCertificateCheck } from '../../src/signing/trust-check';
 import { verifySignedXml } from '../../src/signing/verifier';

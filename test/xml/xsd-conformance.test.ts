@@ -8,7 +8,7 @@ import {
   IMPORT_MESSAGE_TYPES,
   MESSAGE_TYPES,
   type MessageType,
-} from '../../src/mapping/message-types';
+} from '../../src/domain/message-types';
 import { generateValidOrder } from '../support/order-generator';
 import { fixedContext } from './support/golden-orders';
 import {

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware, ParameterizedContext } from 'koa';
 import { z } from 'zod';
 import { isTerminal, statusLabel, statusRank } from '../../domain/status';
-import { MESSAGE_TYPES, type MessageType } from '../../mapping/message-types';
+import { MESSAGE_TYPES, type MessageType } from '../../domain/message-types';
 import type {
   DeclarationFilter,
   DeclarationStore,

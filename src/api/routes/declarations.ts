@@ -1,6 +1,6 @@
 import Router, { type RouterContext } from '@koa/router';
 import { z } from 'zod';
-import { MESSAGE_TYPES } from '../../mapping/message-types';
+import { MESSAGE_TYPES } from '../../domain/message-types';
 import type { SubmissionService } from '../../pipeline/contracts';
 import { SubmissionRequestError } from '../../pipeline/submission';
 import type { DeclarationStore, DeclarationView } from '../../store/contracts';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { baygateOrderSchema } from '../../domain/order';
-import { MESSAGE_TYPES } from '../../mapping/message-types';
+import { MESSAGE_TYPES } from '../../domain/message-types';
 import type { OrderOutcome, SubmissionService, SubmissionViolation } from '../../pipeline/contracts';
 import { principalOf, type AuthDeps } from '../auth';
 import { decodeUtf8, parseJson, parseNdjson, readRawBody, requireMediaType } from '../middleware/body';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { listCenterStates, type CenterStateStore } from '../../centers/health';
 import { capacityDay, type CapacityLedger } from '../../centers/routing';
 import { isNegativeCode, isTerminal, statusLabel } from '../../domain/status';
-import type { MessageType } from '../../mapping/message-types';
+import type { MessageType } from '../../domain/message-types';
 import type { DeclarationFilter, DeclarationStore } from '../../store/contracts';
 import { eventIdFloor } from '../live-events';
 import { registerRoute } from '../openapi';

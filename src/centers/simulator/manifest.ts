@@ -1,6 +1,6 @@
 import { CEB_NS } from '../../xml/ceb-namespaces';
 import { parseUntrustedXml, type XmlElement } from '../../xml/receipts/untrusted-xml';
-import { isMessageType, type MessageType } from '../../mapping/message-types';
+import { isMessageType, type MessageType } from '../../domain/message-types';
 
 /**
  * What the simulator reads from a declaration: its type, guids and the head fields (flat, by CEB element

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { MessageType } from '../../mapping/message-types';
+import type { MessageType } from '../../domain/message-types';
 import { CanonicalXmlWriter } from '../../xml/canonical-writer';
 import { CEB_NS } from '../../xml/ceb-namespaces';
 import type { ReceiptType } from '../../xml/receipts/receipt-types';

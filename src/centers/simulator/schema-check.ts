@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EXPORT_MESSAGE_TYPES, type MessageType } from '../../mapping/message-types';
+import { EXPORT_MESSAGE_TYPES, type MessageType } from '../../domain/message-types';
 import { REPO_ROOT } from '../registry';
 
 /**

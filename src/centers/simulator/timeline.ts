@@ -1,4 +1,4 @@
-import type { MessageType } from '../../mapping/message-types';
+import type { MessageType } from '../../domain/message-types';
 import { RECEIPT_STATUS_TEXT } from '../../xml/receipts/receipt-types';
 import type { SimulatorProfile, TimelineEntry } from './profiles';
 

@@ -13,7 +13,7 @@ import { validateOrderStatic } from '../../domain/rules/index';
 import { loadConfig } from '../../config';
 import { buildMessage, MessageBuildError, type BuildContext } from '../../mapping/message-builder';
 import { declaringParty } from '../../mapping/message-sender';
-import { isMessageType, MESSAGE_TYPES, type MessageType } from '../../mapping/message-types';
+import { isMessageType, MESSAGE_TYPES, type MessageType } from '../../domain/message-types';
 import { loadSourceMappings, mapSourceRecord, paramsFromConfig, SourceMappingError } from '../../mapping/source-mapper';
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { identityFiles } from '../../../src/centers/identities';
 import { buildReceipt } from '../../../src/centers/simulator/receipt-builder';
-import type { MessageType } from '../../../src/mapping/message-types';
+import type { MessageType } from '../../../src/domain/message-types';
 import { SoftwareXmlSigner } from '../../../src/signing/signers/software';
 import { loadTrustLists } from '../../../src/signing/trust';
 import { trustListCheck } from '../../../src/signing/trust-check';

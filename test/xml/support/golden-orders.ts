@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBaygateOrderOrThrow, type BaygateOrder } from '../../../src/domain/order';
 import type { BuildContext } from '../../../src/mapping/message-builder';
-import type { MessageType } from '../../../src/mapping/message-types';
+import type { MessageType } from '../../../src/domain/message-types';
 
 /** Fixed inputs for reproducible messages (golden files, canonical-form and schema tests). */
 
