@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BSON, MongoClient } from 'mongodb';
 import { AccountStore } from '../src/api/auth/account-store';
+import { MongoAccountRepository } from '../src/store/accounts';
 import { loadCenterRegistry } from '../src/centers/registry';
 import { centerQueueName } from '../src/queue/topology';
 import { connectMongo } from '../src/store/mongo';
@@ -192,7 +193,7 @@ async function freshDatabase(): Promise<void> {
   await client.db().dropDatabase();
   await client.close();
   const connection = await connectMongo(mongoUrl, silentLogger());
-  const accounts = new AccountStore(connection);
+  const accounts = new AccountStore(new MongoAccountRepository(connection));
   // A rate limit far above the load: the benchmark measures the pipeline, not the limiter.
   await accounts.upsertAccount({
     role: 'seller',

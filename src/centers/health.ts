@@ -1,7 +1,8 @@
-import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { AmqpClient } from '../queue/amqp';
-import type { InterruptionSource } from './routing';
+import type { CenterAvailability, CenterState, CenterStateRepository } from '../store/center-states';
+
+export type { CenterAvailability, CenterState, CenterStateRepository } from '../store/center-states';
 
 /**
  * Clearance-center health: every `intervalMs` each center's queue is inspected (checkQueue: consumers and
@@ -10,26 +11,9 @@ import type { InterruptionSource } from './routing';
  * A missing queue marks it interrupted at once. It is available again as soon as a check sees a consumer
  * and a backlog at or below the threshold (or one that is draining).
  *
- * The state lives in MongoDB (`center_states`, one document per center, replaced by single-document
- * updates), so every gateway and worker copy routes with the same view and brokers can list it.
+ * The state lives in the center-state repository (src/store/center-states.ts, one document per center),
+ * so every gateway and worker copy routes with the same view and brokers can list it.
  */
-
-export type CenterAvailability = 'available' | 'interrupted';
-
-export interface CenterState {
-  center: string;
-  status: CenterAvailability;
-  /** Why it is interrupted (or last was), in words for brokers. */
-  reason?: string;
-  consumerCount: number;
-  messageCount: number;
-  /** Consecutive checks without a consumer / with a growing backlog above the threshold. */
-  noConsumerStreak: number;
-  backlogStreak: number;
-  /** When the status last changed. */
-  since: Date;
-  checkedAt: Date;
-}
 
 export type QueueObservation = { consumerCount: number; messageCount: number } | { missing: true; error: string };
 
@@ -93,60 +77,6 @@ export function assessCenter(
   };
 }
 
-export interface CenterStateStore extends InterruptionSource {
-  get(center: string): Promise<CenterState | undefined>;
-  put(state: CenterState): Promise<void>;
-  /** Every stored state, by center code. */
-  list(): Promise<CenterState[]>;
-}
-
-export const CENTER_STATES_COLLECTION = 'center_states';
-
-interface StateDoc extends Omit<CenterState, 'center'> {
-  _id: string;
-}
-
-export class MongoCenterStateStore implements CenterStateStore {
-  constructor(
-    private readonly connection: Connection,
-    private readonly collectionName = CENTER_STATES_COLLECTION,
-  ) {}
-
-  private collection() {
-    const db = this.connection.db;
-    if (!db) throw new Error('mongodb not connected');
-    return db.collection<StateDoc>(this.collectionName);
-  }
-
-  private static toState(doc: StateDoc): CenterState {
-    const { _id, ...rest } = doc;
-    return { center: _id, ...rest };
-  }
-
-  async get(center: string): Promise<CenterState | undefined> {
-    const doc = await this.collection().findOne({ _id: center });
-    return doc ? MongoCenterStateStore.toState(doc) : undefined;
-  }
-
-  async put(state: CenterState): Promise<void> {
-    const { center, ...rest } = state;
-    const unset = state.reason === undefined ? { $unset: { reason: '' as const } } : {};
-    await this.collection().updateOne({ _id: center }, { $set: rest, ...unset }, { upsert: true });
-  }
-
-  async list(): Promise<CenterState[]> {
-    const docs = await this.collection().find({}).sort({ _id: 1 }).toArray();
-    return docs.map(MongoCenterStateStore.toState);
-  }
-
-  async interruptedCenters(): Promise<ReadonlySet<string>> {
-    const docs = await this.collection()
-      .find({ status: 'interrupted' }, { projection: { _id: 1 } })
-      .toArray();
-    return new Set(docs.map((d) => d._id));
-  }
-}
-
 export interface MonitoredCenter {
   code: string;
   queue: string;
@@ -156,7 +86,7 @@ export interface MonitoredCenter {
 export interface HealthMonitorOptions {
   amqp: AmqpClient;
   centers: readonly MonitoredCenter[];
-  store: CenterStateStore;
+  store: CenterStateRepository;
   logger: Logger;
   intervalMs?: number;
   consecutiveChecks?: number;
@@ -198,7 +128,8 @@ export class CenterHealthMonitor {
         { interruptionBacklog: center.interruptionBacklog, consecutiveChecks: this.options.consecutiveChecks ?? 2 },
         at,
       );
-      await store.put(next);
+      // Another monitor may have stored a newer check meanwhile: then this one is dropped, and not logged.
+      if (!(await store.put(next))) continue;
       if (next.status !== (previous?.status ?? 'available')) {
         const log = next.status === 'interrupted' ? logger.warn.bind(logger) : logger.info.bind(logger);
         log(
@@ -238,7 +169,7 @@ export class CenterHealthMonitor {
 
 /** Every center of the registry with its stored state (centers never checked show as available, unchecked). */
 export async function listCenterStates(
-  store: CenterStateStore,
+  store: CenterStateRepository,
   centers: readonly { code: string; name?: { zh: string; en: string } }[],
 ): Promise<(CenterStateView | { center: string; status: 'unknown'; name?: { zh: string; en: string } })[]> {
   const states = new Map((await store.list()).map((s) => [s.center, s]));

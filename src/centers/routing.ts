@@ -73,7 +73,7 @@ export function capacityDay(at: Date = new Date()): string {
   return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
-/** Capacity usage per center per day. Implementation: src/centers/capacity-store.ts (MongoDB). */
+/** Capacity usage per center per day. Implementation: src/centers/capacity-ledger.ts over src/store/capacity.ts. */
 export interface CapacityLedger {
   /** How many declarations each center has been given on `day` (YYYY-MM-DD); missing = 0. */
   usedOn(day: string, centers: readonly string[]): Promise<Record<string, number>>;
@@ -121,7 +121,7 @@ export async function routeAndReserve(
  * states are read at most once per `ttlMs` (default 1 s) for all centers, shared by every order routed
  * meanwhile, and this process's own reservations are added to that view at once (so the orders of one
  * batch see each other and split between centers as they would one by one). The reservation itself still
- * goes to the ledger for every order (MongoCapacityLedger merges concurrent ones into one `$inc`).
+ * goes to the ledger for every order (CoalescingCapacityLedger merges concurrent ones into one `$inc`).
  *
  * What it trades: another gateway's reservations and a center's interruption are seen up to `ttlMs`
  * late. Capacity only steers load (it never refuses), and an interrupted center's declarations wait in

@@ -1,19 +1,26 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { DeclarationStore, DeclarationView, HistoryEntry } from '../store/contracts';
+import type { CursorRepository } from '../store/cursors';
+import type { DeliveryAttempt, WebhookDelivery, WebhookDeliveryRepository } from '../store/webhook-deliveries';
+import type { Webhook, WebhookSubscriptionRepository } from '../store/webhook-subscriptions';
+
+export type { DeliveryAttempt, WebhookDelivery } from '../store/webhook-deliveries';
+export type { Webhook } from '../store/webhook-subscriptions';
 
 /**
  * Webhooks: a seller registers URLs and receives every status change of its declarations as a signed JSON
  * POST.
  *
  * Pipeline (all state in MongoDB, single-document atomic updates only, so several workers can run it):
- *  1. fan-out: `DeclarationStore.eventsSince(cursor)` → one delivery document per (webhook, event), `_id`
- *     "<webhookId>:<eventId>" so re-running a fan-out never duplicates; the cursor lives in `cursors`.
+ *  1. fan-out: `DeclarationStore.eventsSince(cursor)` → one delivery per (webhook, event), stored once
+ *     whoever re-runs the fan-out (src/store/webhook-deliveries.ts); the cursor is a named cursor
+ *     (src/store/cursors.ts).
  *     Event ids are ObjectIds made by the writers' clocks, so an event can be committed slightly AFTER a
  *     later id was read; the cursor therefore only advances past events older than `settleMs`, and the
  *     newest events are read again next time (harmless: the delivery insert is idempotent).
- *  2. delivery: due deliveries are claimed with a unique-insert lease (see claimDue), POSTed with
+ *  2. delivery: due deliveries are claimed with a lease on the delivery itself (one conditional update,
+ *     see WebhookDeliveryRepository.claimDue), POSTed with
  *     `Baygate-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, and on failure retried with
  *     exponential backoff (plus jitter) until `maxAttempts`, then marked failed. Every attempt is logged on
  *     the delivery (GET /v1/webhooks/{id}/deliveries).
@@ -21,58 +28,7 @@ import type { DeclarationStore, DeclarationView, HistoryEntry } from '../store/c
  * The signing secret must be readable to sign, so it is stored as given (it is a shared secret of this
  * integration only, not a credential to Baygate); it is shown to the seller once, at registration.
  */
-export const WEBHOOKS_COLLECTION = 'webhooks';
-export const DELIVERIES_COLLECTION = 'webhook_deliveries';
-export const CURSORS_COLLECTION = 'cursors';
-export const LEASES_COLLECTION = 'webhook_leases';
 const CURSOR_ID = 'webhooks';
-
-export interface Webhook {
-  id: string;
-  sellerId: string;
-  url: string;
-  secret: string;
-  createdAt: Date;
-}
-
-export interface DeliveryAttempt {
-  at: Date;
-  status?: number;
-  error?: string;
-  ms: number;
-}
-
-export interface WebhookDelivery {
-  id: string;
-  webhookId: string;
-  sellerId: string;
-  eventId: string;
-  declarationId: string;
-  status: 'pending' | 'delivered' | 'failed' | 'cancelled';
-  attempts: number;
-  nextAttemptAt: Date;
-  lastStatus?: number;
-  lastError?: string;
-  log: DeliveryAttempt[];
-  body: string;
-  createdAt: Date;
-  deliveredAt?: Date;
-}
-
-type WebhookDoc = Omit<Webhook, 'id'> & { _id: string };
-type DeliveryDoc = Omit<WebhookDelivery, 'id'> & { _id: string };
-interface LeaseDoc {
-  _id: string;
-  deliveryId: string;
-  owner: string;
-  createdAt: Date;
-  expiresAt: Date;
-}
-interface CursorDoc {
-  _id: string;
-  eventId: string;
-  updatedAt: Date;
-}
 
 /** The JSON body of one webhook call. */
 export interface WebhookEvent {
@@ -148,40 +104,18 @@ function objectIdAt(ms: number): string {
   );
 }
 
-export class WebhookStore {
-  private indexed?: Promise<void>;
+/** The webhook repositories the pipeline and the routes work with. */
+export interface WebhookRepositories {
+  subscriptions: WebhookSubscriptionRepository;
+  deliveries: WebhookDeliveryRepository;
+  cursors: CursorRepository;
+}
 
-  constructor(private readonly connection: Connection) {}
-
-  private db() {
-    const db = this.connection.db;
-    if (!db) throw new Error('mongodb not connected');
-    return db;
-  }
-
-  webhooks() {
-    return this.db().collection<WebhookDoc>(WEBHOOKS_COLLECTION);
-  }
-
-  deliveries() {
-    return this.db().collection<DeliveryDoc>(DELIVERIES_COLLECTION);
-  }
-
-  cursors() {
-    return this.db().collection<CursorDoc>(CURSORS_COLLECTION);
-  }
-
-  ensureIndexes(): Promise<void> {
-    this.indexed ??= (async () => {
-      await this.webhooks().createIndex({ sellerId: 1 });
-      await this.deliveries().createIndex({ status: 1, nextAttemptAt: 1 });
-      await this.deliveries().createIndex({ webhookId: 1, createdAt: -1 });
-    })();
-    return this.indexed;
-  }
+/** A seller's webhooks, as the routes manage them. */
+export class WebhookRegistry {
+  constructor(private readonly repositories: Pick<WebhookRepositories, 'subscriptions' | 'deliveries'>) {}
 
   async create(sellerId: string, url: string, secret?: string, now = new Date()): Promise<Webhook> {
-    await this.ensureIndexes();
     const webhook: Webhook = {
       id: randomUUID(),
       sellerId,
@@ -189,175 +123,35 @@ export class WebhookStore {
       secret: secret ?? `whsec_${randomBytes(32).toString('base64url')}`,
       createdAt: now,
     };
-    const { id, ...rest } = webhook;
-    await this.webhooks().insertOne({ _id: id, ...rest });
+    await this.repositories.subscriptions.insert(webhook);
     return webhook;
   }
 
-  async list(sellerId: string): Promise<Webhook[]> {
-    return (await this.webhooks().find({ sellerId }).sort({ createdAt: 1 }).toArray()).map(toWebhook);
+  list(sellerId: string): Promise<Webhook[]> {
+    return this.repositories.subscriptions.listBySeller(sellerId);
   }
 
-  async find(id: string): Promise<Webhook | null> {
-    const doc = await this.webhooks().findOne({ _id: id });
-    return doc ? toWebhook(doc) : null;
-  }
-
-  async activeForSellers(): Promise<Webhook[]> {
-    return (await this.webhooks().find({}).toArray()).map(toWebhook);
-  }
-
-  /** Deletes a webhook of this seller; its pending deliveries are cancelled. */
-  async remove(sellerId: string, id: string): Promise<boolean> {
-    const result = await this.webhooks().deleteOne({ _id: id, sellerId });
-    if (result.deletedCount === 0) return false;
-    await this.deliveries().updateMany({ webhookId: id, status: 'pending' }, { $set: { status: 'cancelled' } });
-    return true;
-  }
-
-  async deliveriesOf(webhookId: string, limit: number): Promise<WebhookDelivery[]> {
-    const docs = await this.deliveries().find({ webhookId }).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
-    return docs.map(toDelivery);
-  }
-
-  async readCursor(): Promise<string | undefined> {
-    return (await this.cursors().findOne({ _id: CURSOR_ID }))?.eventId;
-  }
-
-  /** Moves the cursor forward only (concurrent fan-outs never move it back). */
-  async advanceCursor(to: string, now = new Date()): Promise<void> {
-    const moved = await this.cursors().updateOne(
-      { _id: CURSOR_ID, eventId: { $lt: to } },
-      { $set: { eventId: to, updatedAt: now } },
-    );
-    if (moved.matchedCount === 0) {
-      await this.cursors()
-        .insertOne({ _id: CURSOR_ID, eventId: to, updatedAt: now })
-        .catch((err: unknown) => {
-          if ((err as { code?: number }).code !== 11000) throw err; // exists and is already further
-        });
-    }
-  }
-
-  /** Inserts deliveries; existing (webhook, event) pairs are skipped. Returns how many were new. */
-  async insertDeliveries(deliveries: DeliveryDoc[]): Promise<number> {
-    if (deliveries.length === 0) return 0;
-    try {
-      const result = await this.deliveries().insertMany(deliveries, { ordered: false });
-      return result.insertedCount;
-    } catch (err) {
-      const e = err as {
-        code?: number;
-        insertedCount?: number;
-        result?: { insertedCount?: number };
-        writeErrors?: { code?: number }[] | { code?: number };
-      };
-      const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-      const onlyDuplicates = e.code === 11000 || (writeErrors.length > 0 && writeErrors.every((w) => w.code === 11000));
-      if (!onlyDuplicates) throw err;
-      return e.insertedCount ?? e.result?.insertedCount ?? 0;
-    }
-  }
-
-  leases() {
-    return this.db().collection<LeaseDoc>(LEASES_COLLECTION);
+  find(id: string): Promise<Webhook | null> {
+    return this.repositories.subscriptions.find(id);
   }
 
   /**
-   * Claims one due delivery for `owner`. FerretDB v1 does not make findOneAndUpdate atomic between
-   * concurrent clients (two workers both "won" the same document in our tests), so a claim is the INSERT
-   * of a lease document whose `_id` names the delivery, its attempt number and the lease time slot
-   * (floor(now / leaseMs)): a primary-key insert has exactly one winner. A lease of the previous slot that
-   * is younger than leaseMs still counts (a claim made just before a slot boundary), and after winning the
-   * delivery is re-read, so a worker acting on a stale read never repeats an attempt already recorded.
-   * A crashed holder's claim lapses with its slot.
+   * Deletes a webhook of this seller, then cancels its pending deliveries (should the second step not
+   * happen, the dispatcher cancels each such delivery when it finds the webhook gone).
    */
-  async claimDue(owner: string, leaseMs: number, now = new Date()): Promise<WebhookDelivery | null> {
-    const candidates = await this.deliveries()
-      .find({ status: 'pending', nextAttemptAt: { $lte: now } })
-      .sort({ nextAttemptAt: 1 })
-      .limit(20)
-      .toArray();
-    const slot = Math.floor(now.getTime() / leaseMs);
-    // Start at a random candidate so concurrent workers spread over the due deliveries.
-    const offset = Math.floor(Math.random() * Math.max(1, candidates.length));
-    for (let k = 0; k < candidates.length; k++) {
-      const candidate = candidates[(k + offset) % candidates.length]!;
-      const leaseId = `${candidate._id}#${candidate.attempts}#${slot}`;
-      try {
-        await this.leases().insertOne({
-          _id: leaseId,
-          deliveryId: candidate._id,
-          owner,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + 2 * leaseMs),
-        });
-      } catch (err) {
-        if ((err as { code?: number }).code === 11000) continue;
-        throw err;
-      }
-      const previous = await this.leases().findOne({ _id: `${candidate._id}#${candidate.attempts}#${slot - 1}` });
-      const fresh = await this.deliveries().findOne({ _id: candidate._id });
-      const stillDue =
-        fresh &&
-        fresh.status === 'pending' &&
-        fresh.attempts === candidate.attempts &&
-        fresh.nextAttemptAt.getTime() <= now.getTime();
-      if ((previous && now.getTime() - previous.createdAt.getTime() < leaseMs) || !stillDue) continue;
-      return toDelivery(fresh);
-    }
-    return null;
+  async remove(sellerId: string, id: string): Promise<boolean> {
+    if (!(await this.repositories.subscriptions.remove(sellerId, id))) return false;
+    await this.repositories.deliveries.cancelPending(id);
+    return true;
   }
 
-  /** Records an attempt, only if the delivery is still at the attempt number that was claimed. */
-  async recordAttempt(
-    id: string,
-    claimedAttempts: number,
-    attempt: DeliveryAttempt,
-    outcome: { delivered: true } | { retryAt: Date } | { failed: true } | { cancelled: true },
-  ): Promise<void> {
-    const status =
-      'delivered' in outcome
-        ? 'delivered'
-        : 'failed' in outcome
-          ? 'failed'
-          : 'cancelled' in outcome
-            ? 'cancelled'
-            : 'pending';
-    await this.deliveries().updateOne(
-      { _id: id, attempts: claimedAttempts, status: 'pending' },
-      {
-        $set: {
-          status,
-          ...(attempt.status !== undefined ? { lastStatus: attempt.status } : {}),
-          ...(attempt.error !== undefined ? { lastError: attempt.error } : {}),
-          ...('retryAt' in outcome ? { nextAttemptAt: outcome.retryAt } : {}),
-          ...('delivered' in outcome ? { deliveredAt: attempt.at } : {}),
-        },
-        $inc: { attempts: 'cancelled' in outcome ? 0 : 1 },
-        $push: { log: attempt },
-      },
-    );
+  deliveriesOf(webhookId: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.repositories.deliveries.listByWebhook(webhookId, limit);
   }
-
-  /** Deletes lapsed leases (FerretDB v1 has no TTL indexes). */
-  async sweepLeases(now = new Date()): Promise<number> {
-    return (await this.leases().deleteMany({ expiresAt: { $lt: now } })).deletedCount;
-  }
-}
-
-function toWebhook(doc: WebhookDoc): Webhook {
-  const { _id, ...rest } = doc;
-  return { id: _id, ...rest };
-}
-
-function toDelivery(doc: DeliveryDoc): WebhookDelivery {
-  const { _id, ...rest } = doc;
-  return { id: _id, ...rest, log: rest.log ?? [] };
 }
 
 export interface WebhookDispatcherDeps {
-  connection: Connection;
+  repositories: WebhookRepositories;
   declarations: Pick<DeclarationStore, 'eventsSince'>;
   logger: Logger;
   owner?: string;
@@ -393,7 +187,7 @@ export function backoffMs(attempts: number, base: number, max: number, random = 
 
 /** Builds the dispatcher without starting its loop (tests drive `fanOut`/`deliverDue` directly). */
 export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDispatcher & { start(): void } {
-  const store = new WebhookStore(deps.connection);
+  const { subscriptions, deliveries: outbox, cursors } = deps.repositories;
   const owner = deps.owner ?? `webhooks-${process.pid}-${randomUUID().slice(0, 8)}`;
   const o = {
     pollMs: deps.pollMs ?? 1000,
@@ -414,19 +208,18 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
   let wake: (() => void) | undefined;
 
   async function fanOut(now = new Date()): Promise<number> {
-    await store.ensureIndexes();
-    const webhooks = await store.activeForSellers();
-    const cursor = await store.readCursor();
+    const webhooks = await subscriptions.listAll();
+    const cursor = await cursors.read(CURSOR_ID);
     if (webhooks.length === 0) {
       // Nobody listens: skip the events instead of scanning them.
-      await store.advanceCursor(objectIdAt(now.getTime() - o.settleMs), now);
+      await cursors.advance(CURSOR_ID, objectIdAt(now.getTime() - o.settleMs), now);
       return 0;
     }
     const bySeller = new Map<string, Webhook[]>();
     for (const w of webhooks) bySeller.set(w.sellerId, [...(bySeller.get(w.sellerId) ?? []), w]);
     const from = cursor ?? objectIdAt(Math.min(...webhooks.map((w) => w.createdAt.getTime())));
     const events = await deps.declarations.eventsSince(from, o.batchSize, { sellerIds: [...bySeller.keys()] });
-    const deliveries: DeliveryDoc[] = [];
+    const deliveries: WebhookDelivery[] = [];
     const settledBefore = Math.floor((now.getTime() - o.settleMs) / 1000);
     let advanceTo: string | undefined;
     for (const { declaration, event } of events) {
@@ -437,7 +230,7 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
         // A webhook hears about changes from the second it was registered on.
         if (seconds < Math.floor(webhook.createdAt.getTime() / 1000)) continue;
         deliveries.push({
-          _id: `${webhook.id}:${event.eventId}`,
+          id: `${webhook.id}:${event.eventId}`,
           webhookId: webhook.id,
           sellerId: webhook.sellerId,
           eventId: event.eventId,
@@ -451,18 +244,19 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
         });
       }
     }
-    const created = await store.insertDeliveries(deliveries);
-    if (advanceTo) await store.advanceCursor(advanceTo, now);
-    else if (events.length === 0 && !cursor) await store.advanceCursor(objectIdAt(now.getTime() - o.settleMs), now);
+    const created = await outbox.insertNew(deliveries);
+    if (advanceTo) await cursors.advance(CURSOR_ID, advanceTo, now);
+    else if (events.length === 0 && !cursor)
+      await cursors.advance(CURSOR_ID, objectIdAt(now.getTime() - o.settleMs), now);
     if (created > 0) log.debug({ created }, 'webhook deliveries created');
     return created;
   }
 
   async function attempt(delivery: WebhookDelivery, now: () => Date): Promise<void> {
-    const webhook = await store.find(delivery.webhookId);
+    const webhook = await subscriptions.find(delivery.webhookId);
     const started = now();
     if (!webhook) {
-      await store.recordAttempt(
+      await outbox.recordAttempt(
         delivery.id,
         delivery.attempts,
         { at: started, error: 'webhook deleted', ms: 0 },
@@ -508,14 +302,14 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     };
     const attempts = delivery.attempts + 1;
     if (!error) {
-      await store.recordAttempt(delivery.id, delivery.attempts, record, { delivered: true });
+      await outbox.recordAttempt(delivery.id, delivery.attempts, record, { delivered: true });
       deps.onDelivered?.(true);
     } else if (attempts >= o.maxAttempts) {
-      await store.recordAttempt(delivery.id, delivery.attempts, record, { failed: true });
+      await outbox.recordAttempt(delivery.id, delivery.attempts, record, { failed: true });
       log.warn({ deliveryId: delivery.id, attempts, error }, 'webhook delivery given up');
       deps.onDelivered?.(false);
     } else {
-      await store.recordAttempt(delivery.id, delivery.attempts, record, {
+      await outbox.recordAttempt(delivery.id, delivery.attempts, record, {
         retryAt: new Date(now().getTime() + backoffMs(attempts, o.baseBackoffMs, o.maxBackoffMs)),
       });
       deps.onDelivered?.(false);
@@ -526,7 +320,7 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     let made = 0;
     const worker = async () => {
       for (;;) {
-        const delivery = await store.claimDue(owner, o.leaseMs, now());
+        const delivery = await outbox.claimDue(owner, o.leaseMs, now());
         if (!delivery) return;
         await attempt(delivery, now);
         made++;
@@ -536,16 +330,11 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     return made;
   }
 
-  let lastSweep = 0;
   async function run(): Promise<void> {
     while (running) {
       try {
         await fanOut();
         await deliverDue();
-        if (Date.now() - lastSweep > 10 * o.leaseMs) {
-          lastSweep = Date.now();
-          await store.sweepLeases();
-        }
       } catch (err) {
         log.error({ err }, 'webhook dispatcher pass failed');
       }

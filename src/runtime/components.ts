@@ -1,7 +1,5 @@
-import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
-import { MongoCapacityLedger } from '../centers/capacity-store';
-import { MongoCenterStateStore } from '../centers/health';
+import { CoalescingCapacityLedger } from '../centers/capacity-ledger';
 import { loadCenterRegistry, type CenterRegistry } from '../centers/registry';
 import { RoutingView } from '../centers/routing';
 import type { Config } from '../config';
@@ -13,6 +11,9 @@ import { AmqpClient } from '../queue/amqp';
 import { topologyFor } from '../queue/topology';
 import type { TrustLists } from '../signing/trust';
 import { createStores, type Stores } from '../store';
+import type { CenterStateRepository } from '../store/center-states';
+import type { StoreConnection } from '../store/collections';
+import { createRepositories, type Repositories } from '../store/repositories';
 import { connectMongo } from '../store/mongo';
 import { requestRestart } from './restart';
 import { loadTrust, normaliseSerial } from './signing';
@@ -28,13 +29,14 @@ import { NoCenterForDistrictError } from '../centers/routing';
 export interface Core {
   config: Config;
   logger: Logger;
-  mongo: Connection;
+  mongo: StoreConnection;
   amqp: AmqpClient;
   stores: Stores;
+  repositories: Repositories;
   registry: CenterRegistry;
   trustLists: TrustLists;
-  centerStates: MongoCenterStateStore;
-  capacity: MongoCapacityLedger;
+  centerStates: CenterStateRepository;
+  capacity: CoalescingCapacityLedger;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,8 @@ export async function startCore(
   const mongo = await connectMongo(config.MONGO_URL, logger, { onWedged: (reason) => requestRestart(logger, reason) });
   const stores = createStores(mongo, config);
   await stores.init();
+  const repositories = createRepositories(mongo);
+  await repositories.init();
   const amqp = new AmqpClient({
     url: config.AMQP_URL,
     logger,
@@ -63,10 +67,11 @@ export async function startCore(
     mongo,
     amqp,
     stores,
+    repositories,
     registry,
     trustLists,
-    centerStates: new MongoCenterStateStore(mongo),
-    capacity: new MongoCapacityLedger(mongo),
+    centerStates: repositories.centerStates,
+    capacity: new CoalescingCapacityLedger(repositories.capacity),
     close: async () => {
       await amqp.close();
       await mongo.close();

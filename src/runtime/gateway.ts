@@ -1,10 +1,8 @@
-import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { createAuth, seedAccounts } from '../api/auth';
 import { LiveEvents } from '../api/live-events';
 import { createMetrics, instrumentHttp } from '../api/metrics';
-import { IdempotencyStore } from '../api/middleware/idempotency';
 import { openApiRoutes, undocumentedRoutes } from '../api/openapi';
 import { brokerRoutes } from '../api/routes/broker';
 import { dashboardRoutes } from '../api/routes/dashboard';
@@ -18,9 +16,10 @@ import { streamRoutes } from '../api/routes/stream';
 import { webhooksRoutes } from '../api/routes/webhooks';
 import type { Config } from '../config';
 import { ReceiptIngestor } from '../pipeline/receipts';
-import { WebhookStore } from '../pipeline/webhooks';
+import { WebhookRegistry } from '../pipeline/webhooks';
 import type { AmqpClient } from '../queue/amqp';
 import { centerQueueName } from '../queue/topology';
+import type { StoreConnection } from '../store/collections';
 import { pingMongo } from '../store/mongo';
 import { createSubmission, receiptAuthority, startCore, type Core } from './components';
 import { listen } from './http-server';
@@ -29,7 +28,7 @@ import { createReceiptVerifier } from './signing';
 export interface Gateway {
   port: number;
   core: Core;
-  mongo: Connection;
+  mongo: StoreConnection;
   amqp: AmqpClient;
   /** Stop accepting, finish in-flight requests, close RabbitMQ, then MongoDB. */
   stop(): Promise<void>;
@@ -43,14 +42,14 @@ export interface Gateway {
  */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const core = await startCore(config, logger, 'gateway');
-  const { mongo, amqp, stores, registry } = core;
+  const { mongo, amqp, stores, repositories, registry } = core;
+  const auth = createAuth(repositories);
   if (process.env.SEED_DEV_ACCOUNTS === 'true') {
-    await seedAccounts(mongo, 'config/accounts.dev.json', { production: config.NODE_ENV === 'production' });
+    await seedAccounts(auth.accounts, 'config/accounts.dev.json', { production: config.NODE_ENV === 'production' });
   }
 
   const metrics = createMetrics({ declarations: stores.declarations, centers: registry.codes() });
-  const auth = createAuth(mongo);
-  const idempotency = new IdempotencyStore(mongo);
+  const idempotency = repositories.idempotencyKeys;
   const submission = createSubmission(core);
   const ingestor = new ReceiptIngestor({
     declarations: stores.declarations,
@@ -75,7 +74,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     ordersRoutes({ submission, auth, idempotency }),
     declarationsRoutes({ declarations: stores.declarations, submission, auth, idempotency }),
     receiptsRoutes({ ingestor, auth }),
-    webhooksRoutes({ webhooks: new WebhookStore(mongo), auth, allowPrivateUrls: config.NODE_ENV !== 'production' }),
+    webhooksRoutes({
+      webhooks: new WebhookRegistry({
+        subscriptions: repositories.webhookSubscriptions,
+        deliveries: repositories.webhookDeliveries,
+      }),
+      auth,
+      allowPrivateUrls: config.NODE_ENV !== 'production',
+    }),
     brokerRoutes({ declarations: stores.declarations, receipts: stores.receipts, auth: auth.authenticate }),
     streamRoutes({ live, declarations: stores.declarations, auth: auth.authenticate }),
     statsRoutes({

@@ -167,7 +167,11 @@ export async function startWorker(
     options.webhooks === false
       ? undefined
       : startWebhookDispatcher({
-          connection: core.mongo,
+          repositories: {
+            subscriptions: core.repositories.webhookSubscriptions,
+            deliveries: core.repositories.webhookDeliveries,
+            cursors: core.repositories.cursors,
+          },
           declarations: core.stores.declarations,
           logger: logger.child({ component: 'webhooks' }),
         });

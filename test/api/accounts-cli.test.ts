@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { AccountStore } from '../../src/api/auth/account-store';
+import { MongoAccountRepository } from '../../src/store/accounts';
 import { parseToken, secretMatches } from '../../src/api/auth/keys';
 import { connectMongo } from '../../src/store/mongo';
 import { silentLogger } from '../support/logger';
@@ -46,7 +47,7 @@ describe('baygate accounts (CLI)', function () {
     expect(out.role).to.equal('seller');
     const parsed = parseToken(out.token)!;
     expect(parsed.keyId).to.equal(out.keyId);
-    const store = new AccountStore(connection);
+    const store = new AccountStore(new MongoAccountRepository(connection));
     const record = await store.findKey(out.keyId);
     expect(record).to.include({ account: 'seller-hk', label: 'erp' });
     expect(secretMatches(parsed.secret, record!.hash)).to.equal(true);

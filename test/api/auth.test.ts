@@ -4,10 +4,12 @@ import type { Connection } from 'mongoose';
 import { createApp } from '../../src/api/app';
 import { createAuth, principalOf, seedAccounts, type AuthDeps } from '../../src/api/auth';
 import { AccountStore } from '../../src/api/auth/account-store';
+import { MongoAccountRepository } from '../../src/store/accounts';
 import { AccountsFileError } from '../../src/api/auth/seed';
 import type { RequestState } from '../../src/api/middleware/request-context';
 import { listen } from '../../src/runtime/http-server';
 import { connectMongo } from '../../src/store/mongo';
+import { createRepositories } from '../../src/store/repositories';
 import {
   bearer,
   createAccountWithKey,
@@ -34,7 +36,10 @@ describe('API access control (API keys, roles, rate limits)', function () {
     await dropDatabase(URL);
     connection = await connectMongo(URL, silentLogger());
     // A frozen clock for the rate limiter: a test's requests never straddle a window boundary.
-    auth = createAuth(connection, { cacheMs: 0, rateLimit: { windowMs: 60_000, now: () => frozenNow } });
+    auth = createAuth(createRepositories(connection), {
+      cacheMs: 0,
+      rateLimit: { windowMs: 60_000, now: () => frozenNow },
+    });
     const router = new Router<RequestState>();
     router.get('/whoami', auth.authenticate, (ctx) => {
       ctx.body = principalOf(ctx);
@@ -121,7 +126,7 @@ describe('API access control (API keys, roles, rate limits)', function () {
 
   it('rotation: a new key works while the old one still does, until the old one is revoked', async () => {
     const seller = await createSeller(connection);
-    const store = new AccountStore(connection);
+    const store = new AccountStore(new MongoAccountRepository(connection));
     const fresh = await store.createKey(seller.account.id);
     expect((await fetch(`${base}/whoami`, { headers: seller.headers })).status).to.equal(200);
     expect((await fetch(`${base}/whoami`, { headers: bearer(fresh.token) })).status).to.equal(200);
@@ -184,7 +189,10 @@ describe('API access control (API keys, roles, rate limits)', function () {
 
   it('counts the limit in MongoDB, so two gateway copies share it', async () => {
     // A second app instance with its own middleware (as a second process would have) on the same database.
-    const second = createAuth(connection, { cacheMs: 0, rateLimit: { windowMs: 60_000, now: () => frozenNow } });
+    const second = createAuth(createRepositories(connection), {
+      cacheMs: 0,
+      rateLimit: { windowMs: 60_000, now: () => frozenNow },
+    });
     const router = new Router<RequestState>();
     router.get('/whoami', second.authenticate, (ctx) => {
       ctx.body = { ok: true };
@@ -203,8 +211,14 @@ describe('API access control (API keys, roles, rate limits)', function () {
 
   describe('seedAccounts (config/accounts.dev.json)', () => {
     it('upserts accounts and development keys idempotently; a dev key then authenticates', async () => {
-      const first = await seedAccounts(connection, 'config/accounts.dev.json');
-      const second = await seedAccounts(connection, 'config/accounts.dev.json');
+      const first = await seedAccounts(
+        new AccountStore(new MongoAccountRepository(connection)),
+        'config/accounts.dev.json',
+      );
+      const second = await seedAccounts(
+        new AccountStore(new MongoAccountRepository(connection)),
+        'config/accounts.dev.json',
+      );
       expect(second).to.deep.equal(first);
       expect(first.accounts).to.include.members(['seller-gd', 'broker-gba', 'GD', 'ops']);
       expect(await connection.db!.collection('api_keys').countDocuments({ keyId: 'bgk_dev_seller_gd' })).to.equal(1);
@@ -227,7 +241,9 @@ describe('API access control (API keys, roles, rate limits)', function () {
 
     it('refuses to seed keys with clear secrets in production', async () => {
       try {
-        await seedAccounts(connection, 'config/accounts.dev.json', { production: true });
+        await seedAccounts(new AccountStore(new MongoAccountRepository(connection)), 'config/accounts.dev.json', {
+          production: true,
+        });
         expect.fail('seeded development keys in production');
       } catch (err) {
         expect(err).to.be.instanceOf(AccountsFileError);
@@ -246,7 +262,7 @@ describe('API access control (API keys, roles, rate limits)', function () {
         JSON.stringify({ accounts: [{ role: 'broker', id: 'b', name: 'B', sellerIds: ['nobody'] }] }),
       );
       try {
-        await seedAccounts(connection, file);
+        await seedAccounts(new AccountStore(new MongoAccountRepository(connection)), file);
         expect.fail('accepted a broker of an unknown seller');
       } catch (err) {
         expect((err as Error).message).to.match(/accounts\.0\.sellerIds\.0: "nobody" is not a seller/);

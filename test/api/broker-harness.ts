@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { createApp } from '../../src/api/app';
 import type Router from '@koa/router';
 import { createAuth } from '../../src/api/auth';
-import { IdempotencyStore } from '../../src/api/middleware/idempotency';
 import type { RequestState } from '../../src/api/middleware/request-context';
 import { ordersRoutes } from '../../src/api/routes/orders';
 import { loadCenterRegistry } from '../../src/centers/registry';
@@ -15,8 +14,7 @@ import { dashboardRoutes } from '../../src/api/routes/dashboard';
 import { metricsRoutes } from '../../src/api/routes/metrics';
 import { statsRoutes, type StatsRouteDeps } from '../../src/api/routes/stats';
 import { streamRoutes } from '../../src/api/routes/stream';
-import { MongoCapacityLedger } from '../../src/centers/capacity-store';
-import { MongoCenterStateStore } from '../../src/centers/health';
+import { CoalescingCapacityLedger } from '../../src/centers/capacity-ledger';
 import { loadConfig, type Config } from '../../src/config';
 import type { MessageType } from '../../src/domain/message-types';
 import { createSubmission } from '../../src/runtime/components';
@@ -24,6 +22,7 @@ import { listen } from '../../src/runtime/http-server';
 import { createStores } from '../../src/store';
 import type { DeclarationStore, DeclarationView, HistoryEntry, ReceiptStore } from '../../src/store/contracts';
 import { connectMongo } from '../../src/store/mongo';
+import { createRepositories } from '../../src/store/repositories';
 import { silentLogger } from '../support/logger';
 import { generateValidOrder } from '../support/order-generator';
 import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
@@ -73,7 +72,9 @@ export async function startBrokerHarness(
   const mongo = await connectMongo(url, logger);
   const stores = createStores(mongo, config);
   await stores.init();
-  const authDeps = createAuth(mongo, { cacheMs: 0, rateLimit: false });
+  const repositories = createRepositories(mongo);
+  await repositories.init();
+  const authDeps = createAuth(repositories, { cacheMs: 0, rateLimit: false });
   const auth = authDeps.authenticate;
   const extra: Router<RequestState>[] = [];
   if (options.withOrders) {
@@ -83,10 +84,10 @@ export async function startBrokerHarness(
       logger,
       stores,
       registry: loadCenterRegistry(),
-      capacity: new MongoCapacityLedger(mongo),
-      centerStates: new MongoCenterStateStore(mongo),
+      capacity: new CoalescingCapacityLedger(repositories.capacity),
+      centerStates: repositories.centerStates,
     });
-    extra.push(ordersRoutes({ submission, auth: authDeps, idempotency: new IdempotencyStore(mongo) }));
+    extra.push(ordersRoutes({ submission, auth: authDeps, idempotency: repositories.idempotencyKeys }));
   }
   const live = new LiveEvents({ store: stores.declarations, logger, pollMs: 50 });
   const metrics = createMetrics({
@@ -110,8 +111,8 @@ export async function startBrokerHarness(
         declarations: stores.declarations,
         centers: HARNESS_CENTERS,
         queueDepth: options.queueDepth ?? (async () => ({ messageCount: 0, consumerCount: 1 })),
-        capacity: new MongoCapacityLedger(mongo),
-        centerStates: new MongoCenterStateStore(mongo),
+        capacity: new CoalescingCapacityLedger(repositories.capacity),
+        centerStates: repositories.centerStates,
         auth,
         cacheMs: 0,
       }),

@@ -2,26 +2,26 @@ import { resolve } from 'node:path';
 import type { Connection } from 'mongoose';
 import { createApp } from '../../src/api/app';
 import { createAuth, type AuthDeps, type AuthOptions } from '../../src/api/auth';
-import { IdempotencyStore } from '../../src/api/middleware/idempotency';
 import { openApiRoutes } from '../../src/api/openapi';
 import { declarationsRoutes } from '../../src/api/routes/declarations';
 import { healthRoutes } from '../../src/api/routes/health';
 import { ordersRoutes } from '../../src/api/routes/orders';
 import { receiptsRoutes } from '../../src/api/routes/receipts';
 import { webhooksRoutes } from '../../src/api/routes/webhooks';
-import { MongoCapacityLedger } from '../../src/centers/capacity-store';
-import { MongoCenterStateStore } from '../../src/centers/health';
+import { CoalescingCapacityLedger } from '../../src/centers/capacity-ledger';
 import { loadCenterRegistry } from '../../src/centers/registry';
 import { loadConfig } from '../../src/config';
 import { ReceiptIngestor } from '../../src/pipeline/receipts';
 import type { Submission } from '../../src/pipeline/submission';
-import { WebhookStore } from '../../src/pipeline/webhooks';
+import { WebhookRegistry } from '../../src/pipeline/webhooks';
 import { createReceiptVerifier } from '../../src/runtime/signing';
 import { createSubmission } from '../../src/runtime/components';
 import { listen } from '../../src/runtime/http-server';
 import { loadTrustLists } from '../../src/signing/trust';
 import { createStores, type Stores } from '../../src/store';
 import { connectMongo, pingMongo } from '../../src/store/mongo';
+import type { IdempotencyKeyRepository } from '../../src/store/idempotency-keys';
+import { createRepositories, type Repositories } from '../../src/store/repositories';
 import { silentLogger } from '../support/logger';
 import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
 
@@ -34,10 +34,11 @@ export interface ApiHarness {
   base: string;
   connection: Connection;
   stores: Stores;
+  repositories: Repositories;
   auth: AuthDeps;
   submission: Submission;
-  webhooks: WebhookStore;
-  idempotency: IdempotencyStore;
+  webhooks: WebhookRegistry;
+  idempotency: IdempotencyKeyRepository;
   /** Counts documents of a collection (optionally filtered), for "nothing was stored" checks. */
   count(collection: string, filter?: Record<string, unknown>): Promise<number>;
   close(): Promise<void>;
@@ -64,19 +65,24 @@ export async function startApiHarness(
   const connection = await connectMongo(url, logger);
   const stores = createStores(connection, config);
   await stores.init();
+  const repositories = createRepositories(connection);
+  await repositories.init();
   // The production wiring (routing view, source mappings), not a copy of it.
   let submission = createSubmission({
     config,
     logger,
     stores,
     registry: loadCenterRegistry(),
-    capacity: new MongoCapacityLedger(connection),
-    centerStates: new MongoCenterStateStore(connection),
+    capacity: new CoalescingCapacityLedger(repositories.capacity),
+    centerStates: repositories.centerStates,
   });
   if (options.submission) submission = options.submission(submission);
-  const auth = createAuth(connection, { cacheMs: 0, ...(options.auth ?? {}) });
-  const idempotency = new IdempotencyStore(connection);
-  const webhooks = new WebhookStore(connection);
+  const auth = createAuth(repositories, { cacheMs: 0, ...(options.auth ?? {}) });
+  const idempotency = repositories.idempotencyKeys;
+  const webhooks = new WebhookRegistry({
+    subscriptions: repositories.webhookSubscriptions,
+    deliveries: repositories.webhookDeliveries,
+  });
   const ingestor = new ReceiptIngestor({
     declarations: stores.declarations,
     receipts: stores.receipts,
@@ -99,6 +105,7 @@ export async function startApiHarness(
     base: `http://127.0.0.1:${http.port}`,
     connection,
     stores,
+    repositories,
     auth,
     submission,
     webhooks,

@@ -1,7 +1,8 @@
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import { expect } from 'chai';
-import { MongoCapacityLedger } from '../../src/centers/capacity-store';
-import { MongoCenterStateStore } from '../../src/centers/health';
+import { CoalescingCapacityLedger } from '../../src/centers/capacity-ledger';
+import { MongoCapacityCounters } from '../../src/store/capacity';
+import { MongoCenterStates } from '../../src/store/center-states';
 import { capacityDay } from '../../src/centers/routing';
 import type { Stats } from '../../src/api/routes/stats';
 import { createAdmin, createBroker, createSeller, type TestKey } from '../support/accounts';
@@ -68,8 +69,8 @@ describe('stats: GET /v1/stats', function () {
     );
     await advance(h.declarations, b[0]!.view.id, ['signed', 'queued', '100'], { info: '清单重复 duplicate inventory' });
 
-    await new MongoCapacityLedger(h.mongo).consume('GD', capacityDay(), 10);
-    await new MongoCenterStateStore(h.mongo).put({
+    await new CoalescingCapacityLedger(new MongoCapacityCounters(h.mongo)).consume('GD', capacityDay(), 10);
+    await new MongoCenterStates(h.mongo).put({
       center: 'HK',
       status: 'interrupted',
       reason: 'no consumer on its queue for 2 consecutive checks',

@@ -58,7 +58,11 @@ describe('webhooks', function () {
 
   const dispatcher = (overrides: Partial<Parameters<typeof createWebhookDispatcher>[0]> = {}) =>
     createWebhookDispatcher({
-      connection: h.connection,
+      repositories: {
+        subscriptions: h.repositories.webhookSubscriptions,
+        deliveries: h.repositories.webhookDeliveries,
+        cursors: h.repositories.cursors,
+      },
       declarations: h.stores.declarations,
       logger: silentLogger(),
       settleMs: 0,
@@ -334,8 +338,8 @@ describe('webhooks', function () {
     });
 
     it('the cursor is kept in MongoDB and only moves forward', async () => {
-      const cursor = await h.connection.db!.collection('cursors').findOne({ _id: 'webhooks' as never });
-      expect(cursor?.eventId).to.match(/^[0-9a-f]{24}$/);
+      const cursor = await h.repositories.cursors.read('webhooks');
+      expect(cursor).to.match(/^[0-9a-f]{24}$/);
     });
   });
 });

@@ -1,15 +1,11 @@
 import amqplib, { type ChannelModel } from 'amqplib';
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import {
-  assessCenter,
-  CenterHealthMonitor,
-  listCenterStates,
-  MongoCenterStateStore,
-  type CenterState,
-} from '../../src/centers/health';
+import { assessCenter, CenterHealthMonitor, listCenterStates, type CenterState } from '../../src/centers/health';
 import { routeAndReserve } from '../../src/centers/routing';
-import { MongoCapacityLedger } from '../../src/centers/capacity-store';
+import { CoalescingCapacityLedger } from '../../src/centers/capacity-ledger';
+import { MongoCapacityCounters } from '../../src/store/capacity';
+import { MongoCenterStates } from '../../src/store/center-states';
 import { AmqpClient } from '../../src/queue/amqp';
 import { centerQueueName } from '../../src/queue/topology';
 import { connectMongo } from '../../src/store/mongo';
@@ -97,7 +93,7 @@ describe('centers/health: monitor against RabbitMQ and MongoDB', function () {
   });
 
   it('marks the center without a consumer (and the one without a queue) interrupted in center_states; routing then avoids it', async () => {
-    const store = new MongoCenterStateStore(mongo);
+    const store = new MongoCenterStates(mongo);
     const centers = [withConsumer, withoutConsumer, missing].map((code) => ({
       code,
       queue: centerQueueName(code),
@@ -118,17 +114,22 @@ describe('centers/health: monitor against RabbitMQ and MongoDB', function () {
     expect([...(await store.interruptedCenters())].sort()).to.deep.equal([withoutConsumer, missing].sort());
 
     // A second store instance (another gateway copy) sees the same state and routes around the center.
-    const other = new MongoCenterStateStore(mongo);
+    const other = new MongoCenterStates(mongo);
     const routable = [
       { code: withoutConsumer, districts: ['5141'], dailyCapacity: 1000 },
       { code: withConsumer, districts: ['5141'], dailyCapacity: 10 },
     ];
-    const d = await routeAndReserve('5141', routable, new MongoCapacityLedger(mongo), other);
+    const d = await routeAndReserve(
+      '5141',
+      routable,
+      new CoalescingCapacityLedger(new MongoCapacityCounters(mongo)),
+      other,
+    );
     expect(d.center).to.equal(withConsumer);
   });
 
   it('start() checks periodically and stop() ends it', async () => {
-    const store = new MongoCenterStateStore(mongo, 'center_states_periodic');
+    const store = new MongoCenterStates(mongo, 'center_states_periodic');
     const monitor = new CenterHealthMonitor({
       amqp,
       centers: [{ code: withConsumer, queue: centerQueueName(withConsumer), interruptionBacklog: 5 }],

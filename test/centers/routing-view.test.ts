@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { MongoCapacityLedger } from '../../src/centers/capacity-store';
+import { CoalescingCapacityLedger } from '../../src/centers/capacity-ledger';
+import { MongoCapacityCounters } from '../../src/store/capacity';
 import {
   NoCenterForDistrictError,
   RoutingView,
@@ -89,7 +90,7 @@ describe('centers/RoutingView (cached usage and states)', () => {
   });
 });
 
-describe('centers/MongoCapacityLedger merges concurrent increments (MongoDB)', function () {
+describe('centers/CoalescingCapacityLedger merges concurrent increments (MongoDB)', function () {
   this.timeout(20000);
   const url = mongoUrlFor('centers_capacity_merge');
   let connection: Connection;
@@ -105,7 +106,7 @@ describe('centers/MongoCapacityLedger merges concurrent increments (MongoDB)', f
   });
 
   it('gives each of 200 concurrent callers its own running total and counts all of them in few round trips', async () => {
-    const ledger = new MongoCapacityLedger(connection);
+    const ledger = new CoalescingCapacityLedger(new MongoCapacityCounters(connection));
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => ledger.consume('GD', '2026-11-03', (i % 3) + 1)),
     );

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { MongoCapacityLedger } from '../../src/centers/capacity-store';
+import { CoalescingCapacityLedger } from '../../src/centers/capacity-ledger';
+import { MongoCapacityCounters } from '../../src/store/capacity';
 import { loadCenterRegistry } from '../../src/centers/registry';
 import {
   capacityDay,
@@ -89,17 +90,17 @@ describe('centers/routing (pure)', () => {
   });
 });
 
-describe('centers/capacity-store + routeAndReserve (MongoDB)', function () {
+describe('centers/capacity-ledger + routeAndReserve (MongoDB)', function () {
   this.timeout(20000);
   const url = mongoUrlFor('centers_capacity');
   let connection: Connection;
-  let ledger: MongoCapacityLedger;
+  let ledger: CoalescingCapacityLedger;
 
   before(async () => {
     await requireMongo();
     await dropDatabase(url);
     connection = await connectMongo(url, silentLogger());
-    ledger = new MongoCapacityLedger(connection);
+    ledger = new CoalescingCapacityLedger(new MongoCapacityCounters(connection));
   });
   after(async () => {
     await connection?.close();

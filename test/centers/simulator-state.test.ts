@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { MongoManifestDedup } from '../../src/centers/simulator';
-import { MemoryUsageLedger, MongoUsageLedger, type BuyerUsageLedger } from '../../src/centers/simulator/customs';
+import { MemoryUsageLedger } from '../../src/centers/simulator/customs';
+import { MongoManifestDedup, MongoUsageLedger, type BuyerUsageLedger } from '../../src/store/simulator-state';
 import { connectMongo } from '../../src/store/mongo';
 import { silentLogger } from '../support/logger';
 import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';

@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { AccountStore, type Account } from '../../src/api/auth/account-store';
+import { MongoAccountRepository } from '../../src/store/accounts';
 
 /**
  * Test helpers for access control: create accounts and real API keys in the test's database, and build
@@ -24,7 +25,7 @@ export async function createAccountWithKey(
   account: Account,
   options: { expiresAt?: Date } = {},
 ): Promise<TestKey> {
-  const store = new AccountStore(connection);
+  const store = new AccountStore(new MongoAccountRepository(connection));
   await store.upsertAccount(account);
   const key = await store.createKey(account.id, options);
   return { account, keyId: key.keyId, token: key.token, headers: bearer(key.token) };

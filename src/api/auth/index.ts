@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
-import type { Connection } from 'mongoose';
+import type { AccountRepository } from '../../store/accounts';
+import type { RateLimitRepository } from '../../store/rate-limits';
 import { rateLimit, type RateLimitOptions } from '../middleware/rate-limit';
 import { AccountStore } from './account-store';
 import { authenticate, requireRole, type AuthState } from './authenticate';
@@ -13,7 +14,7 @@ export type { Principal, Role } from './principal';
 export interface AuthOptions {
   /** Principal cache per process (ms); revocation takes effect within this. Default 5000. */
   cacheMs?: number;
-  rateLimit?: Omit<RateLimitOptions, 'connection'> | false;
+  rateLimit?: Omit<RateLimitOptions, 'counters'> | false;
 }
 
 /** What routers need for access control. */
@@ -39,11 +40,18 @@ function compose(steps: Middleware<AuthState>[]): Middleware<AuthState> {
   };
 }
 
+/** The repositories access control reads and counts in. */
+export interface AuthRepositories {
+  accounts: AccountRepository;
+  rateLimits: RateLimitRepository;
+}
+
 /** Builds the access-control middleware for the composition root (or a test). */
-export function createAuth(connection: Connection, options: AuthOptions = {}): AuthDeps {
-  const accounts = new AccountStore(connection);
+export function createAuth(repositories: AuthRepositories, options: AuthOptions = {}): AuthDeps {
+  const accounts = new AccountStore(repositories.accounts);
   const steps: Middleware<AuthState>[] = [authenticate({ accounts, cacheMs: options.cacheMs })];
-  if (options.rateLimit !== false) steps.push(rateLimit({ connection, ...(options.rateLimit ?? {}) }));
+  if (options.rateLimit !== false)
+    steps.push(rateLimit({ counters: repositories.rateLimits, ...(options.rateLimit ?? {}) }));
   const authn = compose(steps);
   return {
     accounts,

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Connection } from 'mongoose';
 import { z } from 'zod';
-import { AccountStore, type Account } from './account-store';
+import type { AccountStore, Account } from './account-store';
 
 /**
  * Bootstrap accounts from a JSON file (config/accounts.dev.json for development and tests): an idempotent
@@ -114,7 +113,7 @@ export async function loadAccountsFile(file: string): Promise<AccountsFile> {
 
 /** Upserts every account and key of the file. Returns what it seeded (ids only, never secrets). */
 export async function seedAccounts(
-  connection: Connection,
+  store: AccountStore,
   file: string,
   options: { production?: boolean } = {},
 ): Promise<{ accounts: string[]; keys: string[] }> {
@@ -125,7 +124,6 @@ export async function seedAccounts(
       'contains API keys with clear secrets (development-only); refusing to seed them in production — create keys with `baygate accounts create-key`',
     ]);
   }
-  const store = new AccountStore(connection);
   const keys: string[] = [];
   for (const entry of content.accounts) {
     const { keys: entryKeys, ...account } = entry;

@@ -1,131 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
-import type { Connection } from 'mongoose';
 import type { AuthState } from '../auth/authenticate';
+import type { IdempotencyKeyRepository } from '../../store/idempotency-keys';
 import { ProblemError, problems } from '../problem';
 
 /**
- * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), per account, stored in MongoDB
- * (`idempotency_keys`, `_id` "<account>\u0000<key>" so {sellerId, key} is unique on FerretDB too):
+ * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), per account, kept by the idempotency-key
+ * repository (src/store/idempotency-keys.ts, which says how a key is taken atomically):
  *
- *  - first request: a document {status: 'in-flight', bodyHash} is inserted (the insert IS the lock: only
- *    one of two concurrent requests can create it), the handler runs, then its status, body and Location
- *    are stored with status 'done';
+ *  - first request: the key is taken in flight with the request's fingerprint, the handler runs, then its
+ *    status, body and Location are stored;
  *  - same key + same request (method, path, query, content type, body bytes) → the stored response again,
  *    with `Idempotent-Replayed: true`;
  *  - same key + a different request → 422; same key while the first is still running → 409;
- *  - a 5xx or crash releases the key (the client may retry); an in-flight record older than
- *    `inFlightTimeoutMs` is treated as crashed and taken over;
- *  - records expire after `retainMs`; FerretDB v1 has no TTL indexes, so `sweep()` deletes them (run by
- *    the middleware at most every few minutes, and callable from a worker).
+ *  - a 5xx or crash releases the key (the client may retry); an in-flight record older than the
+ *    repository's in-flight timeout is treated as crashed and taken over;
+ *  - records expire after the repository's retention; `sweep()` deletes them (run by the middleware at
+ *    most every few minutes, and callable from a worker).
  */
-export const IDEMPOTENCY_COLLECTION = 'idempotency_keys';
 const KEY = /^[\x21-\x7e]{1,255}$/;
-
-export interface StoredResponse {
-  status: number;
-  body: unknown;
-  type: string;
-  location?: string;
-}
-
-interface IdempotencyDoc {
-  _id: string;
-  sellerId: string;
-  key: string;
-  bodyHash: string;
-  status: 'in-flight' | 'done';
-  response?: StoredResponse;
-  createdAt: Date;
-  expiresAt: Date;
-}
-
-export type BeginResult =
-  { state: 'new' } | { state: 'replay'; response: StoredResponse } | { state: 'mismatch' } | { state: 'in-flight' };
-
-export class IdempotencyStore {
-  private indexed?: Promise<void>;
-
-  constructor(
-    private readonly connection: Connection,
-    private readonly options: { retainMs?: number; inFlightTimeoutMs?: number } = {},
-  ) {}
-
-  private collection() {
-    const db = this.connection.db;
-    if (!db) throw new Error('mongodb not connected');
-    return db.collection<IdempotencyDoc>(IDEMPOTENCY_COLLECTION);
-  }
-
-  private ensureIndexes(): Promise<void> {
-    this.indexed ??= this.collection()
-      .createIndex({ sellerId: 1, key: 1 }, { unique: true })
-      .then(() => undefined)
-      .catch(() => undefined); // the composite _id already guarantees uniqueness
-    return this.indexed;
-  }
-
-  async begin(sellerId: string, key: string, bodyHash: string, now = new Date()): Promise<BeginResult> {
-    await this.ensureIndexes();
-    const _id = `${sellerId}\u0000${key}`;
-    // Past a client's usual 30 s timeout the first request is presumed dead (a killed gateway never
-    // releases its keys); taking over early is safe: a submission names its declarations by the order.
-    const inFlightTimeoutMs = this.options.inFlightTimeoutMs ?? 45_000;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.collection().insertOne({
-          _id,
-          sellerId,
-          key,
-          bodyHash,
-          status: 'in-flight',
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + (this.options.retainMs ?? 86_400_000)),
-        });
-        return { state: 'new' };
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
-      }
-      const existing = await this.collection().findOne({ _id });
-      if (!existing) continue; // expired and swept between insert and read: try again
-      if (existing.expiresAt.getTime() <= now.getTime()) {
-        await this.collection().deleteOne({ _id, expiresAt: existing.expiresAt });
-        continue;
-      }
-      if (existing.bodyHash !== bodyHash) return { state: 'mismatch' };
-      if (existing.status === 'done' && existing.response) return { state: 'replay', response: existing.response };
-      if (now.getTime() - existing.createdAt.getTime() > inFlightTimeoutMs) {
-        // The first request's process died: take the key over (conditional, so only one taker wins).
-        const taken = await this.collection().updateOne(
-          { _id, status: 'in-flight', createdAt: existing.createdAt },
-          { $set: { createdAt: now } },
-        );
-        if (taken.modifiedCount === 1) return { state: 'new' };
-      }
-      return { state: 'in-flight' };
-    }
-    return { state: 'in-flight' };
-  }
-
-  async complete(sellerId: string, key: string, response: StoredResponse, now = new Date()): Promise<void> {
-    await this.collection().updateOne(
-      { _id: `${sellerId}\u0000${key}` },
-      {
-        $set: { status: 'done', response, expiresAt: new Date(now.getTime() + (this.options.retainMs ?? 86_400_000)) },
-      },
-    );
-  }
-
-  async release(sellerId: string, key: string): Promise<void> {
-    await this.collection().deleteOne({ _id: `${sellerId}\u0000${key}`, status: 'in-flight' });
-  }
-
-  /** Deletes expired records; returns how many. */
-  async sweep(now = new Date()): Promise<number> {
-    const result = await this.collection().deleteMany({ expiresAt: { $lt: now } });
-    return result.deletedCount;
-  }
-}
 
 /** Fingerprint of the request the key was first used with. */
 export function requestHash(parts: {
@@ -150,7 +43,7 @@ export interface IdempotencyState extends AuthState {
  * first); requests without the header pass straight through.
  */
 export function idempotency(
-  store: IdempotencyStore,
+  store: IdempotencyKeyRepository,
   options: { sweepEveryMs?: number } = {},
 ): Middleware<IdempotencyState> {
   const sweepEveryMs = options.sweepEveryMs ?? 10 * 60_000;

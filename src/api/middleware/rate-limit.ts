@@ -1,35 +1,29 @@
 import type { Middleware } from 'koa';
-import type { Connection } from 'mongoose';
 import type { AuthState } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
+import type { RateLimitRepository } from '../../store/rate-limits';
 import { ProblemError } from '../problem';
 
 /**
- * Per-API-key rate limit: a fixed window counted in MongoDB (`rate_limits`) with TICKETS: the n-th request
- * of a key in a window inserts the document `_id` "<keyId>:<windowStart>:<n>". The primary-key insert has
- * exactly one winner per n, so the count is exact across processes. (An upserting `$inc` counter was the
- * first version; FerretDB v1 does not isolate concurrent read-modify-write updates and let 14 of 30
- * simultaneous requests through a limit of 10.) Each process remembers the next ticket number per key, so
- * a request costs one insert; a collision with another process costs one more. Over the limit, no insert
- * is made at all.
+ * Per-API-key rate limit: a fixed window counted in MongoDB by the rate-limit repository
+ * (src/store/rate-limits.ts: one counter per key and window, incremented by a conditional `$inc` that
+ * stops at the limit, so the count is exact across processes and a refused request writes nothing).
  *
  * Why shared and not per process: gateways are stateless and several copies run behind a load balancer,
  * so a per-process limit would multiply with the number of copies (or need dividing by a copy count
  * nobody keeps up to date), and a key hammering one copy would be treated differently from one spread
- * over all. The cost is one small insert per request (and a document per request, swept after 2 windows). That is affordable at the ≥ 1,000
- * orders/s target because the limit counts REQUESTS, and bulk submitters send batches (up to 1,000 orders
- * per request); a seller posting orders one by one at that rate is exactly what the limit should slow.
+ * over all. The cost is one small update per request. That is affordable at the ≥ 1,000 orders/s target
+ * because the limit counts REQUESTS, and bulk submitters send batches (up to 1,000 orders per request); a
+ * seller posting orders one by one at that rate is exactly what the limit should slow.
  * If MongoDB cannot count (outage), the request is let through (fail open): the submission itself needs
  * MongoDB and will fail on its own, and a counter hiccup must not turn into an API outage.
  *
  * Headers (draft-ietf-httpapi-ratelimit-headers): RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset
  * (seconds until the window ends) and RateLimit-Policy; a 429 adds Retry-After.
- * FerretDB v1 has no TTL indexes, so past windows are deleted by an occasional sweep from this middleware.
+ * Past windows are deleted by an occasional sweep from this middleware.
  */
-export const RATE_LIMITS_COLLECTION = 'rate_limits';
-
 export interface RateLimitOptions {
-  connection: Connection;
+  counters: RateLimitRepository;
   windowMs?: number;
   /** Requests per window for a principal; the account's own `rateLimitPerMinute` wins when set. */
   limitFor?: (principal: Principal) => number;
@@ -45,13 +39,6 @@ export const DEFAULT_LIMITS: Record<Principal['role'], number> = {
   admin: 1200,
 };
 
-interface TicketDoc {
-  _id: string;
-  key: string;
-  n: number;
-  expiresAt: Date;
-}
-
 export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
   const windowMs = options.windowMs ?? 60_000;
   const now = options.now ?? Date.now;
@@ -59,49 +46,10 @@ export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
   const sweepEveryMs = options.sweepEveryMs ?? 5 * 60_000;
   let lastSweep = 0;
 
-  const collection = () => {
-    const db = options.connection.db;
-    if (!db) throw new Error('mongodb not connected');
-    return db.collection<TicketDoc>(RATE_LIMITS_COLLECTION);
-  };
-  let indexed: Promise<unknown> | undefined;
-  // keyId → the window and the next ticket number this process will try.
-  const nextTicket = new Map<string, { window: number; next: number }>();
-
-  /** Takes the next free ticket of the window; returns its number (> limit = over the limit, not stored). */
-  async function take(keyId: string, windowStart: number, limit: number): Promise<number> {
-    indexed ??= collection()
-      .createIndex({ key: 1, n: -1 })
-      .catch(() => undefined);
-    await indexed;
-    const key = `${keyId}:${windowStart}`;
-    for (let attempt = 0; attempt < 100; attempt++) {
-      let state = nextTicket.get(keyId);
-      if (!state || state.window !== windowStart) {
-        const top = await collection().find({ key }).sort({ n: -1 }).limit(1).toArray();
-        const fresh = nextTicket.get(keyId);
-        state = fresh && fresh.window === windowStart ? fresh : { window: windowStart, next: (top[0]?.n ?? 0) + 1 };
-        nextTicket.set(keyId, state);
-      }
-      const n = state.next++;
-      // Every ticket below n is taken (by us or, after a collision, by someone else): over the limit already.
-      if (n > limit) return n;
-      try {
-        await collection().insertOne({ _id: `${key}:${n}`, key, n, expiresAt: new Date(windowStart + 2 * windowMs) });
-        return n;
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
-      }
-    }
-    return limit + 1;
-  }
-
   function maybeSweep(t: number): void {
     if (t - lastSweep < sweepEveryMs) return;
     lastSweep = t;
-    void collection()
-      .deleteMany({ expiresAt: { $lt: new Date(t) } })
-      .catch(() => undefined);
+    void options.counters.sweep(new Date(t)).catch(() => undefined);
   }
 
   return async (ctx, next) => {
@@ -116,13 +64,12 @@ export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
     const resetSeconds = Math.max(1, Math.ceil((windowStart + windowMs - t) / 1000));
     let used: number;
     try {
-      used = await take(principal.keyId, windowStart, limit);
+      used = await options.counters.take(principal.keyId, windowStart, windowMs, limit);
     } catch (err) {
       ctx.state.log?.warn({ err }, 'rate limit counter unavailable; request let through');
       return next();
     }
     maybeSweep(t);
-    if (nextTicket.size > 100_000) nextTicket.clear(); // bounded memory; the next request re-reads
     ctx.set('RateLimit-Limit', String(limit));
     ctx.set('RateLimit-Remaining', String(Math.max(0, limit - used)));
     ctx.set('RateLimit-Reset', String(resetSeconds));

@@ -6,7 +6,8 @@ import { SubmissionRequestError } from '../../pipeline/submission';
 import type { DeclarationStore, DeclarationView } from '../../store/contracts';
 import { canSeeSeller, principalOf, sellerScope, type AuthDeps } from '../auth';
 import { parseJson, readRawBody, requireMediaType } from '../middleware/body';
-import { idempotency, type IdempotencyState, type IdempotencyStore } from '../middleware/idempotency';
+import { idempotency, type IdempotencyState } from '../middleware/idempotency';
+import type { IdempotencyKeyRepository } from '../../store/idempotency-keys';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
 import { ProblemError, problems } from '../problem';
@@ -22,7 +23,7 @@ export interface DeclarationsRoutesDeps {
   declarations: DeclarationStore;
   submission: SubmissionService;
   auth: AuthDeps;
-  idempotency: IdempotencyStore;
+  idempotency: IdempotencyKeyRepository;
 }
 
 const historyEntrySchema = z.object({

@@ -8,7 +8,8 @@ import { MESSAGE_TYPES } from '../../domain/message-types';
 import type { OrderOutcome, SubmissionService, SubmissionViolation } from '../../pipeline/contracts';
 import { principalOf, type AuthDeps } from '../auth';
 import { decodeUtf8, parseJson, parseNdjson, readRawBody, requireMediaType } from '../middleware/body';
-import { idempotency, type IdempotencyState, type IdempotencyStore } from '../middleware/idempotency';
+import { idempotency, type IdempotencyState } from '../middleware/idempotency';
+import type { IdempotencyKeyRepository } from '../../store/idempotency-keys';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
 import { problems, type ProblemDetails } from '../problem';
@@ -32,7 +33,7 @@ export const MAX_ORDERS_BODY_BYTES = 16 * 1024 * 1024;
 export interface OrdersRoutesDeps {
   submission: SubmissionService;
   auth: AuthDeps;
-  idempotency: IdempotencyStore;
+  idempotency: IdempotencyKeyRepository;
   limits?: { maxBodyBytes?: number; maxOrders?: number };
 }
 

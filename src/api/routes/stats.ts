@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { listCenterStates, type CenterStateStore } from '../../centers/health';
+import { listCenterStates, type CenterStateRepository } from '../../centers/health';
 import { capacityDay, type CapacityLedger } from '../../centers/routing';
 import { isNegativeCode, isTerminal, statusLabel } from '../../domain/status';
 import type { MessageType } from '../../domain/message-types';
@@ -34,7 +34,7 @@ export interface StatsRouteDeps {
   /** Ready messages (and consumers) on a center's queue, e.g. amqp.withChannel(ch => ch.checkQueue(queue)). */
   queueDepth: (center: string) => Promise<QueueDepth | number>;
   capacity: Pick<CapacityLedger, 'usedOn'>;
-  centerStates: CenterStateStore;
+  centerStates: CenterStateRepository;
   auth: Middleware<AuthedState>;
   /** Most history entries one stats request reads for throughput and rejections. */
   maxEvents?: number;

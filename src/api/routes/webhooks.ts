@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import Router from '@koa/router';
 import { z } from 'zod';
-import type { WebhookDelivery, WebhookStore } from '../../pipeline/webhooks';
+import type { WebhookDelivery, WebhookRegistry } from '../../pipeline/webhooks';
 import { principalOf, type AuthDeps } from '../auth';
 import { parseJson, readRawBody, requireMediaType } from '../middleware/body';
 import type { RequestState } from '../middleware/request-context';
@@ -14,7 +14,7 @@ import { problems } from '../problem';
  * delivery log of one webhook. Another seller's webhook answers 404, like a missing one.
  */
 export interface WebhooksRoutesDeps {
-  webhooks: WebhookStore;
+  webhooks: WebhookRegistry;
   auth: AuthDeps;
   /**
    * Allow loopback/private literal addresses and plain http (development and tests). In production the

@@ -1,6 +1,8 @@
-import type { Connection } from 'mongoose';
 import type { ManifestView } from './manifest';
+import type { BuyerUsageLedger } from '../../store/simulator-state';
 import { ERROR_CODES } from './timeline';
+
+export type { BuyerUsageLedger } from '../../store/simulator-state';
 
 /**
  * The customs checks the simulated center runs on an inventory (CEB621) once its signature and schema
@@ -9,15 +11,7 @@ import { ERROR_CODES } from './timeline';
  * The center keeps its own records: the limit ledger is the center's, not Baygate's.
  */
 
-/** Per-buyer yearly usage the center keeps. In memory by default; idempotent per inventory key. */
-export interface BuyerUsageLedger {
-  used(buyerId: string, year: number): Promise<number>;
-  /** Adds `amount` under `entryKey` once (a redelivered inventory does not count twice). */
-  add(buyerId: string, year: number, entryKey: string, amount: number): Promise<void>;
-  /** Gives an entry's amount back (the inventory was cancelled); unknown keys are ignored. */
-  release(buyerId: string, year: number, entryKey: string): Promise<void>;
-}
-
+/** The usage ledger in memory (the default; src/store/simulator-state.ts keeps it in MongoDB). */
 export class MemoryUsageLedger implements BuyerUsageLedger {
   private readonly totals = new Map<string, number>();
   private readonly entries = new Map<string, number>();
@@ -119,53 +113,4 @@ export async function checkAndBookLimits(
   }
   await ledger.add(buyer, year, inventory.guid, amount);
   return { ok: true, amount, buyer, year };
-}
-
-/**
- * The usage ledger in MongoDB, for a simulator that must remember quotas across restarts. One document
- * per booked inventory (`_id` "<center>:<buyer>:<year>:<entryKey>"), summed with $group: inserts with a
- * unique _id are atomic on FerretDB too, where concurrent `$inc` on one counter loses updates.
- */
-export class MongoUsageLedger implements BuyerUsageLedger {
-  constructor(
-    private readonly connection: Connection,
-    private readonly center: string,
-    private readonly collectionName = 'simulator_buyer_usage',
-  ) {}
-
-  private collection() {
-    const db = this.connection.db;
-    if (!db) throw new Error('mongodb not connected');
-    return db.collection<{ _id: string; center: string; buyer: string; year: number; amount: number }>(
-      this.collectionName,
-    );
-  }
-
-  async used(buyerId: string, year: number): Promise<number> {
-    const rows = await this.collection()
-      .aggregate<{ total: number }>([
-        { $match: { center: this.center, buyer: buyerId, year } },
-        { $group: { _id: null, total: { $sum: '$amount' } } },
-      ])
-      .toArray();
-    return Math.round((rows[0]?.total ?? 0) * 100) / 100;
-  }
-
-  async add(buyerId: string, year: number, entryKey: string, amount: number): Promise<void> {
-    try {
-      await this.collection().insertOne({
-        _id: `${this.center}:${buyerId}:${year}:${entryKey}`,
-        center: this.center,
-        buyer: buyerId,
-        year,
-        amount,
-      });
-    } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err; // booked already: idempotent
-    }
-  }
-
-  async release(buyerId: string, year: number, entryKey: string): Promise<void> {
-    await this.collection().deleteOne({ _id: `${this.center}:${buyerId}:${year}:${entryKey}` });
-  }
 }

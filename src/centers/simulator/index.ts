@@ -4,13 +4,12 @@ export {
   startSimulators,
   type SimulatorFleet,
   MemoryManifestDedup,
-  MongoManifestDedup,
   type Simulator,
   type SimulatorOptions,
   type SimulatorStats,
   type SimulatedCenter,
-  type ManifestDedup,
 } from './simulator';
+export type { ManifestDedup } from '../../store/simulator-state';
 export {
   loadSimulatorProfile,
   parseFaults,

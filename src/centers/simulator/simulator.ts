@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../config';
 import { createLogger } from '../../log';
@@ -25,6 +24,7 @@ import { looksLikeDxp, unwrapDxp } from '../dxp';
 import { DEFAULT_CERTS_DIR, identityFiles } from '../identities';
 import { loadCenterRegistry, type CenterConfig, type CenterRegistry } from '../registry';
 import { checkAndBookLimits, MemoryUsageLedger, ThreeDocumentIndex, type BuyerUsageLedger } from './customs';
+import type { ManifestDedup } from '../../store/simulator-state';
 import { readManifest, type ManifestView } from './manifest';
 import {
   loadSimulatorProfile,
@@ -66,39 +66,13 @@ import {
  * (late ack) and no-ack (never acked: RabbitMQ redelivers after the channel closes) faults.
  */
 
-export interface ManifestDedup {
-  /** true the first time a guid is claimed, false for every later delivery of it. */
-  claim(guid: string): Promise<boolean>;
-}
-
+/** Dedup in memory (the default; src/store/simulator-state.ts keeps it in MongoDB across restarts). */
 export class MemoryManifestDedup implements ManifestDedup {
   private readonly seen = new Set<string>();
   async claim(guid: string): Promise<boolean> {
     if (this.seen.has(guid)) return false;
     this.seen.add(guid);
     return true;
-  }
-}
-
-/** Dedup that survives simulator restarts: one document per (center, guid) with a unique _id. */
-export class MongoManifestDedup implements ManifestDedup {
-  constructor(
-    private readonly connection: Connection,
-    private readonly center: string,
-    private readonly collection = 'simulator_manifests',
-  ) {}
-  async claim(guid: string): Promise<boolean> {
-    const db = this.connection.db;
-    if (!db) throw new Error('mongodb not connected');
-    try {
-      await db
-        .collection<{ _id: string; at: Date }>(this.collection)
-        .insertOne({ _id: `${this.center}:${guid}`, at: new Date() });
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false;
-      throw err;
-    }
   }
 }
 

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import type { Connection } from 'mongoose';
 import { CliError } from '../cli-error';
 import { loadConfig } from '../../config';
 import { createLogger } from '../../log';
+import { MongoAccountRepository } from '../../store/accounts';
+import type { StoreConnection } from '../../store/collections';
 import { connectMongo } from '../../store/mongo';
 import { AccountStore, KeyError } from '../../api/auth/account-store';
 import { AccountsFileError, seedAccounts } from '../../api/auth/seed';
@@ -87,8 +88,8 @@ export function register(program: Command): void {
     .option('--file <path>', 'accounts file', 'config/accounts.dev.json')
     .action(async (opts: { file: string }) => {
       const config = loadConfig();
-      await withConnection(async (connection) => {
-        const seeded = await seedAccounts(connection, opts.file, { production: config.NODE_ENV === 'production' });
+      await withStore(async (store) => {
+        const seeded = await seedAccounts(store, opts.file, { production: config.NODE_ENV === 'production' });
         process.stdout.write(
           `seeded ${seeded.accounts.length} accounts and ${seeded.keys.length} keys from ${opts.file}\n`,
         );
@@ -102,25 +103,22 @@ function parseTime(value: string, option: string): Date {
   return date;
 }
 
-async function withConnection(work: (connection: Connection) => Promise<void>): Promise<void> {
+/** Runs `work` on the accounts of the configured database; its known errors become CLI errors. */
+async function withStore(work: (store: AccountStore) => Promise<void>): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: 'error' });
-  let connection: Connection;
+  let connection: StoreConnection;
   try {
     connection = await connectMongo(config.MONGO_URL, logger, { serverSelectionTimeoutMS: 3000 });
   } catch (err) {
     throw new CliError(`cannot reach MongoDB at ${config.MONGO_URL}: ${(err as Error).message}`, 1);
   }
   try {
-    await work(connection);
+    await work(new AccountStore(new MongoAccountRepository(connection)));
   } catch (err) {
     if (err instanceof KeyError || err instanceof AccountsFileError) throw new CliError(err.message, 1);
     throw err;
   } finally {
     await connection.close();
   }
-}
-
-function withStore(work: (store: AccountStore) => Promise<void>): Promise<void> {
-  return withConnection((connection) => work(new AccountStore(connection)));
 }

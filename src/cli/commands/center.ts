@@ -123,11 +123,11 @@ export function register(program: Command): void {
           };
         }
         const { createLogger } = await import('../../log');
-        const { startSimulator, MongoManifestDedup } = await import('../../centers/simulator');
-        const { MongoUsageLedger } = await import('../../centers/simulator/customs');
+        const { startSimulator } = await import('../../centers/simulator');
+        const { MongoManifestDedup, MongoUsageLedger } = await import('../../store/simulator-state');
         const { SimulatorConfigError } = await import('../../centers/simulator/profiles');
         const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, name: 'center-simulator' });
-        let mongo: import('mongoose').Connection | undefined;
+        let mongo: import('../../store/collections').StoreConnection | undefined;
         if (opts.persistentState) {
           const { connectMongo } = await import('../../store/mongo');
           const { requestRestart } = await import('../../runtime/restart');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { AccountStore } from '../../../src/api/auth/account-store';
+import { MongoAccountRepository } from '../../../src/store/accounts';
 import { connectMongo } from '../../../src/store/mongo';
 import { AmqpClient } from '../../../src/queue/amqp';
 import { DEAD_LETTER_QUEUE, RECEIPTS_QUEUE, centerQueueName } from '../../../src/queue/topology';
@@ -114,7 +115,7 @@ export async function prepareDatabase(mongoUrl: string): Promise<void> {
   }
   const connection = await connectMongo(mongoUrl, silentLogger());
   try {
-    const accounts = new AccountStore(connection);
+    const accounts = new AccountStore(new MongoAccountRepository(connection));
     const { seller, broker, centers } = CHAOS_KEYS;
     // A rate limit well above the load, so what the run measures is the pipeline, not the limiter.
     await accounts.upsertAccount({
