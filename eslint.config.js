@@ -34,4 +34,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // src/store is the only code that touches a collection: everything else depends on its repositories.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['mongodb', 'mongoose'].map((name) => ({
+            name,
+            message: 'Only src/store touches the database: depend on a repository (or StoreConnection) from src/store.',
+          })),
+          patterns: [{ group: ['mongodb/*', 'mongoose/*'], message: 'Only src/store touches the database.' }],
+        },
+      ],
+    },
+  },
 );
