@@ -6,8 +6,9 @@ import { collectionOf, IndexSet, isDuplicateKey, type StoreConnection } from './
  * Adding is ONE atomic upsert, `findOneAndUpdate({_id}, {$inc: {used: n}}, {upsert: true, returnDocument:
  * 'after'})`: every gateway copy counts into the same document and each caller gets the total its own
  * increment produced, so N concurrent additions of 1 return exactly the totals 1…N. Reading a day is one
- * `_id $in` query. Old days stay for reporting and are deleted by an indexed sweep on `day` (not a TTL
- * index).
+ * `_id $in` query. Old days stay for reporting and are deleted by an indexed sweep on `dayStart` (the
+ * day's first instant in China time, a date so that every server answers the range from the index), not
+ * by a TTL index.
  */
 export const CAPACITY_COLLECTION = 'center_capacity';
 
@@ -24,11 +25,13 @@ interface CounterDoc {
   _id: string;
   center: string;
   day: string;
+  /** 00:00 of `day` in China Standard Time (UTC+8), where the centers' quotas reset. */
+  dayStart: Date;
   used: number;
 }
 
 export class MongoCapacityCounters implements CapacityCounterRepository {
-  private readonly indexes = new IndexSet(() => this.collection(), [{ key: { day: 1 }, name: 'day_sweep' }]);
+  private readonly indexes = new IndexSet(() => this.collection(), [{ key: { dayStart: 1 }, name: 'dayStart_sweep' }]);
 
   constructor(
     private readonly connection: StoreConnection,
@@ -55,7 +58,7 @@ export class MongoCapacityCounters implements CapacityCounterRepository {
     const increment = () =>
       this.collection().findOneAndUpdate(
         { _id: idOf(center, day) },
-        { $inc: { used: count }, $setOnInsert: { center, day } },
+        { $inc: { used: count }, $setOnInsert: { center, day, dayStart: dayStartOf(day) } },
         { upsert: true, returnDocument: 'after' },
       );
     let doc: CounterDoc | null;
@@ -73,8 +76,14 @@ export class MongoCapacityCounters implements CapacityCounterRepository {
 
   async sweepBefore(day: string): Promise<number> {
     await this.indexes.ready();
-    return (await this.collection().deleteMany({ day: { $lt: day } })).deletedCount;
+    return (await this.collection().deleteMany({ dayStart: { $lt: dayStartOf(day) } })).deletedCount;
   }
+}
+
+function dayStartOf(day: string): Date {
+  const start = new Date(`${day}T00:00:00+08:00`);
+  if (Number.isNaN(start.getTime())) throw new Error(`capacity day "${day}" is not YYYY-MM-DD`);
+  return start;
 }
 
 function idOf(center: string, day: string): string {
