@@ -88,8 +88,10 @@ describe('store/accounts (accounts, api_keys)', function () {
 
   it('finds a key by id (every uncached request) from the _id index', async () => {
     await expectIndexUse(
+      db,
       db.connection.db!.collection(API_KEYS_COLLECTION).find({ _id: 'bgk_race01' as never }),
       'key by id',
+      { index: '_id_' },
     );
   });
 });

@@ -32,15 +32,21 @@ describe('store/capacity and store/center-states (center_capacity, center_states
       expect(await repo.sweepBefore('2026-10-02')).to.equal(2);
       expect(await repo.usedOn('2026-10-02', ['MO'])).to.deep.equal({ MO: 1 });
       await expectIndexUse(
+        db,
         db.connection.db!.collection(CAPACITY_COLLECTION).find({ dayStart: { $lt: new Date('2026-10-02') } }),
         'old days',
+        { index: 'dayStart_sweep' },
       );
     });
 
     it("reads a day's counters and increments one from the _id index", async () => {
+      const counters = db.connection.db!.collection(CAPACITY_COLLECTION);
+      await expectIndexUse(db, counters.find({ _id: 'GD:2026-11-01' as never }), 'counter', { index: '_id_' });
       await expectIndexUse(
-        db.connection.db!.collection(CAPACITY_COLLECTION).find({ _id: 'GD:2026-11-01' as never }),
-        'counter',
+        db,
+        counters.find({ _id: { $in: ['GD:2026-11-01', 'HK:2026-11-01'] as never[] } }),
+        'a day',
+        { index: '_id_' },
       );
     });
   });
@@ -84,8 +90,10 @@ describe('store/capacity and store/center-states (center_capacity, center_states
       expect([...(await repo.interruptedCenters())]).to.deep.equal(['HK']);
       expect(await indexKeys(db.connection, CENTER_STATES_COLLECTION)).to.include('status:1');
       await expectIndexUse(
+        db,
         db.connection.db!.collection(CENTER_STATES_COLLECTION).find({ status: 'interrupted' }),
         'interrupted centers',
+        { index: 'status' },
       );
     });
   });

@@ -73,22 +73,28 @@ describe('store/idempotency-keys (idempotency_keys)', function () {
     expect(await count({ sellerId: 'sweep' })).to.equal(1);
     expect(await count({ sellerId: 'sweep', key: 'young' })).to.equal(1);
     await expectIndexUse(
+      db,
       db.connection.db!.collection(IDEMPOTENCY_COLLECTION).find({ expiresAt: { $lt: t0 } }),
       'expired keys',
+      { index: 'expiresAt_sweep' },
     );
   });
 
   it('finds a key (read, and the conditional take-over, complete and release) from the _id index', async () => {
     const keys = db.connection.db!.collection(IDEMPOTENCY_COLLECTION);
     const now = new Date();
-    await expectIndexUse(keys.find({ _id: 's1\u0000k1' as never }), 'key by id');
-    await expectIndexUse(keys.find({ _id: 's1\u0000k1' as never, status: 'in-flight' }), 'in-flight key by id');
+    await expectIndexUse(db, keys.find({ _id: 's1\u0000k1' as never }), 'key by id', { index: '_id_' });
+    await expectIndexUse(db, keys.find({ _id: 's1\u0000k1' as never, status: 'in-flight' }), 'in-flight key by id', {
+      index: '_id_',
+    });
     await expectIndexUse(
+      db,
       keys.find({
         _id: 's1\u0000k1' as never,
         $or: [{ expiresAt: { $lte: now } }, { status: 'in-flight', bodyHash: 'h1', createdAt: { $lt: now } }],
       }),
       'take-over of an expired or abandoned key',
+      { index: '_id_' },
     );
   });
 });

@@ -50,13 +50,17 @@ describe('store/rate-limits (rate_limits)', function () {
     // too: expiresAt = start + 2 windows), the third just ended (kept).
     expect(await repo.sweep(new Date(w + 3 * windowMs + 1))).to.equal(2);
     expect(await collection().countDocuments({})).to.equal(1);
-    await expectIndexUse(collection().find({ expiresAt: { $lt: new Date(w) } }), 'ended windows');
+    await expectIndexUse(db, collection().find({ expiresAt: { $lt: new Date(w) } }), 'ended windows', {
+      index: 'expiresAt_sweep',
+    });
   });
 
   it('finds the counter of a request (the guarded $inc: {_id, n < limit}) from the _id index', async () => {
     await expectIndexUse(
+      db,
       collection().find({ _id: `bgk_race:${Date.UTC(2026, 0, 1)}` as never, n: { $lt: 10 } }),
       'guarded counter',
+      { index: '_id_' },
     );
   });
 });

@@ -38,10 +38,12 @@ describe('store/simulator-state (simulator_manifests, simulator_buyer_quotas)', 
 
   it("reads and books a buyer's year from the _id index", async () => {
     const quotas = db.connection.db!.collection(SIMULATOR_QUOTAS_COLLECTION);
-    await expectIndexUse(quotas.find({ _id: 'GD:B1:2026' as never }), 'quota by id');
+    await expectIndexUse(db, quotas.find({ _id: 'GD:B1:2026' as never }), 'quota by id', { index: '_id_' });
     await expectIndexUse(
+      db,
       quotas.find({ _id: 'GD:B1:2026' as never, 'entries.kinv-1': { $exists: false } }),
       'booking condition',
+      { index: '_id_' },
     );
   });
 });

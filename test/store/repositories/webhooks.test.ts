@@ -44,7 +44,12 @@ describe('store/webhook-subscriptions, webhook-deliveries, cursors', function ()
       expect(await repo.remove('s2', 'w-c')).to.equal(true);
       expect(await repo.find('w-c')).to.equal(null);
       expect(await indexKeys(db.connection, WEBHOOKS_COLLECTION)).to.include('sellerId:1,createdAt:1');
-      await expectIndexUse(db.connection.db!.collection(WEBHOOKS_COLLECTION).find({ _id: 'w-a' as never }), 'by id');
+      await expectIndexUse(
+        db,
+        db.connection.db!.collection(WEBHOOKS_COLLECTION).find({ _id: 'w-a' as never }),
+        'by id',
+        { index: '_id_' },
+      );
     });
   });
 
@@ -145,16 +150,19 @@ describe('store/webhook-subscriptions, webhook-deliveries, cursors', function ()
       const keys = await indexKeys(db.connection, DELIVERIES_COLLECTION);
       expect(keys).to.include.members(['status:1,nextAttemptAt:1', 'webhookId:1,createdAt:-1']);
       await expectIndexUse(
+        db,
         deliveries().find({ _id: 'w1:rec' as never, attempts: 0, status: 'pending' }),
         'attempt record',
+        { index: '_id_' },
       );
       await expectIndexUse(
+        db,
         deliveries()
           .find({ status: 'pending', nextAttemptAt: { $lte: new Date() } })
           .sort({ nextAttemptAt: 1 })
           .limit(1),
         'claim of the longest-due delivery',
-        { sorted: true },
+        { index: 'status_nextAttemptAt', sorted: true },
       );
     });
   });
@@ -174,8 +182,10 @@ describe('store/webhook-subscriptions, webhook-deliveries, cursors', function ()
 
     it('finds the cursor to move (its forward-only condition) from the _id index', async () => {
       await expectIndexUse(
+        db,
         db.connection.db!.collection(CURSORS_COLLECTION).find({ _id: 'race' as never, eventId: { $lt: 'f' } }),
         'forward-only move',
+        { index: '_id_' },
       );
     });
   });
