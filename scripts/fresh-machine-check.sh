@@ -8,8 +8,11 @@
 #    first run; every run unpacks a new copy, so nothing from an earlier run is left in it.
 # 2. Only what the README promises a newcomer has: Node.js ≥ 20.19 with npm (the host's node and npm, copied into
 #    the root's /usr/local) and Go (the host's /usr/local/go, bind-mounted read-only). The root also gets the
-#    host's /etc/hosts and /etc/resolv.conf (any machine has them) and a policy-rc.d that keeps Debian packages
-#    from starting system services (a chroot has no init; a real machine would start its own RabbitMQ).
+#    host's /etc/hosts and /etc/resolv.conf, and the host's local certificate authorities
+#    (/usr/local/share/ca-certificates, and NODE_EXTRA_CA_CERTS when the host sets it): any machine on this
+#    network needs them (its HTTPS egress goes through a proxy with its own CA). And a policy-rc.d that keeps
+#    Debian packages from starting system services (a chroot has no init; a real machine would start its own
+#    RabbitMQ).
 # 3. A fresh `git clone` of this checkout's committed HEAD into /home/newcomer/baygate (made from the host).
 # 4. Exactly the README's first command, as root, inside the root: `npm ci && npm run stack -- --exit`.
 #    A chroot shares the host's network and loopback ports, so the services and the gateway use ports of their
@@ -72,7 +75,7 @@ cleanup() {
     fi
   done
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null; done
-  if [ $KEEP = 1 ]; then say "kept the root at $R"; else rm -rf "$R"; fi
+  if [ $KEEP = 1 ]; then say "kept the root at $R"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -97,6 +100,16 @@ mkdir -p "$R/usr/local/go"
 mount --bind "$GOROOT_HOST" "$R/usr/local/go" && mounted+=("$R/usr/local/go")
 mount -o remount,ro,bind "$R/usr/local/go" || say "note: could not make the Go mount read-only"
 cp /etc/hosts /etc/resolv.conf "$R/etc/"
+NETWORK_CA=()
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$R/usr/local/share/ca-certificates" "$R/etc/ssl"
+  cp /usr/local/share/ca-certificates/*.crt "$R/usr/local/share/ca-certificates/"
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
+    cat /usr/local/share/ca-certificates/*.crt > "$R/etc/ssl/local-ca.pem"
+    NETWORK_CA=(NODE_EXTRA_CA_CERTS=/etc/ssl/local-ca.pem)
+  fi
+  say "gave it this network's local CAs: $(cd /usr/local/share/ca-certificates && ls -- *.crt | tr '\n' ' ')${NETWORK_CA[*]:+(and ${NETWORK_CA[*]})}"
+fi
 printf '#!/bin/sh\nexit 101\n' > "$R/usr/sbin/policy-rc.d" && chmod +x "$R/usr/sbin/policy-rc.d"
 mount -t proc proc "$R/proc" && mounted+=("$R/proc")
 mount -t sysfs sys "$R/sys" && mounted+=("$R/sys")
@@ -119,13 +132,16 @@ say "(PORT=$PORT AMQP_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT MONGO_URL=mong
 start=$SECONDS
 rc=0
 set +e
-chroot "$R" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-  PATH=/usr/local/go/bin:/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
-  PORT="$PORT" AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT" MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/baygate" \
-  bash -c "cd /home/newcomer/baygate && $COMMAND" 2>&1 |
-  while IFS= read -r line; do printf '%s %s\n' "$SECONDS" "$line"; done | tee "$LOG" | cut -d' ' -f2-
-rc=${PIPESTATUS[0]}
+{
+  echo "== start"
+  chroot "$R" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb "${NETWORK_CA[@]}" \
+    PATH=/usr/local/go/bin:/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PORT="$PORT" AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT" MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/baygate" \
+    bash -c "cd /home/newcomer/baygate && $COMMAND" 2>&1
+} | while IFS= read -r line; do printf '%s %s\n' "$SECONDS" "$line"; done | tee "$LOG" | cut -d' ' -f2-
+rc=${PIPESTATUS[0]} # the { … } group: the command's exit code
 set -e
+printf '%s == end\n' "$SECONDS" >> "$LOG"
 elapsed=$((SECONDS - start))
 
 # stop the services the command started inside the root
