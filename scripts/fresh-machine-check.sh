@@ -149,7 +149,8 @@ chroot "$R" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/sbin:/usr/bin:/s
   AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT" MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/baygate" \
   bash -c 'cd /home/newcomer/baygate && [ -d node_modules ] && bash scripts/services.sh stop' >/dev/null 2>&1 || true
 
-gap=$(awk 'NR > 1 && $1 - prev > max { max = $1 - prev; at = $0 } { prev = $1 } END { printf "%d s before: %s", max, substr(at, index(at, " ") + 1) }' "$LOG")
+gap=$(awk 'NR > 1 && $1 - prev > max { max = $1 - prev; after = text } { prev = $1; if (NF > 1) text = substr($0, index($0, " ") + 1) }
+  END { printf "%d s, after \"%s\"", max, substr(after, 1, 100) }' "$LOG")
 echo
 if [ "$rc" = 0 ]; then
   say "PASSED: \`$COMMAND\` exited 0 in ${elapsed} s on a fresh Debian $SUITE root (commit ${COMMIT:0:12})"
