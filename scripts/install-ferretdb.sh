@@ -39,7 +39,9 @@ else
 fi
 STAMP="$BIN.stamp"
 
-if [ -x "$BIN" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$stamp" ] && "$BIN" --version 2>/dev/null | grep -q "version: $VERSION"; then
+# (the binary's output is read whole: `| grep -q` could end it with SIGPIPE, a failure under pipefail)
+version_of() { "$1" --version 2>/dev/null || true; }
+if [ -x "$BIN" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$stamp" ] && [[ $(version_of "$BIN") == *"version: $VERSION"* ]]; then
   exit 0
 fi
 if [ -x "$BIN" ]; then echo "install-ferretdb: $BIN was built from another patch set (or none): rebuilding it"; fi
@@ -84,4 +86,5 @@ step "building FerretDB $VERSION ($flavour; the first build downloads its depend
   bash -c "cd '$WORK/src' && go build -trimpath -buildvcs=false -o '$BIN.new' ./cmd/ferretdb"
 mv -f "$BIN.new" "$BIN"
 echo "$stamp" > "$STAMP"
-echo "install-ferretdb: $("$BIN" --version | head -1) ($flavour) at ${BIN#"$ROOT"/}"
+version=$(version_of "$BIN")
+echo "install-ferretdb: ${version%%$'\n'*} ($flavour) at ${BIN#"$ROOT"/}"

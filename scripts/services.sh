@@ -81,6 +81,15 @@ CONF
 }
 
 start_mongo() {
+  # A FerretDB this checkout started from a binary since rebuilt (the patch set changed) is restarted: tests must
+  # never run on the old server just because it still answers.
+  if pid_alive "$FDB_DIR/started.pid"; then
+    bash "$ROOT/scripts/install-ferretdb.sh" || return 1
+    if ! cmp -s "$STATE/bin/ferretdb.stamp" "$FDB_DIR/started.stamp" 2>/dev/null; then
+      say "restarting FerretDB (pid $(cat "$FDB_DIR/started.pid")): it runs a binary built from another patch set"
+      stop_mongo
+    fi
+  fi
   if probe mongo "$MONGO_URL"; then say "mongodb-compatible server answers at ${MONGO_URL%%\?*} (using it)"; return 0; fi
   if ! pid_alive "$FDB_DIR/started.pid"; then
     bash "$ROOT/scripts/install-ferretdb.sh" || return 1
@@ -93,6 +102,7 @@ start_mongo() {
       --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$FDB_DIR" --telemetry=disable \
       --log-level=warn --debug-addr=-) > "$FDB_DIR/ferretdb.log" 2>&1 &
     echo $! > "$FDB_DIR/started.pid"
+    cp "$STATE/bin/ferretdb.stamp" "$FDB_DIR/started.stamp"
     say "starting FerretDB v1.24 (SQLite) on 127.0.0.1:$MONGO_PORT (pid $(cat "$FDB_DIR/started.pid"))"
   fi
   if ! wait_until ferretdb 60 probe mongo "$MONGO_URL"; then
