@@ -115,6 +115,7 @@ mount -t proc proc "$R/proc" && mounted+=("$R/proc")
 mount -t sysfs sys "$R/sys" && mounted+=("$R/sys")
 mount --bind /dev "$R/dev" && mounted+=("$R/dev")
 mount --bind /dev/pts "$R/dev/pts" && mounted+=("$R/dev/pts")
+if mountpoint -q /dev/shm; then mount --bind /dev/shm "$R/dev/shm" && mounted+=("$R/dev/shm"); fi
 say "gave it node $("$NODE" --version), npm $(node "$NPM_DIR/bin/npm-cli.js" --version) and $(go version | cut -d' ' -f3) ($GOROOT_HOST, read-only)"
 
 COMMIT=$(git -C "$ROOT" rev-parse HEAD)
