@@ -60,7 +60,7 @@ trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 # Outside any Go module (the checkout has none, but a parent directory might).
 step "fetching the FerretDB $VERSION module source (go mod download)" \
   "check the network access to the Go module proxy ($(go env GOPROXY)); behind a proxy set HTTPS_PROXY, or set GOPROXY to a reachable mirror" \
-  bash -c "cd '$WORK' && go mod download -json '$MODULE@$VERSION' > '$WORK/module.json'"
+  bash -c "cd '$WORK' && go mod download -json '$MODULE@$VERSION' > '$WORK/module.json' || { cat '$WORK/module.json'; exit 1; }"
 SRC=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' "$WORK/module.json")
 [ -d "$SRC" ] || { echo "install-ferretdb: FAILED: go mod download did not report the module's directory (see $WORK/module.json)" >&2; exit 1; }
 
