@@ -32,13 +32,23 @@ probe() { PROBE_TIMEOUT_MS=${PROBE_TIMEOUT_MS:-2000} node --import tsx "$ROOT/sc
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 say() { echo "services: $*"; }
 
-wait_until() { # what, seconds, command…
-  local what=$1 secs=$2; shift 2
+wait_until() { # what, seconds, pidfile of the server started here (or ""), command…
+  local what=$1 secs=$2 pidfile=$3; shift 3
   local deadline=$((SECONDS + secs))
   until "$@"; do
+    if [ -n "$pidfile" ] && ! pid_alive "$pidfile"; then say "$what exited before answering" >&2; return 1; fi
     if [ $SECONDS -ge $deadline ]; then say "$what did not answer within ${secs}s" >&2; return 1; fi
     sleep 0.5
   done
+}
+
+not_started() { # what, port, log, variable, example: says what failed and how to fix it; returns 1
+  {
+    say "FAILED: $1 did not start on 127.0.0.1:$2. The end of $3:"
+    tail -20 "$3" | sed 's/^/    /'
+    say "how to fix: read the log above; if the port is taken, set $4 to a free one (e.g. $5)"
+  } >&2
+  return 1
 }
 
 # RabbitMQ runs as the calling user with everything (cookie, mnesia, logs) under .services/rabbitmq.
@@ -69,14 +79,8 @@ CONF
     echo $! > "$RMQ_DIR/started.pid"
     say "starting rabbitmq on 127.0.0.1:$RABBITMQ_PORT (pid $(cat "$RMQ_DIR/started.pid"))"
   fi
-  if ! wait_until rabbitmq 90 probe amqp "$AMQP_URL"; then
-    {
-      say "FAILED: rabbitmq did not start on 127.0.0.1:$RABBITMQ_PORT. The end of $RMQ_DIR/log/startup.log:"
-      tail -20 "$RMQ_DIR/log/startup.log" | sed 's/^/    /'
-      say "how to fix: if the port is taken, set AMQP_URL to a free one (e.g. amqp://guest:guest@127.0.0.1:5690); more in $RMQ_DIR/log/"
-    } >&2
-    return 1
-  fi
+  wait_until rabbitmq 90 "$RMQ_DIR/started.pid" probe amqp "$AMQP_URL" ||
+    not_started rabbitmq "$RABBITMQ_PORT" "$RMQ_DIR/log/startup.log" "AMQP_URL" "amqp://guest:guest@127.0.0.1:5690" || return 1
   say "rabbitmq ready"
 }
 
@@ -105,14 +109,8 @@ start_mongo() {
     cp "$STATE/bin/ferretdb.stamp" "$FDB_DIR/started.stamp"
     say "starting FerretDB v1.24 (SQLite) on 127.0.0.1:$MONGO_PORT (pid $(cat "$FDB_DIR/started.pid"))"
   fi
-  if ! wait_until ferretdb 60 probe mongo "$MONGO_URL"; then
-    {
-      say "FAILED: FerretDB did not start on 127.0.0.1:$MONGO_PORT. The end of $FDB_DIR/ferretdb.log:"
-      tail -20 "$FDB_DIR/ferretdb.log" | sed 's/^/    /'
-      say "how to fix: if the port is taken, set MONGO_URL to a free one (e.g. mongodb://127.0.0.1:27090/baygate)"
-    } >&2
-    return 1
-  fi
+  wait_until ferretdb 60 "$FDB_DIR/started.pid" probe mongo "$MONGO_URL" ||
+    not_started FerretDB "$MONGO_PORT" "$FDB_DIR/ferretdb.log" "MONGO_URL" "mongodb://127.0.0.1:27090/baygate" || return 1
   say "ferretdb ready"
 }
 
