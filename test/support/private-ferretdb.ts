@@ -59,7 +59,10 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export async function startPrivateFerretDB(build: FerretBuild = 'patched'): Promise<PrivateFerretDB> {
+export async function startPrivateFerretDB(
+  build: FerretBuild = 'patched',
+  extraArgs: string[] = [],
+): Promise<PrivateFerretDB> {
   const binary = ferretdbBinary(build);
   if (!existsSync(binary)) {
     throw new Error(
@@ -84,6 +87,7 @@ export async function startPrivateFerretDB(build: FerretBuild = 'patched'): Prom
         '--telemetry=disable',
         '--log-level=warn',
         '--debug-addr=-',
+        ...extraArgs,
       ],
       { stdio: ['ignore', log, log] },
     );
