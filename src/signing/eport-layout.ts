@@ -1,5 +1,6 @@
 import { C14N_URI, ENVELOPED_SIGNATURE_URI, XMLDSIG_NS, type SignatureProfile } from './algorithms';
 import { SigningError } from './errors';
+import { stripBom } from '../xml/bom';
 
 /**
  * The E-port signature layout, built with string operations only (no DOM on the signing hot path).
@@ -66,7 +67,9 @@ const ATTRIBUTE = /\s([^\s=<>]+)="([^"<]*)"/g;
  * Splits off an optional XML declaration and reads the root start tag. Cheap structural checks only:
  * the caller promises canonical input (see `canonicalize` for anything else).
  */
-export function readCanonicalDocument(xml: string): CanonicalDocument {
+export function readCanonicalDocument(input: string): CanonicalDocument {
+  // A byte-order mark is not part of the document (its canonical form has none): dropped, never digested.
+  const xml = stripBom(input);
   const decl = XML_DECLARATION.exec(xml);
   const prolog = decl ? decl[0] : '';
   const body = decl ? xml.slice(prolog.length) : xml;

@@ -77,6 +77,16 @@ describe('baygate map (CLI)', function () {
     expect(r.stdout).to.contain('<ceb:logisticsNo>BQ5345000005858</ceb:logisticsNo>');
   });
 
+  it('reads an order file that starts with a UTF-8 byte-order mark (Windows exports)', () => {
+    const file = join(dir, 'bom-order.json');
+    const text = readFileSync(join(GOLDEN_DIR, 'orders', 'import-9610.json'));
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]));
+    const r = run('--type', 'CEB311', '--guid', '6F9619FF-8B86-D011-B42D-00C04FC964FF', file);
+    expect(r.stderr).to.equal('');
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/^<ceb:CEB311Message /);
+  });
+
   it('lists every business-rule violation on stderr, prints no XML and exits 1', () => {
     const order = goldenInput('import-9610');
     const items = order.items as Array<Record<string, unknown>>;

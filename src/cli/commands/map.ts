@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
+import { stripBom } from '../../xml/bom';
 import {
   inventoryCancelRequestSchema,
   inventoryRefundRequestSchema,
@@ -48,7 +49,7 @@ function readJson(path: string): unknown {
     throw new CliError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 1);
   }
   try {
-    return JSON.parse(text);
+    return JSON.parse(stripBom(text)); // Windows exports often start with a byte-order mark
   } catch (err) {
     throw new CliError(`${path}: not valid JSON (${(err as Error).message})`, 1);
   }
