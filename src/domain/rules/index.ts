@@ -43,7 +43,11 @@ export interface OrderRuleDeps extends Partial<StaticRuleDeps> {
 }
 
 function withDefaults(deps: Partial<StaticRuleDeps> = {}): StaticRuleDeps {
-  return { codeTables: deps.codeTables ?? defaultCodeTables, taxRates: deps.taxRates ?? defaultTaxRates };
+  return {
+    codeTables: deps.codeTables ?? defaultCodeTables,
+    taxRates: deps.taxRates ?? defaultTaxRates,
+    now: deps.now ?? new Date(),
+  };
 }
 
 /** Every rule except the annual limit (which needs the store). */

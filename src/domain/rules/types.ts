@@ -44,6 +44,8 @@ export type RuleCode =
 export interface StaticRuleDeps {
   codeTables: CodeTables;
   taxRates: TaxRateTable;
+  /** The check time (a birth date must not be after it); default: the clock. */
+  now: Date;
 }
 
 /** A synchronous rule: looks at one order, returns every violation it finds (never throws for bad data). */
