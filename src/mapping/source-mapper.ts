@@ -497,16 +497,26 @@ export function mapSourceRecord(mapping: SourceMapping, record: unknown, ctx: So
     switch (name) {
       case 'goodsValue':
         return sumExact(totals());
-      case 'taxTotal':
-        return computeTax({
+      case 'taxTotal': {
+        const optionalNumber = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+        const optionalText = (v: unknown) => (typeof v === 'string' ? v : undefined);
+        const tax = computeTax({
           freight: asNumber(draft.freight ?? 0, 'freight'),
           insuredFee: asNumber(draft.insuredFee ?? 0, 'insuredFee'),
           items: items.map((i, n) => ({
             gnum: n + 1,
             gcode: String(i.gcode ?? ''),
             totalPrice: asNumber(i.totalPrice, 'items[].totalPrice'),
+            qty: optionalNumber(i.qty),
+            unit1: optionalText(i.unit1),
+            qty1: optionalNumber(i.qty1),
+            unit2: optionalText(i.unit2),
+            qty2: optionalNumber(i.qty2),
           })),
-        }).taxTotal;
+        });
+        if (tax.problems.length > 0) throw new TransformFailure(tax.problems.map((p) => p.reason).join('; '));
+        return tax.taxTotal;
+      }
       case 'acturalPaid':
         return sumExact([
           asNumber(draft.goodsValue, 'goodsValue'),

@@ -465,9 +465,11 @@ describe('business rules: each rule rejects a broken order', () => {
     order.items[0]!.price = 5000;
     order.items[0]!.totalPrice = 5000;
     order.goodsValue = 5000;
-    order.taxTotal = 455;
-    order.acturalPaid = 5455;
-    order.payment.amountPaid = 5455;
+    // 5,000 CNY for 300 g of essence is high-end cosmetics (≥ 10 CNY/g): 15 % consumption tax, 13 % VAT,
+    // 70 %: 5000 × 0.28 / 0.85 × 0.7 = 1152.94.
+    order.taxTotal = 1152.94;
+    order.acturalPaid = 6152.94;
+    order.payment.amountPaid = 6152.94;
     expect(validateOrderStatic(order)).to.deep.equal([]);
   });
 

@@ -21,7 +21,7 @@ export type { RuleViolation, RuleCode, StaticRuleDeps } from './types';
 export type { AnnualUsageLookup } from './limits';
 export { ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT, limitValue, limitYear } from './limits';
 export { gb11643CheckChar, isValidGb11643, gb11643Problem } from './gb11643';
-export { TAX_TOLERANCE } from './tax-rule';
+export { HALF_FEN, TAX_TOLERANCE } from './tax-rule';
 
 /** The synchronous rules, in the order their violations are reported. */
 export const staticRules: readonly StaticRule[] = [
