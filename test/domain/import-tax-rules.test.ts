@@ -42,7 +42,7 @@ describe('tax rule: both roundings', () => {
 });
 
 describe('single indivisible item over the 5,000 CNY single limit', () => {
-  const watch = (): ImportOrder => clone(importExample('hk-single-item-watch'));
+  const watch = (): ImportOrder => clone(importExample('single-item-watch'));
 
   it('the 12,850 CNY watch passes every rule, taxed in full (7,297.19)', async () => {
     const order = watch();
