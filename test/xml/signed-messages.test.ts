@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { createPrivateKey } from 'node:crypto';
-import { buildMessage } from '../../src/mapping/message-builder';
 import { EXPORT_MESSAGE_TYPES } from '../../src/domain/message-types';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { pinnedCertificateCheck } from '../../src/signing/trust-check';
 import { verifySignedXml } from '../../src/signing/verifier';
 import { sharedTempPki, type TempPki } from '../signing/support/temp-pki';
-import { fixedContext, GOLDEN_CASES, goldenOrder } from './support/golden-orders';
+import { buildGolden, GOLDEN_CASES } from './support/golden-orders';
 import { validateBatch } from './support/xmllint';
 import { noteOfficialMissing, officialCebAvailable, officialXsdPath } from './support/xsd-sequence';
 
@@ -31,7 +30,7 @@ describe('built messages through the signing layer', function () {
       });
       const signedDocs: Array<{ name: string; xml: string; side: 'import' | 'export' }> = [];
       for (const c of GOLDEN_CASES) {
-        const { xml } = buildMessage(c.type, goldenOrder(c.order), fixedContext());
+        const { xml } = buildGolden(c);
         const side = EXPORT_MESSAGE_TYPES.includes(c.type) ? 'export' : 'import';
         const signed = signer.signSync(xml, side);
         const verified = await verifySignedXml(signed, { pinnedCertificate: pki[key].certPem });
