@@ -34,7 +34,10 @@ export interface TaxAmounts {
   lines: TaxLine[];
 }
 
-/** One inventory line a CEB792 summary result lists. */
+/**
+ * One inventory line a CEB792 summary result lists. Only the inventory number is required to read it: the
+ * official sample leaves out gseqno, which the schema requires, and these lines are information, not keys.
+ */
 export interface SummaryResultLine {
   invtNo: string;
   logisticsNo: string;
@@ -167,10 +170,10 @@ function readReturn(desc: ReceiptDescriptor, wrapper: XmlElement, where: string)
       const at = `${where.replace(/\/SummaryResultHead$/, '')}/SummaryResultList[${i + 1}]`;
       return {
         invtNo: required(line, 'invtNo', at),
-        logisticsNo: required(line, 'logisticsNo', at),
-        gseqno: required(line, 'gseqno', at),
-        gnum: required(line, 'gnum', at),
-        gcode: required(line, 'gcode', at),
+        logisticsNo: leaf(line, 'logisticsNo') ?? '',
+        gseqno: leaf(line, 'gseqno') ?? '',
+        gnum: leaf(line, 'gnum') ?? '',
+        gcode: leaf(line, 'gcode') ?? '',
       };
     });
   }
