@@ -1,4 +1,5 @@
 import { C14N_URI, ENVELOPED_SIGNATURE_URI, XMLDSIG_NS, type SignatureProfile } from './algorithms';
+import { EXPORT_MESSAGE_TYPES } from '../domain/message-types';
 import { SigningError } from './errors';
 import { stripBom } from '../xml/bom';
 
@@ -18,20 +19,11 @@ import { stripBom } from '../xml/bom';
 
 export type MessageLayout = 'import' | 'export';
 
-/** Export messages (XSD: `ds:Signature` BEFORE `ExtendMessage`); everything else is laid out as import. */
-const EXPORT_MESSAGES = new Set([
-  'CEB213',
-  'CEB215',
-  'CEB303',
-  'CEB403',
-  'CEB505',
-  'CEB507',
-  'CEB509',
-  'CEB603',
-  'CEB605',
-  'CEB607',
-  'CEB701',
-]);
+/**
+ * Export messages (XSD: `ds:Signature` BEFORE `ExtendMessage`): the export declarations of the domain's
+ * list; everything else (import declarations, receipts) is laid out as import.
+ */
+const EXPORT_MESSAGES: ReadonlySet<string> = new Set(EXPORT_MESSAGE_TYPES);
 
 /** Layout for a root element local name such as `CEB303Message`. */
 export function layoutForRootName(localName: string): MessageLayout {
