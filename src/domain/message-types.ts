@@ -6,7 +6,7 @@
  * parcels), or a summary application.
  */
 export const MESSAGE_TYPES = [
-  // import
+  // import (keep them first: the direction of a type is which part of this list it is in)
   'CEB311',
   'CEB411',
   'CEB511',
@@ -30,36 +30,8 @@ export const MESSAGE_TYPES = [
 ] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
-export const IMPORT_MESSAGE_TYPES: readonly MessageType[] = [
-  'CEB311',
-  'CEB411',
-  'CEB511',
-  'CEB513',
-  'CEB621',
-  'CEB623',
-  'CEB625',
-  'CEB711',
-];
-export const EXPORT_MESSAGE_TYPES: readonly MessageType[] = [
-  'CEB303',
-  'CEB403',
-  'CEB505',
-  'CEB507',
-  'CEB509',
-  'CEB603',
-  'CEB605',
-  'CEB607',
-  'CEB701',
-  'CEB213',
-  'CEB215',
-];
-
 export function isMessageType(value: string): value is MessageType {
   return (MESSAGE_TYPES as readonly string[]).includes(value);
-}
-
-export function messageDirection(type: MessageType): 'import' | 'export' {
-  return EXPORT_MESSAGE_TYPES.includes(type) ? 'export' : 'import';
 }
 
 /** What a message is built from: one order, one shipment (many parcels), or one summary application. */
@@ -86,6 +58,16 @@ export const MESSAGE_INPUT: Readonly<Record<MessageType, MessageInputKind>> = {
   CEB213: 'order',
   CEB215: 'order',
 };
+
+/** Import declarations come first in MESSAGE_TYPES, then export ones (CEB303 is the first export type). */
+const FIRST_EXPORT = MESSAGE_TYPES.indexOf('CEB303');
+
+export function messageDirection(type: MessageType): 'import' | 'export' {
+  return MESSAGE_TYPES.indexOf(type) >= FIRST_EXPORT ? 'export' : 'import';
+}
+
+export const IMPORT_MESSAGE_TYPES: readonly MessageType[] = MESSAGE_TYPES.slice(0, FIRST_EXPORT);
+export const EXPORT_MESSAGE_TYPES: readonly MessageType[] = MESSAGE_TYPES.slice(FIRST_EXPORT);
 
 /** The message types of one direction built from one kind of input, in MESSAGE_TYPES order. */
 export function messageTypesFor(direction: 'import' | 'export', input: MessageInputKind): MessageType[] {

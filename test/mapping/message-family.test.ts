@@ -11,21 +11,14 @@ import {
   MessageBuildError,
 } from '../../src/mapping/message-builder';
 import { compileMappingText, DEFAULT_MAPPINGS_DIR, MappingFileError } from '../../src/mapping/message-mapper';
+import { thrown } from '../support/thrown';
 import { fixedContext, goldenOrder, goldenShipment, goldenSummary } from '../xml/support/golden-orders';
 
 /**
  * The rest of the CEB family: messages built from a shipment or a summary application, and the order
  * messages that need a request (export cancel, export return and tally, waybill status).
  */
-function buildError(fn: () => unknown): MessageBuildError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MessageBuildError) return err;
-    throw err;
-  }
-  throw new Error('expected a MessageBuildError');
-}
+const buildError = (fn: () => unknown): MessageBuildError => thrown(MessageBuildError, fn);
 
 const leaf = (xml: string, name: string): string[] =>
   [...xml.matchAll(new RegExp(`<ceb:${name}>([^<]*)</ceb:${name}>`, 'g'))].map((m) => m[1] as string);
@@ -175,13 +168,7 @@ describe('message mapping files: inputs and requests are checked at load', () =>
   function problems(file: string, edit: (m: Record<string, unknown>) => void): string {
     const m = JSON.parse(readFileSync(join(DEFAULT_MAPPINGS_DIR, file), 'utf8')) as Record<string, unknown>;
     edit(m);
-    try {
-      compileMappingText(file, JSON.stringify(m));
-    } catch (err) {
-      if (err instanceof MappingFileError) return err.problems.join('\n');
-      throw err;
-    }
-    throw new Error('expected a MappingFileError');
+    return thrown(MappingFileError, () => compileMappingText(file, JSON.stringify(m))).problems.join('\n');
   }
 
   it('refuses a path to another input, a request the file does not declare, and a type built from something else', () => {

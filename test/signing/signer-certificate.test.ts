@@ -11,6 +11,7 @@ import { toPem } from '../../src/signing/trust/der';
 import { buildCertificate, type KeyUsageName } from '../../src/signing/trust/x509-build';
 import { pinnedCertificateCheck, trustListCheck } from '../../src/signing/trust-check';
 import { verifySignedXml } from '../../src/signing/verifier';
+import { rejectionOf } from '../support/rejection';
 import { CERTS_DEV, devTrustLists } from './support/dev-identities';
 
 /**
@@ -53,14 +54,9 @@ function issuedByHkMrCa(
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof SigningError || err instanceof VerificationError)
-      return { code: err.code, message: err.message };
-    throw err;
-  }
-  return { code: 'ACCEPTED', message: '' };
+  const err = await rejectionOf(promise);
+  if (err instanceof SigningError || err instanceof VerificationError) return { code: err.code, message: err.message };
+  throw err;
 }
 
 /** Signs without any check: how an attacker holding the CA key would produce the message. */

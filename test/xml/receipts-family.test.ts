@@ -81,6 +81,16 @@ class MemoryDeclarations {
   }
 }
 
+/** The gateway's ingestion over a declaration in memory: real verification, parsing and transitions. */
+function ingestorOver(memory: MemoryDeclarations): ReceiptIngestor {
+  return new ReceiptIngestor({
+    declarations: memory.store(),
+    receipts: memoryReceipts(),
+    verify,
+    logger: silentLogger(),
+  });
+}
+
 function memoryReceipts(): ReceiptStore {
   const seen = new Set<string>();
   return {
@@ -151,12 +161,7 @@ describe('receipts of the whole family, from signed fixtures', function () {
     it(`${declared}: its ${receiptType} receipts${declared === 'CEB701' ? ' and the CEB792 result' : ''}, late, twice and out of order, move it only forward to ${final}`, async () => {
       const memory = new MemoryDeclarations();
       const declaration = memory.add(fixtureGuid(declared), declared);
-      const ingestor = new ReceiptIngestor({
-        declarations: memory.store(),
-        receipts: memoryReceipts(),
-        verify,
-        logger: silentLogger(),
-      });
+      const ingestor = ingestorOver(memory);
       const sequence = accepted.map((s) => `${receiptType.toLowerCase()}-${s}.xml`);
       if (declared === 'CEB701') sequence.push('ceb792-summarized.xml');
       // Reversed, then in order, then the first again: every receipt arrives twice, most of them late.
@@ -182,12 +187,7 @@ describe('receipts of the whole family, from signed fixtures', function () {
     it(`${declared}: a rejection (100) ends it before its end`, async () => {
       const memory = new MemoryDeclarations();
       const declaration = memory.add(fixtureGuid(declared), declared);
-      const ingestor = new ReceiptIngestor({
-        declarations: memory.store(),
-        receipts: memoryReceipts(),
-        verify,
-        logger: silentLogger(),
-      });
+      const ingestor = ingestorOver(memory);
       for (const s of ['2', '100', '3'])
         await ingestor.ingest(readFileSync(join(DIR, `${receiptType.toLowerCase()}-${s}.xml`)), 'http', 'HK');
       expect(declaration.history).to.deep.equal(['2', '100']);

@@ -62,6 +62,19 @@ export function returnLayouts(
 ): Readonly<Record<ReceiptType, ReturnLayout | undefined>> {
   const preNo: Field = { name: 'preNo', from: (m, r) => r.preNo ?? preNoFor(m) };
   const optionalPreNo: Field = { ...preNo, optional: true };
+  /** CEB624 and CEB626 answer a cancel and a refund of an import inventory with the same fields. */
+  const importWithdrawal = (element: string): ReturnLayout => ({
+    element,
+    fields: [
+      { name: 'customsCode', optional: true },
+      { name: 'agentCode', optional: true },
+      { name: 'ebpCode', optional: true },
+      { name: 'ebcCode', optional: true },
+      { name: 'copNo' },
+      preNo,
+      { name: 'invtNo', optional: true, from: (m, r) => r.invtNo ?? m.head.invtNo },
+    ],
+  });
   return {
     CEB312: { element: 'OrderReturn', fields: [{ name: 'ebpCode' }, { name: 'ebcCode' }, { name: 'orderNo' }] },
     CEB304: { element: 'OrderReturn', fields: [{ name: 'ebpCode' }, { name: 'ebcCode' }, { name: 'orderNo' }] },
@@ -103,30 +116,8 @@ export function returnLayouts(
         { name: 'invtNo', optional: true, from: (_m, r) => r.invtNo },
       ],
     },
-    CEB624: {
-      element: 'InvtCancelReturn',
-      fields: [
-        { name: 'customsCode', optional: true },
-        { name: 'agentCode', optional: true },
-        { name: 'ebpCode', optional: true },
-        { name: 'ebcCode', optional: true },
-        { name: 'copNo' },
-        preNo,
-        { name: 'invtNo', optional: true, from: (m, r) => r.invtNo ?? m.head.invtNo },
-      ],
-    },
-    CEB626: {
-      element: 'InvtRefundReturn',
-      fields: [
-        { name: 'customsCode', optional: true },
-        { name: 'agentCode', optional: true },
-        { name: 'ebpCode', optional: true },
-        { name: 'ebcCode', optional: true },
-        { name: 'copNo' },
-        preNo,
-        { name: 'invtNo', optional: true, from: (m, r) => r.invtNo ?? m.head.invtNo },
-      ],
-    },
+    CEB624: importWithdrawal('InvtCancelReturn'),
+    CEB626: importWithdrawal('InvtRefundReturn'),
     CEB604: {
       element: 'InventoryReturn',
       fields: [
