@@ -53,6 +53,10 @@ function ensureKeyPair(name: string, subject: string, serial: string): { key: st
         '-set_serial',
         serial,
         '-sha256',
+        // End-entity signing certificates: `req -x509` would otherwise mark them CA:TRUE, and a CA
+        // certificate may not sign messages (src/signing/trust/signer-usage.ts).
+        '-addext',
+        'basicConstraints=critical,CA:FALSE',
         '-addext',
         'keyUsage=critical,digitalSignature,nonRepudiation',
         '-out',

@@ -261,6 +261,26 @@ const importLogisticsSchema = z.object({
   goodsInfo: z.string().trim().max(200).optional(),
 });
 
+/**
+ * The payment the buyer made for an export order, as the payment company reports it (CEB403 收款单).
+ * Optional: only the receipt-of-payment message needs it.
+ */
+const exportPaymentSchema = z.object({
+  /** Payment company customs code (CEB403 payCode), required for mainland payment companies. */
+  payCode: z.string().trim().max(18).optional(),
+  /** Payment company name (CEB403 payName); "现金支付" for cash. */
+  payName: text(100),
+  /** Payment transaction number (CEB403 payNo). */
+  payTransactionId: z.string().trim().max(60).optional(),
+  /** Amount received (CEB403 charge), in `currency` (default: the order currency). */
+  amountPaid: decimal5,
+  currency: code(3).optional(),
+  /** When the money arrived (CEB403 accountingDate). */
+  payTime: cebTimestamp,
+  /** Remark (CEB403 note). */
+  note: z.string().max(1000).optional(),
+});
+
 /** The waybill for export (CEB505 Logistics). */
 const exportLogisticsSchema = z.object({
   ...logisticsBase,
@@ -411,6 +431,8 @@ const exportOrderSchema = z.object({
   totalPackageNo: z.string().trim().max(37).optional(),
   /** Order lines (1..99; the export schema allows 100, import 99: we keep one limit). */
   items: z.array(exportItemSchema).min(1, 'must contain at least one item').max(99, 'must contain at most 99 items'),
+  /** The payment received (CEB403), optional. */
+  payment: exportPaymentSchema.optional(),
   /** The waybill (CEB505). */
   logistics: exportLogisticsSchema,
 });
@@ -442,7 +464,7 @@ export function orderFieldPaths(direction: Direction): { order: string[]; item: 
   const head = direction === 'import' ? importOrderSchema.shape : exportOrderSchema.shape;
   const nested: Record<string, Record<string, unknown>> = direction === 'import'
     ? { payment: paymentSchema.shape, logistics: importLogisticsSchema.shape }
-    : { logistics: exportLogisticsSchema.shape };
+    : { payment: exportPaymentSchema.shape, logistics: exportLogisticsSchema.shape };
   const order: string[] = [];
   for (const key of Object.keys(head)) {
     if (key === 'items') continue;
@@ -458,15 +480,18 @@ export function orderFieldPaths(direction: Direction): { order: string[]; item: 
 // Cancel (CEB623) and refund (CEB625) requests: the data an order does not have yet
 // ---------------------------------------------------------------------------------------------------
 
-/** Asks customs to withdraw an accepted import inventory (CEB623). Customer data comes from the order. */
+/**
+ * Asks customs to withdraw an accepted inventory: import CEB623, export CEB605. Customer data comes from
+ * the order. Lengths are the export maxima (invtNo 20, copNo 30); CEB623 reports a longer one when built.
+ */
 export const inventoryCancelRequestSchema = z.object({
-  /** Inventory number customs assigned (CEB622 receipt invtNo). */
-  invtNo: text(18),
+  /** Inventory number customs assigned (CEB622/604 receipt invtNo). */
+  invtNo: text(20),
   /** Reason for the withdrawal (CEB623 reason). */
   reason: text(1000),
   /** Optional e-port pre-entry number (preNo) and company number (copNo). */
   preNo: z.string().trim().max(18).optional(),
-  copNo: z.string().trim().max(20).optional(),
+  copNo: z.string().trim().max(30).optional(),
   /** Remark (CEB623 note). */
   note: z.string().max(1000).optional(),
   /** Time to stamp as appTime; optional (sending time when absent). */

@@ -23,13 +23,38 @@ export const defaultCodeTables: CodeTables = { countries, currencies, units, cus
 const rate = z.number().min(0).max(1);
 export const taxRateTableSchema = z
   .object({
-    default: z.object({ vat: rate, consumption: rate.max(0.99) }),
+    $comment: z.string().optional(),
+    /** Rates for HS codes no entry matches. No duty rate: a duty is never guessed. */
+    default: z.strictObject({ vat: rate, consumption: rate.max(0.99) }),
     rates: z.array(
-      z.object({
+      z.strictObject({
         prefix: z.string().regex(/^\d{1,10}$/, 'must be 1–10 digits of an HS code'),
+        /** Import VAT rate. */
         vat: rate,
+        /** Ad-valorem import consumption tax rate (0 when the goods pay none at import). */
         consumption: rate.max(0.99),
+        /**
+         * Specific (per-quantity) consumption tax added to the ad-valorem part, CNY per litre of the
+         * line's legal quantity (spirits: 0.5 CNY / 500 ml converted by the tariff to 0.912 CNY/L).
+         */
+        consumptionPerLitre: z.number().positive().optional(),
+        /**
+         * The consumption tax applies only from this dutiable price (CNY, VAT excluded): per gram or
+         * millilitre of the legal quantity (high-end cosmetics: 10), or per piece of the trade quantity
+         * (cosmetics sold by the piece: 15; high-end watches: 10,000).
+         */
+        consumptionFrom: z
+          .strictObject({
+            pricePerGramOrMl: z.number().positive().optional(),
+            pricePerPiece: z.number().positive().optional(),
+          })
+          .refine((t) => t.pricePerGramOrMl !== undefined || t.pricePerPiece !== undefined, 'needs a threshold')
+          .optional(),
+        /** Most-favoured-nation import duty rate: needed only where duty is levied in full (single indivisible item). */
+        duty: rate.optional(),
         description: z.string().optional(),
+        /** Where these rates come from (regulation, tariff line): required for every entry. */
+        source: z.string().min(1),
       }),
     ),
   })

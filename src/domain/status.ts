@@ -3,8 +3,9 @@ import type { MessageType } from './message-types';
 /**
  * The declaration status state machine.
  *
- *   accepted → signed → queued → delivered → 2 → 3 → 120 → 300/500/501–503/599 → 399 → 800 → 899
+ *   accepted → signed → queued → delivered → 2 → 3 → 120 → 300/500/501–503/505/599/600 → 399 → 800 → 899
  *
+ * The summary application (CEB701) goes on after 399: its result, CEB792, moves it to `summarized`.
  * Gateway-side states (accepted … delivered) are ours; numeric states are customs `returnStatus` codes
  * from the receipts (domain notes §3). Status only moves forward: every status has a rank and a change is
  * applied only when its rank is higher than the current one, in one conditional single-document update.
@@ -29,12 +30,15 @@ const RANKS: Record<string, number> = {
   '501': 74, // 扣留移送通关
   '502': 74, // 扣留移送缉私
   '503': 74, // 扣留移送法规
+  '505': 74, // 移交 (CEB214, export return)
   '599': 74, // 其它扣留
+  '600': 74, // 挂起 (CEB214, export return)
   '399': 80, // 海关审结
   '800': 90, // 放行
   '899': 100, // 结关
   '700': 100, // 退运
   '100': 100, // 海关退单
+  summarized: 100, // CEB792 汇总结果单 received: the summary (CEB701) became a customs declaration
   failed: 100, // given up by the dispatcher after N attempts
 };
 
@@ -57,28 +61,46 @@ export function statusRank(status: string): number {
 }
 
 /**
- * Terminal: nothing can follow. 899/700/100, negative codes and `failed` for every message type; for the
- * documents that customs only files (order, payment, waybill: CEB311/411/511 and export CEB303/505) the
- * customs flow ends at 120 (入库) or 399 (审结), so those are final for them too.
+ * Per message type, the customs statuses at which its flow ends besides the terminal rank every type has
+ * (899/700/100, `summarized`, negative codes, `failed`). The documents customs only files — order, payment,
+ * waybill and their export and transport companions — end at 120 (入库) or 399 (审结), whichever their
+ * receipt sends last (the specification lists 120 for some, the schema 399); the export return (CEB213,
+ * receipt CEB214) ends at 800 (放行). Inventories, cancels and refunds of import go on to 800/899, and the
+ * summary application (CEB701) to its CEB792 result (`summarized`).
  */
+const FINAL_STATUSES: Partial<Record<MessageType, readonly string[]>> = {
+  CEB311: ['120', '399'],
+  CEB411: ['120', '399'],
+  CEB511: ['120', '399'],
+  CEB513: ['120', '399'],
+  CEB711: ['120', '399'],
+  CEB303: ['120', '399'],
+  CEB403: ['120', '399'],
+  CEB505: ['120', '399'],
+  CEB507: ['120', '399'],
+  CEB509: ['120', '399'],
+  CEB605: ['120', '399'],
+  CEB607: ['120', '399'],
+  CEB215: ['120', '399'],
+  CEB213: ['800'],
+};
+
+/** Terminal: nothing can follow (see FINAL_STATUSES for the per-type ends). */
 export function isTerminal(status: string, messageType?: MessageType): boolean {
   if (statusRank(status) >= TERMINAL_RANK) return true;
-  if (messageType && FILED_ONLY.has(messageType)) return status === '120' || status === '399';
-  return false;
+  return messageType !== undefined && (FINAL_STATUSES[messageType]?.includes(status) ?? false);
 }
-
-const FILED_ONLY = new Set<MessageType>(['CEB311', 'CEB411', 'CEB511', 'CEB303', 'CEB505']);
 
 /** The ranks at which a declaration of this type can end (each rank is reached at most once). */
 export function terminalRanks(messageType: MessageType): number[] {
-  return FILED_ONLY.has(messageType) ? [TERMINAL_RANK, RANKS['399']!, RANKS['120']!] : [TERMINAL_RANK];
+  const ranks = (FINAL_STATUSES[messageType] ?? []).map((s) => RANKS[s]!).sort((a, b) => b - a);
+  return [TERMINAL_RANK, ...new Set(ranks)];
 }
 
 /** A final status that means the goods (or document) cleared, as opposed to a rejection or error. */
 export function isSuccessfulOutcome(status: string, messageType?: MessageType): boolean {
-  if (status === '899' || status === '800') return true;
-  if (messageType && FILED_ONLY.has(messageType)) return status === '120' || status === '399';
-  return false;
+  if (status === '899' || status === '800' || status === 'summarized') return true;
+  return messageType !== undefined && (FINAL_STATUSES[messageType]?.includes(status) ?? false);
 }
 
 export type TransitionDecision =
@@ -116,10 +138,13 @@ export const STATUS_LABELS: Record<string, { zh: string; en: string }> = {
   '501': { zh: '扣留移送通关', en: 'held: transferred to clearance' },
   '502': { zh: '扣留移送缉私', en: 'held: transferred to anti-smuggling' },
   '503': { zh: '扣留移送法规', en: 'held: transferred to legal' },
+  '505': { zh: '移交', en: 'handed over' },
   '599': { zh: '其它扣留', en: 'held (other)' },
+  '600': { zh: '挂起', en: 'suspended' },
   '700': { zh: '退运', en: 'returned' },
   '800': { zh: '放行', en: 'released' },
   '899': { zh: '结关', en: 'cleared' },
+  summarized: { zh: '汇总完成（已生成报关单）', en: 'summary result received (customs declaration generated)' },
 };
 
 export function statusLabel(status: string): { zh: string; en: string } {

@@ -1,19 +1,23 @@
 import type { BaygateOrder, InventoryCancelRequest, InventoryRefundRequest } from '../domain/order';
+import type { ExportReturnRequest, LogisticsStatusRequest } from '../domain/requests';
+import type { Shipment, SummaryApplication } from '../domain/shipment';
 import { CanonicalXmlWriter } from '../xml/canonical-writer';
 import { CEB_NS, CEB_PREFIX, XSI_NS } from '../xml/ceb-namespaces';
 import { assertCebGuid, CebFormatError } from '../xml/ceb-formats';
 import { freshGuid, type MappingScope } from './message-functions';
 import { loadMessageMappings, type BuildViolation, type CompiledMapping, type CompiledNode } from './message-mapper';
-import { EXPORT_MESSAGE_TYPES, type MappingKey, type MessageType } from '../domain/message-types';
+import { MESSAGE_INPUT, messageDirection, type MappingKey, type MessageType } from '../domain/message-types';
 
 /**
- * buildMessage: one Baygate order → one unsigned CEB declaration, as canonical XML (see
- * src/xml/canonical-writer.ts for the byte-level invariants the signing layer relies on).
+ * One input → one unsigned CEB declaration, as canonical XML (see src/xml/canonical-writer.ts for the
+ * byte-level invariants the signing layer relies on):
  *
- *   buildMessage(type: MessageType, order: BaygateOrder, ctx: BuildContext): BuiltMessage
+ *   buildMessage(type, order: BaygateOrder, ctx): BuiltMessage                 order messages
+ *   buildShipmentMessage(type, shipment: Shipment, ctx): BuiltMessage          CEB507/509/607/711
+ *   buildSummaryMessage(type, summary: SummaryApplication, ctx): BuiltMessage  CEB701
  *
  * - Element order, fixed codes and sources come from mappings/messages/<type>.json (CEB621: one file
- *   per trade mode, chosen by order.tradeMode).
+ *   per trade mode, chosen by order.tradeMode); the file says which input and which request it needs.
  * - The root carries guid (36 chars, upper case) and version="1.0", and declares xmlns:ceb and xmlns:xsi
  *   (the signature layout requires both on the root, customs-domain §4). Every head has its own guid.
  * - BaseTransfer is the sender identity from ctx.sender; dxpMode is always "DXP".
@@ -57,7 +61,17 @@ export interface BuildContext {
   cancel?: InventoryCancelRequest;
   /** Required for CEB625: inventory number, reason and the returned lines (default: everything). */
   refund?: InventoryRefundRequest;
+  /** Required for CEB213 and CEB215: the export return (original invtNo, reason, inbound transport, lines). */
+  exportReturn?: ExportReturnRequest;
+  /** Required for CEB513: when the parcel was signed for. */
+  logisticsStatus?: LogisticsStatusRequest;
 }
+
+/** What a message is built from (its mapping file's `input`). */
+export type MessageInput =
+  | { kind: 'order'; order: BaygateOrder }
+  | { kind: 'shipment'; shipment: Shipment }
+  | { kind: 'summary'; summary: SummaryApplication };
 
 export interface BuiltMessage {
   type: MessageType;
@@ -92,10 +106,10 @@ export function messageMappings(): Map<MappingKey, CompiledMapping> {
 
 function mappingFor(
   type: MessageType,
-  order: BaygateOrder,
+  input: MessageInput,
   mappings: Map<MappingKey, CompiledMapping>,
 ): CompiledMapping {
-  const key: MappingKey = type === 'CEB621' ? `CEB621-${order.tradeMode}` : type;
+  const key: MappingKey = type === 'CEB621' && input.kind === 'order' ? `CEB621-${input.order.tradeMode}` : type;
   const hit = mappings.get(key);
   if (!hit) throw new Error(`no message mapping for ${key} in mappings/messages`);
   return hit;
@@ -124,6 +138,7 @@ function writeNodes(
           });
           continue;
         }
+        if (node.optional && (entries === undefined || (Array.isArray(entries) && entries.length === 0))) continue;
         if (!Array.isArray(entries) || entries.length === 0) {
           out.push({
             element: `${path}${node.name}`,
@@ -133,7 +148,7 @@ function writeNodes(
           continue;
         }
         entries.forEach((item, i) => {
-          const inner: MappingScope = { ...scope, item, itemLabel: `${node.forEachSource}[${i}]` };
+          const inner: MappingScope = { ...scope, item, position: i + 1, itemLabel: `${node.forEachSource}[${i}]` };
           w.open(Q + node.name);
           writeNodes(node.children, inner, w, `${path}${node.name}[${i + 1}]/`, out);
           w.close(Q + node.name);
@@ -174,34 +189,58 @@ function writeNodes(
   }
 }
 
-export function buildMessage(
+/** The request each message type's file declares, and what to call it in errors. */
+const REQUEST_NAMES = {
+  cancel: 'a cancel request (invtNo, reason)',
+  refund: 'a refund request (invtNo, reason, lines)',
+  exportReturn: 'an export return request (invtNo, reason, copNo, inbound transport)',
+  logisticsStatus: 'a logistics status (logisticsTime)',
+} as const;
+
+function directionOf(input: MessageInput): 'import' | 'export' {
+  return input.kind === 'order'
+    ? input.order.direction
+    : input.kind === 'shipment'
+      ? input.shipment.direction
+      : 'export';
+}
+
+/** Builds any message type from its input; the three exported builders below name the input kind. */
+export function buildFromInput(
   type: MessageType,
-  order: BaygateOrder,
+  input: MessageInput,
   ctx: BuildContext,
   mappings: Map<MappingKey, CompiledMapping> = messageMappings(),
 ): BuiltMessage {
-  const wanted = EXPORT_MESSAGE_TYPES.includes(type) ? 'export' : 'import';
-  if (order.direction !== wanted) {
+  const needs = MESSAGE_INPUT[type];
+  if (input.kind !== needs) {
     throw new MessageBuildError(type, [
       {
         element: '(message)',
-        source: 'order.direction',
-        reason: `${type} needs an ${wanted} order, got ${order.direction}`,
+        source: input.kind,
+        reason: `${type} is built from a ${needs}, not from a ${input.kind}`,
       },
     ]);
   }
+  const wanted = messageDirection(type);
+  const direction = directionOf(input);
+  if (direction !== wanted) {
+    throw new MessageBuildError(type, [
+      {
+        element: '(message)',
+        source: `${input.kind}.direction`,
+        reason: `${type} needs an ${wanted} ${input.kind}, got ${direction}`,
+      },
+    ]);
+  }
+  const compiled = mappingFor(type, input, mappings);
   const violations: BuildViolation[] = [];
-  if (type === 'CEB623' && !ctx.cancel)
+  const request = compiled.mapping.request;
+  if (request && !ctx[request])
     violations.push({
       element: '(message)',
-      source: 'ctx.cancel',
-      reason: 'CEB623 needs a cancel request (invtNo, reason)',
-    });
-  if (type === 'CEB625' && !ctx.refund)
-    violations.push({
-      element: '(message)',
-      source: 'ctx.refund',
-      reason: 'CEB625 needs a refund request (invtNo, reason, lines)',
+      source: `ctx.${request}`,
+      reason: `${type} needs ${REQUEST_NAMES[request]}`,
     });
   const guid = ctx.guid ?? freshGuid();
   const headGuid = ctx.headGuid ?? freshGuid();
@@ -221,11 +260,15 @@ export function buildMessage(
   }
   if (violations.length > 0) throw new MessageBuildError(type, violations);
 
-  const compiled = mappingFor(type, order, mappings);
   const root = compiled.mapping.root;
   const scope: MappingScope = {
-    order,
+    ...(input.kind === 'order'
+      ? { order: input.order }
+      : input.kind === 'shipment'
+        ? { shipment: input.shipment }
+        : { summary: input.summary }),
     item: undefined,
+    position: 0,
     itemLabel: 'item',
     ctx,
     message: { guid, headGuid, now: ctx.now ?? new Date() },
@@ -236,4 +279,31 @@ export function buildMessage(
   w.close(Q + root);
   if (violations.length > 0) throw new MessageBuildError(type, violations);
   return { type, guid, headGuid, xml: w.toString() };
+}
+
+export function buildMessage(
+  type: MessageType,
+  order: BaygateOrder,
+  ctx: BuildContext,
+  mappings?: Map<MappingKey, CompiledMapping>,
+): BuiltMessage {
+  return buildFromInput(type, { kind: 'order', order }, ctx, mappings);
+}
+
+export function buildShipmentMessage(
+  type: MessageType,
+  shipment: Shipment,
+  ctx: BuildContext,
+  mappings?: Map<MappingKey, CompiledMapping>,
+): BuiltMessage {
+  return buildFromInput(type, { kind: 'shipment', shipment }, ctx, mappings);
+}
+
+export function buildSummaryMessage(
+  type: MessageType,
+  summary: SummaryApplication,
+  ctx: BuildContext,
+  mappings?: Map<MappingKey, CompiledMapping>,
+): BuiltMessage {
+  return buildFromInput(type, { kind: 'summary', summary }, ctx, mappings);
 }

@@ -5,9 +5,13 @@ import { CebFormatError, formatCebDate, formatCebDateTime, formatCebDecimal, for
 import { invalidXmlCharIndex } from '../xml/canonical-text';
 import { MAPPING_FUNCTION_IMPLS, type MappingScope } from './message-functions';
 import {
+  INPUT_ROOTS,
   isGroup,
   isOmitted,
   messageMappingSchema,
+  REQUEST_ROOTS,
+  type InputRoot,
+  type RequestRoot,
   type ElementMapping,
   type LeafMapping,
   type MessageMapping,
@@ -57,6 +61,8 @@ export interface CompiledLeaf {
 export interface CompiledGroup {
   kind: 'group';
   name: string;
+  /** forEach groups of minOccurs 0: no entries, nothing written. */
+  optional: boolean;
   forEach?: Resolver;
   forEachSource?: string;
   children: CompiledNode[];
@@ -82,14 +88,21 @@ function isPresent(v: unknown): boolean {
   return v !== undefined && v !== null && v !== '';
 }
 
-function compileSource(src: ValueSource, where: string, inForEach: boolean, problems: string[]): Resolver {
+/** What a file's paths may read: its input, its request, and item/sender/options. */
+interface CompileContext {
+  input: InputRoot;
+  request: RequestRoot | undefined;
+  problems: string[];
+}
+
+function compileSource(src: ValueSource, where: string, inForEach: boolean, cc: CompileContext): Resolver {
   if ('const' in src) {
     const value = src.const;
     return () => value;
   }
   if ('fn' in src) return MAPPING_FUNCTION_IMPLS[src.fn];
   if ('firstOf' in src) {
-    const parts = src.firstOf.map((s, i) => compileSource(s, `${where}.firstOf[${i}]`, inForEach, problems));
+    const parts = src.firstOf.map((s, i) => compileSource(s, `${where}.firstOf[${i}]`, inForEach, cc));
     return (scope) => {
       for (const part of parts) {
         const v = part(scope);
@@ -99,19 +112,27 @@ function compileSource(src: ValueSource, where: string, inForEach: boolean, prob
     };
   }
   const [root, ...fields] = src.path.split('.') as [string, ...string[]];
-  if (root === 'item' && !inForEach) problems.push(`${where}: path "${src.path}" uses item outside a forEach group`);
+  if (root === 'item' && !inForEach) cc.problems.push(`${where}: path "${src.path}" uses item outside a forEach group`);
+  if ((INPUT_ROOTS as readonly string[]).includes(root) && root !== cc.input)
+    cc.problems.push(`${where}: path "${src.path}" reads ${root}, but this message is built from a ${cc.input}`);
+  if ((REQUEST_ROOTS as readonly string[]).includes(root) && root !== cc.request)
+    cc.problems.push(
+      `${where}: path "${src.path}" reads the ${root} request, but the file declares ${cc.request ? `"request": "${cc.request}"` : 'no request'}`,
+    );
   const pick: (scope: MappingScope) => unknown =
     root === 'order'
       ? (s) => s.order
-      : root === 'item'
-        ? (s) => s.item
-        : root === 'sender'
-          ? (s) => s.ctx.sender
-          : root === 'cancel'
-            ? (s) => s.ctx.cancel
-            : root === 'refund'
-              ? (s) => s.ctx.refund
-              : (s) => s.ctx.options;
+      : root === 'shipment'
+        ? (s) => s.shipment
+        : root === 'summary'
+          ? (s) => s.summary
+          : root === 'item'
+            ? (s) => s.item
+            : root === 'sender'
+              ? (s) => s.ctx.sender
+              : root === 'options'
+                ? (s) => s.ctx.options
+                : (s) => s.ctx[root as RequestRoot];
   return (scope) => {
     let v: unknown = pick(scope);
     for (const f of fields) {
@@ -128,8 +149,8 @@ function codePoints(text: string): number {
   return n;
 }
 
-function compileLeaf(leaf: LeafMapping, where: string, inForEach: boolean, problems: string[]): CompiledLeaf {
-  const resolve = compileSource(leaf.value, `${where}.value`, inForEach, problems);
+function compileLeaf(leaf: LeafMapping, where: string, inForEach: boolean, cc: CompileContext): CompiledLeaf {
+  const resolve = compileSource(leaf.value, `${where}.value`, inForEach, cc);
   const sourceText = describeSource(leaf.value);
   const format: (raw: unknown) => string =
     leaf.format === 'decimal'
@@ -168,7 +189,8 @@ function compileLeaf(leaf: LeafMapping, where: string, inForEach: boolean, probl
   return { kind: 'leaf', name: leaf.element, optional: leaf.optional, describe, resolve, format, check };
 }
 
-function compileNodes(nodes: ElementMapping[], where: string, inForEach: boolean, problems: string[]): CompiledNode[] {
+function compileNodes(nodes: ElementMapping[], where: string, inForEach: boolean, cc: CompileContext): CompiledNode[] {
+  const problems = cc.problems;
   const out: CompiledNode[] = [];
   const seen = new Set<string>();
   nodes.forEach((node, i) => {
@@ -177,18 +199,24 @@ function compileNodes(nodes: ElementMapping[], where: string, inForEach: boolean
     seen.add(node.element);
     if (isOmitted(node)) return;
     if (isGroup(node)) {
-      const group: CompiledGroup = { kind: 'group', name: node.element, children: [] };
+      const group: CompiledGroup = {
+        kind: 'group',
+        name: node.element,
+        optional: node.optional ?? false,
+        children: [],
+      };
+      if (node.optional && !node.forEach) problems.push(`${at}: "optional" applies to forEach groups only`);
       if (node.forEach) {
-        group.forEach = compileSource(node.forEach, `${at}.forEach`, inForEach, problems);
+        group.forEach = compileSource(node.forEach, `${at}.forEach`, inForEach, cc);
         group.forEachSource = describeSource(node.forEach);
       }
-      group.children = compileNodes(node.content, at, inForEach || node.forEach !== undefined, problems);
+      group.children = compileNodes(node.content, at, inForEach || node.forEach !== undefined, cc);
       out.push(group);
       return;
     }
     if (node.element.startsWith('ds:'))
       problems.push(`${at}: ds: elements are written by the signing layer; mark it omit`);
-    out.push(compileLeaf(node, at, inForEach, problems));
+    out.push(compileLeaf(node, at, inForEach, cc));
   });
   return out;
 }
@@ -229,7 +257,8 @@ export function compileMappingText(file: string, text: string): CompiledMapping 
     );
   }
   const problems: string[] = [];
-  const children = compileNodes(parsed.data.content, parsed.data.root, false, problems);
+  const cc: CompileContext = { input: parsed.data.input, request: parsed.data.request, problems };
+  const children = compileNodes(parsed.data.content, parsed.data.root, false, cc);
   if (problems.length > 0) throw new MappingFileError(file, problems);
   return { key: mappingKeyOf(parsed.data), file, mapping: parsed.data, children };
 }

@@ -1,14 +1,19 @@
 import { z } from 'zod';
-import { MESSAGE_TYPES } from '../domain/message-types';
+import { MESSAGE_INPUT, MESSAGE_TYPES, messageDirection } from '../domain/message-types';
 
 /**
  * Shape of a message mapping file (mappings/messages/*.json): for every element of the message, in the
  * XSD sequence order, where its value comes from. Validated at start-up; a test also checks each file
  * against the official XSD's element list and facets.
  *
+ * A file says what the message is built from (`input`: order, shipment or summary) and which request it
+ * needs besides (`request`: cancel, refund, exportReturn, logisticsStatus); its paths may use only those
+ * roots, plus item, sender and options.
+ *
  * Value sources:
- *   { "path": "order.payment.payCode" }   a field; roots: order, item (current forEach entry), sender,
- *                                          cancel (CEB623 request), refund (CEB625 request), options
+ *   { "path": "order.payment.payCode" }   a field; roots: order / shipment / summary (the input), item (the
+ *                                          current forEach entry), sender, the request (cancel, refund,
+ *                                          exportReturn, logisticsStatus), options
  *   { "const": "142" }                     a fixed code
  *   { "fn": "headGuid" }                   a computed value (see message-functions.ts)
  *   { "firstOf": [ source, source, … ] }   the first source that yields a value
@@ -16,8 +21,20 @@ import { MESSAGE_TYPES } from '../domain/message-types';
  * (YYYYMMDDhhmmss, China time), date (YYYYMMDD).
  */
 
-export const VALUE_ROOTS = ['order', 'item', 'sender', 'cancel', 'refund', 'options'] as const;
-export const MAPPING_FUNCTIONS = ['messageGuid', 'headGuid', 'now', 'goodsSummary', 'refundLines'] as const;
+export const INPUT_ROOTS = ['order', 'shipment', 'summary'] as const;
+export const REQUEST_ROOTS = ['cancel', 'refund', 'exportReturn', 'logisticsStatus'] as const;
+export const VALUE_ROOTS = [...INPUT_ROOTS, ...REQUEST_ROOTS, 'item', 'sender', 'options'] as const;
+export type InputRoot = (typeof INPUT_ROOTS)[number];
+export type RequestRoot = (typeof REQUEST_ROOTS)[number];
+export const MAPPING_FUNCTIONS = [
+  'messageGuid',
+  'headGuid',
+  'now',
+  'position',
+  'goodsSummary',
+  'refundLines',
+  'exportReturnLines',
+] as const;
 export const LEAF_FORMATS = ['text', 'decimal', 'int', 'datetime', 'date'] as const;
 
 const pathPattern = new RegExp(`^(${VALUE_ROOTS.join('|')})(\\.[A-Za-z][A-Za-z0-9]*)+$`);
@@ -93,6 +110,8 @@ export interface GroupMapping {
   element: string;
   /** Repeat the group once per entry of this source (an array); `item` is the entry inside. */
   forEach?: ValueSource;
+  /** With forEach, XSD minOccurs="0": an empty list writes nothing instead of being an error. */
+  optional?: boolean;
   content: ElementMapping[];
   comment?: string;
 }
@@ -102,6 +121,7 @@ export const groupSchema: z.ZodType<GroupMapping, unknown> = z.lazy(() =>
   z.strictObject({
     element: elementName,
     forEach: valueSourceSchema.optional(),
+    optional: z.boolean().optional(),
     content: z.array(elementMappingSchema).min(1),
     comment: z.string().optional(),
   }),
@@ -129,11 +149,23 @@ export const messageMappingSchema = z
     root: z.string().regex(/^CEB\d{3}Message$/),
     /** Which official schema declares it. */
     xsd: z.enum(['import', 'export']),
+    /** What the message is built from (default: an order). */
+    input: z.enum(INPUT_ROOTS).default('order'),
+    /** The request the message needs besides its input (ctx.<request>), if any. */
+    request: z.enum(REQUEST_ROOTS).optional(),
     content: z.array(elementMappingSchema).min(1),
   })
   .superRefine((m, ctx) => {
     if (m.root !== `${m.type}Message`)
       ctx.addIssue({ code: 'custom', path: ['root'], message: `must be ${m.type}Message` });
+    if (m.input !== MESSAGE_INPUT[m.type])
+      ctx.addIssue({ code: 'custom', path: ['input'], message: `${m.type} is built from a ${MESSAGE_INPUT[m.type]}` });
+    if (m.direction !== messageDirection(m.type) || m.xsd !== m.direction)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['direction'],
+        message: `${m.type} is an ${messageDirection(m.type)} message (direction and xsd)`,
+      });
     if ((m.type === 'CEB621') !== (m.variant !== undefined)) {
       ctx.addIssue({
         code: 'custom',

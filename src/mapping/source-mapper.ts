@@ -26,6 +26,7 @@ import currencies from '../../mappings/codes/currencies.json';
 import currenciesIso from '../../mappings/codes/currencies-iso.json';
 import units from '../../mappings/codes/units.json';
 import customsDistricts from '../../mappings/codes/customs-districts.json';
+import { parseSourcePath, ReadTracker, unreadFields, type NumberedLines, type SourcePath } from './source-accounting';
 import {
   sourceMappingSchema,
   type SourceMapping,
@@ -199,18 +200,28 @@ function isMissing(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
-/** Reads "a.b[0].c" from a record; "$order.x" reads from the whole source record. */
-function readPath(record: unknown, root: unknown, path: string): unknown {
-  let current: unknown = record;
-  let rest = path;
-  if (path.startsWith('$order.')) {
-    current = root;
-    rest = path.slice('$order.'.length);
-  }
-  const parts = rest.match(/[^.[\]]+|\[\d+\]/g) ?? [];
-  for (const part of parts) {
+/**
+ * Where one scope's paths point in the source: `record` is what relative paths start from (the whole
+ * source, or one line) and `absolute` turns a relative path into its path in the whole source, so every
+ * read can be recorded for the accounting (source-accounting.ts).
+ */
+interface SourceView {
+  record: unknown;
+  root: unknown;
+  absolute: (relative: (string | number)[]) => (string | number)[];
+  tracker: ReadTracker;
+}
+
+/** Reads "a.b[0].c" from a record; "$order.x" reads from the whole source record. Records the read. */
+function readPath(view: SourceView, path: string): unknown {
+  const fromRoot = path.startsWith('$order.');
+  const parts = parseSourcePath(fromRoot ? path.slice('$order.'.length) : path);
+  view.tracker.record(fromRoot ? parts : view.absolute(parts));
+  let current: unknown = fromRoot ? view.root : view.record;
+  for (const key of parts) {
     if (current === null || typeof current !== 'object') return undefined;
-    const key = part.startsWith('[') ? Number(part.slice(1, -1)) : part;
+    // Own keys only: "__proto__" or "constructor" in a path must not reach Object.prototype.
+    if (!Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string | number, unknown>)[key];
   }
   return current;
@@ -228,7 +239,12 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 function getTarget(target: Record<string, unknown>, path: string): unknown {
-  return readPath(target, target, path);
+  let current: unknown = target;
+  for (const key of path.split('.')) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
 }
 
 const reverseIndexes = new Map<LookupTable, Map<string, string>>();
@@ -329,9 +345,8 @@ function applyTransform(value: Scalar, t: Transform, ctx: SourceMapContext): Sca
 }
 
 interface Scope {
-  /** The record the spec's paths are relative to (the whole source, or one line). */
-  record: unknown;
-  root: unknown;
+  /** The record the spec's paths are relative to (the whole source, or one line), and where it lies. */
+  view: SourceView;
   /** What was already mapped in this scope (for copy). */
   mapped: Record<string, unknown>;
   ctx: SourceMapContext;
@@ -345,7 +360,7 @@ function evaluate(spec: ValueSpec, scope: Scope): unknown {
   let raw: unknown;
   if ('const' in spec) raw = spec.const;
   else if ('from' in spec) {
-    raw = readPath(scope.record, scope.root, spec.from);
+    raw = readPath(scope.view, spec.from);
     if (isMissing(raw)) {
       if (spec.default !== undefined) raw = spec.default;
       else if (spec.optional) return MISSING;
@@ -354,7 +369,7 @@ function evaluate(spec: ValueSpec, scope: Scope): unknown {
   } else if ('template' in spec) {
     let missing: string | undefined;
     raw = spec.template.replace(/\{([^{}]+)\}/g, (_, path: string) => {
-      const v = readPath(scope.record, scope.root, path);
+      const v = readPath(scope.view, path);
       if (isMissing(v)) missing ??= path;
       return isMissing(v) ? '' : String(v);
     });
@@ -400,25 +415,54 @@ function evaluateAll(specs: Record<string, ValueSpec>, scope: Scope, pathPrefix:
   }
 }
 
-function itemRecords(mapping: SourceMapping, record: unknown): unknown[] {
+interface SourceLines {
+  /** One view per line: the line record and how its relative paths lie in the whole source. */
+  views: SourceView[];
+  /** Paths of `ignore` (file level and per line), absolute in the source. */
+  ignored: SourcePath[];
+  numbered?: NumberedLines;
+}
+
+function itemRecords(mapping: SourceMapping, record: unknown, tracker: ReadTracker): SourceLines {
   const source = mapping.items.source;
+  const lineIgnores = (mapping.items.ignore ?? []).map(parseSourcePath);
   if ('array' in source) {
-    const lines = readPath(record, record, source.array);
-    return Array.isArray(lines) ? lines : [];
+    const base = parseSourcePath(source.array);
+    // The array itself is structure, not a value: reading it must not count its lines' fields as read.
+    const lines = readPath({ record, root: record, absolute: (p) => p, tracker: new ReadTracker() }, source.array);
+    const list = Array.isArray(lines) ? (lines as unknown[]) : [];
+    const views = list.map((line, i) => ({
+      record: line,
+      root: record,
+      absolute: (p: (string | number)[]) => [...base, i, ...p],
+      tracker,
+    }));
+    return { views, ignored: views.flatMap((v) => lineIgnores.map((p) => v.absolute([...p]))) };
   }
   const { prefix, presentWhen, start, max } = source.numbered;
-  const lines: Record<string, unknown>[] = [];
-  if (record === null || typeof record !== 'object') return lines;
-  for (let n = start; lines.length < max; n++) {
-    const columnPrefix = prefix.replace('{n}', String(n));
-    if (isMissing((record as Record<string, unknown>)[columnPrefix + presentWhen])) break;
-    // Null prototype: a column named "item_1___proto__" in untrusted input stays an ordinary key.
-    const line = Object.create(null) as Record<string, unknown>;
-    for (const [key, value] of Object.entries(record))
-      if (key.startsWith(columnPrefix)) line[key.slice(columnPrefix.length)] = value;
-    lines.push(line);
+  const views: SourceView[] = [];
+  if (record !== null && typeof record === 'object') {
+    for (let n = start; views.length < max; n++) {
+      const columnPrefix = prefix.replace('{n}', String(n));
+      tracker.record([columnPrefix + presentWhen]);
+      if (isMissing((record as Record<string, unknown>)[columnPrefix + presentWhen])) break;
+      // Null prototype: a column named "item_1___proto__" in untrusted input stays an ordinary key.
+      const line = Object.create(null) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(record))
+        if (key.startsWith(columnPrefix)) line[key.slice(columnPrefix.length)] = value;
+      views.push({
+        record: line,
+        root: record,
+        absolute: ([first, ...rest]) => [columnPrefix + String(first ?? ''), ...rest],
+        tracker,
+      });
+    }
   }
-  return lines;
+  return {
+    views,
+    ignored: views.flatMap((v) => lineIgnores.map((p) => v.absolute([...p]))),
+    numbered: { prefix, start, max, found: views.length },
+  };
 }
 
 function asNumber(value: unknown, what: string): number {
@@ -430,18 +474,20 @@ function asNumber(value: unknown, what: string): number {
 export function mapSourceRecord(mapping: SourceMapping, record: unknown, ctx: SourceMapContext): MapSourceResult {
   const issues: OrderIssue[] = [];
   const draft: Record<string, unknown> = {};
+  const tracker = new ReadTracker();
+  const rootView: SourceView = { record, root: record, absolute: (p) => p, tracker };
 
-  const lines = itemRecords(mapping, record);
-  if (lines.length === 0)
+  const lines = itemRecords(mapping, record, tracker);
+  if (lines.views.length === 0)
     issues.push({ path: 'items', code: 'mapping', message: 'the source record has no order lines' });
-  const items = lines.map((line, index) => {
+  const items = lines.views.map((view, index) => {
     const mapped: Record<string, unknown> = {};
     const calc = (name: string): unknown => {
       if (name === 'lineNumber') return index + 1;
       // lineTotal
       return roundTo(asNumber(mapped.price, 'price') * asNumber(mapped.qty, 'qty'), 2);
     };
-    evaluateAll(mapping.items.fields, { record: line, root: record, mapped, ctx, calc }, `items[${index}].`, issues);
+    evaluateAll(mapping.items.fields, { view, mapped, ctx, calc }, `items[${index}].`, issues);
     return mapped;
   });
   draft.items = items;
@@ -451,16 +497,26 @@ export function mapSourceRecord(mapping: SourceMapping, record: unknown, ctx: So
     switch (name) {
       case 'goodsValue':
         return sumExact(totals());
-      case 'taxTotal':
-        return computeTax({
+      case 'taxTotal': {
+        const optionalNumber = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+        const optionalText = (v: unknown) => (typeof v === 'string' ? v : undefined);
+        const tax = computeTax({
           freight: asNumber(draft.freight ?? 0, 'freight'),
           insuredFee: asNumber(draft.insuredFee ?? 0, 'insuredFee'),
           items: items.map((i, n) => ({
             gnum: n + 1,
             gcode: String(i.gcode ?? ''),
             totalPrice: asNumber(i.totalPrice, 'items[].totalPrice'),
+            qty: optionalNumber(i.qty),
+            unit1: optionalText(i.unit1),
+            qty1: optionalNumber(i.qty1),
+            unit2: optionalText(i.unit2),
+            qty2: optionalNumber(i.qty2),
           })),
-        }).taxTotal;
+        });
+        if (tax.problems.length > 0) throw new TransformFailure(tax.problems.map((p) => p.reason).join('; '));
+        return tax.taxTotal;
+      }
       case 'acturalPaid':
         return sumExact([
           asNumber(draft.goodsValue, 'goodsValue'),
@@ -481,13 +537,23 @@ export function mapSourceRecord(mapping: SourceMapping, record: unknown, ctx: So
   });
   for (const [target, spec] of specs) {
     try {
-      const value = evaluate(spec, { record, root: record, mapped: draft, ctx, calc: orderCalc });
+      const value = evaluate(spec, { view: rootView, mapped: draft, ctx, calc: orderCalc });
       if (value !== MISSING) setPath(draft, target, value);
     } catch (error) {
       if (!(error instanceof TransformFailure)) throw error;
       issues.push({ path: target, code: 'mapping', message: error.message });
     }
   }
+
+  // Every value the source holds is read or deliberately ignored: an order is mapped whole or refused
+  // with the field named, never declared with lines or amounts silently missing.
+  const ignored = [...(mapping.ignore ?? []).map(parseSourcePath), ...lines.ignored];
+  for (const unread of unreadFields(record, tracker, ignored, lines.numbered))
+    issues.push({
+      path: unread.path,
+      code: 'unread_source_field',
+      message: `source field "${unread.path}" ${unread.reason}`,
+    });
 
   if (issues.length) return { ok: false, issues, draft };
   const parsed = parseBaygateOrder(draft);

@@ -154,8 +154,16 @@ export const sourceMappingSchema = z
         source: z.union([z.object({ array: sourcePath }).strict(), z.object({ numbered: numberedItems }).strict()]),
         /** Line fields ("itemNo", "price"…), paths relative to one line. */
         fields: z.record(z.string(), valueSpecSchema),
+        /** Fields of a line (relative paths) the format carries and Baygate deliberately does not use. */
+        ignore: z.array(sourcePath).optional(),
       })
       .strict(),
+    /**
+     * Source fields (paths in the whole record) the format carries and Baygate deliberately does not use.
+     * Every other value in a record must be read by the mapping, or the record is refused with the field
+     * named (source-accounting.ts): nothing the merchant sent is dropped silently.
+     */
+    ignore: z.array(sourcePath).optional(),
   })
   .strict();
 

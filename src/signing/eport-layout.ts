@@ -1,5 +1,7 @@
 import { C14N_URI, ENVELOPED_SIGNATURE_URI, XMLDSIG_NS, type SignatureProfile } from './algorithms';
+import { EXPORT_MESSAGE_TYPES } from '../domain/message-types';
 import { SigningError } from './errors';
+import { stripBom } from '../xml/bom';
 
 /**
  * The E-port signature layout, built with string operations only (no DOM on the signing hot path).
@@ -17,20 +19,11 @@ import { SigningError } from './errors';
 
 export type MessageLayout = 'import' | 'export';
 
-/** Export messages (XSD: `ds:Signature` BEFORE `ExtendMessage`); everything else is laid out as import. */
-const EXPORT_MESSAGES = new Set([
-  'CEB213',
-  'CEB215',
-  'CEB303',
-  'CEB403',
-  'CEB505',
-  'CEB507',
-  'CEB509',
-  'CEB603',
-  'CEB605',
-  'CEB607',
-  'CEB701',
-]);
+/**
+ * Export messages (XSD: `ds:Signature` BEFORE `ExtendMessage`): the export declarations of the domain's
+ * list; everything else (import declarations, receipts) is laid out as import.
+ */
+const EXPORT_MESSAGES: ReadonlySet<string> = new Set(EXPORT_MESSAGE_TYPES);
 
 /** Layout for a root element local name such as `CEB303Message`. */
 export function layoutForRootName(localName: string): MessageLayout {
@@ -66,7 +59,9 @@ const ATTRIBUTE = /\s([^\s=<>]+)="([^"<]*)"/g;
  * Splits off an optional XML declaration and reads the root start tag. Cheap structural checks only:
  * the caller promises canonical input (see `canonicalize` for anything else).
  */
-export function readCanonicalDocument(xml: string): CanonicalDocument {
+export function readCanonicalDocument(input: string): CanonicalDocument {
+  // A byte-order mark is not part of the document (its canonical form has none): dropped, never digested.
+  const xml = stripBom(input);
   const decl = XML_DECLARATION.exec(xml);
   const prolog = decl ? decl[0] : '';
   const body = decl ? xml.slice(prolog.length) : xml;

@@ -1,5 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { C14nCanonicalization } from 'xml-crypto';
+import { stripBom } from '../xml/bom';
 import { XMLDSIG_NS } from './algorithms';
 import { SigningError, VerificationError, type VerificationErrorCode } from './errors';
 
@@ -54,7 +55,10 @@ export interface XDocument extends XNode {
 
 export const isWhitespace = (s: string): boolean => /^[ \t\r\n]*$/.test(s);
 
-export function parseUntrusted(xml: string, maxBytes: number, maxDepth: number): XDocument {
+export function parseUntrusted(input: string, maxBytes: number, maxDepth: number): XDocument {
+  // A byte-order mark is an encoding signature, not text before the root (xmldom would keep it as a text
+  // node and the message would be refused as malformed, though xmlsec1 verifies it).
+  const xml = stripBom(input);
   if (Buffer.byteLength(xml, 'utf8') > maxBytes) fail('XML_TOO_LARGE', `document is larger than ${maxBytes} bytes`);
   // Refused before any parsing: no DTD means no entity expansion, no external entities, no billion laughs.
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml))
@@ -110,7 +114,7 @@ export const MAX_ELEMENTS = 100_000;
 function prescanMarkup(xml: string, maxDepth: number): void {
   const first = xml.indexOf('<');
   if (first === -1) fail('XML_MALFORMED', 'document has no root element');
-  if (!isWhitespace(xml.slice(0, first).replace(/^\uFEFF/, ''))) fail('XML_MALFORMED', 'text before the root element');
+  if (!isWhitespace(xml.slice(0, first))) fail('XML_MALFORMED', 'text before the root element');
   let depth = 0;
   let elements = 0;
   let seenRoot = false;

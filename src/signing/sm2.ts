@@ -284,12 +284,20 @@ export function sm2SignatureToDer(raw: Buffer): Buffer {
 
 /** Accepts raw r‖s (64 bytes) or DER; returns null when the bytes are neither. */
 export function sm2SignatureToRaw(signature: Buffer): Buffer | null {
-  const rs = parseSignature(signature);
+  const rs = parseSignature(signature, 'either');
   return rs ? Buffer.concat([to32(rs.r), to32(rs.s)]) : null;
 }
 
-function parseSignature(sig: Buffer): { r: bigint; s: bigint } | null {
-  if (sig.length === 64) return { r: toBigInt(sig.subarray(0, 32)), s: toBigInt(sig.subarray(32)) };
+/**
+ * How a signature value may be encoded: `raw` r‖s (64 bytes: the E-port XML-DSig profile), `der`
+ * SEQUENCE { r, s } (X.509 certificates and CRLs, OpenSSL), or `either` (what some E-port clients send).
+ */
+export type Sm2SignatureEncoding = 'raw' | 'der' | 'either';
+
+function parseSignature(sig: Buffer, encoding: Sm2SignatureEncoding): { r: bigint; s: bigint } | null {
+  if (sig.length === 64 && encoding !== 'der')
+    return { r: toBigInt(sig.subarray(0, 32)), s: toBigInt(sig.subarray(32)) };
+  if (encoding === 'raw') return null;
   // Strict DER: 30 len 02 lenR r 02 lenS s, short-form lengths only (an SM2 signature is ≤ 72 bytes).
   if (sig.length < 8 || sig[0] !== 0x30 || sig[1] !== sig.length - 2) return null;
   const readInt = (at: number): { value: bigint; next: number } | null => {
@@ -326,14 +334,18 @@ export function sm2Sign(privateKey: KeyObject, message: Buffer | string, opts: {
   }
 }
 
-/** Verifies an SM2 signature (raw r‖s or DER) with SM3 and the distinguishing ID. Malformed input → false. */
+/**
+ * Verifies an SM2 signature with SM3 and the distinguishing ID. Malformed input → false. `encoding` says
+ * which encodings of the signature value are acceptable (default `either`; the XML verifier asks for
+ * `raw` in strict mode, certificate chains for `der`).
+ */
 export function sm2Verify(
   publicKey: KeyObject,
   message: Buffer | string,
   signature: Buffer,
-  opts: { id?: string } = {},
+  opts: { id?: string; encoding?: Sm2SignatureEncoding } = {},
 ): boolean {
-  const rs = parseSignature(signature);
+  const rs = parseSignature(signature, opts.encoding ?? 'either');
   if (!rs) return false;
   const { r, s } = rs;
   if (r < 1n || r >= N || s < 1n || s >= N) return false;

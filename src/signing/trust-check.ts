@@ -1,4 +1,5 @@
-import { checkCertificate, type TrustLists } from './trust';
+import { checkCertificate, parseCertificate, type TrustLists } from './trust';
+import { signerUsageProblem } from './trust/signer-usage';
 import { loadCertificate, type CertificateInfo } from './certificate';
 
 /**
@@ -23,10 +24,15 @@ export function trustListCheck(trustLists: TrustLists): CertificateTrustCheck {
   };
 }
 
-/** Accepts exactly one certificate, compared byte for byte (DER), plus its validity period. */
+/**
+ * Accepts exactly one certificate, compared byte for byte (DER), plus its validity period — and only if it
+ * may sign at all: a pin vouches for whose key it is, not that a CA certificate may sign (signer-usage.ts).
+ */
 export function pinnedCertificateCheck(pinned: CertificateInfo | string | Buffer): CertificateTrustCheck {
   const expected = typeof pinned === 'string' || Buffer.isBuffer(pinned) ? loadCertificate(pinned) : pinned;
+  const usage = signerUsageProblem(parseCertificate(expected.der));
   return (cert, at = new Date()) => {
+    if (usage) return { ok: false, reason: `${usage.code}: pinned certificate ${expected.serialHex}: ${usage.detail}` };
     if (!cert.der.equals(expected.der)) {
       return {
         ok: false,

@@ -49,7 +49,8 @@ import { pinnedCertificateCheck, trustListCheck, type CertificateTrustCheck } fr
  * - `strict` (default): plain XML-DSig. The document minus the Signature is canonicalised and digested;
  *   the SignedInfo is canonicalised as it stands.
  * - `eport`: for messages re-indented after signing. The compact SignedInfo is rebuilt from its values,
- *   and the digest is also tried with the whitespace right before/after the Signature removed.
+ *   and the digest is also tried with the whitespace right before/after the Signature removed. An SM2
+ *   SignatureValue may be DER instead of the profile's raw r‖s (strict mode accepts raw only).
  *
  * The result's `signedXml` is the canonical document exactly as digested; callers must process that
  * string and never the input they passed in.
@@ -204,9 +205,16 @@ function signatureMatches(
   cert: CertificateInfo,
   data: string,
   signature: Buffer,
+  mode: VerificationMode,
 ): boolean {
   const bytes = Buffer.from(data, 'utf8');
-  if (method.keyFamily === 'sm2') return sm2Verify(cert.publicKey, bytes, signature, { id: SM2_DEFAULT_ID });
+  // The E-port profile's SM2 SignatureValue is raw r‖s (64 bytes). Some E-port clients send DER instead:
+  // accepted only in the compatibility mode, so strict stays the profile (domain notes §4).
+  if (method.keyFamily === 'sm2')
+    return sm2Verify(cert.publicKey, bytes, signature, {
+      id: SM2_DEFAULT_ID,
+      encoding: mode === 'eport' ? 'either' : 'raw',
+    });
   try {
     return rsaVerify(method.hash, bytes, cert.publicKey, signature);
   } catch {
@@ -433,7 +441,7 @@ export async function verifySignedXml(xml: string, options: VerifyOptions): Prom
   if (signedXml === undefined)
     fail('DIGEST_MISMATCH', `the document does not match DigestValue (${mode} mode): it was changed after signing`);
 
-  if (!signedInfoCandidates.some((si) => signatureMatches(methodInfo, cert, si, signatureValue))) {
+  if (!signedInfoCandidates.some((si) => signatureMatches(methodInfo, cert, si, signatureValue, mode))) {
     fail(
       'SIGNATURE_INVALID',
       `SignatureValue does not verify with certificate ${cert.serialHex} over the canonical SignedInfo (${mode} mode)`,

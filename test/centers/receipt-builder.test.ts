@@ -6,19 +6,22 @@ import { expect } from 'chai';
 import { readManifest, type ManifestView } from '../../src/centers/simulator/manifest';
 import {
   buildReceipt,
+  buildSummaryResult,
   invtNoFor,
   preNoFor,
   RECEIPT_FOR,
   returnTimeOf,
+  sumNoFor,
 } from '../../src/centers/simulator/receipt-builder';
 import { officialXsdDir } from '../../src/centers/simulator/schema-check';
-import { buildMessage } from '../../src/mapping/message-builder';
-import { EXPORT_MESSAGE_TYPES, type MessageType } from '../../src/domain/message-types';
+import { buildFromInput, type MessageInput } from '../../src/mapping/message-builder';
+import { MESSAGE_INPUT, MESSAGE_TYPES, messageDirection, type MessageType } from '../../src/domain/message-types';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { trustListCheck } from '../../src/signing/trust-check';
 import { verifySignedXml } from '../../src/signing/verifier';
 import { parseReceipt } from '../../src/xml/receipts/parse-receipt';
 import { exportExample } from '../domain/example-orders';
+import { fixedContext, goldenShipment, goldenSummary } from '../xml/support/golden-orders';
 import { devIdentity, devTrustLists } from '../signing/support/dev-identities';
 import { freshImportOrder, SENDER } from './support';
 
@@ -28,16 +31,19 @@ import { freshImportOrder, SENDER } from './support';
  * that match them to the declaration.
  */
 function manifestOf(type: MessageType): ManifestView {
-  const order = EXPORT_MESSAGE_TYPES.includes(type) ? exportExample() : freshImportOrder();
-  const ctx = {
-    sender: SENDER,
-    cancel: { invtNo: '514120261000000101', reason: '买家取消订单' },
-    refund: { invtNo: '514120261000000101', reason: '商品破损退货' },
-  };
-  return readManifest(buildMessage(type, order, ctx).xml);
+  const kind = MESSAGE_INPUT[type];
+  const input: MessageInput =
+    kind === 'summary'
+      ? { kind, summary: goldenSummary() }
+      : kind === 'shipment'
+        ? { kind, shipment: goldenShipment(type === 'CEB711' ? 'import-arrival' : 'export-consolidation') }
+        : { kind, order: messageDirection(type) === 'export' ? exportExample() : freshImportOrder() };
+  const ctx = fixedContext({ sender: SENDER, guid: undefined, headGuid: undefined, now: undefined });
+  return readManifest(buildFromInput(type, input, { ...ctx, refund: { ...ctx.refund!, items: [] } }).xml);
 }
 
-const TYPES: MessageType[] = ['CEB311', 'CEB411', 'CEB511', 'CEB621', 'CEB623', 'CEB625', 'CEB303', 'CEB505', 'CEB603'];
+/** Every declared type: each gets its receipt. */
+const TYPES: readonly MessageType[] = MESSAGE_TYPES;
 
 describe('centers/simulator/receipt-builder', function () {
   this.timeout(20000);
@@ -113,7 +119,7 @@ describe('centers/simulator/receipt-builder', function () {
             { status: '399', info: '审结', at, invtNo: invtNoFor(m) },
           ]).xml,
         );
-        const xsd = join(xsdDir, EXPORT_MESSAGE_TYPES.includes(type) ? 'ceb-export-2022.xsd' : 'ceb-import-2022.xsd');
+        const xsd = join(xsdDir, `ceb-${messageDirection(type)}-2022.xsd`);
         expect(existsSync(xsd)).to.equal(true);
         execFileSync('xmllint', ['--noout', '--nonet', '--schema', xsd, file], { stdio: 'pipe' });
       }
@@ -131,5 +137,78 @@ describe('centers/simulator/receipt-builder', function () {
         Array.from({ length: 101 }, () => ({ status: '2', info: 'x', at })),
       ),
     ).to.throw(/1–100 returns/);
+  });
+
+  describe('CEB792 summary result for a CEB701 summary application', () => {
+    const result = {
+      at,
+      decState: '1',
+      entryId: '534520261000012345',
+      grossWeight: 5.45,
+      netWeight: 4.3,
+      note: '汇总完成 <报关单> & 放行',
+      lines: [
+        { invtNo: '534520260000000606', logisticsNo: 'BQX5345000000606', gnum: 1, gcode: '0902300000' },
+        { invtNo: '534520260000000606', logisticsNo: 'BQX5345000000606', gnum: 2, gcode: '6214100090' },
+      ],
+    };
+
+    it('echoes the application and carries customs numbers: signed by a center, verified, parsed as summarized', async () => {
+      const m = manifestOf('CEB701');
+      const built = buildSummaryResult(m, [result]);
+      expect(built.type).to.equal('CEB792');
+      const signer = await SoftwareXmlSigner.fromFiles(
+        { keyPath: devIdentity('center-gd').keyPath, certPath: devIdentity('center-gd').certPath },
+        { trust: trustListCheck(devTrustLists()) },
+      );
+      const verified = await verifySignedXml(await signer.sign(built.xml), { trustLists: devTrustLists() });
+      const parsed = parseReceipt(verified.signedXml);
+      expect(parsed.type).to.equal('CEB792');
+      const ret = parsed.returns[0]!;
+      expect(ret).to.deep.include({ guid: m.guid, status: 'summarized', returnTime: '20261129100304567' });
+      expect(ret.returnInfo).to.equal('汇总完成 <报关单> & 放行');
+      expect(ret.keys).to.deep.include({
+        sumNo: sumNoFor(m),
+        decState: '1',
+        entryId: '534520261000012345',
+        agentCode: m.head.agentCode,
+        ebcCode: m.head.ebcCode,
+      });
+      expect(ret.summaryLines?.map((l) => [l.gseqno, l.gnum, l.gcode])).to.deep.equal([
+        ['1', '1', '0902300000'],
+        ['2', '2', '6214100090'],
+      ]);
+    });
+
+    it('is valid against the official export schema, with and without lines (when ../shared/ceb-2022 exists)', () => {
+      const xsdDir = officialXsdDir();
+      if (!xsdDir) {
+        console.log('official CEB schemas not found at ../shared/ceb-2022: XSD conformance checks not run');
+        return;
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'baygate-792-'));
+      try {
+        const m = manifestOf('CEB701');
+        for (const [name, r] of [
+          ['with-lines', result],
+          ['head-only', { at, decState: '0', grossWeight: 1, netWeight: 0.8 }],
+        ] as const) {
+          const file = join(dir, `${name}.xml`);
+          writeFileSync(file, buildSummaryResult(m, [r]).xml);
+          execFileSync('xmllint', ['--noout', '--nonet', '--schema', join(xsdDir, 'ceb-export-2022.xsd'), file], {
+            stdio: 'pipe',
+          });
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('answers only a summary application, and refuses a malformed decState', () => {
+      expect(() => buildSummaryResult(manifestOf('CEB607'), [result])).to.throw(/answers a CEB701/);
+      expect(() => buildSummaryResult(manifestOf('CEB701'), [{ ...result, decState: '1234' }])).to.throw(
+        /decState must be 1–3 characters/,
+      );
+    });
   });
 });

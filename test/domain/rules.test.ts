@@ -465,9 +465,11 @@ describe('business rules: each rule rejects a broken order', () => {
     order.items[0]!.price = 5000;
     order.items[0]!.totalPrice = 5000;
     order.goodsValue = 5000;
-    order.taxTotal = 455;
-    order.acturalPaid = 5455;
-    order.payment.amountPaid = 5455;
+    // 5,000 CNY for 300 g of essence is high-end cosmetics (≥ 10 CNY/g): 15 % consumption tax, 13 % VAT,
+    // 70 %: 5000 × 0.28 / 0.85 × 0.7 = 1152.94.
+    order.taxTotal = 1152.94;
+    order.acturalPaid = 6152.94;
+    order.payment.amountPaid = 6152.94;
     expect(validateOrderStatic(order)).to.deep.equal([]);
   });
 
@@ -496,5 +498,40 @@ describe('business rules: each rule rejects a broken order', () => {
     ]) {
       expect(validateOrderStatic(loadExample(name)), name).to.deep.equal([]);
     }
+  });
+});
+
+describe('identity numbers: a real birth date', () => {
+  const now = new Date('2026-11-29T02:30:00Z');
+  const future = (first14: string): string => {
+    const first17 = first14 + '123';
+    let sum = 0;
+    const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i]!;
+    return first17 + '10X98765432'[sum % 11];
+  };
+
+  it('refuses a buyer and a payer born in the future, with the field and the reason', () => {
+    const order = clone(gz()) as ImportOrder;
+    const id = future('44010629990101');
+    order.buyerIdNumber = id;
+    order.payment.payerIdNumber = id;
+    const violations = validateOrderStatic(order, { now });
+    expect(violations.map((v) => [v.path, v.code])).to.deep.equal([
+      ['buyerIdNumber', 'ID_NUMBER_INVALID'],
+      ['payment.payerIdNumber', 'ID_NUMBER_INVALID'],
+    ]);
+    expect(violations[0]!.message.en).to.equal('identity card number contains a birth date in the future');
+  });
+
+  it('refuses a birth date more than 150 years ago and accepts the example buyer', () => {
+    const order = clone(gz()) as ImportOrder;
+    expect(validateOrderStatic(order, { now })).to.deep.equal([]);
+    order.buyerIdNumber = future('44010618000101');
+    order.payment.payerIdNumber = order.buyerIdNumber;
+    expect(validateOrderStatic(order, { now }).map((v) => v.message.en)).to.deep.equal([
+      'identity card number contains an impossible birth date (not a calendar date, or more than 150 years ago)',
+      'identity card number contains an impossible birth date (not a calendar date, or more than 150 years ago)',
+    ]);
   });
 });

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { decideTransition, isTerminal, statusRank } from '../../src/domain/status';
+import {
+  decideTransition,
+  isSuccessfulOutcome,
+  isTerminal,
+  statusLabel,
+  statusRank,
+  terminalRanks,
+} from '../../src/domain/status';
 
 describe('declaration status state machine', () => {
   const happyPath = ['accepted', 'signed', 'queued', 'delivered', '2', '3', '120', '300', '500', '399', '800', '899'];
@@ -41,5 +48,35 @@ describe('declaration status state machine', () => {
     expect(statusRank('-301010')).to.equal(100);
     expect(decideTransition('queued', '12345')).to.deep.equal({ apply: false, reason: 'unknown-status' });
     expect(() => statusRank('nonsense')).to.throw(/unknown declaration status/);
+  });
+
+  it('ends the export transport documents and their companions at 120 or 399 (CEB403/507/509/605/607/215, 513, 711)', () => {
+    for (const type of ['CEB403', 'CEB507', 'CEB509', 'CEB605', 'CEB607', 'CEB215', 'CEB513', 'CEB711'] as const) {
+      expect(isTerminal('399', type), type).to.equal(true);
+      expect(isTerminal('120', type), type).to.equal(true);
+      expect(isSuccessfulOutcome('399', type), type).to.equal(true);
+      expect(terminalRanks(type), type).to.deep.equal([100, statusRank('399'), statusRank('120')]);
+    }
+  });
+
+  it('takes an export return (CEB213) through its holds 505 移交 and 600 挂起 to 800 放行, its end', () => {
+    const path = ['delivered', '2', '3', '120', '300', '505', '399', '800'];
+    for (let i = 1; i < path.length; i++)
+      expect(decideTransition(path[i - 1]!, path[i]!, 'CEB213'), path[i]).to.deep.include({ apply: true });
+    expect(decideTransition('505', '600', 'CEB213')).to.deep.equal({ apply: false, reason: 'out-of-order' });
+    expect(isTerminal('800', 'CEB213')).to.equal(true);
+    expect(isTerminal('800', 'CEB621')).to.equal(false);
+    expect(terminalRanks('CEB213')).to.deep.equal([100, statusRank('800')]);
+    expect(statusLabel('505')).to.deep.equal({ zh: '移交', en: 'handed over' });
+    expect(statusLabel('600')).to.deep.equal({ zh: '挂起', en: 'suspended' });
+  });
+
+  it('goes on after 399 for a summary application (CEB701) until its CEB792 result: summarized', () => {
+    expect(isTerminal('399', 'CEB701')).to.equal(false);
+    expect(decideTransition('399', 'summarized', 'CEB701')).to.deep.include({ apply: true, terminal: true });
+    expect(decideTransition('summarized', '399', 'CEB701')).to.deep.equal({ apply: false, reason: 'after-terminal' });
+    expect(decideTransition('summarized', 'summarized', 'CEB701')).to.deep.equal({ apply: false, reason: 'duplicate' });
+    expect(isSuccessfulOutcome('summarized', 'CEB701')).to.equal(true);
+    expect(terminalRanks('CEB701')).to.deep.equal([100]);
   });
 });

@@ -38,9 +38,9 @@ describe('npm run stack (gateway, workers and center simulators as processes)', 
     const summary = /(\d+) orders accepted, (\d+) rejected; (\d+)\/(\d+) declarations final\./.exec(output);
     expect(summary, output).to.not.equal(null);
     const [, accepted, rejected, final, total] = summary!.map(Number);
-    expect(accepted).to.equal(6);
+    expect(accepted).to.equal(7);
     expect(rejected).to.equal(0);
     expect(final).to.equal(total);
-    expect(total).to.equal(23);
+    expect(total).to.equal(27);
   });
 });

@@ -3,8 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MESSAGE_TYPES, messageDirection, type MessageType } from '../../src/domain/message-types';
 import { GOLDEN_DIR } from '../xml/support/golden-orders';
-import { validateBatch, withPlaceholderSignature } from '../xml/support/xmllint';
+import { SIGNATURE_REQUIRED, validateBatch, withPlaceholderSignature } from '../xml/support/xmllint';
 import { noteOfficialMissing, officialCebAvailable, officialXsdPath } from '../xml/support/xsd-sequence';
 
 /** `baygate map`: the command-line preview of a declaration, run as a real process. */
@@ -77,6 +78,16 @@ describe('baygate map (CLI)', function () {
     expect(r.stdout).to.contain('<ceb:logisticsNo>BQ5345000005858</ceb:logisticsNo>');
   });
 
+  it('reads an order file that starts with a UTF-8 byte-order mark (Windows exports)', () => {
+    const file = join(dir, 'bom-order.json');
+    const text = readFileSync(join(GOLDEN_DIR, 'orders', 'import-9610.json'));
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]));
+    const r = run('--type', 'CEB311', '--guid', '6F9619FF-8B86-D011-B42D-00C04FC964FF', file);
+    expect(r.stderr).to.equal('');
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/^<ceb:CEB311Message /);
+  });
+
   it('lists every business-rule violation on stderr, prints no XML and exits 1', () => {
     const order = goldenInput('import-9610');
     const items = order.items as Array<Record<string, unknown>>;
@@ -117,5 +128,88 @@ describe('baygate map (CLI)', function () {
     const missing = run('--type', 'CEB311', join(dir, 'nope.json'));
     expect(missing.status).to.equal(1);
     expect(missing.stderr).to.contain('cannot read');
+  });
+
+  /** The command line for each type, from the examples (orders, shipments, summaries, a return request). */
+  const EXAMPLE_ARGS: Record<MessageType, string[]> = (() => {
+    const ex = (...parts: string[]) => join(process.cwd(), 'examples', ...parts);
+    const imp = ex('orders', 'gz-9610-direct-purchase.json');
+    const exp = ex('orders', 'export-9610-to-hong-kong.json');
+    const cancel = ['--invt-no', '514120261000000101', '--reason', '买家取消'];
+    const ret = ['--return', ex('requests', 'export-return.json')];
+    return {
+      CEB311: [imp],
+      CEB411: [imp],
+      CEB511: [imp],
+      CEB513: ['--logistics-time', '2026-11-30T15:30:00+08:00', imp],
+      CEB621: [imp],
+      CEB623: [...cancel, imp],
+      CEB625: [...cancel, imp],
+      CEB711: [ex('shipments', 'import-arrival-guangzhou-airport.json')],
+      CEB303: [exp],
+      CEB403: [exp],
+      CEB505: [exp],
+      CEB507: [ex('shipments', 'export-consolidation-shenzhen-bay.json')],
+      CEB509: [ex('shipments', 'export-consolidation-shenzhen-bay.json')],
+      CEB603: [exp],
+      CEB605: [...cancel, exp],
+      CEB607: [ex('shipments', 'export-consolidation-shenzhen-bay.json')],
+      CEB701: [ex('summaries', 'monthly-summary-gz.json')],
+      CEB213: [...ret, exp],
+      CEB215: [...ret, exp],
+    };
+  })();
+
+  it('builds every message type of the family from the examples, and each validates against the official XSD', function () {
+    const docs: Record<'import' | 'export', { name: string; xml: string }[]> = { import: [], export: [] };
+    for (const type of MESSAGE_TYPES) {
+      const r = run('--type', type, ...EXAMPLE_ARGS[type]);
+      expect(r.stderr, type).to.equal('');
+      expect(r.status, type).to.equal(0);
+      expect(r.stdout, type).to.match(new RegExp(`^<ceb:${type}Message `));
+      const xml = r.stdout.trimEnd();
+      docs[messageDirection(type)].push({
+        name: type,
+        xml: SIGNATURE_REQUIRED.has(type) ? withPlaceholderSignature(xml) : xml,
+      });
+    }
+    if (!officialCebAvailable()) {
+      noteOfficialMissing();
+      return;
+    }
+    for (const side of ['import', 'export'] as const)
+      expect(validateBatch(officialXsdPath(side), docs[side]), side).to.deep.equal([]);
+  });
+
+  it('names what a transport or return message lacks: the request option (exit 2), a bad shipment (exit 1)', () => {
+    const exp = join(process.cwd(), 'examples', 'orders', 'export-9610-to-hong-kong.json');
+    const noReturn = run('--type', 'CEB213', exp);
+    expect(noReturn.status).to.equal(2);
+    expect(noReturn.stderr).to.contain('CEB213 needs --return <file>');
+    const noTime = run('--type', 'CEB513', join(process.cwd(), 'examples', 'orders', 'gz-9610-direct-purchase.json'));
+    expect(noTime.status).to.equal(2);
+    expect(noTime.stderr).to.contain('CEB513 needs --logistics-time');
+    const shipment = JSON.parse(
+      readFileSync(join(process.cwd(), 'examples', 'shipments', 'export-consolidation-shenzhen-bay.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    delete shipment.agent;
+    shipment.customsCode = '53';
+    const file = join(dir, 'bad-shipment.json');
+    writeFileSync(file, JSON.stringify(shipment));
+    const bad = run('--type', 'CEB607', file);
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.contain('not a valid shipment (1 problem)');
+    expect(bad.stderr).to.match(/^\s+customsCode: must be a 4-character code/m);
+    delete shipment.customsCode;
+    shipment.customsCode = '5345';
+    writeFileSync(file, JSON.stringify(shipment));
+    const noAgent = run('--type', 'CEB607', '--cop-code', '4403960001', '--cop-name', '湾区通关', file);
+    expect(noAgent.status).to.equal(1);
+    expect(noAgent.stderr).to.contain(
+      'WayBill/WayBillHead/agentCode (shipment.agent.code): is required but has no value',
+    );
+    const order = run('--type', 'CEB607', exp);
+    expect(order.status).to.equal(1);
+    expect(order.stderr).to.contain('not a valid shipment');
   });
 });

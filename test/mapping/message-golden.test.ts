@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildMessage } from '../../src/mapping/message-builder';
-import { fixedContext, GOLDEN_CASES, GOLDEN_DIR, goldenOrder } from '../xml/support/golden-orders';
+import { buildGolden, GOLDEN_CASES, GOLDEN_DIR } from '../xml/support/golden-orders';
 
 /**
  * One golden file per message type, built from fixed orders, guids and time. A diff here means the
@@ -13,7 +12,7 @@ describe('message golden files', () => {
 
   for (const c of GOLDEN_CASES) {
     it(`${c.file} is reproduced byte for byte`, () => {
-      const built = buildMessage(c.type, goldenOrder(c.order), fixedContext());
+      const built = buildGolden(c);
       const path = join(GOLDEN_DIR, c.file);
       if (update) writeFileSync(path, built.xml);
       expect(existsSync(path), `${path} is missing: run with BAYGATE_UPDATE_GOLDEN=1 to create it`).to.equal(true);

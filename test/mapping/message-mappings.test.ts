@@ -43,6 +43,8 @@ function compareWithXsd(mapped: ElementMapping[], xsd: XsdNode, where: string, o
       if ((m.forEach !== undefined) !== (x.maxOccurs > 1 && where.split('/').length > 1)) {
         out.push(`${at}: forEach ${m.forEach ? 'given' : 'missing'} but XSD maxOccurs is ${x.maxOccurs}`);
       }
+      if (m.forEach !== undefined && (m.optional ?? false) !== (x.minOccurs === 0))
+        out.push(`${at}: optional=${m.optional ?? false} but XSD minOccurs=${x.minOccurs}`);
       compareWithXsd(m.content, x, at, out);
       return;
     }

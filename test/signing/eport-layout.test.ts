@@ -76,6 +76,10 @@ describe('signing/E-port layout', () => {
     expect(layoutForRootName('CEB303Message')).to.equal('export');
     expect(layoutForRootName('CEB311Message')).to.equal('import');
     expect(layoutForRootName('CEB621Message')).to.equal('import');
+    for (const type of ['CEB403', 'CEB507', 'CEB509', 'CEB605', 'CEB607', 'CEB701', 'CEB213', 'CEB215'])
+      expect(layoutForRootName(`${type}Message`), type).to.equal('export');
+    for (const type of ['CEB513', 'CEB711', 'CEB508', 'CEB792'])
+      expect(layoutForRootName(`${type}Message`), type).to.equal('import');
     const signed = await (await rsaSigner()).sign(unsignedExport);
     expect(signed).to.match(/<\/ds:Signature><ceb:ExtendMessage>/);
   });

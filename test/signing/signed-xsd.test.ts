@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { buildMessage } from '../../src/mapping/message-builder';
-import { EXPORT_MESSAGE_TYPES, IMPORT_MESSAGE_TYPES } from '../../src/domain/message-types';
+import { buildFromInput, buildMessage, type MessageInput } from '../../src/mapping/message-builder';
+import { messageTypesFor, MESSAGE_INPUT } from '../../src/domain/message-types';
 import { SoftwareXmlSigner } from '../../src/signing/signers/software';
 import { pinnedCertificateCheck } from '../../src/signing/trust-check';
 import { verifySignedXml } from '../../src/signing/verifier';
 import { generateValidOrder } from '../support/order-generator';
+import { fixedContext, goldenShipment, goldenSummary } from '../xml/support/golden-orders';
 import { sharedTempPki } from './support/temp-pki';
 
 /**
@@ -21,11 +22,17 @@ import { sharedTempPki } from './support/temp-pki';
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const xsdDir = resolve(repo, '../shared/ceb-2022/xsd');
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/signing/${name}`, import.meta.url), 'utf8');
-const ctx = {
-  sender: { copCode: '4403960001', copName: '湾区通关服务有限公司', dxpId: 'DXPENT0000460001' },
-  cancel: { invtNo: '514120261000000101', reason: '买家取消订单' },
-  refund: { invtNo: '514120261000000101', reason: '商品破损退货', items: [{ gnum: 1, qty: 1 }] },
-};
+// Return every line in full: the golden request names lines of the golden order, not of the generated one.
+const { items: _lines, ...wholeReturn } = fixedContext().exportReturn!;
+const ctx = fixedContext({ guid: undefined, headGuid: undefined, now: undefined, exportReturn: wholeReturn });
+/** The shipment and summary messages, built from the golden inputs. */
+function nonOrderInput(type: keyof typeof MESSAGE_INPUT): MessageInput {
+  if (MESSAGE_INPUT[type] === 'summary') return { kind: 'summary', summary: goldenSummary() };
+  return {
+    kind: 'shipment',
+    shipment: goldenShipment(type === 'CEB711' ? 'import-arrival' : 'export-consolidation'),
+  };
+}
 
 function validate(xsd: string, docs: { name: string; xml: string }[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'baygate-signed-xsd-'));
@@ -66,14 +73,28 @@ describe('signing/signed messages against the official XSD', function () {
       });
       const importOrder = generateValidOrder(7, { direction: 'import', itemCount: 3 });
       const exportOrder = generateValidOrder(8, { direction: 'export', itemCount: 2 });
+      const others = (direction: 'import' | 'export') =>
+        [...messageTypesFor(direction, 'shipment'), ...messageTypesFor(direction, 'summary')].map((t) => ({
+          name: t,
+          xml: signer.signSync(buildFromInput(t, nonOrderInput(t), ctx).xml),
+        }));
       const imports = [
         { name: 'fixture-CEB311', xml: signer.signSync(fixture('ceb311-unsigned.xml')) },
-        ...IMPORT_MESSAGE_TYPES.map((t) => ({ name: t, xml: signer.signSync(buildMessage(t, importOrder, ctx).xml) })),
+        ...messageTypesFor('import', 'order').map((t) => ({
+          name: t,
+          xml: signer.signSync(buildMessage(t, importOrder, ctx).xml),
+        })),
+        ...others('import'),
       ];
       const exports = [
         { name: 'fixture-CEB303-with-ExtendMessage', xml: signer.signSync(fixture('ceb303-unsigned.xml')) },
-        ...EXPORT_MESSAGE_TYPES.map((t) => ({ name: t, xml: signer.signSync(buildMessage(t, exportOrder, ctx).xml) })),
+        ...messageTypesFor('export', 'order').map((t) => ({
+          name: t,
+          xml: signer.signSync(buildMessage(t, exportOrder, ctx).xml),
+        })),
+        ...others('export'),
       ];
+      expect(imports.length + exports.length).to.equal(2 + 19);
       expect(validate(join(xsdDir, 'ceb-import-2022.xsd'), imports)).to.equal('');
       expect(validate(join(xsdDir, 'ceb-export-2022.xsd'), exports)).to.equal('');
       for (const doc of [...imports, ...exports]) {

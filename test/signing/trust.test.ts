@@ -100,6 +100,7 @@ describe('signing/trust: relying-party MR check against certs-dev', () => {
         'validity',
         'revocation',
         'key-usage',
+        'end-entity',
       ]);
       expect(verdict.checks.every((c) => c.ok)).to.equal(true);
     });

@@ -555,6 +555,16 @@ export function generateValidOrder(seed: number, opts: GenerateOptions = {}): Ba
           }
         : {}),
       items,
+      // The receipt of payment (CEB403), derived without drawing from the generator, so that the rest of an
+      // order stays what the seed always gave.
+      payment: {
+        ...(seed % 4 === 0 ? {} : { payCode: PAYMENT.payCode }),
+        payName: fill(PAYMENT.payName, 100, long),
+        ...(seed % 3 === 0 ? {} : { payTransactionId: fill(`WPX${t.payTime}${pad(seed % 100_000, 5)}`, 60, long) }),
+        amountPaid: sumExact([goodsValue, freight]),
+        payTime: t.payTime,
+        ...(long ? { note: fill('收款备注', 1000, true) } : {}),
+      },
       logistics: {
         ...LOGISTICS,
         logisticsNo,

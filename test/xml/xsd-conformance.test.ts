@@ -1,15 +1,17 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBaygateOrderOrThrow, type BaygateOrder } from '../../src/domain/order';
-import { buildMessage, type BuildContext } from '../../src/mapping/message-builder';
+import { parseBaygateOrderOrThrow, type BaygateOrder, type ExportOrder } from '../../src/domain/order';
+import { shipmentSchema, summaryApplicationSchema } from '../../src/domain/shipment';
 import {
-  EXPORT_MESSAGE_TYPES,
-  IMPORT_MESSAGE_TYPES,
-  MESSAGE_TYPES,
-  type MessageType,
-} from '../../src/domain/message-types';
+  buildMessage,
+  buildShipmentMessage,
+  buildSummaryMessage,
+  type BuildContext,
+} from '../../src/mapping/message-builder';
+import { messageDirection, messageTypesFor, MESSAGE_TYPES, type MessageType } from '../../src/domain/message-types';
 import { generateValidOrder } from '../support/order-generator';
+import { generateExportReturn, generateShipment, generateSummary } from '../support/shipment-generator';
 import { fixedContext } from './support/golden-orders';
 import {
   SIGNATURE_REQUIRED,
@@ -21,19 +23,20 @@ import {
 import { officialCebAvailable, officialXsdPath, noteOfficialMissing } from './support/xsd-sequence';
 
 /**
- * Every message built from every example order and from hundreds of generated valid orders must
- * validate against the official XSD. Documents are validated in one xmllint run per message type.
+ * Every message built from every example input (orders, shipments, summaries) and from hundreds of
+ * generated valid ones must validate against the official XSD. Documents are validated in one xmllint run
+ * per message type.
  */
 
 const RANDOM_ORDERS = 300;
 const MAX_LENGTH_ORDERS = 20;
 
 function typesFor(order: BaygateOrder): readonly MessageType[] {
-  return order.direction === 'import' ? IMPORT_MESSAGE_TYPES : EXPORT_MESSAGE_TYPES;
+  return messageTypesFor(order.direction, 'order');
 }
 
-/** Cancel/refund data that fits any import order: refund every line, in part when the quantity allows. */
-function contextFor(order: BaygateOrder, seed: number): BuildContext {
+/** Requests that fit any order: refund or return every line (or some), a delivery, a cancel. */
+function contextFor(order: BaygateOrder, seed: number, maxLengths = false): BuildContext {
   const base = fixedContext({ guid: undefined, headGuid: undefined });
   return {
     ...base,
@@ -42,6 +45,9 @@ function contextFor(order: BaygateOrder, seed: number): BuildContext {
       reason: `退货 #${seed} & <破损>`,
       items: order.items.map((i) => ({ gnum: i.gnum, qty: i.qty })),
     },
+    ...(order.direction === 'export'
+      ? { exportReturn: generateExportReturn(seed, order as ExportOrder, maxLengths) }
+      : {}),
   };
 }
 
@@ -69,16 +75,62 @@ describe('built messages against the official XSD', function () {
     }
   });
 
+  it('builds every shipment and summary message type from every example shipment and summary', () => {
+    const ctx = fixedContext({ guid: undefined, headGuid: undefined });
+    for (const [folder, kind] of [
+      ['shipments', 'shipment'],
+      ['summaries', 'summary'],
+    ] as const) {
+      const dir = join(process.cwd(), 'examples', folder);
+      const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+      expect(files.length, folder).to.be.greaterThan(0);
+      for (const f of files) {
+        const json: unknown = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+        if (kind === 'summary') {
+          const summary = summaryApplicationSchema.parse(json);
+          docs.get('CEB701')?.push({ name: `${f}-CEB701`, xml: buildSummaryMessage('CEB701', summary, ctx).xml });
+          continue;
+        }
+        const shipment = shipmentSchema.parse(json);
+        for (const type of messageTypesFor(shipment.direction, 'shipment')) {
+          const { xml } = buildShipmentMessage(type, shipment, ctx);
+          docs.get(type)?.push({ name: `${f}-${type}`, xml });
+        }
+      }
+    }
+  });
+
   it(`builds every message type from ${RANDOM_ORDERS} generated orders and ${MAX_LENGTH_ORDERS} at maximum lengths`, () => {
     for (let seed = 1; seed <= RANDOM_ORDERS + MAX_LENGTH_ORDERS; seed++) {
       const maxLengths = seed > RANDOM_ORDERS;
       const order = generateValidOrder(seed, { maxLengths, direction: seed % 3 === 0 ? 'export' : 'import' });
       for (const type of typesFor(order)) {
-        const { xml } = buildMessage(type, order, contextFor(order, seed));
+        const { xml } = buildMessage(type, order, contextFor(order, seed, maxLengths));
         docs.get(type)?.push({ name: `seed${seed}-${type}`, xml });
       }
     }
-    for (const t of MESSAGE_TYPES) expect(docs.get(t)?.length, t).to.be.greaterThan(50);
+    for (const t of MESSAGE_TYPES.filter((type) => messageTypesFor(messageDirection(type), 'order').includes(type)))
+      expect(docs.get(t)?.length, t).to.be.greaterThan(50);
+  });
+
+  it('builds every shipment and summary message type from 60 generated shipments and summaries', () => {
+    const ctx = fixedContext({ guid: undefined, headGuid: undefined });
+    for (let seed = 1; seed <= 60; seed++) {
+      const maxLengths = seed > 50;
+      const direction = seed % 2 === 0 ? 'export' : 'import';
+      const orders = Array.from({ length: 1 + (seed % 7) }, (_, i) =>
+        generateValidOrder(seed * 100 + i, { direction, maxLengths }),
+      );
+      const shipment = generateShipment(seed, orders, { direction, maxLengths });
+      for (const type of messageTypesFor(direction, 'shipment')) {
+        const { xml } = buildShipmentMessage(type, shipment, ctx);
+        docs.get(type)?.push({ name: `shipment${seed}-${type}`, xml });
+      }
+      const summary = generateSummary(seed, 1 + (seed % 5), maxLengths);
+      docs.get('CEB701')?.push({ name: `summary${seed}-CEB701`, xml: buildSummaryMessage('CEB701', summary, ctx).xml });
+    }
+    for (const t of ['CEB507', 'CEB509', 'CEB607', 'CEB711', 'CEB701'] as const)
+      expect(docs.get(t)?.length, t).to.be.greaterThan(25);
   });
 
   it('builds every message type from orders with the maximum of 99 lines', () => {
@@ -101,7 +153,7 @@ describe('built messages against the official XSD', function () {
       const batch = docs.get(type) ?? [];
       expect(batch.length).to.be.greaterThan(0);
       if (!official) return; // the note was printed once in before()
-      const side = EXPORT_MESSAGE_TYPES.includes(type) ? 'export' : 'import';
+      const side = messageDirection(type);
       const prepared = SIGNATURE_REQUIRED.has(type)
         ? batch.map((d) => ({ ...d, xml: withPlaceholderSignature(d.xml) }))
         : batch;

@@ -77,6 +77,19 @@ export function inventoryAmount(inventory: ManifestView, index: ThreeDocumentInd
   return goods + (Number(inventory.head.freight) || 0) + (Number(inventory.head.insuredFee) || 0);
 }
 
+/**
+ * One piece of goods (one line of quantity 1) whose own value is over the single limit: admitted through
+ * the retail channel, taxed in full, counted toward the annual total (财关税〔2018〕49号; the gateway's
+ * rule is isSingleIndivisibleItem in src/domain/rules/limits.ts).
+ */
+function singleIndivisibleItem(inventory: ManifestView, singleCny: number): boolean {
+  const [line, ...more] = inventory.lines;
+  if (!line || more.length > 0 || Number(line.qty) !== 1) return false;
+  const value =
+    (Number(line.totalPrice) || 0) + (Number(inventory.head.freight) || 0) + (Number(inventory.head.insuredFee) || 0);
+  return value > singleCny;
+}
+
 export type LimitDecision =
   | { ok: true; amount: number; buyer: string; year: number }
   | { ok: false; status: string; info: string; amount: number };
@@ -91,7 +104,7 @@ export async function checkAndBookLimits(
 ): Promise<LimitDecision> {
   const amount = Math.round(inventoryAmount(inventory, index) * 100) / 100;
   const copNo = inventory.head.copNo ?? inventory.guid;
-  if (amount > limits.singleCny) {
+  if (amount > limits.singleCny && !singleIndivisibleItem(inventory, limits.singleCny)) {
     return {
       ok: false,
       status: ERROR_CODES.singleLimit,

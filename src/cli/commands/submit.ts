@@ -1,3 +1,4 @@
+import { stripBom } from '../../xml/bom';
 import { readFileSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
@@ -35,7 +36,7 @@ export function readOrders(file: string): unknown[] {
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
   }
-  text = text.replace(/^\uFEFF/, '');
+  text = stripBom(text); // Windows exports often start with a byte-order mark
   const trimmed = text.trim();
   if (trimmed === '')
     throw new CliError(`${file} is empty: expected a JSON array of orders or one order per line (NDJSON)`, 2);

@@ -1,18 +1,22 @@
 import type { BaygateOrder } from '../order';
 import { gb11643Problem } from './gb11643';
-import { violation, type RuleViolation } from './types';
+import { violation, type RuleViolation, type StaticRuleDeps } from './types';
 
 const PROBLEM_TEXT = {
   format: {
     zh: '应为 17 位数字加 1 位校验码（数字或大写 X）',
     en: 'must be 17 digits and a check character (digit or upper-case X)',
   },
-  'birth-date': { zh: '出生日期无效', en: 'contains an impossible birth date' },
+  'birth-date': {
+    zh: '出生日期无效（非真实日期或早于 150 年前）',
+    en: 'contains an impossible birth date (not a calendar date, or more than 150 years ago)',
+  },
+  'future-birth-date': { zh: '出生日期晚于今天', en: 'contains a birth date in the future' },
   'check-digit': { zh: '校验码错误（GB 11643）', en: 'has a wrong check character (GB 11643)' },
 } as const;
 
 /** Retail import buyers are identified by resident identity card (type "1") with a valid GB 11643 number. */
-export function checkIdentity(order: BaygateOrder): RuleViolation[] {
+export function checkIdentity(order: BaygateOrder, deps: Pick<StaticRuleDeps, 'now'>): RuleViolation[] {
   if (order.direction !== 'import') return [];
   const out: RuleViolation[] = [];
   if (order.buyerIdType !== '1') {
@@ -31,7 +35,7 @@ export function checkIdentity(order: BaygateOrder): RuleViolation[] {
   ];
   for (const [path, type, number] of checks) {
     if (type !== '1') continue;
-    const problem = gb11643Problem(number);
+    const problem = gb11643Problem(number, deps.now);
     if (problem) {
       out.push(
         violation(

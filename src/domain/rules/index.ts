@@ -21,7 +21,7 @@ export type { RuleViolation, RuleCode, StaticRuleDeps } from './types';
 export type { AnnualUsageLookup } from './limits';
 export { ANNUAL_LIMIT, SINGLE_TRANSACTION_LIMIT, limitValue, limitYear } from './limits';
 export { gb11643CheckChar, isValidGb11643, gb11643Problem } from './gb11643';
-export { TAX_TOLERANCE } from './tax-rule';
+export { HALF_FEN, TAX_TOLERANCE } from './tax-rule';
 
 /** The synchronous rules, in the order their violations are reported. */
 export const staticRules: readonly StaticRule[] = [
@@ -43,7 +43,11 @@ export interface OrderRuleDeps extends Partial<StaticRuleDeps> {
 }
 
 function withDefaults(deps: Partial<StaticRuleDeps> = {}): StaticRuleDeps {
-  return { codeTables: deps.codeTables ?? defaultCodeTables, taxRates: deps.taxRates ?? defaultTaxRates };
+  return {
+    codeTables: deps.codeTables ?? defaultCodeTables,
+    taxRates: deps.taxRates ?? defaultTaxRates,
+    now: deps.now ?? new Date(),
+  };
 }
 
 /** Every rule except the annual limit (which needs the store). */

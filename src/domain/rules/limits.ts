@@ -25,16 +25,33 @@ export function limitYear(order: ImportOrder): number {
   return Number(order.payment.payTime.slice(0, 4));
 }
 
+/**
+ * The single indivisible item route (财关税〔2018〕49号, domain notes §2): an order whose value is over the
+ * single-transaction limit but that holds only one piece of goods — one line of quantity 1 — may still come
+ * through the retail channel. It then pays duty, VAT and consumption tax in full at the ordinary rates
+ * (tax.ts, regime `single-item`) and counts toward the annual total like any order (the annual limit
+ * still applies; above it the goods go through general trade).
+ */
+export function isSingleIndivisibleItem(order: {
+  freight: number;
+  insuredFee: number;
+  items: readonly { totalPrice: number; qty?: number }[];
+}): boolean {
+  const value = sumExact([...order.items.map((i) => i.totalPrice), order.freight, order.insuredFee]);
+  return toUnits(value) > toUnits(SINGLE_TRANSACTION_LIMIT) && order.items.length === 1 && order.items[0]?.qty === 1;
+}
+
 export function checkSingleLimit(order: BaygateOrder): RuleViolation[] {
   if (order.direction !== 'import') return [];
   const value = limitValue(order);
   if (toUnits(value) <= toUnits(SINGLE_TRANSACTION_LIMIT)) return [];
+  if (isSingleIndivisibleItem(order)) return [];
   return [
     violation(
       'goodsValue',
       'SINGLE_LIMIT_EXCEEDED',
-      `单次交易金额 ${formatAmount(value)} 元（商品 + 运费 + 保费）超过跨境电商零售进口单次限值 ${SINGLE_TRANSACTION_LIMIT} 元`,
-      `transaction value ${formatAmount(value)} CNY (goods + freight + insurance) exceeds the ${SINGLE_TRANSACTION_LIMIT} CNY single-transaction limit`,
+      `单次交易金额 ${formatAmount(value)} 元（商品 + 运费 + 保费）超过跨境电商零售进口单次限值 ${SINGLE_TRANSACTION_LIMIT} 元（仅含一件不可分割商品的订单除外）`,
+      `transaction value ${formatAmount(value)} CNY (goods + freight + insurance) exceeds the ${SINGLE_TRANSACTION_LIMIT} CNY single-transaction limit (only an order of one single indivisible item may exceed it)`,
     ),
   ];
 }

@@ -25,6 +25,7 @@ export type RuleCode =
   | 'SINGLE_LIMIT_EXCEEDED'
   | 'ANNUAL_LIMIT_EXCEEDED'
   | 'TAX_MISMATCH'
+  | 'TAX_RATE_UNKNOWN'
   | 'BUYER_ID_TYPE_NOT_ID_CARD'
   | 'ID_NUMBER_INVALID'
   | 'HS_CODE_INVALID'
@@ -44,6 +45,8 @@ export type RuleCode =
 export interface StaticRuleDeps {
   codeTables: CodeTables;
   taxRates: TaxRateTable;
+  /** The check time (a birth date must not be after it); default: the clock. */
+  now: Date;
 }
 
 /** A synchronous rule: looks at one order, returns every violation it finds (never throws for bad data). */

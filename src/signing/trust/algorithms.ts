@@ -37,7 +37,7 @@ export function keyAlgorithm(key: KeyObject): KeyAlgorithm {
 export function verifySignedBytes(tbs: Buffer, algorithmOid: string, signature: Buffer, issuerKey: KeyObject): boolean {
   if (algorithmOid === OID.sm2WithSm3) {
     if (keyAlgorithm(issuerKey) !== 'SM2') return false;
-    return sm2Verify(issuerKey, tbs, signature);
+    return sm2Verify(issuerKey, tbs, signature, { encoding: 'der' }); // X.509 signatures are DER
   }
   const hash = RSA_HASH[algorithmOid];
   if (hash) {

@@ -3,6 +3,7 @@ import { isSignedBy, oidIsUnder, parseCertificate, type ParsedCertificate } from
 import { CRL_REASONS } from './crl';
 import { bytesEqual, type DesignatedIssuingCa, type TrustList, type TrustListEntry, type TrustLists } from './load';
 import type { KeyAlgorithm } from './algorithms';
+import { endEntityProblem, keyUsageProblem } from './signer-usage';
 
 /**
  * Relying-party check of a signer certificate against Baygate's trust lists.
@@ -23,7 +24,8 @@ export type CheckName =
   | 'chain-signature'
   | 'validity'
   | 'revocation'
-  | 'key-usage';
+  | 'key-usage'
+  | 'end-entity';
 
 export interface CertificateCheck {
   name: CheckName;
@@ -48,7 +50,11 @@ export interface CertificateVerdict {
 export interface CheckOptions {
   /** Time of the check (e.g. the signing time of a message); default now. */
   at?: Date;
-  /** 'signature' (default): keyUsage, when present, must allow digitalSignature or nonRepudiation. */
+  /**
+   * 'signature' (default): the certificate must be able to sign messages: an end-entity certificate
+   * (not CA:TRUE) whose keyUsage allows digitalSignature or nonRepudiation (signer-usage.ts).
+   * 'any': both checks are skipped (e.g. to inspect a CA certificate).
+   */
   purpose?: 'signature' | 'any';
   /** Extra CA certificates (PEM/DER) offered with the certificate, e.g. from a chain file or X509Data. */
   intermediates?: (Buffer | string)[];
@@ -65,12 +71,14 @@ const DISPLAY_ORDER: CheckName[] = [
   'validity',
   'revocation',
   'key-usage',
+  'end-entity',
 ];
 /** Which failure is *the* reason: the most fundamental one first. */
 const REASON_ORDER: CheckName[] = [
   'recognised-root',
   'designated-issuer',
   'chain-signature',
+  'end-entity',
   'mr-period',
   'validity',
   'revocation',
@@ -135,6 +143,7 @@ export function checkCertificate(
     for (const name of DISPLAY_ORDER) if (!results.has(name)) results.set(name, notEvaluated);
     results.set('validity', validity(cert, [], at));
     results.set('key-usage', keyUsage(cert, options.purpose ?? 'signature'));
+    results.set('end-entity', endEntity(cert, options.purpose ?? 'signature'));
     return verdict(cert, results);
   }
 
@@ -227,6 +236,7 @@ export function checkCertificate(
   }
 
   results.set('key-usage', keyUsage(cert, options.purpose ?? 'signature'));
+  results.set('end-entity', endEntity(cert, options.purpose ?? 'signature'));
 
   const v = verdict(cert, results);
   v.trustList = list.id;
@@ -405,12 +415,14 @@ function findTypeName(cert: ParsedCertificate, names: string[]): { name: string;
 
 function keyUsage(cert: ParsedCertificate, purpose: 'signature' | 'any'): Result {
   if (purpose === 'any') return { ok: true, detail: 'not checked (purpose any)' };
-  if (cert.keyUsage === null) return { ok: true, detail: 'no keyUsage extension (any use allowed)' };
-  if (cert.keyUsage.includes('digitalSignature') || cert.keyUsage.includes('nonRepudiation'))
-    return { ok: true, detail: `keyUsage ${cert.keyUsage.join(', ')}` };
-  return {
-    ok: false,
-    code: 'KEY_USAGE_NOT_SIGNING',
-    detail: `keyUsage ${cert.keyUsage.join(', ') || '(empty)'} allows neither digitalSignature nor nonRepudiation`,
-  };
+  const problem = keyUsageProblem(cert);
+  if (problem) return { ok: false, code: problem.code, detail: problem.detail };
+  return { ok: true, detail: `keyUsage ${(cert.keyUsage ?? []).join(', ')}` };
+}
+
+function endEntity(cert: ParsedCertificate, purpose: 'signature' | 'any'): Result {
+  if (purpose === 'any') return { ok: true, detail: 'not checked (purpose any)' };
+  const problem = endEntityProblem(cert);
+  if (problem) return { ok: false, code: problem.code, detail: problem.detail };
+  return { ok: true, detail: 'end-entity certificate (basicConstraints CA:FALSE or absent)' };
 }

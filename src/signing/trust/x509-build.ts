@@ -80,8 +80,8 @@ export interface CertificateSpec {
   notAfter: Date;
   ca: boolean;
   pathLength?: number;
-  /** keyUsage bit names, e.g. ['digitalSignature', 'nonRepudiation'] or ['keyCertSign', 'cRLSign']. */
-  keyUsage: KeyUsageName[];
+  /** keyUsage bit names, e.g. ['digitalSignature', 'nonRepudiation'] or ['keyCertSign', 'cRLSign']; null: no extension (tests). */
+  keyUsage: KeyUsageName[] | null;
   policies?: PolicySpec[];
   crlUri?: string;
   /** Overrides the authorityKeyIdentifier (tests imitate forgeries that copy the real CA's key id). */
@@ -142,7 +142,7 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
       true,
       seq(spec.ca ? [bool(true), ...(spec.pathLength !== undefined ? [smallInt(spec.pathLength)] : [])] : []),
     ),
-    extension('2.5.29.15', true, keyUsageBits(spec.keyUsage)),
+    ...(spec.keyUsage ? [extension('2.5.29.15', true, keyUsageBits(spec.keyUsage))] : []),
     extension('2.5.29.14', false, octets(keyIdentifier(subjectPublic))),
     extension(
       '2.5.29.35',

@@ -34,11 +34,26 @@ export interface TaxAmounts {
   lines: TaxLine[];
 }
 
+/**
+ * One inventory line a CEB792 summary result lists. Only the inventory number is required to read it: the
+ * official sample leaves out gseqno, which the schema requires, and these lines are information, not keys.
+ */
+export interface SummaryResultLine {
+  invtNo: string;
+  logisticsNo: string;
+  gseqno: string;
+  gnum: string;
+  gcode: string;
+}
+
 export interface ReceiptReturn {
   guid: string;
-  /** returnStatus as sent (a string: "2", "399", "-621005"); `status` for tax bills. */
+  /**
+   * returnStatus as sent (a string: "2", "399", "-621005"); `status` for tax bills; for a result message
+   * without a status of its own (CEB792) the status it stands for (`summarized`).
+   */
   status: string;
-  /** YYYYMMDDhhmmssSSS. */
+  /** YYYYMMDDhhmmssSSS (opDate for CEB792). */
   returnTime: string;
   /** Free text from customs ('' for tax bills, which have none). */
   returnInfo: string;
@@ -52,6 +67,8 @@ export interface ReceiptReturn {
   tax?: TaxAmounts;
   /** CEB900 only: the original message customs could not read, as it was echoed back. */
   originalMessage?: string;
+  /** CEB792 only: the inventory lines the summary covered. */
+  summaryLines?: SummaryResultLine[];
 }
 
 export interface ParsedReceipt {
@@ -103,21 +120,31 @@ function readReturn(desc: ReceiptDescriptor, wrapper: XmlElement, where: string)
     where += `/${desc.headElement}`;
   }
   const guid = required(head, 'guid', where);
-  const status = required(head, desc.statusElement, where);
-  const returnTime = required(head, 'returnTime', where);
+  const status = desc.fixedStatus ?? required(head, desc.statusElement ?? 'returnStatus', where);
+  const timeElement = desc.timeElement ?? 'returnTime';
+  const returnTime = required(head, timeElement, where);
   if (!/^\d{17}$/.test(returnTime)) {
-    throw new ReceiptParseError('RECEIPT_INVALID', `${where}: returnTime "${returnTime}" is not YYYYMMDDhhmmssSSS`);
+    throw new ReceiptParseError('RECEIPT_INVALID', `${where}: ${timeElement} "${returnTime}" is not YYYYMMDDhhmmssSSS`);
   }
   const keys: Partial<Record<ReceiptKeyName, string>> = {};
   for (const key of desc.keys) {
     const v = leaf(head, key);
     if (v !== undefined && v !== '') keys[key] = v;
   }
-  const out: ReceiptReturn = { guid, status, returnTime, returnInfo: leaf(head, 'returnInfo') ?? '', keys };
-  if (isErrorStatus(status)) out.error = describeReturnCode(status);
-  else {
-    const text = (desc.statusElement === 'status' ? TAX_STATUS_TEXT : RECEIPT_STATUS_TEXT)[status];
-    if (text) out.statusText = text;
+  const out: ReceiptReturn = {
+    guid,
+    status,
+    returnTime,
+    returnInfo: leaf(head, desc.infoElement ?? 'returnInfo') ?? '',
+    keys,
+  };
+  // A result message (CEB792) has no status of its own to explain: its state (decState) is among the keys.
+  if (desc.fixedStatus === undefined) {
+    if (isErrorStatus(status)) out.error = describeReturnCode(status);
+    else {
+      const text = (desc.statusElement === 'status' ? TAX_STATUS_TEXT : RECEIPT_STATUS_TEXT)[status];
+      if (text) out.statusText = text;
+    }
   }
   if (desc.type === 'CEB816') {
     out.tax = {
@@ -138,6 +165,18 @@ function readReturn(desc: ReceiptDescriptor, wrapper: XmlElement, where: string)
     };
   }
   if (desc.type === 'CEB900') out.originalMessage = cebChildren(head, 'oriBizMessage')[0]?.text ?? '';
+  if (desc.type === 'CEB792') {
+    out.summaryLines = cebChildren(wrapper, 'SummaryResultList').map((line, i) => {
+      const at = `${where.replace(/\/SummaryResultHead$/, '')}/SummaryResultList[${i + 1}]`;
+      return {
+        invtNo: required(line, 'invtNo', at),
+        logisticsNo: leaf(line, 'logisticsNo') ?? '',
+        gseqno: leaf(line, 'gseqno') ?? '',
+        gnum: leaf(line, 'gnum') ?? '',
+        gcode: leaf(line, 'gcode') ?? '',
+      };
+    });
+  }
   return out;
 }
 

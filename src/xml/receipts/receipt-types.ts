@@ -16,8 +16,17 @@ export type ReceiptType =
   | 'CEB816'
   | 'CEB818'
   | 'CEB304'
+  | 'CEB404'
   | 'CEB506'
+  | 'CEB508'
+  | 'CEB510'
   | 'CEB604'
+  | 'CEB606'
+  | 'CEB608'
+  | 'CEB702'
+  | 'CEB792'
+  | 'CEB214'
+  | 'CEB216'
   | 'CEB900';
 
 /** Document keys a return can carry; which ones depends on the receipt type. */
@@ -41,6 +50,16 @@ export type ReceiptKeyName =
   | 'entDutyNo'
   | 'assureCode'
   | 'statisticsFlag'
+  | 'payNo'
+  | 'billNo'
+  | 'msgSeqNo'
+  | 'sumNo'
+  | 'coElNo'
+  | 'declSeqNo'
+  | 'decTmpNo'
+  | 'decPreNo'
+  | 'entryId'
+  | 'decState'
   | 'oriCopMsgId'
   | 'oriMessageType';
 
@@ -51,8 +70,16 @@ export interface ReceiptDescriptor {
   returnElement: string;
   /** For tax bills: the head element inside `Tax` that holds guid/returnTime/status. */
   headElement?: string;
-  /** Element carrying the status: returnStatus, or `status` for tax bills. */
-  statusElement: 'returnStatus' | 'status';
+  /**
+   * Element carrying the status: returnStatus, or `status` for tax bills. A result message that carries
+   * no status of its own (CEB792) names the status it stands for in `fixedStatus` instead.
+   */
+  statusElement?: 'returnStatus' | 'status';
+  fixedStatus?: string;
+  /** Element with the time (YYYYMMDDhhmmssSSS): returnTime, or opDate for CEB792. */
+  timeElement?: 'returnTime' | 'opDate';
+  /** Element with customs' text: returnInfo, or note for CEB792 (optional there). */
+  infoElement?: 'returnInfo' | 'note';
   keys: readonly ReceiptKeyName[];
   /** The declaration this receipt answers, when there is one. */
   answers?: string;
@@ -149,6 +176,92 @@ export const RECEIPT_TYPES: Readonly<Record<ReceiptType, ReceiptDescriptor>> = {
     answers: 'CEB303',
     keys: ['ebpCode', 'ebcCode', 'orderNo'],
   }),
+  CEB404: d({
+    type: 'CEB404',
+    side: 'export',
+    returnElement: 'ReceiptsReturn',
+    statusElement: 'returnStatus',
+    answers: 'CEB403',
+    keys: ['ebcCode', 'orderNo', 'payNo'],
+  }),
+  CEB508: d({
+    type: 'CEB508',
+    side: 'export',
+    returnElement: 'ArrivalReturn',
+    statusElement: 'returnStatus',
+    answers: 'CEB507',
+    keys: ['operatorCode', 'logisticsCode', 'preNo', 'copNo', 'billNo', 'msgSeqNo'],
+  }),
+  CEB510: d({
+    type: 'CEB510',
+    side: 'export',
+    returnElement: 'DepartureReturn',
+    statusElement: 'returnStatus',
+    answers: 'CEB509',
+    keys: ['logisticsCode', 'copNo', 'preNo', 'msgSeqNo'],
+  }),
+  CEB606: d({
+    type: 'CEB606',
+    side: 'export',
+    returnElement: 'InvtCancelReturn',
+    statusElement: 'returnStatus',
+    answers: 'CEB605',
+    keys: ['agentCode', 'copNo', 'preNo', 'invtNo'],
+  }),
+  CEB608: d({
+    type: 'CEB608',
+    side: 'export',
+    returnElement: 'WayBillReturn',
+    statusElement: 'returnStatus',
+    answers: 'CEB607',
+    keys: ['agentCode', 'logisticsCode', 'copNo', 'preNo', 'billNo', 'msgSeqNo'],
+  }),
+  CEB702: d({
+    type: 'CEB702',
+    side: 'export',
+    returnElement: 'SummaryReturn',
+    statusElement: 'returnStatus',
+    answers: 'CEB701',
+    keys: ['agentCode', 'ebcCode', 'copNo', 'preNo', 'sumNo', 'msgSeqNo'],
+  }),
+  CEB792: d({
+    type: 'CEB792',
+    side: 'export',
+    returnElement: 'SummaryResult',
+    headElement: 'SummaryResultHead',
+    fixedStatus: 'summarized',
+    timeElement: 'opDate',
+    infoElement: 'note',
+    answers: 'CEB701',
+    keys: [
+      'customsCode',
+      'sumNo',
+      'declSeqNo',
+      'decTmpNo',
+      'decPreNo',
+      'entryId',
+      'decState',
+      'agentCode',
+      'ebcCode',
+      'msgSeqNo',
+    ],
+  }),
+  CEB214: d({
+    type: 'CEB214',
+    side: 'export',
+    returnElement: 'RefundReturn',
+    statusElement: 'returnStatus',
+    answers: 'CEB213',
+    keys: ['ebpCode', 'ebcCode', 'agentCode', 'coElNo', 'preNo', 'invtNo'],
+  }),
+  CEB216: d({
+    type: 'CEB216',
+    side: 'export',
+    returnElement: 'InvtRefundDetailReturn',
+    statusElement: 'returnStatus',
+    answers: 'CEB215',
+    keys: ['operatorCode', 'logisticsCode', 'logisticsNo', 'coElNo', 'preNo'],
+  }),
   CEB506: d({
     type: 'CEB506',
     side: 'export',
@@ -178,8 +291,10 @@ export const RECEIPT_TYPES: Readonly<Record<ReceiptType, ReceiptDescriptor>> = {
 export const MAX_RETURNS_PER_RECEIPT = 100;
 
 /**
- * Meaning of positive receipt statuses (schema documentation and specification §3). Inventory-family
- * receipts use the full list; order/payment/waybill receipts use a subset of the same codes.
+ * Meaning of positive receipt statuses (schema documentation and specification text, receipt tables of
+ * §2 and §3). Inventory-family receipts use the full list; order/payment/waybill and the export transport
+ * receipts (CEB404/508/510/606/608/702/216: 1/2/3/4/100/120/399) a subset; the export return receipt CEB214
+ * adds 505 移交 and 600 挂起 and ends at 800 放行.
  */
 export const RECEIPT_STATUS_TEXT: Readonly<Record<string, string>> = {
   '1': '电子口岸已暂存',
@@ -194,7 +309,9 @@ export const RECEIPT_STATUS_TEXT: Readonly<Record<string, string>> = {
   '501': '扣留移送通关',
   '502': '扣留移送缉私',
   '503': '扣留移送法规',
+  '505': '移交',
   '599': '其它扣留',
+  '600': '挂起',
   '700': '退运',
   '800': '放行',
   '899': '结关',

@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { stripBom } from '../bom';
 import { ReceiptParseError } from './receipt-errors';
 
 /**
@@ -61,7 +62,7 @@ function toText(input: string | Buffer, limits: UntrustedXmlLimits): string {
       throw new ReceiptParseError('XML_MALFORMED', 'message is not valid UTF-8');
     }
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // byte-order mark (official samples carry one)
+  text = stripBom(text); // official samples carry one; TextDecoder already drops it from Buffers
   const decl = /^<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']/.exec(text);
   if (decl && !/^utf-?8$/i.test(decl[1] as string)) {
     throw new ReceiptParseError('XML_ENCODING_UNSUPPORTED', `declared encoding "${decl[1]}"; only UTF-8 is accepted`);

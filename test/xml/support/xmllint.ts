@@ -73,4 +73,4 @@ export function withPlaceholderSignature(xml: string): string {
 }
 
 /** Message types whose schema requires the signature. */
-export const SIGNATURE_REQUIRED = new Set(['CEB621', 'CEB623', 'CEB625']);
+export const SIGNATURE_REQUIRED = new Set(['CEB621', 'CEB623', 'CEB625', 'CEB711']);
