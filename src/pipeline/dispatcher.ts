@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MessageType } from '../domain/message-types';
+import { MessageBuildError } from '../mapping/message-builder';
+import { SigningError } from '../signing/errors';
 import type { XmlSigner } from '../signing/signers/types';
 import type { ClaimedDeclaration, DeclarationStore } from '../store/contracts';
 
@@ -124,9 +126,9 @@ export class DispatchStepTimeoutError extends Error {
 }
 
 /** Errors that will fail the same way on every attempt: give up at once with the reason. */
+/** A message that cannot be built or signed will not become buildable by retrying. */
 export function isPermanentError(err: unknown): boolean {
-  const name = (err as Error)?.name;
-  return name === 'MessageBuildError' || name === 'SigningError' || name === 'MappingError';
+  return err instanceof MessageBuildError || err instanceof SigningError;
 }
 
 type Hooks = 'onSigned' | 'onPublished' | 'encode';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { DomainError, type ErrorCategory } from '../domain/errors';
 import { decideTransition, isKnownStatus, isTerminal } from '../domain/status';
 import type { VerifiedDocument } from '../signing/verifier';
 import type { DeclarationStore, DeclarationSubject, ReceiptStore, StoredReceipt } from '../store/contracts';
@@ -12,14 +13,8 @@ import { RECEIPT_TYPES } from '../xml/receipts/receipt-types';
  * matched declaration forward (a no-op for duplicates and late/out-of-order receipts) → report the rest.
  * A receipt whose returns match no declaration is kept and reported, never dropped.
  */
-export class ReceiptRejectedError extends Error {
-  constructor(
-    public readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ReceiptRejectedError';
-  }
+export class ReceiptRejectedError extends DomainError {
+  readonly category: ErrorCategory = 'unprocessable';
 }
 
 export interface ReturnOutcome {

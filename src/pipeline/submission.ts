@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BaygateOrder } from '../domain/order';
 import { declarationIdFor } from '../domain/declaration-id';
+import { DomainError, type ErrorCategory } from '../domain/errors';
 import { ANNUAL_LIMIT, checkOrder, limitValue, limitYear, type AnnualUsageLookup } from '../domain/rules';
 import { EXPORT_MESSAGE_TYPES, type MessageType } from '../domain/message-types';
 import { mapSourceRecord, type SourceMapping } from '../mapping/source-mapper';
@@ -18,13 +19,27 @@ export class NoCenterError extends Error {
   }
 }
 
-export class SubmissionRequestError extends Error {
-  constructor(
-    public readonly status: 404 | 409 | 422,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SubmissionRequestError';
+/** Why a cancel (CEB623) or return (CEB625) cannot be declared. */
+export type FollowUpRefusal =
+  | 'DECLARATION_NOT_FOUND'
+  | 'NOT_AN_INVENTORY'
+  | 'INVENTORY_NOT_ACCEPTED'
+  | 'INVENTORY_ALREADY_CLEARED'
+  | 'ORDER_NOT_STORED';
+
+const FOLLOW_UP_CATEGORY: Record<FollowUpRefusal, ErrorCategory> = {
+  DECLARATION_NOT_FOUND: 'not-found',
+  NOT_AN_INVENTORY: 'unprocessable',
+  INVENTORY_NOT_ACCEPTED: 'conflict',
+  INVENTORY_ALREADY_CLEARED: 'conflict',
+  ORDER_NOT_STORED: 'not-found',
+};
+
+export class FollowUpError extends DomainError {
+  readonly category: ErrorCategory;
+  constructor(code: FollowUpRefusal, message: string) {
+    super(code, message);
+    this.category = FOLLOW_UP_CATEGORY[code];
   }
 }
 
@@ -279,27 +294,27 @@ export class Submission implements SubmissionService {
   ): Promise<DeclarationView> {
     const inventory = await this.d.declarations.findById(inventoryId);
     if (!inventory || (options.sellerIds.length > 0 && !options.sellerIds.includes(inventory.sellerId))) {
-      throw new SubmissionRequestError(404, `no declaration ${inventoryId}`);
+      throw new FollowUpError('DECLARATION_NOT_FOUND', `No declaration ${inventoryId}.`);
     }
     if (inventory.messageType !== 'CEB621')
-      throw new SubmissionRequestError(
-        422,
+      throw new FollowUpError(
+        'NOT_AN_INVENTORY',
         `${type} applies to a CEB621 inventory; ${inventoryId} is a ${inventory.messageType}`,
       );
     const accepted = ['120', '300', '399', '500', '501', '502', '503', '599', '800', '899'];
     if (!accepted.includes(inventory.status)) {
-      throw new SubmissionRequestError(
-        409,
+      throw new FollowUpError(
+        'INVENTORY_NOT_ACCEPTED',
         `inventory ${inventoryId} is "${inventory.status}"; ${type === 'CEB623' ? 'cancellation' : 'a return'} needs an inventory customs has accepted (120 or later)`,
       );
     }
     if (type === 'CEB623' && inventory.status === '899')
-      throw new SubmissionRequestError(
-        409,
+      throw new FollowUpError(
+        'INVENTORY_ALREADY_CLEARED',
         `inventory ${inventoryId} is already cleared (899); declare a return (CEB625) instead`,
       );
     const stored = await this.d.declarations.orderOf(inventoryId);
-    if (!stored) throw new SubmissionRequestError(404, `no order stored for ${inventoryId}`);
+    if (!stored) throw new FollowUpError('ORDER_NOT_STORED', `No order stored for ${inventoryId}.`);
     const invtNo = input.invtNo ?? latestInvtNo(inventory) ?? inventory.orderNo;
     const declaration: NewDeclaration = {
       id: declarationIdFor(inventory.platformCode, inventory.orderNo, type),

@@ -1,10 +1,13 @@
 import type { Middleware } from 'koa';
-import { ProblemError, type ProblemDetails } from '../problem';
+import { DomainError, type ErrorCategory } from '../../domain/errors';
+import { ProblemError, problemType, type ProblemDetails } from '../problem';
 import type { RequestState } from './request-context';
 
 /**
- * The one error handler: every failure leaves as application/problem+json (RFC 9457). Unknown errors become
- * a 500 whose detail says nothing about internals; the log line carries the stack and the request id.
+ * The one error handler: every failure leaves as application/problem+json (RFC 9457), and this is the one
+ * place that maps what went wrong to an HTTP status — the domain and the pipeline throw errors with a
+ * code and a category (src/domain/errors.ts) and know nothing of HTTP. Unknown errors become a 500 whose
+ * detail says nothing about internals; the log line carries the stack and the request id.
  */
 export function problemHandler(): Middleware<RequestState> {
   return async (ctx, next) => {
@@ -34,8 +37,27 @@ export function problemHandler(): Middleware<RequestState> {
   };
 }
 
+const HTTP_OF: Record<ErrorCategory, { status: number; title: string }> = {
+  'not-found': { status: 404, title: 'Not Found' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  conflict: { status: 409, title: 'Conflict' },
+  unprocessable: { status: 422, title: 'Unprocessable Content' },
+  malformed: { status: 400, title: 'Bad Request' },
+};
+
 function toProblem(err: unknown): ProblemDetails {
   if (err instanceof ProblemError) return err.problem;
+  if (err instanceof DomainError) {
+    const { status, title } = HTTP_OF[err.category];
+    return {
+      type: problemType(err.code),
+      title,
+      status,
+      detail: err.message,
+      code: err.code,
+      errors: [{ path: err.path ?? '', code: err.code, message: err.message }],
+    };
+  }
   const httpError = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; type?: string };
   const status = httpError?.status ?? httpError?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

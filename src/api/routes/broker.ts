@@ -361,16 +361,8 @@ export function brokerRoutes(deps: BrokerRouteDeps): Router<AuthedState> {
       return;
     }
     const [page, counts] = await Promise.all([
-      deps.declarations
-        .list(filter, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) })
-        .catch((err: unknown) => {
-          // A cursor of the right shape that this API never issued (or for another filter).
-          if ((err as Error)?.name === 'InvalidCursorError')
-            throw problems.badRequest('cursor is not a cursor this API issued', [
-              { path: 'cursor', code: 'invalid_cursor', message: 'is not a cursor this API issued' },
-            ]);
-          throw err;
-        }),
+      // A cursor of the right shape that this API never issued is the store's InvalidCursorError (400).
+      deps.declarations.list(filter, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) }),
       deps.declarations.countByStatus(filter),
     ]);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);

@@ -2,14 +2,13 @@ import Router, { type RouterContext } from '@koa/router';
 import { z } from 'zod';
 import { MESSAGE_TYPES } from '../../domain/message-types';
 import type { SubmissionService } from '../../pipeline/contracts';
-import { SubmissionRequestError } from '../../pipeline/submission';
-import type { DeclarationStore, DeclarationView } from '../../store/contracts';
+import type { DeclarationStore } from '../../store/contracts';
 import { canSeeSeller, principalOf, sellerScope, type AuthDeps } from '../auth';
 import { parseJson, readRawBody, requireMediaType } from '../middleware/body';
 import { idempotency, type IdempotencyState, type IdempotencyStore } from '../middleware/idempotency';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
-import { ProblemError, problems } from '../problem';
+import { problems } from '../problem';
 
 /**
  * Reading one declaration, the declarations of an order, and the follow-up messages of an inventory:
@@ -123,21 +122,11 @@ export function declarationsRoutes(deps: DeclarationsRoutesDeps): Router<Request
         })),
       );
     }
-    let view: DeclarationView;
-    try {
-      const options = { sellerIds: principal.sellerIds ?? [principal.id], requestId: ctx.state.requestId };
-      view =
-        kind === 'cancel'
-          ? await deps.submission.cancel(ctx.params.id ?? '', parsed.data, options)
-          : await deps.submission.refund(ctx.params.id ?? '', parsed.data, options);
-    } catch (err) {
-      if (err instanceof SubmissionRequestError) {
-        if (err.status === 404) throw problems.notFound(`No declaration ${ctx.params.id}.`);
-        if (err.status === 409) throw problems.conflict(err.message);
-        throw new ProblemError(422, 'not-applicable', 'Unprocessable Content', { detail: err.message });
-      }
-      throw err;
-    }
+    const options = { sellerIds: principal.sellerIds ?? [principal.id], requestId: ctx.state.requestId };
+    const view =
+      kind === 'cancel'
+        ? await deps.submission.cancel(ctx.params.id ?? '', parsed.data, options)
+        : await deps.submission.refund(ctx.params.id ?? '', parsed.data, options);
     ctx.status = 202;
     ctx.set('Location', `/v1/declarations/${view.id}`);
     ctx.body = view;

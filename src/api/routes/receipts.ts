@@ -1,11 +1,10 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { ReceiptRejectedError, type IngestResult, type ReceiptIngestor } from '../../pipeline/receipts';
+import type { IngestResult, ReceiptIngestor } from '../../pipeline/receipts';
 import { principalOf, type AuthDeps } from '../auth';
 import { readRawBody, requireMediaType } from '../middleware/body';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
-import { ProblemError } from '../problem';
 
 /**
  * POST /v1/receipts: a clearance center posts one signed CEB receipt (the HTTP alternative to the
@@ -70,19 +69,7 @@ export function receiptsRoutes(deps: ReceiptsRoutesDeps): Router<RequestState> {
     const principal = principalOf(ctx);
     requireMediaType(ctx, ['application/xml', 'text/xml']);
     const raw = await readRawBody(ctx, deps.maxBytes ?? MAX_RECEIPT_BYTES);
-    let result: IngestResult;
-    try {
-      result = await deps.ingestor.ingest(raw, 'http', principal.centerCode ?? principal.id);
-    } catch (err) {
-      if (err instanceof ReceiptRejectedError) {
-        throw new ProblemError(422, 'receipt-rejected', 'Receipt rejected', {
-          detail: err.message,
-          code: err.code,
-          errors: [{ path: '', code: err.code, message: err.message, messageZh: `回执被拒绝（${err.code}）` }],
-        });
-      }
-      throw err;
-    }
+    const result = await deps.ingestor.ingest(raw, 'http', principal.centerCode ?? principal.id);
     ctx.status = result.duplicate ? 200 : 202;
     ctx.body = presentReceipt(result);
   });
