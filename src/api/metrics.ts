@@ -1,5 +1,4 @@
 import { createServer } from 'node:http';
-import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DeclarationStore, DeclarationSubject } from '../store/contracts';
@@ -11,7 +10,7 @@ import type { DeclarationStore, DeclarationSubject } from '../store/contracts';
  *
  * Wiring (composition root):
  *   const metrics = createMetrics({ declarations, centers: registry.codes() });
- *   instrumentHttp(app, metrics);                       // HTTP latency by matched route
+ *   createApp({ …, observe: [metrics.httpMiddleware()] }); // HTTP latency by matched route
  *   new Dispatcher({ …, onSigned: metrics.hooks.onSigned, onPublished: metrics.hooks.onPublished });
  *   new ReceiptIngestor({ …, onApplied: metrics.hooks.onApplied });
  *   routers: [metricsRoutes(metrics.registry)]
@@ -48,7 +47,7 @@ export interface Metrics {
       returnTime: Date | undefined,
     ) => void;
   };
-  /** Koa middleware timing each request by its matched route template. Must run before the routers. */
+  /** Koa middleware timing each request by its matched route template: createApp's `observe`, outermost. */
   httpMiddleware(): Middleware;
 }
 
@@ -188,14 +187,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     hooks,
     httpMiddleware,
   };
-}
-
-/**
- * Mounts the HTTP timing middleware in front of everything createApp() mounted (it has to wrap the
- * routers to see the matched route). Call before the server starts listening.
- */
-export function instrumentHttp<S>(app: Koa<S>, metrics: Pick<Metrics, 'httpMiddleware'>): void {
-  app.middleware.unshift(metrics.httpMiddleware() as unknown as (typeof app.middleware)[number]);
 }
 
 /**

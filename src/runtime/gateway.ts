@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { createAuth, seedAccounts } from '../api/auth';
 import { LiveEvents } from '../api/live-events';
-import { createMetrics, instrumentHttp } from '../api/metrics';
+import { createMetrics } from '../api/metrics';
 import { IdempotencyStore } from '../api/middleware/idempotency';
 import { openApiRoutes, undocumentedRoutes } from '../api/openapi';
 import { brokerRoutes } from '../api/routes/broker';
@@ -90,8 +90,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const missing = undocumentedRoutes(routers);
   if (missing.length > 0) logger.warn({ missing }, 'routes without OpenAPI documentation');
 
-  const app = createApp({ logger, routers });
-  instrumentHttp(app, metrics);
+  const app = createApp({ logger, routers, observe: [metrics.httpMiddleware()] });
   const http = await listen(app, config.PORT, config.HOST);
   logger.info({ port: http.port, host: config.HOST }, 'gateway listening');
 

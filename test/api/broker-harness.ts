@@ -9,7 +9,7 @@ import type { RequestState } from '../../src/api/middleware/request-context';
 import { ordersRoutes } from '../../src/api/routes/orders';
 import { loadCenterRegistry } from '../../src/centers/registry';
 import { LiveEvents } from '../../src/api/live-events';
-import { createMetrics, instrumentHttp, type Metrics } from '../../src/api/metrics';
+import { createMetrics, type Metrics } from '../../src/api/metrics';
 import { brokerRoutes } from '../../src/api/routes/broker';
 import { dashboardRoutes } from '../../src/api/routes/dashboard';
 import { metricsRoutes } from '../../src/api/routes/metrics';
@@ -97,6 +97,7 @@ export async function startBrokerHarness(
   });
   const app = createApp({
     logger,
+    observe: [metrics.httpMiddleware()],
     routers: [
       ...extra,
       brokerRoutes({ declarations: stores.declarations, receipts: stores.receipts, auth }),
@@ -119,7 +120,6 @@ export async function startBrokerHarness(
       dashboardRoutes(),
     ],
   });
-  instrumentHttp(app, metrics);
   const http = await listen(app, 0, '127.0.0.1');
   return {
     base: `http://127.0.0.1:${http.port}`,

@@ -1,14 +1,9 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import type { RequestState } from '../middleware/request-context';
 import { problems } from '../problem';
+import type { RequestState } from '../state';
 import { principalFor, type AccountStore } from './account-store';
 import { dummyCompare, parseToken, secretMatches } from './keys';
 import type { Principal, Role } from './principal';
-
-/** Request state once authentication ran. */
-export interface AuthState extends RequestState {
-  principal?: Principal;
-}
 
 export interface AuthenticateOptions {
   accounts: AccountStore;
@@ -44,7 +39,7 @@ export function presentedToken(ctx: ParameterizedContext): string | undefined {
  * 401 (unknown key, wrong secret, revoked, expired, account gone) so a caller learns nothing about which
  * key ids exist; the log line says which one it was.
  */
-export function authenticate(options: AuthenticateOptions): Middleware<AuthState> {
+export function authenticate(options: AuthenticateOptions): Middleware<RequestState> {
   const cacheMs = options.cacheMs ?? 5000;
   const now = options.now ?? (() => new Date());
   const cache = new Map<string, CacheEntry>();
@@ -92,7 +87,7 @@ export function authenticate(options: AuthenticateOptions): Middleware<AuthState
 }
 
 /** 403 unless the authenticated principal has one of `roles`. Put after `authenticate`. */
-export function requireRole(...roles: Role[]): Middleware<AuthState> {
+export function requireRole(...roles: Role[]): Middleware<RequestState> {
   return async (ctx, next) => {
     const principal = ctx.state.principal;
     if (!principal) throw problems.unauthorized();
@@ -103,13 +98,6 @@ export function requireRole(...roles: Role[]): Middleware<AuthState> {
     }
     await next();
   };
-}
-
-/** The authenticated principal of a request (routes behind `authenticate`); 401 when there is none. */
-export function principalOf(ctx: { state: unknown }): Principal {
-  const principal = (ctx.state as AuthState).principal;
-  if (!principal) throw problems.unauthorized();
-  return principal;
 }
 
 /** Whether `principal` may see declarations of `sellerId` (admin: all; others: their sellerIds). */

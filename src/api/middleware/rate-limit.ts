@@ -1,8 +1,8 @@
 import type { Middleware } from 'koa';
 import type { Connection } from 'mongoose';
-import type { AuthState } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
 import { ProblemError } from '../problem';
+import type { RequestState } from '../state';
 
 /**
  * Per-API-key rate limit: a fixed window counted in MongoDB (`rate_limits`) with TICKETS: the n-th request
@@ -52,7 +52,7 @@ interface TicketDoc {
   expiresAt: Date;
 }
 
-export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
+export function rateLimit(options: RateLimitOptions): Middleware<RequestState> {
   const windowMs = options.windowMs ?? 60_000;
   const now = options.now ?? Date.now;
   const limitFor = options.limitFor ?? ((p: Principal) => DEFAULT_LIMITS[p.role]);

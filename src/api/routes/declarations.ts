@@ -4,8 +4,8 @@ import { MESSAGE_TYPES } from '../../domain/message-types';
 import type { SubmissionService } from '../../pipeline/contracts';
 import type { DeclarationStore } from '../../store/contracts';
 import { canSeeSeller, principalOf, sellerScope, type AuthDeps } from '../auth';
-import { parseJson, readRawBody, requireMediaType } from '../middleware/body';
-import { idempotency, type IdempotencyState, type IdempotencyStore } from '../middleware/idempotency';
+import { body, jsonBody, validBody } from '../middleware/body';
+import { idempotency, type IdempotencyStore } from '../middleware/idempotency';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
 import { problems } from '../problem';
@@ -109,34 +109,18 @@ export function declarationsRoutes(deps: DeclarationsRoutesDeps): Router<Request
 
   const followUp = (kind: 'cancel' | 'refund') => async (ctx: RouterContext<RequestState>) => {
     const principal = principalOf(ctx);
-    const body = parseJson(((ctx.state as IdempotencyState).rawBody ?? Buffer.alloc(0)).toString('utf8'));
-    const parsed = followUpRequestSchema.safeParse(body);
-    if (!parsed.success) {
-      throw problems.validation(
-        'The request is invalid; nothing was stored.',
-        parsed.error.issues.map((i) => ({
-          path: '/' + i.path.map(String).join('/'),
-          code: i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_FIELD',
-          message: i.message,
-          messageZh: `字段无效：${i.message}`,
-        })),
-      );
-    }
+    const input = validBody(followUpRequestSchema, jsonBody(ctx), 'request');
     const options = { sellerIds: principal.sellerIds ?? [principal.id], requestId: ctx.state.requestId };
     const view =
       kind === 'cancel'
-        ? await deps.submission.cancel(ctx.params.id ?? '', parsed.data, options)
-        : await deps.submission.refund(ctx.params.id ?? '', parsed.data, options);
+        ? await deps.submission.cancel(ctx.params.id ?? '', input, options)
+        : await deps.submission.refund(ctx.params.id ?? '', input, options);
     ctx.status = 202;
     ctx.set('Location', `/v1/declarations/${view.id}`);
     ctx.body = view;
   };
 
-  const readBody = async (ctx: RouterContext<RequestState>, next: () => Promise<unknown>) => {
-    requireMediaType(ctx, ['application/json']);
-    (ctx.state as IdempotencyState).rawBody = await readRawBody(ctx, FOLLOW_UP_BODY_BYTES);
-    await next();
-  };
+  const readBody = body({ accept: ['application/json'], limitBytes: FOLLOW_UP_BODY_BYTES });
 
   router.post(
     '/v1/declarations/:id/cancel',

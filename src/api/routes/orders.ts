@@ -7,8 +7,8 @@ import { baygateOrderSchema } from '../../domain/order';
 import { MESSAGE_TYPES } from '../../domain/message-types';
 import type { OrderOutcome, SubmissionService, SubmissionViolation } from '../../pipeline/contracts';
 import { principalOf, type AuthDeps } from '../auth';
-import { decodeUtf8, parseJson, parseNdjson, readRawBody, requireMediaType } from '../middleware/body';
-import { idempotency, type IdempotencyState, type IdempotencyStore } from '../middleware/idempotency';
+import { body, bodyOf } from '../middleware/body';
+import { idempotency, type IdempotencyStore } from '../middleware/idempotency';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
 import { problems, type ProblemDetails } from '../problem';
@@ -120,11 +120,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
   router.post(
     '/v1/orders',
     deps.auth.guard('seller'),
-    async (ctx, next) => {
-      requireMediaType(ctx, ['application/json', 'application/x-ndjson']);
-      (ctx.state as IdempotencyState).rawBody = await readRawBody(ctx, maxBodyBytes);
-      await next();
-    },
+    body({ accept: ['application/json', 'application/x-ndjson'], limitBytes: maxBodyBytes, maxRecords: maxOrders }),
     idempotency(deps.idempotency),
     async (ctx) => {
       const principal = principalOf(ctx);
@@ -139,17 +135,13 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
           })),
         );
       }
-      const text = decodeUtf8((ctx.state as IdempotencyState).rawBody ?? Buffer.alloc(0));
+      const read = bodyOf(ctx);
       let orders: unknown[];
       let lines: number[] | undefined;
-      if (requireMediaType(ctx, ['application/json', 'application/x-ndjson']) === 'application/x-ndjson') {
-        ({ values: orders, lines } = parseNdjson(text, maxOrders));
-      } else {
-        const body = parseJson(text);
-        if (Array.isArray(body)) orders = body;
-        else if (body !== null && typeof body === 'object') orders = [body];
-        else throw problems.badRequest('The body must be an order (JSON object) or a batch of orders (JSON array).');
-      }
+      if (read.kind === 'ndjson') ({ values: orders, lines } = read);
+      else if (read.kind === 'json' && Array.isArray(read.value)) orders = read.value;
+      else if (read.kind === 'json' && read.value !== null && typeof read.value === 'object') orders = [read.value];
+      else throw problems.badRequest('The body must be an order (JSON object) or a batch of orders (JSON array).');
       if (orders.length === 0) throw problems.badRequest('The request contains no orders.');
       if (orders.length > maxOrders)
         throw problems.payloadTooLarge(

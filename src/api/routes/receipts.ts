@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { IngestResult, ReceiptIngestor } from '../../pipeline/receipts';
 import { principalOf, type AuthDeps } from '../auth';
-import { readRawBody, requireMediaType } from '../middleware/body';
+import { body, bodyOf } from '../middleware/body';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
 
@@ -65,10 +65,12 @@ export function presentReceipt(result: IngestResult): z.infer<typeof receiptResu
 
 export function receiptsRoutes(deps: ReceiptsRoutesDeps): Router<RequestState> {
   const router = new Router<RequestState>();
-  router.post('/v1/receipts', deps.auth.guard('center'), async (ctx) => {
+  const readBody = body({ accept: ['application/xml', 'text/xml'], limitBytes: deps.maxBytes ?? MAX_RECEIPT_BYTES });
+  router.post('/v1/receipts', deps.auth.guard('center'), readBody, async (ctx) => {
     const principal = principalOf(ctx);
-    requireMediaType(ctx, ['application/xml', 'text/xml']);
-    const raw = await readRawBody(ctx, deps.maxBytes ?? MAX_RECEIPT_BYTES);
+    const read = bodyOf(ctx);
+    if (read.kind !== 'xml') throw new Error('receipts: the body middleware accepts XML only');
+    const raw = read.text;
     const result = await deps.ingestor.ingest(raw, 'http', principal.centerCode ?? principal.id);
     ctx.status = result.duplicate ? 200 : 202;
     ctx.body = presentReceipt(result);

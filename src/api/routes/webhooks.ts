@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { WebhookDelivery, WebhookStore } from '../../pipeline/webhooks';
 import { principalOf, type AuthDeps } from '../auth';
-import { parseJson, readRawBody, requireMediaType } from '../middleware/body';
+import { body, jsonBody, validBody } from '../middleware/body';
 import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
 import { problems } from '../problem';
@@ -143,23 +143,10 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
   const router = new Router<RequestState>();
   const guard = deps.auth.guard('seller');
 
-  router.post('/v1/webhooks', guard, async (ctx) => {
+  router.post('/v1/webhooks', guard, body({ accept: ['application/json'], limitBytes: 16 * 1024 }), async (ctx) => {
     const principal = principalOf(ctx);
-    requireMediaType(ctx, ['application/json']);
-    const body = parseJson((await readRawBody(ctx, 16 * 1024)).toString('utf8'));
-    const parsed = createWebhookSchema.safeParse(body);
-    if (!parsed.success) {
-      throw problems.validation(
-        'The webhook is invalid; nothing was stored.',
-        parsed.error.issues.map((i) => ({
-          path: '/' + i.path.map(String).join('/'),
-          code: i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_FIELD',
-          message: i.message,
-          messageZh: `字段无效：${i.message}`,
-        })),
-      );
-    }
-    const url = new URL(parsed.data.url);
+    const input = validBody(createWebhookSchema, jsonBody(ctx), 'webhook');
+    const url = new URL(input.url);
     if (!deps.allowPrivateUrls && !(await isPublicHttpsUrl(url))) {
       throw problems.validation('The webhook URL must be https and resolve to public addresses only.', [
         {
@@ -173,7 +160,7 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
     const existing = await deps.webhooks.list(principal.id);
     if (existing.length >= MAX_WEBHOOKS_PER_SELLER)
       throw problems.conflict(`A seller may register at most ${MAX_WEBHOOKS_PER_SELLER} webhooks; delete one first.`);
-    const webhook = await deps.webhooks.create(principal.id, url.toString(), parsed.data.secret);
+    const webhook = await deps.webhooks.create(principal.id, url.toString(), input.secret);
     ctx.status = 201;
     ctx.set('Location', `/v1/webhooks/${webhook.id}`);
     ctx.body = { id: webhook.id, url: webhook.url, createdAt: webhook.createdAt.toISOString(), secret: webhook.secret };
