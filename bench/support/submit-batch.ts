@@ -6,6 +6,7 @@
  *   node --import tsx bench/support/submit-batch.ts [--orders 1000]
  */
 import { randomUUID } from 'node:crypto';
+import { TEST_EBC_CODES } from '../../test/support/order-generator';
 import { MongoClient } from 'mongodb';
 import { routeAndReserve, RoutingView, type CapacityLedger } from '../../src/centers/routing';
 import { loadConfig } from '../../src/config';
@@ -79,7 +80,11 @@ async function measure(label: string, route: (order: BaygateOrder) => Promise<st
   const next = orderFactory(`${label}${Date.now().toString(36)}`);
   const orders = Array.from({ length: ORDERS }, next);
   const t0 = performance.now();
-  const result = await submission.submit(orders, { sellerId: 'bench', allowedEbcCodes: [], requestId: randomUUID() });
+  const result = await submission.submit(orders, {
+    sellerId: 'bench',
+    ebcCodes: TEST_EBC_CODES,
+    requestId: randomUUID(),
+  });
   const total = performance.now() - t0;
   const span = (s: Stage) => (s.calls ? `${((s.last - s.first) / 1000).toFixed(2)} s (${s.calls} calls)` : '-');
   process.stdout.write(

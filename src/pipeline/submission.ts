@@ -6,7 +6,14 @@ import { ANNUAL_LIMIT, checkOrder, limitValue, limitYear, type AnnualUsageLookup
 import { EXPORT_MESSAGE_TYPES, type MessageType } from '../domain/message-types';
 import { mapSourceRecord, type SourceMapping } from '../mapping/source-mapper';
 import type { AnnualUsageStore, DeclarationStore, DeclarationView, NewDeclaration } from '../store/contracts';
-import type { OrderOutcome, SubmissionService, SubmissionViolation, SubmitOptions, SubmitResult } from './contracts';
+import type {
+  FollowUpOptions,
+  OrderOutcome,
+  SubmissionService,
+  SubmissionViolation,
+  SubmitOptions,
+  SubmitResult,
+} from './contracts';
 
 /** The declarations one order produces: the three documents plus the inventory. */
 export const IMPORT_DECLARATIONS: readonly MessageType[] = ['CEB311', 'CEB411', 'CEB511', 'CEB621'];
@@ -205,7 +212,7 @@ export class Submission implements SubmissionService {
         violations: checked.violations,
       };
     const order = checked.order;
-    if (options.allowedEbcCodes.length > 0 && !options.allowedEbcCodes.includes(order.ebcCode)) {
+    if (!options.ebcCodes.includes(order.ebcCode)) {
       return {
         index,
         orderNo: order.orderNo,
@@ -272,7 +279,7 @@ export class Submission implements SubmissionService {
   async cancel(
     inventoryDeclarationId: string,
     input: { reason: string; invtNo?: string },
-    options: { sellerIds: string[]; requestId: string },
+    options: FollowUpOptions,
   ): Promise<DeclarationView> {
     return this.followUp('CEB623', inventoryDeclarationId, input, options);
   }
@@ -280,7 +287,7 @@ export class Submission implements SubmissionService {
   async refund(
     inventoryDeclarationId: string,
     input: { reason: string; invtNo?: string },
-    options: { sellerIds: string[]; requestId: string },
+    options: FollowUpOptions,
   ): Promise<DeclarationView> {
     return this.followUp('CEB625', inventoryDeclarationId, input, options);
   }
@@ -290,10 +297,10 @@ export class Submission implements SubmissionService {
     type: 'CEB623' | 'CEB625',
     inventoryId: string,
     input: { reason: string; invtNo?: string },
-    options: { sellerIds: string[]; requestId: string },
+    options: FollowUpOptions,
   ): Promise<DeclarationView> {
     const inventory = await this.d.declarations.findById(inventoryId);
-    if (!inventory || (options.sellerIds.length > 0 && !options.sellerIds.includes(inventory.sellerId))) {
+    if (!inventory || !options.mayActOn(inventory)) {
       throw new FollowUpError('DECLARATION_NOT_FOUND', `No declaration ${inventoryId}.`);
     }
     if (inventory.messageType !== 'CEB621')

@@ -6,7 +6,6 @@ import { LiveEvents } from '../api/live-events';
 import { createMetrics } from '../api/metrics';
 import { IdempotencyStore } from '../api/middleware/idempotency';
 import { openApiRoutes, undocumentedRoutes } from '../api/openapi';
-import { brokerRoutes } from '../api/routes/broker';
 import { dashboardRoutes } from '../api/routes/dashboard';
 import { declarationsRoutes } from '../api/routes/declarations';
 import { healthRoutes } from '../api/routes/health';
@@ -72,19 +71,18 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     openApiRoutes(),
     metricsRoutes(metrics.registry),
     dashboardRoutes(),
-    ordersRoutes({ submission, auth, idempotency }),
-    declarationsRoutes({ declarations: stores.declarations, submission, auth, idempotency }),
+    ordersRoutes({ submission, declarations: stores.declarations, auth, idempotency }),
+    declarationsRoutes({ declarations: stores.declarations, receipts: stores.receipts, submission, auth, idempotency }),
     receiptsRoutes({ ingestor, auth }),
     webhooksRoutes({ webhooks: new WebhookStore(mongo), auth, allowPrivateUrls: config.NODE_ENV !== 'production' }),
-    brokerRoutes({ declarations: stores.declarations, receipts: stores.receipts, auth: auth.authenticate }),
-    streamRoutes({ live, declarations: stores.declarations, auth: auth.authenticate }),
+    streamRoutes({ live, declarations: stores.declarations, auth: auth.guard('declarations.read') }),
     statsRoutes({
       declarations: stores.declarations,
       centers: registry.centers,
       queueDepth: (center) => amqp.withChannel((ch) => ch.checkQueue(centerQueueName(center))),
       capacity: core.capacity,
       centerStates: core.centerStates,
-      auth: auth.authenticate,
+      auth: auth.guard('declarations.read'),
     }),
   ];
   const missing = undocumentedRoutes(routers);

@@ -10,7 +10,7 @@ import { ordersRoutes } from '../../src/api/routes/orders';
 import { loadCenterRegistry } from '../../src/centers/registry';
 import { LiveEvents } from '../../src/api/live-events';
 import { createMetrics, type Metrics } from '../../src/api/metrics';
-import { brokerRoutes } from '../../src/api/routes/broker';
+import { declarationsRoutes } from '../../src/api/routes/declarations';
 import { dashboardRoutes } from '../../src/api/routes/dashboard';
 import { metricsRoutes } from '../../src/api/routes/metrics';
 import { statsRoutes, type StatsRouteDeps } from '../../src/api/routes/stats';
@@ -74,20 +74,20 @@ export async function startBrokerHarness(
   const stores = createStores(mongo, config);
   await stores.init();
   const authDeps = createAuth(mongo, { cacheMs: 0, rateLimit: false });
-  const auth = authDeps.authenticate;
+  const auth = authDeps.guard('declarations.read');
+  // The production wiring (routing view, source mappings), not a copy of it.
+  const submission = createSubmission({
+    config,
+    logger,
+    stores,
+    registry: loadCenterRegistry(),
+    capacity: new MongoCapacityLedger(mongo),
+    centerStates: new MongoCenterStateStore(mongo),
+  });
+  const idempotency = new IdempotencyStore(mongo);
   const extra: Router<RequestState>[] = [];
-  if (options.withOrders) {
-    // The production wiring (routing view, source mappings), not a copy of it.
-    const submission = createSubmission({
-      config,
-      logger,
-      stores,
-      registry: loadCenterRegistry(),
-      capacity: new MongoCapacityLedger(mongo),
-      centerStates: new MongoCenterStateStore(mongo),
-    });
-    extra.push(ordersRoutes({ submission, auth: authDeps, idempotency: new IdempotencyStore(mongo) }));
-  }
+  if (options.withOrders)
+    extra.push(ordersRoutes({ submission, declarations: stores.declarations, auth: authDeps, idempotency }));
   const live = new LiveEvents({ store: stores.declarations, logger, pollMs: 50 });
   const metrics = createMetrics({
     declarations: stores.declarations,
@@ -100,7 +100,13 @@ export async function startBrokerHarness(
     observe: [metrics.httpMiddleware()],
     routers: [
       ...extra,
-      brokerRoutes({ declarations: stores.declarations, receipts: stores.receipts, auth }),
+      declarationsRoutes({
+        declarations: stores.declarations,
+        receipts: stores.receipts,
+        submission,
+        auth: authDeps,
+        idempotency,
+      }),
       streamRoutes({
         live,
         declarations: stores.declarations,

@@ -88,8 +88,14 @@ export async function startApiHarness(
     routers: [
       healthRoutes({ mongodb: () => pingMongo(connection) }),
       openApiRoutes(),
-      ordersRoutes({ submission, auth, idempotency, limits: options.limits }),
-      declarationsRoutes({ declarations: stores.declarations, submission, auth, idempotency }),
+      ordersRoutes({ submission, declarations: stores.declarations, auth, idempotency, limits: options.limits }),
+      declarationsRoutes({
+        declarations: stores.declarations,
+        receipts: stores.receipts,
+        submission,
+        auth,
+        idempotency,
+      }),
       receiptsRoutes({ ingestor, auth }),
       webhooksRoutes({ webhooks, auth, allowPrivateUrls: true }),
     ],

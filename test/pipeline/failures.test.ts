@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { TEST_EBC_CODES } from '../support/order-generator';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { identityFiles } from '../../src/centers/identities';
@@ -24,7 +25,7 @@ import { exampleOrders, pipelineConfig, purgeBaygateQueues, sleep } from '../sup
 import { dropDatabase, mongoUrlFor, requireMongo, requireRabbitMQ } from '../support/services';
 
 const CENTERS = ['GD', 'GD2', 'HK', 'MO'];
-const SELLER = { sellerId: 'seller-test', allowedEbcCodes: [] as string[] };
+const SELLER = { sellerId: 'seller-test', ebcCodes: TEST_EBC_CODES };
 
 async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -3,7 +3,8 @@ import { problems } from '../problem';
 import type { RequestState } from '../state';
 import { principalFor, type AccountStore } from './account-store';
 import { dummyCompare, parseToken, secretMatches } from './keys';
-import type { Principal, Role } from './principal';
+import { may, rolesFor, type Action } from './policy';
+import type { Principal } from './principal';
 
 export interface AuthenticateOptions {
   accounts: AccountStore;
@@ -86,27 +87,16 @@ export function authenticate(options: AuthenticateOptions): Middleware<RequestSt
   };
 }
 
-/** 403 unless the authenticated principal has one of `roles`. Put after `authenticate`. */
-export function requireRole(...roles: Role[]): Middleware<RequestState> {
+/** 403 unless the access policy lets the authenticated principal's role do `action`. Put after `authenticate`. */
+export function allow(action: Action): Middleware<RequestState> {
   return async (ctx, next) => {
     const principal = ctx.state.principal;
     if (!principal) throw problems.unauthorized();
-    if (!roles.includes(principal.role)) {
+    if (!may(principal, action)) {
       throw problems.forbidden(
-        `This operation is for ${roles.join(' or ')} accounts; this key belongs to a ${principal.role}.`,
+        `This operation is for ${rolesFor(action).join(' or ')} accounts; this key belongs to a ${principal.role}.`,
       );
     }
     await next();
   };
-}
-
-/** Whether `principal` may see declarations of `sellerId` (admin: all; others: their sellerIds). */
-export function canSeeSeller(principal: Principal, sellerId: string): boolean {
-  if (principal.role === 'admin') return true;
-  return principal.sellerIds?.includes(sellerId) ?? false;
-}
-
-/** The seller filter for list queries: undefined = unrestricted (admin). */
-export function sellerScope(principal: Principal): string[] | undefined {
-  return principal.role === 'admin' ? undefined : (principal.sellerIds ?? []);
 }

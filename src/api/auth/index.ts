@@ -1,16 +1,16 @@
 import type { Middleware } from 'koa';
 import type { Connection } from 'mongoose';
 import { rateLimit, type RateLimitOptions } from '../middleware/rate-limit';
-import { AccountStore } from './account-store';
 import type { RequestState } from '../state';
-import { authenticate, requireRole } from './authenticate';
-import type { Role } from './principal';
+import { AccountStore } from './account-store';
+import { allow, authenticate } from './authenticate';
+import type { Action } from './policy';
 
 export { AccountStore, principalFor, type Account, type ApiKeyRecord } from './account-store';
-export { authenticate, requireRole, canSeeSeller, sellerScope } from './authenticate';
-export { principalOf } from '../state';
+export { authenticate, allow } from './authenticate';
 export { seedAccounts, loadAccountsFile } from './seed';
 export type { Principal, Role } from './principal';
+export type { Action } from './policy';
 
 export interface AuthOptions {
   /** Principal cache per process (ms); revocation takes effect within this. Default 5000. */
@@ -23,9 +23,8 @@ export interface AuthDeps {
   accounts: AccountStore;
   /** Authenticates (401) and applies the per-key rate limit (429). */
   authenticate: Middleware<RequestState>;
-  /** authenticate + rate limit + role check (403): the one middleware most routes put first. */
-  guard(...roles: Role[]): Middleware<RequestState>;
-  requireRole(...roles: Role[]): Middleware<RequestState>;
+  /** authenticate + rate limit + the access policy's role check for `action` (403): what routes put first. */
+  guard(action: Action): Middleware<RequestState>;
 }
 
 /** Runs middleware in order (koa-compose without a dependency on koa's internals). */
@@ -50,7 +49,6 @@ export function createAuth(connection: Connection, options: AuthOptions = {}): A
   return {
     accounts,
     authenticate: authn,
-    requireRole,
-    guard: (...roles) => compose([authn, requireRole(...roles)]),
+    guard: (action) => compose([authn, allow(action)]),
   };
 }

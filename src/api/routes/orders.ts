@@ -6,15 +6,20 @@ import { z } from 'zod';
 import { baygateOrderSchema } from '../../domain/order';
 import { MESSAGE_TYPES } from '../../domain/message-types';
 import type { OrderOutcome, SubmissionService, SubmissionViolation } from '../../pipeline/contracts';
-import { principalOf, type AuthDeps } from '../auth';
+import type { DeclarationStore } from '../../store/contracts';
+import type { AuthDeps } from '../auth';
+import { declarableCompanies, readableSellers } from '../auth/policy';
 import { body, bodyOf } from '../middleware/body';
 import { idempotency, type IdempotencyStore } from '../middleware/idempotency';
-import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
+import { declarationSchema, exampleDeclaration, toDeclaration } from '../presenters/declaration';
 import { problems, type ProblemDetails } from '../problem';
+import { orderNoParams, parseParams } from '../query';
+import { principalOf, type RequestState } from '../state';
 
 /**
- * POST /v1/orders: one order (JSON object), a batch (JSON array, ≤ 1,000) or NDJSON (one order per line),
+ * The orders resource. GET /v1/orders/{orderNo}/declarations: every declaration of an order the caller
+ * may see (404 when none). POST /v1/orders: one order (JSON object), a batch (JSON array, ≤ 1,000) or NDJSON (one order per line),
  * in the Baygate format or a mapped source format (?source=<name>); ?atomic=true for all-or-nothing.
  *
  * Outcomes (documented in OpenAPI):
@@ -30,7 +35,8 @@ export const MAX_ORDERS_PER_REQUEST = 1000;
 export const MAX_ORDERS_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface OrdersRoutesDeps {
-  submission: SubmissionService;
+  submission: Pick<SubmissionService, 'submit'>;
+  declarations: Pick<DeclarationStore, 'findByOrderNo'>;
   auth: AuthDeps;
   idempotency: IdempotencyStore;
   limits?: { maxBodyBytes?: number; maxOrders?: number };
@@ -119,7 +125,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
 
   router.post(
     '/v1/orders',
-    deps.auth.guard('seller'),
+    deps.auth.guard('orders.submit'),
     body({ accept: ['application/json', 'application/x-ndjson'], limitBytes: maxBodyBytes, maxRecords: maxOrders }),
     idempotency(deps.idempotency),
     async (ctx) => {
@@ -151,7 +157,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
       const atomic = query.data.atomic === 'true';
       const result = await deps.submission.submit(orders, {
         sellerId: principal.id,
-        allowedEbcCodes: principal.ebcCodes ?? [],
+        ebcCodes: declarableCompanies(principal),
         source: query.data.source,
         atomic,
         requestId: ctx.state.requestId,
@@ -186,6 +192,14 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
       } satisfies z.infer<typeof submitResponseSchema>;
     },
   );
+
+  router.get('/v1/orders/:orderNo/declarations', deps.auth.guard('declarations.read'), async (ctx) => {
+    const { orderNo } = parseParams(orderNoParams, ctx.params);
+    const sellers = readableSellers(principalOf(ctx));
+    const visible = await deps.declarations.findByOrderNo(orderNo, sellers === 'all' ? undefined : [...sellers]);
+    if (visible.length === 0) throw problems.notFound('No declarations of this order.');
+    ctx.body = { orderNo, items: visible.map(toDeclaration) };
+  });
 
   return router;
 }
@@ -232,7 +246,7 @@ registerRoute({
     'Non-atomic batch with some invalid orders: 202, the body lists every order with its outcome and the rejected ones with their errors. If nothing could be stored (all invalid, or `atomic=true` and any invalid): 422 problem+json with every error, paths prefixed by the order index (`/orders/3/items/0/price`).\n\n' +
     'Send `Idempotency-Key` to make retries safe: the same key with the same request replays the first response; with a different request it is 422; while the first is running it is 409.',
   tags: ['orders'],
-  roles: ['seller'],
+  access: 'orders.submit',
   query: submitQuerySchema,
   headers: [
     { name: 'Idempotency-Key', description: 'Up to 255 visible ASCII characters, unique per seller for 24 h.' },
@@ -280,5 +294,27 @@ registerRoute({
         },
       },
     },
+  },
+});
+
+registerRoute({
+  method: 'GET',
+  path: '/v1/orders/:orderNo/declarations',
+  summary: 'Every declaration of an order (all message types, incl. cancel/return)',
+  tags: ['declarations'],
+  access: 'declarations.read',
+  params: orderNoParams,
+  responses: {
+    200: {
+      description: 'The declarations visible to the caller.',
+      content: {
+        'application/json': {
+          schema: z.object({ orderNo: z.string(), items: z.array(declarationSchema) }),
+          example: { orderNo: exampleDeclaration.orderNo, items: [exampleDeclaration] },
+        },
+      },
+    },
+    400: { description: 'The order number is empty or longer than 60 characters (params.orderNo).', problem: true },
+    404: { description: 'No declarations of this order visible to the caller.', problem: true },
   },
 });

@@ -1,9 +1,10 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { IngestResult, ReceiptIngestor } from '../../pipeline/receipts';
-import { principalOf, type AuthDeps } from '../auth';
+import type { AuthDeps } from '../auth';
+import { answeringCenter } from '../auth/policy';
 import { body, bodyOf } from '../middleware/body';
-import type { RequestState } from '../middleware/request-context';
+import { principalOf, type RequestState } from '../state';
 import { registerRoute } from '../openapi';
 
 /**
@@ -66,12 +67,11 @@ export function presentReceipt(result: IngestResult): z.infer<typeof receiptResu
 export function receiptsRoutes(deps: ReceiptsRoutesDeps): Router<RequestState> {
   const router = new Router<RequestState>();
   const readBody = body({ accept: ['application/xml', 'text/xml'], limitBytes: deps.maxBytes ?? MAX_RECEIPT_BYTES });
-  router.post('/v1/receipts', deps.auth.guard('center'), readBody, async (ctx) => {
-    const principal = principalOf(ctx);
+  router.post('/v1/receipts', deps.auth.guard('receipts.post'), readBody, async (ctx) => {
+    const center = answeringCenter(principalOf(ctx));
     const read = bodyOf(ctx);
-    if (read.kind !== 'xml') throw new Error('receipts: the body middleware accepts XML only');
-    const raw = read.text;
-    const result = await deps.ingestor.ingest(raw, 'http', principal.centerCode ?? principal.id);
+    if (read.kind !== 'xml' || center === undefined) throw new Error('receipts: XML from a center only');
+    const result = await deps.ingestor.ingest(read.text, 'http', center);
     ctx.status = result.duplicate ? 200 : 202;
     ctx.body = presentReceipt(result);
   });
@@ -100,7 +100,7 @@ registerRoute({
   description:
     "Body: the signed CEB receipt XML exactly as received from customs (XML-DSig, verified strictly against the clearance centers' trust list). Up to 1 MiB. DOCTYPE/entities are refused.",
   tags: ['receipts'],
-  roles: ['center'],
+  access: 'receipts.post',
   request: {
     content: {
       'application/xml': {

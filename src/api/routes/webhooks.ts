@@ -3,9 +3,10 @@ import { isIP } from 'node:net';
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { WebhookDelivery, WebhookStore } from '../../pipeline/webhooks';
-import { principalOf, type AuthDeps } from '../auth';
+import type { AuthDeps } from '../auth';
+import { ownsWebhook } from '../auth/policy';
 import { body, jsonBody, validBody } from '../middleware/body';
-import type { RequestState } from '../middleware/request-context';
+import { principalOf, type RequestState } from '../state';
 import { registerRoute } from '../openapi';
 import { problems } from '../problem';
 
@@ -141,7 +142,7 @@ function presentDelivery(d: WebhookDelivery): z.input<typeof deliverySchema> {
 
 export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
   const router = new Router<RequestState>();
-  const guard = deps.auth.guard('seller');
+  const guard = deps.auth.guard('webhooks.manage');
 
   router.post('/v1/webhooks', guard, body({ accept: ['application/json'], limitBytes: 16 * 1024 }), async (ctx) => {
     const principal = principalOf(ctx);
@@ -192,7 +193,7 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
         })),
       );
     const webhook = await deps.webhooks.find(ctx.params.id ?? '');
-    if (!webhook || webhook.sellerId !== principal.id) throw problems.notFound(`No webhook ${ctx.params.id}.`);
+    if (!webhook || !ownsWebhook(principal, webhook)) throw problems.notFound(`No webhook ${ctx.params.id}.`);
     const deliveries = await deps.webhooks.deliveriesOf(webhook.id, query.data.limit ?? 100);
     ctx.body = { webhookId: webhook.id, items: deliveries.map(presentDelivery) };
   });
@@ -214,7 +215,7 @@ registerRoute({
     'Every status change of your declarations is POSTed as JSON `{id, type: "declaration.status_changed", createdAt, data: {declarationId, orderNo, messageType, status, …}}` with `Baygate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, `Baygate-Event-Id` and `Baygate-Delivery-Id`. ' +
     'Verify the signature over the raw bytes and refuse timestamps older than 5 minutes. Answer 2xx; anything else (or no answer within 10 s) is retried with exponential backoff (5 s doubling to 1 h) for about 21 hours. The same event can arrive more than once: de-duplicate by `Baygate-Event-Id`.',
   tags: ['webhooks'],
-  roles: ['seller'],
+  access: 'webhooks.manage',
   request: { content: { 'application/json': { schema: createWebhookSchema, example: { url: created.url } } } },
   responses: {
     201: {
@@ -233,7 +234,7 @@ registerRoute({
   path: '/v1/webhooks',
   summary: 'Your webhooks',
   tags: ['webhooks'],
-  roles: ['seller'],
+  access: 'webhooks.manage',
   responses: {
     200: {
       description: 'Registered webhooks (secrets are never shown again).',
@@ -248,7 +249,7 @@ registerRoute({
   path: '/v1/webhooks/:id',
   summary: 'Delete a webhook (pending deliveries are cancelled)',
   tags: ['webhooks'],
-  roles: ['seller'],
+  access: 'webhooks.manage',
   params: webhookIdParams,
   responses: {
     204: { description: 'Deleted.' },
@@ -260,7 +261,7 @@ registerRoute({
   path: '/v1/webhooks/:id/deliveries',
   summary: 'Delivery log of a webhook (newest first)',
   tags: ['webhooks'],
-  roles: ['seller'],
+  access: 'webhooks.manage',
   params: webhookIdParams,
   query: deliveriesQuery,
   responses: {
