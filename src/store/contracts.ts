@@ -231,8 +231,9 @@ export interface AnnualUsageStore {
   /** CNY used by this buyer in this calendar year (keyed hash of the ID number, never the number itself). */
   usedThisYear(buyerIdNumber: string, year: number): Promise<number>;
   /**
-   * Adds an order's amount once (idempotent per orderKey), refusing when it would exceed `limit`.
-   * One conditional single-document update, so two gateways cannot both spend the same headroom.
+   * Adds an order's amount once (idempotent per orderKey), refusing when it would exceed `limit`. Atomic,
+   * so two gateways cannot both spend the same headroom. `added` says whether THIS call added it (false
+   * when refused, or when the orderKey was reserved already): only a caller that added may release.
    */
   reserve(
     buyerIdNumber: string,
@@ -240,7 +241,7 @@ export interface AnnualUsageStore {
     orderKey: string,
     amountCny: number,
     limit: number,
-  ): Promise<{ ok: boolean; used: number }>;
+  ): Promise<{ ok: boolean; used: number; added: boolean }>;
   /** Gives an amount back (order rejected/cancelled), idempotent per orderKey. */
   release(buyerIdNumber: string, year: number, orderKey: string): Promise<void>;
 }
