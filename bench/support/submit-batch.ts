@@ -61,12 +61,18 @@ async function timed<T>(s: Stage, fn: () => Promise<T>): Promise<T> {
 }
 
 async function measure(label: string, route: (order: BaygateOrder) => Promise<string>): Promise<void> {
-  const stages = { route: stage(), annualUsage: stage(), insert: stage() };
+  const stages = { route: stage(), orderNumbers: stage(), annualUsage: stage(), insert: stage() };
+  const declarations = core.stores.declarations;
   const submission = new Submission({
-    declarations: {
-      ...core.stores.declarations,
-      insertMany: (d) => timed(stages.insert, () => core.stores.declarations.insertMany(d)),
-    } as typeof core.stores.declarations,
+    // A class instance: its methods live on the prototype, so the timed one is set on an object inheriting it.
+    declarations: Object.assign(Object.create(declarations) as typeof declarations, {
+      insertMany: (d: Parameters<typeof declarations.insertMany>[0]) =>
+        timed(stages.insert, () => declarations.insertMany(d)),
+    }),
+    orderNumbers: Object.assign(Object.create(core.stores.orderNumbers) as typeof core.stores.orderNumbers, {
+      claim: (...a: Parameters<typeof core.stores.orderNumbers.claim>) =>
+        timed(stages.orderNumbers, () => core.stores.orderNumbers.claim(...a)),
+    }),
     annualUsage: {
       reserve: (...a) => timed(stages.annualUsage, () => core.stores.annualUsage.reserve(...a)),
       release: (...a) => core.stores.annualUsage.release(...a),
@@ -89,7 +95,7 @@ async function measure(label: string, route: (order: BaygateOrder) => Promise<st
   const span = (s: Stage) => (s.calls ? `${((s.last - s.first) / 1000).toFixed(2)} s (${s.calls} calls)` : '-');
   process.stdout.write(
     `${label.padEnd(34)} ${ORDERS} orders in ${(total / 1000).toFixed(2)} s (${result.accepted} accepted, ${result.rejected} rejected); ` +
-      `routing ${span(stages.route)}, annual usage ${span(stages.annualUsage)}, store insert ${span(stages.insert)}\n`,
+      `routing ${span(stages.route)}, order numbers ${span(stages.orderNumbers)}, annual usage ${span(stages.annualUsage)}, store insert ${span(stages.insert)}\n`,
   );
 }
 

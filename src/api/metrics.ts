@@ -36,7 +36,8 @@ export interface Metrics {
   receiptLagSeconds: Histogram<'center'>;
   statusDelaySeconds: Histogram<'status' | 'message_type'>;
   statusChanges: Counter<'status' | 'center'>;
-  /** Functions to hand to the dispatcher and the receipt ingestor. */
+  orderNumberClashes: Counter;
+  /** Functions to hand to the dispatcher, the receipt ingestor and the submission. */
   hooks: {
     onSigned: (ms: number, messageType: string) => void;
     onPublished: (ok: boolean, center: string) => void;
@@ -46,6 +47,7 @@ export interface Metrics {
       receivedAt: Date,
       returnTime: Date | undefined,
     ) => void;
+    onClash: () => void;
   };
   /** Koa middleware timing each request by its matched route template: createApp's `observe`, outermost. */
   httpMiddleware(): Middleware;
@@ -138,10 +140,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
 
+  const orderNumberClashes = new Counter({
+    name: `${p}order_number_clashes_total`,
+    help: 'Orders refused because another seller holds their platform order number (each is recorded for the operator: GET /v1/order-clashes)',
+    registers: [registry],
+  });
+
   // Customs codes are an open set (negative business errors): fold those into one label value.
   const statusLabelValue = (status: string) => (/^-\d+$/.test(status) ? 'negative' : status);
 
   const hooks: Metrics['hooks'] = {
+    onClash: () => orderNumberClashes.inc(),
     onSigned: (ms, messageType) => signingSeconds.observe({ message_type: messageType }, ms / 1000),
     onPublished: (ok, center) => publishes.inc({ center, outcome: ok ? 'confirmed' : 'failed' }),
     onApplied: (declaration, status, receivedAt, returnTime) => {
@@ -184,6 +193,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     receiptLagSeconds,
     statusDelaySeconds,
     statusChanges,
+    orderNumberClashes,
     hooks,
     httpMiddleware,
   };

@@ -79,6 +79,8 @@ export interface DispatcherOptions {
   slowCycleMs?: number;
   /** Interval of the progress log line and of the stalled-cycle check (default 60 s; 0: no progress line). */
   progressLogMs?: number;
+  /** Called once a declaration is given up into `failed` (gives the buyer's annual allowance back). */
+  onFailed?: (claim: ClaimedDeclaration) => Promise<void>;
   /** Hooks for metrics. */
   onSigned?: (ms: number, messageType: MessageType) => void;
   onPublished?: (ok: boolean, center: string) => void;
@@ -131,7 +133,7 @@ export function isPermanentError(err: unknown): boolean {
   return err instanceof MessageBuildError || err instanceof SigningError;
 }
 
-type Hooks = 'onSigned' | 'onPublished' | 'encode';
+type Hooks = 'onSigned' | 'onPublished' | 'onFailed' | 'encode';
 
 export class Dispatcher {
   readonly owner: string;
@@ -439,6 +441,14 @@ export class Dispatcher {
           await this.step('recordFailure', () =>
             this.o.store.recordFailure(claim.id, claim.leaseToken, reason, { permanent: true }),
           );
+          const onFailed = this.o.onFailed;
+          if (onFailed)
+            await this.step('onFailed', () => onFailed(claim)).catch((hookErr: unknown) =>
+              log.warn(
+                { err: (hookErr as Error)?.message },
+                'failed declaration: its follow-up (onFailed) did not run',
+              ),
+            );
         } else {
           const backoff = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** Math.max(0, attempts - 1));
           const jittered = backoff * (0.8 + Math.random() * 0.4);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DomainError, type ErrorCategory } from '../domain/errors';
 import { decideTransition, isKnownStatus, isTerminal } from '../domain/status';
+import type { AnnualLimit } from './annual-limit';
 import type { VerifiedDocument } from '../signing/verifier';
 import type { DeclarationStore, DeclarationSubject, ReceiptStore, StoredReceipt } from '../store/contracts';
 import { parseReceipt, type ReceiptReturn } from '../xml/receipts/parse-receipt';
@@ -39,6 +40,8 @@ export interface ReceiptIngestorOptions {
   /** Strict verification against the clearance centers' trust list. */
   verify: (xml: string) => Promise<VerifiedDocument>;
   logger: Logger;
+  /** Gives a buyer's annual allowance back when customs refuses an inventory (100, negative codes). */
+  annualLimit?: Pick<AnnualLimit, 'releaseIfRefused'>;
   /** Whether this signer may answer for this declaration (the center it was routed to); default: any trusted center. */
   mayAnswer?: (declaration: DeclarationSubject, signer: { subject: string; serialHex: string }) => boolean;
   onApplied?: (declaration: DeclarationSubject, status: string, receivedAt: Date, returnTime: Date | undefined) => void;
@@ -147,6 +150,8 @@ export class ReceiptIngestor {
     // and the store need not read it all again.
     if (isTerminal(declaration.status, declaration.messageType)) {
       const decision = decideTransition(declaration.status, ret.status, declaration.messageType);
+      // Seen final again (a redelivery after a crash): finish what the first delivery may not have.
+      if (!decision.apply) await this.o.annualLimit?.releaseIfRefused(declaration, declaration.status);
       if (!decision.apply)
         return {
           guid: ret.guid,
@@ -170,6 +175,8 @@ export class ReceiptIngestor {
       },
     );
     if (result.applied && result.subject) this.o.onApplied?.(result.subject, ret.status, receivedAt, returnTime);
+    // Idempotent: released when the refusal is applied, and again (a no-op) whenever it is seen again.
+    await this.o.annualLimit?.releaseIfRefused(declaration, result.applied ? ret.status : declaration.status);
     return {
       guid: ret.guid,
       status: ret.status,

@@ -8,7 +8,7 @@ import type { Config } from '../config';
 import type { BaygateOrder } from '../domain/order';
 import type { DeclarationSubject } from '../store/contracts';
 import { loadSourceMappings, paramsFromConfig } from '../mapping/source-mapper';
-import { NoCenterError, Submission } from '../pipeline/submission';
+import { NoCenterError, Submission, type SubmissionDeps } from '../pipeline/submission';
 import { AmqpClient } from '../queue/amqp';
 import { topologyFor } from '../queue/topology';
 import type { TrustLists } from '../signing/trust';
@@ -78,12 +78,17 @@ export async function startCore(
 /** What the submission use case needs: a Core, or a test harness with just the stores and the registry. */
 export type SubmissionCore = Pick<Core, 'config' | 'logger' | 'stores' | 'registry' | 'capacity' | 'centerStates'>;
 
-export function createSubmission(core: SubmissionCore, onAccepted?: (count: number) => void): Submission {
+export function createSubmission(
+  core: SubmissionCore,
+  onAccepted?: (count: number) => void,
+  onClash?: SubmissionDeps['onClash'],
+): Submission {
   // One view per submission service: usage and center states read once a second, not twice per order.
   const routing = new RoutingView(core.registry.centers, core.capacity, core.centerStates);
   return new Submission({
     declarations: core.stores.declarations,
     annualUsage: core.stores.annualUsage,
+    orderNumbers: core.stores.orderNumbers,
     route: async (order: BaygateOrder) => {
       try {
         const decision = await routing.route(order.customsCode, { count: order.direction === 'import' ? 4 : 3 });
@@ -97,6 +102,7 @@ export function createSubmission(core: SubmissionCore, onAccepted?: (count: numb
     sourceParams: paramsFromConfig(core.config),
     logger: core.logger,
     onAccepted,
+    onClash,
   });
 }
 

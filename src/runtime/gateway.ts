@@ -10,12 +10,14 @@ import { dashboardRoutes } from '../api/routes/dashboard';
 import { declarationsRoutes } from '../api/routes/declarations';
 import { healthRoutes } from '../api/routes/health';
 import { metricsRoutes } from '../api/routes/metrics';
+import { orderClashesRoutes } from '../api/routes/order-clashes';
 import { ordersRoutes } from '../api/routes/orders';
 import { receiptsRoutes } from '../api/routes/receipts';
 import { statsRoutes } from '../api/routes/stats';
 import { streamRoutes } from '../api/routes/stream';
 import { webhooksRoutes } from '../api/routes/webhooks';
 import type { Config } from '../config';
+import { AnnualLimit } from '../pipeline/annual-limit';
 import { ReceiptIngestor } from '../pipeline/receipts';
 import { WebhookStore } from '../pipeline/webhooks';
 import type { AmqpClient } from '../queue/amqp';
@@ -50,12 +52,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const metrics = createMetrics({ declarations: stores.declarations, centers: registry.codes() });
   const auth = createAuth(mongo);
   const idempotency = new IdempotencyStore(mongo);
-  const submission = createSubmission(core);
+  const submission = createSubmission(core, undefined, metrics.hooks.onClash);
+  const annualLimit = new AnnualLimit(stores.annualUsage, stores.declarations);
   const ingestor = new ReceiptIngestor({
     declarations: stores.declarations,
     receipts: stores.receipts,
     verify: createReceiptVerifier(core.trustLists),
     mayAnswer: receiptAuthority(core),
+    annualLimit,
     logger: logger.child({ component: 'receipts' }),
     onApplied: metrics.hooks.onApplied,
   });
@@ -74,6 +78,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     ordersRoutes({ submission, declarations: stores.declarations, auth, idempotency }),
     declarationsRoutes({ declarations: stores.declarations, receipts: stores.receipts, submission, auth, idempotency }),
     receiptsRoutes({ ingestor, auth }),
+    orderClashesRoutes({ orderNumbers: stores.orderNumbers, declarations: stores.declarations, auth }),
     webhooksRoutes({ webhooks: new WebhookStore(mongo), auth, allowPrivateUrls: config.NODE_ENV !== 'production' }),
     streamRoutes({ live, declarations: stores.declarations, auth: auth.guard('declarations.read') }),
     statsRoutes({

@@ -11,6 +11,7 @@ import { wrapDxp } from '../centers/dxp';
 import type { Config } from '../config';
 import { buildMessage } from '../mapping/message-builder';
 import { Dispatcher, type DispatcherHealth, type ManifestEncoder } from '../pipeline/dispatcher';
+import { AnnualLimit } from '../pipeline/annual-limit';
 import { ReceiptIngestor, ReceiptRejectedError } from '../pipeline/receipts';
 import type { Delivery } from '../queue/amqp';
 import {
@@ -81,6 +82,7 @@ export async function startWorker(
     return { body: Buffer.from(signedXml, 'utf8'), contentType: 'application/xml' };
   };
 
+  const annualLimit = new AnnualLimit(core.stores.annualUsage, core.stores.declarations);
   const dispatcher = new Dispatcher({
     store: core.stores.declarations,
     builder: { build },
@@ -114,6 +116,9 @@ export async function startWorker(
     maxAttempts: config.WORKER_MAX_ATTEMPTS,
     onSigned: metrics.hooks.onSigned,
     onPublished: metrics.hooks.onPublished,
+    onFailed: async (claim) => {
+      await annualLimit.releaseIfRefused(claim, 'failed');
+    },
   });
   // Liveness of the dispatch loop: a cycle that ends now and then, and none that runs without end.
   new Gauge({
@@ -138,6 +143,7 @@ export async function startWorker(
     receipts: core.stores.receipts,
     verify: createReceiptVerifier(core.trustLists),
     mayAnswer: receiptAuthority(core),
+    annualLimit,
     logger: logger.child({ component: 'receipts' }),
     onApplied: metrics.hooks.onApplied,
   });

@@ -59,7 +59,11 @@ export class MongoOrderNumberStore implements OrderNumberStore {
     return this.indexed;
   }
 
-  async claim(claims: readonly OrderNumberClaim[], at = new Date()): Promise<{ owner: string; claimed: boolean }[]> {
+  async claim(
+    claims: readonly OrderNumberClaim[],
+    at = new Date(),
+    retries = 3,
+  ): Promise<{ owner: string; claimed: boolean }[]> {
     if (claims.length === 0) return [];
     const docs = claims.map((c) => ({
       _id: claimId(c.platformCode, c.orderNo),
@@ -77,6 +81,15 @@ export class MongoOrderNumberStore implements OrderNumberStore {
       this.claims(),
       first.filter((_, i) => refused.has(i)).map((d) => d._id),
     );
+    // A claim refused as a duplicate and gone when read back was released in between: claim it again.
+    const vanished = first.filter((d, i) => refused.has(i) && !taken.has(d._id));
+    if (vanished.length > 0 && retries > 0) {
+      const again = await this.claim(vanished, at, retries - 1);
+      vanished.forEach((d, i) => {
+        if (again[i]!.claimed) claimedNow.add(d._id);
+        else taken.set(d._id, { ...d, sellerId: again[i]!.owner });
+      });
+    }
     const answered = new Set<string>();
     return docs.map((d) => {
       if (claimedNow.has(d._id) && !answered.has(d._id)) {
@@ -84,9 +97,8 @@ export class MongoOrderNumberStore implements OrderNumberStore {
         return { owner: d.sellerId, claimed: true };
       }
       const owner = claimedNow.has(d._id) ? d.sellerId : taken.get(d._id)?.sellerId;
-      // A claim refused as a duplicate and gone when read back was released in between: nobody owns it
-      // now, so this submission is refused and may simply be retried.
-      return { owner: owner ?? '', claimed: false };
+      if (owner === undefined) throw new Error(`order number ${d._id} could not be claimed nor read`);
+      return { owner, claimed: false };
     });
   }
 

@@ -6,6 +6,7 @@ import { IdempotencyStore } from '../../src/api/middleware/idempotency';
 import { openApiRoutes } from '../../src/api/openapi';
 import { declarationsRoutes } from '../../src/api/routes/declarations';
 import { healthRoutes } from '../../src/api/routes/health';
+import { orderClashesRoutes } from '../../src/api/routes/order-clashes';
 import { ordersRoutes } from '../../src/api/routes/orders';
 import { receiptsRoutes } from '../../src/api/routes/receipts';
 import { webhooksRoutes } from '../../src/api/routes/webhooks';
@@ -13,6 +14,7 @@ import { MongoCapacityLedger } from '../../src/centers/capacity-store';
 import { MongoCenterStateStore } from '../../src/centers/health';
 import { loadCenterRegistry } from '../../src/centers/registry';
 import { loadConfig } from '../../src/config';
+import { AnnualLimit } from '../../src/pipeline/annual-limit';
 import { ReceiptIngestor } from '../../src/pipeline/receipts';
 import type { Submission } from '../../src/pipeline/submission';
 import { WebhookStore } from '../../src/pipeline/webhooks';
@@ -81,6 +83,7 @@ export async function startApiHarness(
     declarations: stores.declarations,
     receipts: stores.receipts,
     verify: createReceiptVerifier(loadTrustLists(resolve('certs-dev/trust-lists'))),
+    annualLimit: new AnnualLimit(stores.annualUsage, stores.declarations),
     logger,
   });
   const app = createApp({
@@ -97,6 +100,7 @@ export async function startApiHarness(
         idempotency,
       }),
       receiptsRoutes({ ingestor, auth }),
+      orderClashesRoutes({ orderNumbers: stores.orderNumbers, declarations: stores.declarations, auth }),
       webhooksRoutes({ webhooks, auth, allowPrivateUrls: true }),
     ],
   });

@@ -10,6 +10,7 @@ import { declarationsRoutes } from '../../src/api/routes/declarations';
 import { healthRoutes } from '../../src/api/routes/health';
 import { metricsRoutes } from '../../src/api/routes/metrics';
 import { openApiRoutes } from '../../src/api/openapi';
+import { orderClashesRoutes } from '../../src/api/routes/order-clashes';
 import { ordersRoutes } from '../../src/api/routes/orders';
 import { receiptsRoutes } from '../../src/api/routes/receipts';
 import { statsRoutes } from '../../src/api/routes/stats';
@@ -36,6 +37,7 @@ function gatewayRouters() {
     ordersRoutes({ submission: inert, declarations: inert, auth, idempotency: inert }),
     declarationsRoutes({ declarations: inert, receipts: inert, submission: inert, auth, idempotency: inert }),
     receiptsRoutes({ ingestor: inert, auth }),
+    orderClashesRoutes({ orderNumbers: inert, declarations: inert, auth }),
     webhooksRoutes({ webhooks: inert, auth }),
     streamRoutes({ live: inert, declarations: inert, auth: pass }),
     statsRoutes({

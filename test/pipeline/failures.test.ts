@@ -20,6 +20,9 @@ import {
   RECEIPTS_EXCHANGE,
 } from '../../src/queue/topology';
 import type { DeclarationView } from '../../src/store/contracts';
+import type { ImportOrder } from '../../src/domain/order';
+import { limitYear } from '../../src/domain/rules';
+import { AnnualLimit } from '../../src/pipeline/annual-limit';
 import { silentLogger } from '../support/logger';
 import { exampleOrders, pipelineConfig, purgeBaygateQueues, sleep } from '../support/pipeline';
 import { dropDatabase, mongoUrlFor, requireMongo, requireRabbitMQ } from '../support/services';
@@ -281,24 +284,26 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       await doomed.stop().catch(() => undefined);
     });
 
-    it('gives an unroutable declaration up into "failed" with the reason after the configured attempts', async () => {
+    it('gives an unroutable declaration up into "failed" with the reason after the configured attempts, and gives the buyer’s annual allowance back', async () => {
       const core = worker.core;
       // Only this test's dispatcher (2 attempts) may handle the declaration, not the suite worker's.
       await worker.dispatcher.stop();
-      const fresh = freshenOrder(exampleOrders()[0]!.order, randomUUID());
+      const fresh = freshenOrder(exampleOrders()[1]!.order, randomUUID()) as unknown as ImportOrder;
+      const annualLimit = new AnnualLimit(core.stores.annualUsage, core.stores.declarations);
+      expect((await annualLimit.reserve(fresh)).added).to.equal(true);
       const { inserted } = await core.stores.declarations.insertMany([
         {
           id: randomUUID(),
           sellerId: 'seller-test',
-          platformCode: String(fresh.ebpCode),
-          orderNo: String(fresh.orderNo),
-          messageType: 'CEB303',
-          direction: 'export',
-          tradeMode: '9610',
-          customsCode: String(fresh.customsCode),
+          platformCode: fresh.ebpCode,
+          orderNo: fresh.orderNo,
+          messageType: 'CEB621',
+          direction: 'import',
+          tradeMode: fresh.tradeMode,
+          customsCode: fresh.customsCode,
           center: 'NOWHERE',
-          order: fresh as never,
-          amountCny: 1,
+          order: fresh,
+          amountCny: fresh.acturalPaid,
           requestId: 'req-unroutable',
         },
       ]);
@@ -307,8 +312,9 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       const dispatcher = new Dispatcher({
         store: core.stores.declarations,
         builder: {
+          // Any message will do: the publish is what fails (the inventory's own would need its copNo).
           build: (claim) =>
-            buildMessage(claim.messageType, claim.order, {
+            buildMessage('CEB311', claim.order, {
               sender: { copCode: config.SENDER_COP_CODE, copName: config.SENDER_COP_NAME, dxpId: config.SENDER_DXP_ID },
             }),
         },
@@ -327,6 +333,10 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         maxAttempts: 2,
         baseBackoffMs: 50,
         pollMs: 20,
+        // As the worker wires it (src/runtime/worker.ts).
+        onFailed: async (claim) => {
+          await annualLimit.releaseIfRefused(claim, 'failed');
+        },
       });
       dispatcher.start();
       try {
@@ -337,6 +347,9 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         expect(publishAttempts).to.equal(2);
         expect(failed.lastError).to.match(/unroutable/);
         expect(failed.terminal).to.equal(true);
+        await waitUntil('the allowance given back', 5000, async () =>
+          (await core.stores.annualUsage.usedThisYear(fresh.buyerIdNumber, limitYear(fresh))) === 0 ? true : undefined,
+        );
       } finally {
         await dispatcher.stop();
         worker.dispatcher.start();
