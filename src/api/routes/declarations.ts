@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { firstNonXmlChar } from '../../domain/xml-text';
 import type { SubmissionService } from '../../pipeline/contracts';
 import type { DeclarationFilter, DeclarationStore, DeclarationView, ReceiptStore } from '../../store/contracts';
 import type { AuthDeps } from '../auth';
@@ -38,12 +39,14 @@ export const followUpRequestSchema = z
       .trim()
       .min(1, 'must not be empty')
       .max(1000, 'must be at most 1000 characters')
+      .refine((v) => !firstNonXmlChar(v), 'contains a character XML cannot carry (control characters, U+FFFE/U+FFFF)')
       .describe('reason sent to customs'),
     invtNo: z
       .string()
       .trim()
       .min(1)
       .max(18, 'must be at most 18 characters')
+      .refine((v) => !firstNonXmlChar(v), 'contains a character XML cannot carry')
       .optional()
       .describe("inventory number customs assigned; default: the one from the inventory's receipts"),
   })
