@@ -39,6 +39,12 @@ const centerSchema = z.strictObject({
     .optional(),
   /** certs-dev/index.json id of the certificate the center signs receipts with. */
   receiptSigner: z.string().min(1),
+  /**
+   * The RabbitMQ user the center publishes receipts as: RabbitMQ validates a message's user-id against its
+   * connection, so a receipt with this user-id comes from this center. Needed over AMQP when the center
+   * shares its receipt certificate with another center (docs/decisions/receipt-authority.md).
+   */
+  receiptsUser: z.string().min(1).optional(),
   dailyCapacity: z.number().int().positive(),
   /** Backlog (ready messages) above which the center counts as interrupted. */
   interruptionBacklog: z.number().int().positive(),

@@ -17,15 +17,12 @@ import { statsRoutes } from '../api/routes/stats';
 import { streamRoutes } from '../api/routes/stream';
 import { webhooksRoutes } from '../api/routes/webhooks';
 import type { Config } from '../config';
-import { AnnualLimit } from '../pipeline/annual-limit';
-import { ReceiptIngestor } from '../pipeline/receipts';
 import { WebhookStore } from '../pipeline/webhooks';
 import type { AmqpClient } from '../queue/amqp';
 import { centerQueueName } from '../queue/topology';
 import { pingMongo } from '../store/mongo';
-import { createSubmission, receiptAuthority, startCore, type Core } from './components';
+import { createReceiptIngestor, createSubmission, startCore, type Core } from './components';
 import { listen } from './http-server';
-import { createReceiptVerifier } from './signing';
 
 export interface Gateway {
   port: number;
@@ -53,16 +50,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const auth = createAuth(mongo);
   const idempotency = new IdempotencyStore(mongo);
   const submission = createSubmission(core, undefined, metrics.hooks.onClash);
-  const annualLimit = new AnnualLimit(stores.annualUsage, stores.declarations);
-  const ingestor = new ReceiptIngestor({
-    declarations: stores.declarations,
-    receipts: stores.receipts,
-    verify: createReceiptVerifier(core.trustLists),
-    mayAnswer: receiptAuthority(core),
-    annualLimit,
-    logger: logger.child({ component: 'receipts' }),
-    onApplied: metrics.hooks.onApplied,
-  });
+  const ingestor = createReceiptIngestor(core, { onApplied: metrics.hooks.onApplied });
   const live = new LiveEvents({ store: stores.declarations, logger: logger.child({ component: 'live-events' }) });
 
   const routers = [

@@ -8,11 +8,12 @@ import { startWebhookDispatcher } from '../pipeline/webhooks';
 import { listen } from './http-server';
 import { CenterHealthMonitor } from '../centers/health';
 import { wrapDxp } from '../centers/dxp';
+import type { CenterRegistry } from '../centers/registry';
 import type { Config } from '../config';
 import { buildMessage } from '../mapping/message-builder';
 import { Dispatcher, type DispatcherHealth, type ManifestEncoder } from '../pipeline/dispatcher';
 import { AnnualLimit } from '../pipeline/annual-limit';
-import { ReceiptIngestor, ReceiptRejectedError } from '../pipeline/receipts';
+import { ReceiptIngestor, ReceiptRejectedError, type ReceiptSender } from '../pipeline/receipts';
 import type { Delivery } from '../queue/amqp';
 import {
   DELIVERY_ROUTING_KEY,
@@ -23,8 +24,8 @@ import {
   RECEIPTS_QUEUE,
 } from '../queue/topology';
 import type { ClaimedDeclaration } from '../store/contracts';
-import { receiptAuthority, startCore, type Core } from './components';
-import { createManifestSigner, createReceiptVerifier, singleSignerProvider } from './signing';
+import { createReceiptIngestor, startCore, type Core } from './components';
+import { createManifestSigner, singleSignerProvider } from './signing';
 
 /**
  * `baygate worker`: the dispatch loop, the receipt consumer and the center health monitor. Stateless:
@@ -138,20 +139,16 @@ export async function startWorker(
     },
   });
 
-  const ingestor = new ReceiptIngestor({
-    declarations: core.stores.declarations,
-    receipts: core.stores.receipts,
-    verify: createReceiptVerifier(core.trustLists),
-    mayAnswer: receiptAuthority(core),
-    annualLimit,
-    logger: logger.child({ component: 'receipts' }),
-    onApplied: metrics.hooks.onApplied,
-  });
+  const ingestor = createReceiptIngestor(core, { onApplied: metrics.hooks.onApplied });
 
   if (options.consumeReceipts !== false) {
-    await core.amqp.consume(RECEIPTS_QUEUE, (delivery) => handleReceiptDelivery(delivery, ingestor, logger), {
-      prefetch: 32,
-    });
+    await core.amqp.consume(
+      RECEIPTS_QUEUE,
+      (delivery) => handleReceiptDelivery(delivery, ingestor, logger, core.registry),
+      {
+        prefetch: 32,
+      },
+    );
   }
   const monitor = new CenterHealthMonitor({
     amqp: core.amqp,
@@ -284,6 +281,23 @@ function withCopNo(claim: ClaimedDeclaration): ClaimedDeclaration['order'] {
 }
 
 /**
+ * Who sent an AMQP receipt: the center whose `receiptsUser` RabbitMQ validated as the message's user-id
+ * (authenticated), else only the center its header claims.
+ */
+export function receiptSender(
+  userId: unknown,
+  claimed: string | undefined,
+  registry: Pick<CenterRegistry, 'centers'>,
+): ReceiptSender {
+  const byUser =
+    typeof userId === 'string' && userId !== ''
+      ? registry.centers.find((c) => c.receiptsUser === userId)?.code
+      : undefined;
+  if (byUser) return { via: 'amqp', center: byUser, authenticated: true };
+  return { via: 'amqp', ...(claimed ? { center: claimed } : {}), authenticated: false };
+}
+
+/**
  * Receipts queue consumer. A receipt that can never be accepted (bad signature, unreadable) is
  * dead-lettered at once; a transient failure (database away) is retried in place with backoff rather than
  * requeued, so an outage does not burn the queue's delivery limit and dead-letter good receipts.
@@ -295,9 +309,11 @@ export async function handleReceiptDelivery(
   delivery: Delivery,
   ingestor: ReceiptIngestor,
   logger: Logger,
+  registry: Pick<CenterRegistry, 'centers'>,
 ): Promise<void> {
   const { message } = delivery;
   const center = (message.properties.headers?.[HEADER_CENTER] as string | undefined) ?? undefined;
+  const sender = receiptSender(message.properties.userId, center, registry);
   let delay = 250;
   for (let attempt = 1; delivery.channelOpen; attempt++) {
     if (attempt > IN_PLACE_ATTEMPTS) {
@@ -324,7 +340,7 @@ export async function handleReceiptDelivery(
           at: typeof notice.at === 'string' ? notice.at : undefined,
         });
       } else {
-        const result = await ingestor.ingest(delivery.content, 'amqp', center);
+        const result = await ingestor.ingest(delivery.content, sender);
         logger.debug(
           {
             receiptId: result.receiptId,

@@ -14,12 +14,9 @@ import { MongoCapacityLedger } from '../../src/centers/capacity-store';
 import { MongoCenterStateStore } from '../../src/centers/health';
 import { loadCenterRegistry } from '../../src/centers/registry';
 import { loadConfig } from '../../src/config';
-import { AnnualLimit } from '../../src/pipeline/annual-limit';
-import { ReceiptIngestor } from '../../src/pipeline/receipts';
 import type { Submission } from '../../src/pipeline/submission';
 import { WebhookStore } from '../../src/pipeline/webhooks';
-import { createReceiptVerifier } from '../../src/runtime/signing';
-import { createSubmission } from '../../src/runtime/components';
+import { createReceiptIngestor, createSubmission } from '../../src/runtime/components';
 import { listen } from '../../src/runtime/http-server';
 import { loadTrustLists } from '../../src/signing/trust';
 import { createStores, type Stores } from '../../src/store';
@@ -79,12 +76,12 @@ export async function startApiHarness(
   const auth = createAuth(connection, { cacheMs: 0, ...(options.auth ?? {}) });
   const idempotency = new IdempotencyStore(connection);
   const webhooks = new WebhookStore(connection);
-  const ingestor = new ReceiptIngestor({
-    declarations: stores.declarations,
-    receipts: stores.receipts,
-    verify: createReceiptVerifier(loadTrustLists(resolve('certs-dev/trust-lists'))),
-    annualLimit: new AnnualLimit(stores.annualUsage, stores.declarations),
+  const ingestor = createReceiptIngestor({
+    config,
     logger,
+    stores,
+    registry: loadCenterRegistry(),
+    trustLists: loadTrustLists(resolve('certs-dev/trust-lists')),
   });
   const app = createApp({
     logger,

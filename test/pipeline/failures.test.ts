@@ -120,7 +120,13 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       const arrival = ['120', '2', '800', '399', '120', '899', '800', '2'];
       const outcomes = [];
       for (const status of arrival)
-        outcomes.push(await worker.ingestor.ingest(await signedReceipt(manifestXml, status), 'http', 'GD'));
+        outcomes.push(
+          await worker.ingestor.ingest(await signedReceipt(manifestXml, status), {
+            via: 'http',
+            center: 'GD',
+            authenticated: true,
+          }),
+        );
       expect(outcomes.map((o) => o.returns[0]!.applied)).to.deep.equal([
         true,
         false,
@@ -134,8 +140,8 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
 
       // The very same bytes again: stored once, reported as a duplicate, nothing changes.
       const again = await signedReceipt(manifestXml, '899');
-      const first = await worker.ingestor.ingest(again, 'http', 'GD');
-      const second = await worker.ingestor.ingest(again, 'http', 'GD');
+      const first = await worker.ingestor.ingest(again, { via: 'http', center: 'GD', authenticated: true });
+      const second = await worker.ingestor.ingest(again, { via: 'http', center: 'GD', authenticated: true });
       expect(first.duplicate).to.equal(false);
       expect(second.duplicate).to.equal(true);
       expect(second.receiptId).to.equal(first.receiptId);
@@ -165,7 +171,11 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         .replace(/<ceb:orderNo>[^<]*</, '<ceb:orderNo>NOT-OURS-1<');
       const center = inventory.center === 'GD' || inventory.center === 'GD2' ? centerSigner : centerSigner;
       const built = buildReceipt(readManifest(foreign), [{ status: '2', info: 'declared', at: new Date() }]);
-      const result = await worker.ingestor.ingest(await center.sign(built.xml), 'http', 'GD');
+      const result = await worker.ingestor.ingest(await center.sign(built.xml), {
+        via: 'http',
+        center: 'GD',
+        authenticated: true,
+      });
       expect(result.unknown).to.equal(true);
       expect(result.returns[0]).to.include({ declarationId: null, applied: false, reason: 'unknown-declaration' });
       const unknown = await worker.core.stores.receipts.listUnknown(100);
@@ -181,7 +191,11 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         15000,
         async () => (await worker.core.stores.declarations.manifestXml(inventory.id)) ?? undefined,
       );
-      const result = await worker.ingestor.ingest(await signedReceipt(manifestXml, '120'), 'http', 'GD'); // signed by the GD center
+      const result = await worker.ingestor.ingest(await signedReceipt(manifestXml, '120'), {
+        via: 'http',
+        center: 'GD',
+        authenticated: true,
+      }); // signed by the GD center
       expect(result.returns[0]).to.include({ applied: false, reason: 'wrong-center' });
       expect((await worker.core.stores.declarations.findById(inventory.id))!.status).to.not.equal('120');
     });

@@ -71,7 +71,7 @@ export function receiptsRoutes(deps: ReceiptsRoutesDeps): Router<RequestState> {
     const center = answeringCenter(principalOf(ctx));
     const read = bodyOf(ctx);
     if (read.kind !== 'xml' || center === undefined) throw new Error('receipts: XML from a center only');
-    const result = await deps.ingestor.ingest(read.text, 'http', center);
+    const result = await deps.ingestor.ingest(read.text, { via: 'http', center, authenticated: true });
     ctx.status = result.duplicate ? 200 : 202;
     ctx.body = presentReceipt(result);
   });
