@@ -105,7 +105,7 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 const standardProblems: Record<number, string> = {
   401: 'No API key, or an unknown, revoked or expired one.',
   403: "The key's role may not use this operation.",
-  429: 'Rate limit of this API key exceeded; see Retry-After.',
+  429: 'Rate limit of this API key exceeded, or too many failed authentications from this address; see Retry-After.',
 };
 
 const rateLimitHeaders = {

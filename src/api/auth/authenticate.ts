@@ -1,8 +1,9 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import { problems } from '../problem';
+import { ProblemError, problems } from '../problem';
 import type { RequestState } from '../state';
 import { principalFor, type AccountStore } from './account-store';
 import { dummyCompare, parseToken, secretMatches } from './keys';
+import type { FailureThrottle } from './failure-throttle';
 import { may, rolesFor, type Action } from './policy';
 import type { Principal } from './principal';
 
@@ -14,6 +15,8 @@ export interface AuthenticateOptions {
    * 5 s instead of two per request.
    */
   cacheMs?: number;
+  /** Failed authentications per client address (429 past the limit); none when absent. */
+  throttle?: FailureThrottle;
   now?: () => Date;
 }
 
@@ -71,16 +74,29 @@ export function authenticate(options: AuthenticateOptions): Middleware<RequestSt
     return { principal };
   }
 
+  /** A presented key that failed: 401, or 429 once the address has failed too often. */
+  async function failed(address: string, unauthorized: ProblemError): Promise<never> {
+    let wait: number | undefined;
+    try {
+      wait = await options.throttle?.failed(address, now().getTime());
+    } catch {
+      // The counter is unavailable: the failure is still a 401 (fail open, like the rate limit).
+    }
+    throw wait === undefined ? unauthorized : tooManyFailures(wait);
+  }
+
   return async (ctx, next) => {
     const token = presentedToken(ctx);
     if (!token)
       throw problems.unauthorized('Send an API key: "Authorization: Bearer <keyId>.<secret>" or "X-Api-Key".');
+    const blocked = options.throttle?.blockedFor(ctx.ip, now().getTime());
+    if (blocked !== undefined) throw tooManyFailures(blocked);
     const parsed = parseToken(token);
-    if (!parsed) throw problems.unauthorized('The API key is malformed; expected "<keyId>.<secret>".');
+    if (!parsed) return failed(ctx.ip, problems.unauthorized('The API key is malformed; expected "<keyId>.<secret>".'));
     const result = await resolve(parsed.keyId, parsed.secret);
     if ('reason' in result) {
       ctx.state.log?.info({ keyId: parsed.keyId, reason: result.reason }, 'authentication failed');
-      throw problems.unauthorized('The API key is unknown, revoked or expired.');
+      return failed(ctx.ip, problems.unauthorized('The API key is unknown, revoked or expired.'));
     }
     ctx.state.principal = result.principal;
     await next();
@@ -99,4 +115,16 @@ export function allow(action: Action): Middleware<RequestState> {
     }
     await next();
   };
+}
+
+function tooManyFailures(retryAfterSeconds: number): ProblemError {
+  return new ProblemError(
+    429,
+    'too-many-failed-authentications',
+    'Too Many Requests',
+    {
+      detail: `Too many failed authentications from this address; retry after ${retryAfterSeconds} s.`,
+    },
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 }

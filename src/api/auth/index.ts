@@ -1,9 +1,10 @@
 import type { Middleware } from 'koa';
 import type { Connection } from 'mongoose';
-import { rateLimit, type RateLimitOptions } from '../middleware/rate-limit';
+import { rateLimit, windowTickets, type RateLimitOptions } from '../middleware/rate-limit';
 import type { RequestState } from '../state';
 import { AccountStore } from './account-store';
 import { allow, authenticate } from './authenticate';
+import { DEFAULT_FAILED_AUTHENTICATIONS_PER_MINUTE, failureThrottle } from './failure-throttle';
 import type { Action } from './policy';
 
 export { AccountStore, principalFor, type Account, type ApiKeyRecord } from './account-store';
@@ -16,6 +17,8 @@ export interface AuthOptions {
   /** Principal cache per process (ms); revocation takes effect within this. Default 5000. */
   cacheMs?: number;
   rateLimit?: Omit<RateLimitOptions, 'connection'> | false;
+  /** Failed authentications allowed per client address and minute (default 30); false: not throttled. */
+  failedAuthentications?: { perMinute?: number } | false;
 }
 
 /** What routers need for access control. */
@@ -43,7 +46,17 @@ function compose(steps: Middleware<RequestState>[]): Middleware<RequestState> {
 /** Builds the access-control middleware for the composition root (or a test). */
 export function createAuth(connection: Connection, options: AuthOptions = {}): AuthDeps {
   const accounts = new AccountStore(connection);
-  const steps: Middleware<RequestState>[] = [authenticate({ accounts, cacheMs: options.cacheMs })];
+  const throttle =
+    options.failedAuthentications === false
+      ? undefined
+      : failureThrottle({
+          tickets: windowTickets({ connection, windowMs: 60_000 }),
+          windowMs: 60_000,
+          limit: options.failedAuthentications?.perMinute ?? DEFAULT_FAILED_AUTHENTICATIONS_PER_MINUTE,
+        });
+  const steps: Middleware<RequestState>[] = [
+    authenticate({ accounts, cacheMs: options.cacheMs, ...(throttle ? { throttle } : {}) }),
+  ];
   if (options.rateLimit !== false) steps.push(rateLimit({ connection, ...(options.rateLimit ?? {}) }));
   const authn = compose(steps);
   return {

@@ -14,11 +14,13 @@ export function problemHandler(): Middleware<RequestState> {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new ProblemError(404, 'not-found', 'Not Found', { detail: `No route for ${ctx.method} ${ctx.path}.` });
+        throw new ProblemError(404, 'not-found', 'Not Found', {
+          detail: `No route for ${ctx.method} ${instanceOf(ctx)}.`,
+        });
       }
       if (ctx.status === 405 && (ctx.body === undefined || typeof ctx.body === 'string')) {
         throw new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', {
-          detail: `${ctx.method} is not allowed on ${ctx.path}.`,
+          detail: `${ctx.method} is not allowed on ${instanceOf(ctx)}.`,
         });
       }
     } catch (err) {
@@ -32,7 +34,7 @@ export function problemHandler(): Middleware<RequestState> {
       if (problem.status === 503 && !(err instanceof ProblemError)) ctx.set('Retry-After', '5');
       ctx.status = problem.status;
       ctx.type = 'application/problem+json';
-      ctx.body = { ...problem, instance: problem.instance ?? ctx.path, requestId: ctx.state.requestId };
+      ctx.body = { ...problem, instance: problem.instance ?? instanceOf(ctx), requestId: ctx.state.requestId };
     }
   };
 }
@@ -44,6 +46,18 @@ const HTTP_OF: Record<ErrorCategory, { status: number; title: string }> = {
   unprocessable: { status: 422, title: 'Unprocessable Content' },
   malformed: { status: 400, title: 'Bad Request' },
 };
+
+const MAX_ECHOED_PATH = 200;
+
+/**
+ * The request path as a problem's `instance`: what the client sent is repeated back only while it is of
+ * a sane length — past that, the route it matched (a 5,000-character "order number" is not echoed).
+ */
+function instanceOf(ctx: { path: string }): string {
+  if (ctx.path.length <= MAX_ECHOED_PATH) return ctx.path;
+  const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  return typeof route === 'string' ? route : `${ctx.path.slice(0, MAX_ECHOED_PATH)}…`;
+}
 
 function toProblem(err: unknown): ProblemDetails {
   if (err instanceof ProblemError) return err.problem;

@@ -52,36 +52,49 @@ interface TicketDoc {
   expiresAt: Date;
 }
 
-export function rateLimit(options: RateLimitOptions): Middleware<RequestState> {
-  const windowMs = options.windowMs ?? 60_000;
-  const now = options.now ?? Date.now;
-  const limitFor = options.limitFor ?? ((p: Principal) => DEFAULT_LIMITS[p.role]);
+/**
+ * Exact counting per fixed window, shared by every gateway: the n-th event of `name` in a window is the
+ * insert of ticket "<name>:<windowStart>:<n>" (see above). Used for the per-key rate limit and for failed
+ * authentications per client address.
+ */
+export interface WindowTickets {
+  /** Takes the next free ticket of the window; returns its number (> limit = over the limit, not stored). */
+  take(name: string, windowStart: number, limit: number): Promise<number>;
+  /** Deletes past windows now and then (FerretDB v1 has no TTL indexes). */
+  maybeSweep(t: number): void;
+}
+
+export function windowTickets(options: {
+  connection: Connection;
+  windowMs: number;
+  sweepEveryMs?: number;
+}): WindowTickets {
+  const { windowMs } = options;
   const sweepEveryMs = options.sweepEveryMs ?? 5 * 60_000;
   let lastSweep = 0;
-
   const collection = () => {
     const db = options.connection.db;
     if (!db) throw new Error('mongodb not connected');
     return db.collection<TicketDoc>(RATE_LIMITS_COLLECTION);
   };
   let indexed: Promise<unknown> | undefined;
-  // keyId → the window and the next ticket number this process will try.
+  // name → the window and the next ticket number this process will try.
   const nextTicket = new Map<string, { window: number; next: number }>();
 
-  /** Takes the next free ticket of the window; returns its number (> limit = over the limit, not stored). */
-  async function take(keyId: string, windowStart: number, limit: number): Promise<number> {
+  async function take(name: string, windowStart: number, limit: number): Promise<number> {
     indexed ??= collection()
       .createIndex({ key: 1, n: -1 })
       .catch(() => undefined);
     await indexed;
-    const key = `${keyId}:${windowStart}`;
+    if (nextTicket.size > 100_000) nextTicket.clear(); // bounded memory; the next request re-reads
+    const key = `${name}:${windowStart}`;
     for (let attempt = 0; attempt < 100; attempt++) {
-      let state = nextTicket.get(keyId);
+      let state = nextTicket.get(name);
       if (!state || state.window !== windowStart) {
         const top = await collection().find({ key }).sort({ n: -1 }).limit(1).toArray();
-        const fresh = nextTicket.get(keyId);
+        const fresh = nextTicket.get(name);
         state = fresh && fresh.window === windowStart ? fresh : { window: windowStart, next: (top[0]?.n ?? 0) + 1 };
-        nextTicket.set(keyId, state);
+        nextTicket.set(name, state);
       }
       const n = state.next++;
       // Every ticket below n is taken (by us or, after a collision, by someone else): over the limit already.
@@ -104,6 +117,15 @@ export function rateLimit(options: RateLimitOptions): Middleware<RequestState> {
       .catch(() => undefined);
   }
 
+  return { take, maybeSweep };
+}
+
+export function rateLimit(options: RateLimitOptions): Middleware<RequestState> {
+  const windowMs = options.windowMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const limitFor = options.limitFor ?? ((p: Principal) => DEFAULT_LIMITS[p.role]);
+  const tickets = windowTickets({ connection: options.connection, windowMs, sweepEveryMs: options.sweepEveryMs });
+
   return async (ctx, next) => {
     const principal = ctx.state.principal;
     if (!principal) return next();
@@ -116,13 +138,12 @@ export function rateLimit(options: RateLimitOptions): Middleware<RequestState> {
     const resetSeconds = Math.max(1, Math.ceil((windowStart + windowMs - t) / 1000));
     let used: number;
     try {
-      used = await take(principal.keyId, windowStart, limit);
+      used = await tickets.take(principal.keyId, windowStart, limit);
     } catch (err) {
       ctx.state.log?.warn({ err }, 'rate limit counter unavailable; request let through');
       return next();
     }
-    maybeSweep(t);
-    if (nextTicket.size > 100_000) nextTicket.clear(); // bounded memory; the next request re-reads
+    tickets.maybeSweep(t);
     ctx.set('RateLimit-Limit', String(limit));
     ctx.set('RateLimit-Remaining', String(Math.max(0, limit - used)));
     ctx.set('RateLimit-Reset', String(resetSeconds));
