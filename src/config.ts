@@ -75,6 +75,14 @@ export const configSchema = z.object({
   /** Port of the worker's own /metrics and /healthz (workers serve no API); unset = not served. */
   METRICS_PORT: port.optional(),
   CENTERS_FILE: z.string().min(1).default('config/centers.json'),
+  /**
+   * Development only (refused in production): webhook targets allowed although not public, as "host" or
+   * "host:port", comma separated (e.g. "127.0.0.1:9090,hooks.test"); they may also be plain http.
+   */
+  WEBHOOK_ALLOWED_TARGETS: z
+    .string()
+    .regex(/^[^\s,]+(,[^\s,]+)*$/, 'must be "host" or "host:port" entries, comma separated')
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -95,6 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') input[key] = value;
   }
   const parsed = configSchema.safeParse(input);
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.WEBHOOK_ALLOWED_TARGETS)
+    throw new ConfigError([
+      {
+        variable: 'WEBHOOK_ALLOWED_TARGETS',
+        message: 'is a development allow-list; in production webhooks go to public https targets only',
+      },
+    ]);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => ({

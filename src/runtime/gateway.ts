@@ -17,6 +17,7 @@ import { statsRoutes } from '../api/routes/stats';
 import { streamRoutes } from '../api/routes/stream';
 import { webhooksRoutes } from '../api/routes/webhooks';
 import type { Config } from '../config';
+import { parseAllowedTargets } from '../pipeline/webhook-targets';
 import { WebhookStore } from '../pipeline/webhooks';
 import type { AmqpClient } from '../queue/amqp';
 import { centerQueueName } from '../queue/topology';
@@ -67,7 +68,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     declarationsRoutes({ declarations: stores.declarations, receipts: stores.receipts, submission, auth, idempotency }),
     receiptsRoutes({ ingestor, auth }),
     orderClashesRoutes({ orderNumbers: stores.orderNumbers, declarations: stores.declarations, auth }),
-    webhooksRoutes({ webhooks: new WebhookStore(mongo), auth, allowPrivateUrls: config.NODE_ENV !== 'production' }),
+    webhooksRoutes({
+      webhooks: new WebhookStore(mongo),
+      auth,
+      targets: { allowed: parseAllowedTargets(config.WEBHOOK_ALLOWED_TARGETS) },
+    }),
     streamRoutes({ live, declarations: stores.declarations, auth: auth.guard('declarations.read') }),
     statsRoutes({
       declarations: stores.declarations,

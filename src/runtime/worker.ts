@@ -13,6 +13,7 @@ import type { Config } from '../config';
 import { buildMessage } from '../mapping/message-builder';
 import { Dispatcher, type DispatcherHealth, type ManifestEncoder } from '../pipeline/dispatcher';
 import { AnnualLimit } from '../pipeline/annual-limit';
+import { parseAllowedTargets } from '../pipeline/webhook-targets';
 import { ReceiptIngestor, ReceiptRejectedError, type ReceiptSender } from '../pipeline/receipts';
 import type { Delivery } from '../queue/amqp';
 import {
@@ -172,6 +173,7 @@ export async function startWorker(
       : startWebhookDispatcher({
           connection: core.mongo,
           declarations: core.stores.declarations,
+          targets: { allowed: parseAllowedTargets(config.WEBHOOK_ALLOWED_TARGETS) },
           logger: logger.child({ component: 'webhooks' }),
         });
 

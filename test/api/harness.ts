@@ -98,7 +98,8 @@ export async function startApiHarness(
       }),
       receiptsRoutes({ ingestor, auth }),
       orderClashesRoutes({ orderNumbers: stores.orderNumbers, declarations: stores.declarations, auth }),
-      webhooksRoutes({ webhooks, auth, allowPrivateUrls: true }),
+      // Test receivers listen on loopback: the development allow-list names it.
+      webhooksRoutes({ webhooks, auth, targets: { allowed: ['127.0.0.1'] } }),
     ],
   });
   const http = await listen(app, 0, '127.0.0.1');

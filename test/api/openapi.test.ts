@@ -38,7 +38,7 @@ function gatewayRouters() {
     declarationsRoutes({ declarations: inert, receipts: inert, submission: inert, auth, idempotency: inert }),
     receiptsRoutes({ ingestor: inert, auth }),
     orderClashesRoutes({ orderNumbers: inert, declarations: inert, auth }),
-    webhooksRoutes({ webhooks: inert, auth }),
+    webhooksRoutes({ webhooks: inert, auth, targets: { allowed: [] } }),
     streamRoutes({ live: inert, declarations: inert, auth: pass }),
     statsRoutes({
       declarations: inert,

@@ -1,7 +1,6 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import Router from '@koa/router';
 import { z } from 'zod';
+import { checkWebhookTarget, type WebhookTargetPolicy } from '../../pipeline/webhook-targets';
 import type { WebhookDelivery, WebhookStore } from '../../pipeline/webhooks';
 import type { AuthDeps } from '../auth';
 import { ownsWebhook } from '../auth/policy';
@@ -18,10 +17,10 @@ export interface WebhooksRoutesDeps {
   webhooks: WebhookStore;
   auth: AuthDeps;
   /**
-   * Allow loopback/private literal addresses and plain http (development and tests). In production the
-   * gateway must not be usable to reach its own network (SSRF): https only, no literal private addresses.
+   * Where a webhook may point: public https targets, plus the development allow-list
+   * (src/pipeline/webhook-targets.ts). Checked at registration here and again at every delivery.
    */
-  allowPrivateUrls?: boolean;
+  targets: WebhookTargetPolicy;
 }
 
 export const MAX_WEBHOOKS_PER_SELLER = 10;
@@ -70,55 +69,6 @@ const deliveriesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).optional().describe('newest first; default 100'),
 });
 
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local'))
-    return true;
-  const v = isIP(host);
-  if (v === 4) {
-    const [a, b] = host.split('.').map(Number) as [number, number];
-    return (
-      a === 10 ||
-      a === 127 ||
-      a === 0 ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  if (v === 6)
-    return (
-      host === '::1' ||
-      host === '::' ||
-      host.startsWith('fc') ||
-      host.startsWith('fd') ||
-      host.startsWith('fe80') ||
-      host.startsWith('::ffff:')
-    );
-  return false;
-}
-
-/**
- * https, and the host (a literal or every address it resolves to now) is not loopback/private/link-local.
- * A name that does not resolve is refused too. (DNS can change later; the delivery worker runs outside the
- * gateway's private network in production, which is the real SSRF fence.)
- */
-export async function isPublicHttpsUrl(
-  url: URL,
-  resolve: (host: string) => Promise<{ address: string }[]> = (host) => lookup(host, { all: true }),
-): Promise<boolean> {
-  if (url.protocol !== 'https:') return false;
-  if (isPrivateHost(url.hostname)) return false;
-  if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) return true;
-  try {
-    const addresses = await resolve(url.hostname);
-    return addresses.length > 0 && addresses.every((a) => !isPrivateHost(a.address));
-  } catch {
-    return false;
-  }
-}
-
 function presentDelivery(d: WebhookDelivery): z.input<typeof deliverySchema> {
   return {
     id: d.id,
@@ -148,12 +98,13 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
     const principal = principalOf(ctx);
     const input = validBody(createWebhookSchema, jsonBody(ctx), 'webhook');
     const url = new URL(input.url);
-    if (!deps.allowPrivateUrls && !(await isPublicHttpsUrl(url))) {
+    const verdict = await checkWebhookTarget(url, deps.targets);
+    if (!verdict.ok) {
       throw problems.validation('The webhook URL must be https and resolve to public addresses only.', [
         {
           path: '/url',
           code: 'URL_NOT_ALLOWED',
-          message: 'must be https and publicly routable',
+          message: `${verdict.reason}: webhooks go to public https addresses only`,
           messageZh: '必须是可公开访问的 https 地址',
         },
       ]);
