@@ -5,11 +5,14 @@
 #   scripts/services.sh stop  [rabbitmq|mongo]    stop only what this script started (by pid)
 #   scripts/services.sh restart rabbitmq|mongo    used by the chaos tests
 #   scripts/services.sh status
+#   BAYGATE_SERVICES_DIR=<dir> …       keep the data there instead of .services/
 #
 # Idempotent: starting twice is fine. Data, logs and pids live in .services/ (git-ignored).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STATE="$ROOT/.services"
+# BAYGATE_SERVICES_DIR: where this run's servers keep their data (default .services/); a test that must
+# inspect a broker's disk after a run starts one of its own with a fresh directory.
+STATE=${BAYGATE_SERVICES_DIR:-$ROOT/.services}
 mkdir -p "$STATE"
 
 AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}
@@ -79,7 +82,7 @@ start_mongo() {
     # caller is not a group leader), so stop/restart end the server itself, not a wrapper shell.
     # synchronous(normal) in WAL mode: a commit survives the server's crash or restart (not the machine's
     # power loss), without an fsync per insert — 2-4x the write throughput when scans compete (docs/BENCHMARKS.md).
-    (cd "$FDB_DIR"; exec setsid nohup "$STATE/bin/ferretdb" --handler=sqlite --sqlite-url="file:$FDB_DIR/data/?_pragma=synchronous(normal)" \
+    (cd "$FDB_DIR"; exec setsid nohup "$ROOT/.services/bin/ferretdb" --handler=sqlite --sqlite-url="file:$FDB_DIR/data/?_pragma=synchronous(normal)" \
       --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$FDB_DIR" --telemetry=disable \
       --log-level=warn --debug-addr=-) > "$FDB_DIR/ferretdb.log" 2>&1 &
     echo $! > "$FDB_DIR/started.pid"

@@ -76,6 +76,21 @@ export const configSchema = z.object({
   METRICS_PORT: port.optional(),
   CENTERS_FILE: z.string().min(1).default('config/centers.json'),
   /**
+   * Keys sealing each center's manifests on the broker: "CODE:keyId:base64(32 bytes)", comma separated,
+   * newest first per center. Centers without one get a development key (refused in production).
+   */
+  CENTER_PAYLOAD_KEYS: z
+    .string()
+    .regex(
+      /^[A-Z][A-Z0-9]{1,9}:[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Z][A-Z0-9]{1,9}:[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/,
+      'must be "CODE:keyId:base64Key[,CODE:keyId:base64Key…]"',
+    )
+    .refine(
+      (v) => v.split(',').every((entry) => base64Key32.safeParse(entry.split(':')[2]).success),
+      'every key must be 32 bytes (AES-256) in Base64',
+    )
+    .optional(),
+  /**
    * Development only (refused in production): webhook targets allowed although not public, as "host" or
    * "host:port", comma separated (e.g. "127.0.0.1:9090,hooks.test"); they may also be plain http.
    */

@@ -8,6 +8,7 @@ import { startWebhookDispatcher } from '../pipeline/webhooks';
 import { listen } from './http-server';
 import { CenterHealthMonitor } from '../centers/health';
 import { wrapDxp } from '../centers/dxp';
+import { centerKeyrings, SEALED_CONTENT_TYPE, sealPayload } from '../centers/payload-seal';
 import type { CenterRegistry } from '../centers/registry';
 import type { Config } from '../config';
 import { buildMessage } from '../mapping/message-builder';
@@ -69,19 +70,23 @@ export async function startWorker(
     return { xml: built.xml, guid: built.guid };
   };
 
+  const keyrings = centerKeyrings(config, core.registry.centers);
   const encode: ManifestEncoder = (center, signedXml, meta) => {
-    const config = core.registry.get(center);
-    if (config.transport === 'dxp' && config.dxp) {
-      const envelope = wrapDxp(signedXml, {
-        copMsgId: meta.messageGuid,
-        senderId: config.dxp.senderId,
-        receiverIds: [config.dxp.receiverId],
-        createdAt: new Date(),
-        msgType: `${meta.messageType}Message`,
-      });
-      return { body: Buffer.from(envelope, 'utf8'), contentType: 'application/xml' };
-    }
-    return { body: Buffer.from(signedXml, 'utf8'), contentType: 'application/xml' };
+    const target = core.registry.get(center);
+    const xml =
+      target.transport === 'dxp' && target.dxp
+        ? wrapDxp(signedXml, {
+            copMsgId: meta.messageGuid,
+            senderId: target.dxp.senderId,
+            receiverIds: [target.dxp.receiverId],
+            createdAt: new Date(),
+            msgType: `${meta.messageType}Message`,
+          })
+        : signedXml;
+    const body = Buffer.from(xml, 'utf8');
+    // The manifest carries the buyer's personal data: on the broker's disk it is sealed for its center.
+    if (target.payload === 'clear') return { body, contentType: 'application/xml' };
+    return { body: sealPayload(keyrings.get(center)!, meta.messageGuid, body), contentType: SEALED_CONTENT_TYPE };
   };
 
   const annualLimit = new AnnualLimit(core.stores.annualUsage, core.stores.declarations);
