@@ -24,18 +24,7 @@ interface ClaimDoc {
   at: Date;
 }
 
-interface ClashDoc {
-  _id: string;
-  platformCode: string;
-  orderNo: string;
-  holderSellerId: string;
-  claimantSellerId: string;
-  requestId: string;
-  firstAt: Date;
-  lastAt: Date;
-  attempts: number;
-  resolution?: ClashResolution;
-}
+type ClashDoc = Omit<OrderNumberClash, 'id'> & { _id: string };
 
 const claimId = (platformCode: string, orderNo: string) => `${platformCode}:${orderNo}`;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { statusLabel, statusRank } from '../../domain/status';
 import type { DeclarationView, HistoryEntry, ReceiptStore, StoredReceipt } from '../../store/contracts';
-import { declarationSummarySchema, historySources, labelSchema } from './declaration';
+import { declarationSummarySchema, historySources, labelSchema, toHistoryEntry } from './declaration';
 
 /**
  * A declaration's timeline: every status step in the state machine's order, each with the receipt behind
@@ -116,15 +116,8 @@ export async function buildTimeline(
     .map((h) => {
       const receipt = h.receiptId ? found.get(h.receiptId) : undefined;
       return {
-        eventId: h.eventId,
-        status: h.status,
+        ...toHistoryEntry(h),
         label: statusLabel(h.status),
-        at: new Date(h.at).toISOString(),
-        source: h.source,
-        ...(h.info ? { info: h.info } : {}),
-        ...(h.signer ? { signer: { subject: h.signer.subject, serialHex: h.signer.serialHex } } : {}),
-        ...(h.documentKeys ? { documentKeys: { ...h.documentKeys } } : {}),
-        ...(h.receiptId ? { receiptId: h.receiptId } : {}),
         ...(receipt ? { receipt: toTimelineReceipt(receipt, declaration, h.status) } : {}),
       };
     });
