@@ -182,7 +182,7 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       expect(unknown.map((r) => r.id)).to.include(result.receiptId);
     });
 
-    it('ignores a receipt signed by a center the declaration was not sent to', async () => {
+    it('refuses, storing nothing, a receipt signed by a center the declaration was not sent to', async () => {
       const declarations = await submitExample(worker, 3); // Macao seller: routed to MO
       const inventory = declarations.find((d) => d.messageType === 'CEB621')!;
       expect(inventory.center).to.equal('MO');
@@ -191,12 +191,15 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         15000,
         async () => (await worker.core.stores.declarations.manifestXml(inventory.id)) ?? undefined,
       );
-      const result = await worker.ingestor.ingest(await signedReceipt(manifestXml, '120'), {
-        via: 'http',
-        center: 'GD',
-        authenticated: true,
-      }); // signed by the GD center
-      expect(result.returns[0]).to.include({ applied: false, reason: 'wrong-center' });
+      const before = await worker.core.mongo.db!.collection('receipts').countDocuments();
+      const refused = await worker.ingestor
+        .ingest(await signedReceipt(manifestXml, '120'), { via: 'http', center: 'GD', authenticated: true }) // signed by the GD center
+        .then(
+          () => undefined,
+          (err: unknown) => err as { code?: string; category?: string },
+        );
+      expect(refused).to.include({ code: 'RECEIPT_FOR_ANOTHER_CENTER', category: 'forbidden' });
+      expect(await worker.core.mongo.db!.collection('receipts').countDocuments()).to.equal(before);
       expect((await worker.core.stores.declarations.findById(inventory.id))!.status).to.not.equal('120');
     });
 

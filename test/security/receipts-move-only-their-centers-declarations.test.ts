@@ -189,6 +189,10 @@ describe('security: over AMQP in production, a shared receipt certificate needs 
     s = await startSecuritySystem('receipt_authority_prod', {
       NODE_ENV: 'production',
       CENTERS_FILE: join(dir, 'centers.json'),
+      // Production seals every center's manifests with a key of its own.
+      CENTER_PAYLOAD_KEYS: registry.centers
+        .map((c, i) => `${c.code}:prod1:${Buffer.alloc(32, 40 + i).toString('base64')}`)
+        .join(','),
     });
     worker = await startSecurityWorker(s);
     amqp = new AmqpClient({ url: AMQP_URL, logger: silentLogger() });
