@@ -18,6 +18,12 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port.default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * The gateway runs behind a load balancer or proxy that sets X-Forwarded-For: client addresses (for the
+   * failed-authentication throttle) are then read from it. Never set it when clients reach the gateway
+   * directly: they could forge their address.
+   */
+  TRUST_PROXY: booleanFlag.default(false),
   MONGO_URL: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL')

@@ -86,7 +86,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const missing = undocumentedRoutes(routers);
   if (missing.length > 0) logger.warn({ missing }, 'routes without OpenAPI documentation');
 
-  const app = createApp({ logger, routers, observe: [metrics.httpMiddleware()] });
+  const app = createApp({ logger, routers, observe: [metrics.httpMiddleware()], proxy: config.TRUST_PROXY });
   const http = await listen(app, config.PORT, config.HOST);
   logger.info({ port: http.port, host: config.HOST }, 'gateway listening');
 

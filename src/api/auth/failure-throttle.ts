@@ -8,8 +8,8 @@ import type { WindowTickets } from '../middleware/rate-limit';
  * database work, not even a key lookup. A successful authentication costs nothing here.
  *
  * API secrets are 256 random bits (src/api/auth/keys.ts): guessing one is hopeless either way. What this
- * stops is the load and the probing of key ids. Behind a proxy, make the gateway trust it (createApp's
- * `proxy`) so the address is the client's, not the proxy's.
+ * stops is the load and the probing of key ids. Behind a load balancer, set TRUST_PROXY so the address is
+ * the client's (X-Forwarded-For), not the balancer's — or every client would share one count.
  */
 export interface FailureThrottle {
   /** Seconds this address must still wait, if this process knows it is blocked. */
