@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { declarationIdFor } from '../domain/declaration-id';
 import type { BaygateOrder } from '../domain/order';
-import { ANNUAL_LIMIT, checkOrder, type AnnualUsageLookup } from '../domain/rules';
+import { ANNUAL_LIMIT } from '../domain/rules';
 import { EXPORT_MESSAGE_TYPES, type MessageType } from '../domain/message-types';
-import { mapSourceRecord, type SourceMapping } from '../mapping/source-mapper';
+import type { SourceMapping } from '../mapping/source-mapper';
 import type {
   AnnualUsageStore,
   DeclarationStore,
@@ -13,15 +13,9 @@ import type {
   OrderNumberStore,
 } from '../store/contracts';
 import { AnnualLimit } from './annual-limit';
-import type {
-  FollowUpOptions,
-  OrderOutcome,
-  SubmissionService,
-  SubmissionViolation,
-  SubmitOptions,
-  SubmitResult,
-} from './contracts';
+import type { FollowUpOptions, OrderOutcome, SubmissionService, SubmitOptions, SubmitResult } from './contracts';
 import { declareFollowUp } from './follow-up';
+import { readOrder, violation as v, type Rejected, type Valid } from './order-intake';
 
 export { FollowUpError, type FollowUpRefusal } from './follow-up';
 
@@ -51,17 +45,9 @@ export interface SubmissionDeps {
   onClash?: (clash: OrderNumberClash) => void;
 }
 
-type Rejected = Extract<OrderOutcome, { outcome: 'rejected' }>;
-type Valid = { index: number; order: BaygateOrder };
 type Routed = Valid & { center: string };
 /** An order on its way to the store, with what this request reserved for it. */
 type Declaring = Routed & { declarations: NewDeclaration[]; reserved: boolean };
-
-const v = (path: string, code: string, en: string, zh: string): SubmissionViolation => ({
-  path,
-  code,
-  message: { zh, en },
-});
 
 const batchRejected = (x: { index: number; orderNo?: string }): Rejected => ({
   index: x.index,
@@ -93,7 +79,7 @@ export class Submission implements SubmissionService {
   }
 
   async submit(inputs: unknown[], options: SubmitOptions): Promise<SubmitResult> {
-    const validated = await Promise.all(inputs.map((input, index) => this.validate(input, index, options)));
+    const validated = await Promise.all(inputs.map((input, index) => readOrder(input, index, options, this.d)));
     const rejected: Rejected[] = validated.filter((x): x is Rejected => 'violations' in x);
     const valid = validated.filter((x): x is Valid => 'order' in x);
     if (options.atomic && rejected.length > 0)
@@ -239,54 +225,6 @@ export class Submission implements SubmissionService {
     await Promise.all(orders.map((order) => this.limit.release(order)));
   }
 
-  private async validate(input: unknown, index: number, options: SubmitOptions): Promise<Valid | Rejected> {
-    let candidate: unknown = input;
-    const rejected = (violations: SubmissionViolation[], orderNo?: string): Rejected => ({
-      index,
-      orderNo,
-      outcome: 'rejected',
-      violations,
-    });
-    if (options.source) {
-      const mapping = this.d.sourceMappings.get(options.source);
-      if (!mapping)
-        return rejected([
-          v(
-            '',
-            'SOURCE_UNKNOWN',
-            `unknown source format "${options.source}"; known: ${[...this.d.sourceMappings.keys()].join(', ')}`,
-            `未知的来源格式 "${options.source}"`,
-          ),
-        ]);
-      const mapped = mapSourceRecord(mapping, input, { params: this.d.sourceParams });
-      if (!mapped.ok)
-        return rejected(
-          mapped.issues.map((i) => v(i.path, 'SOURCE_MAPPING', i.message, `来源格式转换错误：${i.message}`)),
-          stringAt(mapped.draft, 'orderNo'),
-        );
-      candidate = mapped.order;
-    }
-    // The annual limit is enforced by an atomic reservation after validation (two gateways must not both
-    // spend the same headroom), so the rule check itself sees no prior usage here.
-    const noUsage: AnnualUsageLookup = { usedThisYear: async () => 0 };
-    const checked = await checkOrder(candidate, { annualUsage: noUsage });
-    if (!checked.ok) return rejected(checked.violations, checked.order?.orderNo ?? stringAt(candidate, 'orderNo'));
-    const order = checked.order;
-    if (!options.ebcCodes.includes(order.ebcCode))
-      return rejected(
-        [
-          v(
-            'ebcCode',
-            'EBC_NOT_YOURS',
-            `this account may not declare for e-commerce company ${order.ebcCode}`,
-            `本账户无权为电商企业 ${order.ebcCode} 申报`,
-          ),
-        ],
-        order.orderNo,
-      );
-    return { index, order };
-  }
-
   private async route(x: Valid): Promise<Routed | Rejected> {
     try {
       return { ...x, center: await this.d.route(x.order) };
@@ -392,11 +330,6 @@ function numberKey(order: Pick<BaygateOrder, 'ebpCode' | 'orderNo'>): string {
 
 function declarationKey(platformCode: string, orderNo: string, messageType: string): string {
   return `${platformCode}\u0000${orderNo}\u0000${messageType}`;
-}
-
-function stringAt(value: unknown, key: string): string | undefined {
-  const x = (value as Record<string, unknown> | null)?.[key];
-  return typeof x === 'string' ? x : undefined;
 }
 
 function summarise(outcomes: OrderOutcome[]): SubmitResult {
