@@ -114,7 +114,13 @@ function present(o: OrderOutcome, lines: number[] | undefined): z.infer<typeof o
   return {
     ...base,
     outcome: o.outcome,
-    declarations: o.declarations.map((d) => ({ ...d, href: `/v1/declarations/${d.id}` })),
+    declarations: o.declarations.map((d) => ({
+      id: d.id,
+      messageType: d.messageType,
+      center: d.center,
+      status: d.status,
+      href: `/v1/declarations/${d.id}`,
+    })),
   };
 }
 
