@@ -6,13 +6,16 @@
 #   scripts/services.sh restart rabbitmq|mongo    used by the chaos tests
 #   scripts/services.sh status
 #   scripts/services.sh needs                     the install-deps.sh components the servers to start need
+#   BAYGATE_SERVICES_DIR=<dir> …       keep the data there instead of .services/
 #
 # `start` installs what is missing first, in one step (scripts/install-deps.sh, with progress lines), then starts
 # both servers; each failure says what failed and how to fix it, and the exit code is non-zero.
 # Idempotent: starting twice is fine. Data, logs and pids live in .services/ (git-ignored).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STATE="$ROOT/.services"
+# BAYGATE_SERVICES_DIR: where this run's servers keep their data (default .services/); a test that must
+# inspect a broker's disk after a run starts one of its own with a fresh directory.
+STATE=${BAYGATE_SERVICES_DIR:-$ROOT/.services}
 mkdir -p "$STATE"
 
 AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}
@@ -89,7 +92,7 @@ start_mongo() {
   # never run on the old server just because it still answers.
   if pid_alive "$FDB_DIR/started.pid"; then
     bash "$ROOT/scripts/install-ferretdb.sh" || return 1
-    if ! cmp -s "$STATE/bin/ferretdb.stamp" "$FDB_DIR/started.stamp" 2>/dev/null; then
+    if ! cmp -s "$ROOT/.services/bin/ferretdb.stamp" "$FDB_DIR/started.stamp" 2>/dev/null; then
       say "restarting FerretDB (pid $(cat "$FDB_DIR/started.pid")): it runs a binary built from another patch set"
       stop_mongo
     fi
@@ -102,11 +105,11 @@ start_mongo() {
     # caller is not a group leader), so stop/restart end the server itself, not a wrapper shell.
     # synchronous(normal) in WAL mode: a commit survives the server's crash or restart (not the machine's
     # power loss), without an fsync per insert — 2-4x the write throughput when scans compete (docs/BENCHMARKS.md).
-    (cd "$FDB_DIR"; exec setsid nohup "$STATE/bin/ferretdb" --handler=sqlite --sqlite-url="file:$FDB_DIR/data/?_pragma=synchronous(normal)" \
+    (cd "$FDB_DIR"; exec setsid nohup "$ROOT/.services/bin/ferretdb" --handler=sqlite --sqlite-url="file:$FDB_DIR/data/?_pragma=synchronous(normal)" \
       --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$FDB_DIR" --telemetry=disable \
       --log-level=warn --debug-addr=-) > "$FDB_DIR/ferretdb.log" 2>&1 &
     echo $! > "$FDB_DIR/started.pid"
-    cp "$STATE/bin/ferretdb.stamp" "$FDB_DIR/started.stamp"
+    cp "$ROOT/.services/bin/ferretdb.stamp" "$FDB_DIR/started.stamp"
     say "starting FerretDB v1.24 (SQLite) on 127.0.0.1:$MONGO_PORT (pid $(cat "$FDB_DIR/started.pid"))"
   fi
   wait_until ferretdb 60 "$FDB_DIR/started.pid" probe mongo "$MONGO_URL" ||

@@ -18,6 +18,12 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port.default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * The gateway runs behind a load balancer or proxy that sets X-Forwarded-For: client addresses (for the
+   * failed-authentication throttle) are then read from it. Never set it when clients reach the gateway
+   * directly: they could forge their address.
+   */
+  TRUST_PROXY: booleanFlag.default(false),
   MONGO_URL: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL')
@@ -75,6 +81,29 @@ export const configSchema = z.object({
   /** Port of the worker's own /metrics and /healthz (workers serve no API); unset = not served. */
   METRICS_PORT: port.optional(),
   CENTERS_FILE: z.string().min(1).default('config/centers.json'),
+  /**
+   * Keys sealing each center's manifests on the broker: "CODE:keyId:base64(32 bytes)", comma separated,
+   * newest first per center. Centers without one get a development key (refused in production).
+   */
+  CENTER_PAYLOAD_KEYS: z
+    .string()
+    .regex(
+      /^[A-Z][A-Z0-9]{1,9}:[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Z][A-Z0-9]{1,9}:[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/,
+      'must be "CODE:keyId:base64Key[,CODE:keyId:base64Key…]"',
+    )
+    .refine(
+      (v) => v.split(',').every((entry) => base64Key32.safeParse(entry.split(':')[2]).success),
+      'every key must be 32 bytes (AES-256) in Base64',
+    )
+    .optional(),
+  /**
+   * Development only (refused in production): webhook targets allowed although not public, as "host" or
+   * "host:port", comma separated (e.g. "127.0.0.1:9090,hooks.test"); they may also be plain http.
+   */
+  WEBHOOK_ALLOWED_TARGETS: z
+    .string()
+    .regex(/^[^\s,]+(,[^\s,]+)*$/, 'must be "host" or "host:port" entries, comma separated')
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -95,6 +124,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') input[key] = value;
   }
   const parsed = configSchema.safeParse(input);
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.WEBHOOK_ALLOWED_TARGETS)
+    throw new ConfigError([
+      {
+        variable: 'WEBHOOK_ALLOWED_TARGETS',
+        message: 'is a development allow-list; in production webhooks go to public https targets only',
+      },
+    ]);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => ({

@@ -6,6 +6,7 @@
  *   node --import tsx bench/support/submit-batch.ts [--orders 1000]
  */
 import { randomUUID } from 'node:crypto';
+import { TEST_EBC_CODES } from '../../test/support/order-generator';
 import { MongoClient } from 'mongodb';
 import { routeAndReserve, RoutingView, type CapacityLedger } from '../../src/centers/routing';
 import { loadConfig } from '../../src/config';
@@ -60,12 +61,18 @@ async function timed<T>(s: Stage, fn: () => Promise<T>): Promise<T> {
 }
 
 async function measure(label: string, route: (order: BaygateOrder) => Promise<string>): Promise<void> {
-  const stages = { route: stage(), annualUsage: stage(), insert: stage() };
+  const stages = { route: stage(), orderNumbers: stage(), annualUsage: stage(), insert: stage() };
+  const declarations = core.stores.declarations;
   const submission = new Submission({
-    declarations: {
-      ...core.stores.declarations,
-      insertMany: (d) => timed(stages.insert, () => core.stores.declarations.insertMany(d)),
-    } as typeof core.stores.declarations,
+    // A class instance: its methods live on the prototype, so the timed one is set on an object inheriting it.
+    declarations: Object.assign(Object.create(declarations) as typeof declarations, {
+      insertMany: (d: Parameters<typeof declarations.insertMany>[0]) =>
+        timed(stages.insert, () => declarations.insertMany(d)),
+    }),
+    orderNumbers: Object.assign(Object.create(core.stores.orderNumbers) as typeof core.stores.orderNumbers, {
+      claim: (...a: Parameters<typeof core.stores.orderNumbers.claim>) =>
+        timed(stages.orderNumbers, () => core.stores.orderNumbers.claim(...a)),
+    }),
     annualUsage: {
       reserve: (...a) => timed(stages.annualUsage, () => core.stores.annualUsage.reserve(...a)),
       release: (...a) => core.stores.annualUsage.release(...a),
@@ -79,12 +86,16 @@ async function measure(label: string, route: (order: BaygateOrder) => Promise<st
   const next = orderFactory(`${label}${Date.now().toString(36)}`);
   const orders = Array.from({ length: ORDERS }, next);
   const t0 = performance.now();
-  const result = await submission.submit(orders, { sellerId: 'bench', allowedEbcCodes: [], requestId: randomUUID() });
+  const result = await submission.submit(orders, {
+    sellerId: 'bench',
+    ebcCodes: TEST_EBC_CODES,
+    requestId: randomUUID(),
+  });
   const total = performance.now() - t0;
   const span = (s: Stage) => (s.calls ? `${((s.last - s.first) / 1000).toFixed(2)} s (${s.calls} calls)` : '-');
   process.stdout.write(
     `${label.padEnd(34)} ${ORDERS} orders in ${(total / 1000).toFixed(2)} s (${result.accepted} accepted, ${result.rejected} rejected); ` +
-      `routing ${span(stages.route)}, annual usage ${span(stages.annualUsage)}, store insert ${span(stages.insert)}\n`,
+      `routing ${span(stages.route)}, order numbers ${span(stages.orderNumbers)}, annual usage ${span(stages.annualUsage)}, store insert ${span(stages.insert)}\n`,
   );
 }
 

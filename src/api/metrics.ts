@@ -1,5 +1,4 @@
 import { createServer } from 'node:http';
-import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DeclarationStore, DeclarationSubject } from '../store/contracts';
@@ -11,7 +10,7 @@ import type { DeclarationStore, DeclarationSubject } from '../store/contracts';
  *
  * Wiring (composition root):
  *   const metrics = createMetrics({ declarations, centers: registry.codes() });
- *   instrumentHttp(app, metrics);                       // HTTP latency by matched route
+ *   createApp({ …, observe: [metrics.httpMiddleware()] }); // HTTP latency by matched route
  *   new Dispatcher({ …, onSigned: metrics.hooks.onSigned, onPublished: metrics.hooks.onPublished });
  *   new ReceiptIngestor({ …, onApplied: metrics.hooks.onApplied });
  *   routers: [metricsRoutes(metrics.registry)]
@@ -37,7 +36,8 @@ export interface Metrics {
   receiptLagSeconds: Histogram<'center'>;
   statusDelaySeconds: Histogram<'status' | 'message_type'>;
   statusChanges: Counter<'status' | 'center'>;
-  /** Functions to hand to the dispatcher and the receipt ingestor. */
+  orderNumberClashes: Counter;
+  /** Functions to hand to the dispatcher, the receipt ingestor and the submission. */
   hooks: {
     onSigned: (ms: number, messageType: string) => void;
     onPublished: (ok: boolean, center: string) => void;
@@ -47,8 +47,9 @@ export interface Metrics {
       receivedAt: Date,
       returnTime: Date | undefined,
     ) => void;
+    onClash: () => void;
   };
-  /** Koa middleware timing each request by its matched route template. Must run before the routers. */
+  /** Koa middleware timing each request by its matched route template: createApp's `observe`, outermost. */
   httpMiddleware(): Middleware;
 }
 
@@ -139,10 +140,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
 
+  const orderNumberClashes = new Counter({
+    name: `${p}order_number_clashes_total`,
+    help: 'Orders refused because another seller holds their platform order number (each is recorded for the operator: GET /v1/order-clashes)',
+    registers: [registry],
+  });
+
   // Customs codes are an open set (negative business errors): fold those into one label value.
   const statusLabelValue = (status: string) => (/^-\d+$/.test(status) ? 'negative' : status);
 
   const hooks: Metrics['hooks'] = {
+    onClash: () => orderNumberClashes.inc(),
     onSigned: (ms, messageType) => signingSeconds.observe({ message_type: messageType }, ms / 1000),
     onPublished: (ok, center) => publishes.inc({ center, outcome: ok ? 'confirmed' : 'failed' }),
     onApplied: (declaration, status, receivedAt, returnTime) => {
@@ -185,17 +193,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     receiptLagSeconds,
     statusDelaySeconds,
     statusChanges,
+    orderNumberClashes,
     hooks,
     httpMiddleware,
   };
-}
-
-/**
- * Mounts the HTTP timing middleware in front of everything createApp() mounted (it has to wrap the
- * routers to see the matched route). Call before the server starts listening.
- */
-export function instrumentHttp<S>(app: Koa<S>, metrics: Pick<Metrics, 'httpMiddleware'>): void {
-  app.middleware.unshift(metrics.httpMiddleware() as unknown as (typeof app.middleware)[number]);
 }
 
 /**

@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { rolesFor, type Action } from './auth/policy';
 import type { Role } from './auth/principal';
-import type { RequestState } from './middleware/request-context';
+import type { RequestState } from './state';
 import { renderDocsPage } from './docs/page';
 
 /**
@@ -54,8 +55,11 @@ export interface RouteDoc {
   summary: string;
   description?: string;
   tags?: string[];
-  /** Roles allowed; 'public' = no API key. 401/403/429 responses are added for authenticated routes. */
-  roles: Role[] | 'public';
+  /**
+   * What the access policy calls this operation (src/api/auth/policy.ts), which decides the roles allowed;
+   * 'public' = no API key. 401/403/429 responses are added for authenticated routes.
+   */
+  access: Action | 'public';
   params?: z.ZodObject;
   query?: z.ZodObject;
   headers?: { name: string; description: string; required?: boolean; schema?: z.ZodType }[];
@@ -78,6 +82,11 @@ export function documentedRoutes(): RouteDoc[] {
   return [...registry.values()];
 }
 
+/** The roles the access policy allows on a documented route ('public': no key needed). */
+export function rolesOf(doc: Pick<RouteDoc, 'access'>): Role[] | 'public' {
+  return doc.access === 'public' ? 'public' : rolesFor(doc.access);
+}
+
 function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
@@ -96,7 +105,7 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 const standardProblems: Record<number, string> = {
   401: 'No API key, or an unknown, revoked or expired one.',
   403: "The key's role may not use this operation.",
-  429: 'Rate limit of this API key exceeded; see Retry-After.',
+  429: 'Rate limit of this API key exceeded, or too many failed authentications from this address; see Retry-After.',
 };
 
 const rateLimitHeaders = {
@@ -179,7 +188,8 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
   const paths: Record<string, Record<string, unknown>> = {};
   const routes = documentedRoutes().sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
   for (const doc of routes) {
-    const authenticated = doc.roles !== 'public';
+    const roles = rolesOf(doc);
+    const authenticated = roles !== 'public';
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(doc.responses)) responses[status] = response(r, authenticated);
     if (authenticated) {
@@ -203,13 +213,14 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
       summary: doc.summary,
       ...(doc.description || authenticated
         ? {
-            description: [doc.description, authenticated ? `Roles: ${(doc.roles as Role[]).join(', ')}.` : undefined]
+            description: [doc.description, roles !== 'public' ? `Roles: ${roles.join(', ')}.` : undefined]
               .filter(Boolean)
               .join('\n\n'),
           }
         : {}),
       ...(doc.tags ? { tags: doc.tags } : {}),
-      'x-roles': doc.roles,
+      'x-roles': roles,
+      ...(doc.access !== 'public' ? { 'x-access': doc.access } : {}),
       security: authenticated ? [{ bearerApiKey: [] }, { headerApiKey: [] }] : [],
       ...(parameters(doc).length > 0 ? { parameters: parameters(doc) } : {}),
       ...(doc.request
@@ -261,7 +272,7 @@ registerRoute({
   path: '/openapi.json',
   summary: 'This OpenAPI 3.1 document',
   tags: ['documentation'],
-  roles: 'public',
+  access: 'public',
   responses: {
     200: {
       description: 'The OpenAPI document.',
@@ -276,7 +287,7 @@ registerRoute({
   path: '/docs',
   summary: 'Readable API documentation (self-contained HTML, no external assets)',
   tags: ['documentation'],
-  roles: 'public',
+  access: 'public',
   responses: {
     200: {
       description: 'HTML page rendering /openapi.json.',
@@ -291,7 +302,7 @@ registerRoute({
   path: '/healthz',
   summary: 'Liveness: the process answers (never touches dependencies)',
   tags: ['operations'],
-  roles: 'public',
+  access: 'public',
   responses: {
     200: {
       description: 'Alive.',
@@ -304,7 +315,7 @@ registerRoute({
   path: '/readyz',
   summary: 'Readiness: MongoDB and RabbitMQ answer now',
   tags: ['operations'],
-  roles: 'public',
+  access: 'public',
   responses: {
     200: {
       description: 'Ready.',

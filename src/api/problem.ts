@@ -15,6 +15,11 @@ export interface ProblemDetails {
 
 const TYPE_BASE = 'https://baygate.dev/problems/';
 
+/** The problem type URI of a stable error code: RECEIPT_SIGNER_NOT_OF_CENTER → …/receipt-signer-not-of-center. */
+export function problemType(code: string): string {
+  return TYPE_BASE + code.toLowerCase().replace(/_/g, '-');
+}
+
 export class ProblemError extends Error {
   readonly problem: ProblemDetails;
   readonly headers: Record<string, string>;

@@ -16,11 +16,12 @@ import {
   declareCoreTopology,
 } from '../queue/topology';
 import { DEFAULT_CERTS_DIR, identityFiles } from './identities';
+import { centerKeyrings, isSealed, openPayload, PayloadSealError, type CenterKeyring } from './payload-seal';
 import { REPO_ROOT, type CenterConfig } from './registry';
 
 /**
  * HTTPS push connector for centers with transport "https": consumes `baygate.center.<code>` and POSTs
- * each manifest, unchanged, to the center's endpoint over mutual TLS — our client certificate
+ * each manifest — opened when it is sealed, otherwise unchanged — to the center's endpoint over mutual TLS — our client certificate
  * (a certs-dev identity, sent with its issuing CA) and the center's server certificate verified against
  * the configured CA. Outcomes:
  *  - 2xx: ack, then a delivery notice `{messageGuid, center, at}` on `baygate.receipts` (key `delivery`);
@@ -44,6 +45,8 @@ export interface HttpsConnectorOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   receipts?: { exchange?: string; deliveryKey?: string };
   declareTopology?: boolean;
+  /** The center's payload keys, to open sealed manifests before the push; default from CENTER_PAYLOAD_KEYS. */
+  payloadKeyring?: CenterKeyring;
 }
 
 export interface ConnectorStats {
@@ -156,6 +159,9 @@ export async function startHttpsConnector(options: HttpsConnectorOptions): Promi
   }
   if (ownsClient) await amqp.connect();
 
+  const keyring =
+    options.payloadKeyring ??
+    centerKeyrings(loadConfig(), [{ code: center.code, payload: 'sealed' }]).get(center.code)!;
   const exchange = options.receipts?.exchange ?? RECEIPTS_EXCHANGE;
   const deliveryKey = options.receipts?.deliveryKey ?? DELIVERY_ROUTING_KEY;
 
@@ -172,8 +178,20 @@ export async function startHttpsConnector(options: HttpsConnectorOptions): Promi
     for (const h of [HEADER_DECLARATION_ID, HEADER_MESSAGE_TYPE])
       if (typeof headers[h] === 'string') httpHeaders[h] = headers[h];
     try {
-      await pushManifest(agent, center.https.url, delivery.content, httpHeaders, center.https.timeoutMs);
+      // Sealed on the broker's disk, clear inside the mutual-TLS connection to the center.
+      let body = delivery.content;
+      if (isSealed(body)) {
+        body = openPayload(keyring, messageId, body);
+        httpHeaders['content-type'] = 'application/xml';
+      }
+      await pushManifest(agent, center.https.url, body, httpHeaders, center.https.timeoutMs);
     } catch (err) {
+      if (err instanceof PayloadSealError) {
+        stats.refused++;
+        logger.error({ messageId, err: err.message }, 'sealed manifest does not open; dead-lettered');
+        delivery.nack({ requeue: false });
+        return;
+      }
       const pushError = err instanceof PushError ? err : new PushError((err as Error).message, true);
       if (!pushError.retriable) {
         stats.refused++;

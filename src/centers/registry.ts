@@ -39,6 +39,18 @@ const centerSchema = z.strictObject({
     .optional(),
   /** certs-dev/index.json id of the certificate the center signs receipts with. */
   receiptSigner: z.string().min(1),
+  /**
+   * The RabbitMQ user the center publishes receipts as: RabbitMQ validates a message's user-id against its
+   * connection, so a receipt with this user-id comes from this center. Needed over AMQP when the center
+   * shares its receipt certificate with another center (docs/decisions/receipt-authority.md).
+   */
+  receiptsUser: z.string().min(1).optional(),
+  /**
+   * How manifests sit on the center's queue: "sealed" (default) with the center's payload key
+   * (src/centers/payload-seal.ts), or "clear" for a center that consumes AMQP directly and cannot open
+   * them — personal data then rests on the broker's disk in clear (docs/decisions/sealed-manifests.md).
+   */
+  payload: z.enum(['sealed', 'clear']).default('sealed'),
   dailyCapacity: z.number().int().positive(),
   /** Backlog (ready messages) above which the center counts as interrupted. */
   interruptionBacklog: z.number().int().positive(),

@@ -9,8 +9,11 @@ import type { DeclarationView } from '../store/contracts';
  */
 export interface SubmitOptions {
   sellerId: string;
-  /** ebcCodes this seller may declare for; an order for another company is rejected. Empty = no restriction. */
-  allowedEbcCodes: string[];
+  /**
+   * The e-commerce companies (ebcCode) this seller declares for, given explicitly: an order for any other
+   * company is rejected (EBC_NOT_YOURS); an empty list declares for none.
+   */
+  ebcCodes: readonly string[];
   /** Source format name (a file in mappings/sources/), or undefined for the Baygate format. */
   source?: string;
   /** All or nothing: when any order is invalid, none is stored. */
@@ -41,18 +44,24 @@ export interface SubmitResult {
   orders: OrderOutcome[];
 }
 
+export interface FollowUpOptions {
+  /** Whether the caller may act on this inventory (the access policy's); one it may not is "not found". */
+  mayActOn: (inventory: DeclarationView) => boolean;
+  requestId: string;
+}
+
 export interface SubmissionService {
   submit(orders: unknown[], options: SubmitOptions): Promise<SubmitResult>;
-  /** CEB623: cancels an inventory (the declaration must be a CEB621 of this seller that customs accepted). */
+  /** CEB623: cancels an inventory (the declaration must be a CEB621 the caller may act on that customs accepted). */
   cancel(
     inventoryDeclarationId: string,
     input: { reason: string; invtNo?: string },
-    options: { sellerIds: string[]; requestId: string },
+    options: FollowUpOptions,
   ): Promise<DeclarationView>;
   /** CEB625: return (refund) of an inventory. */
   refund(
     inventoryDeclarationId: string,
     input: { reason: string; invtNo?: string },
-    options: { sellerIds: string[]; requestId: string },
+    options: FollowUpOptions,
   ): Promise<DeclarationView>;
 }

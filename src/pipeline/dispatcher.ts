@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MessageType } from '../domain/message-types';
+import { MessageBuildError } from '../mapping/message-builder';
+import { SigningError } from '../signing/errors';
 import type { XmlSigner } from '../signing/signers/types';
 import type { ClaimedDeclaration, DeclarationStore } from '../store/contracts';
 
@@ -77,6 +79,8 @@ export interface DispatcherOptions {
   slowCycleMs?: number;
   /** Interval of the progress log line and of the stalled-cycle check (default 60 s; 0: no progress line). */
   progressLogMs?: number;
+  /** Called once a declaration is given up into `failed` (gives the buyer's annual allowance back). */
+  onFailed?: (claim: ClaimedDeclaration) => Promise<void>;
   /** Hooks for metrics. */
   onSigned?: (ms: number, messageType: MessageType) => void;
   onPublished?: (ok: boolean, center: string) => void;
@@ -124,12 +128,12 @@ export class DispatchStepTimeoutError extends Error {
 }
 
 /** Errors that will fail the same way on every attempt: give up at once with the reason. */
+/** A message that cannot be built or signed will not become buildable by retrying. */
 export function isPermanentError(err: unknown): boolean {
-  const name = (err as Error)?.name;
-  return name === 'MessageBuildError' || name === 'SigningError' || name === 'MappingError';
+  return err instanceof MessageBuildError || err instanceof SigningError;
 }
 
-type Hooks = 'onSigned' | 'onPublished' | 'encode';
+type Hooks = 'onSigned' | 'onPublished' | 'onFailed' | 'encode';
 
 export class Dispatcher {
   readonly owner: string;
@@ -437,6 +441,14 @@ export class Dispatcher {
           await this.step('recordFailure', () =>
             this.o.store.recordFailure(claim.id, claim.leaseToken, reason, { permanent: true }),
           );
+          const onFailed = this.o.onFailed;
+          if (onFailed)
+            await this.step('onFailed', () => onFailed(claim)).catch((hookErr: unknown) =>
+              log.warn(
+                { err: (hookErr as Error)?.message },
+                'failed declaration: its follow-up (onFailed) did not run',
+              ),
+            );
         } else {
           const backoff = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** Math.max(0, attempts - 1));
           const jittered = backoff * (0.8 + Math.random() * 0.4);

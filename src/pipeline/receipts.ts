@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { decideTransition, isKnownStatus, isTerminal } from '../domain/status';
+import type { AnnualLimit } from './annual-limit';
+import { answeringCenter, assertOwnDeclarations, ReceiptRejectedError, type ReceiptSender } from './receipt-authority';
 import type { VerifiedDocument } from '../signing/verifier';
 import type { DeclarationStore, DeclarationSubject, ReceiptStore, StoredReceipt } from '../store/contracts';
 import { parseReceipt, type ReceiptReturn } from '../xml/receipts/parse-receipt';
@@ -12,15 +14,7 @@ import { RECEIPT_TYPES } from '../xml/receipts/receipt-types';
  * matched declaration forward (a no-op for duplicates and late/out-of-order receipts) → report the rest.
  * A receipt whose returns match no declaration is kept and reported, never dropped.
  */
-export class ReceiptRejectedError extends Error {
-  constructor(
-    public readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ReceiptRejectedError';
-  }
-}
+export { ReceiptRejectedError, type ReceiptSender } from './receipt-authority';
 
 export interface ReturnOutcome {
   guid: string;
@@ -44,8 +38,15 @@ export interface ReceiptIngestorOptions {
   /** Strict verification against the clearance centers' trust list. */
   verify: (xml: string) => Promise<VerifiedDocument>;
   logger: Logger;
-  /** Whether this signer may answer for this declaration (the center it was routed to); default: any trusted center. */
-  mayAnswer?: (declaration: DeclarationSubject, signer: { subject: string; serialHex: string }) => boolean;
+  /** Gives a buyer's annual allowance back when customs refuses an inventory (100, negative codes). */
+  annualLimit?: Pick<AnnualLimit, 'releaseIfRefused'>;
+  /** The centers whose configured receipt certificate this is (compared by serial). */
+  centersSignedBy: (signer: { serialHex: string }) => readonly string[];
+  /**
+   * Take the center a message claims (an AMQP header) when the certificate signs for several centers and
+   * no transport authenticated the sender: development only (src/pipeline/receipt-authority.ts).
+   */
+  trustClaimedCenter: boolean;
   onApplied?: (declaration: DeclarationSubject, status: string, receivedAt: Date, returnTime: Date | undefined) => void;
 }
 
@@ -58,8 +59,17 @@ interface Match {
 export class ReceiptIngestor {
   constructor(private readonly o: ReceiptIngestorOptions) {}
 
-  async ingest(raw: Buffer | string, via: 'amqp' | 'http', center?: string): Promise<IngestResult> {
-    const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  /**
+   * Verifies, binds the receipt to its center, and only then stores and applies it. Refusals
+   * (ReceiptRejectedError) store nothing: an HTTP sender gets a 4xx problem, an AMQP one a dead letter.
+   */
+  async ingest(raw: Buffer | string, sender: ReceiptSender): Promise<IngestResult> {
+    let text: string;
+    try {
+      text = typeof raw === 'string' ? raw : STRICT_UTF8.decode(raw);
+    } catch {
+      throw new ReceiptRejectedError('RECEIPT_NOT_UTF8', 'the receipt is not valid UTF-8');
+    }
     let verified: VerifiedDocument;
     try {
       verified = await this.o.verify(text);
@@ -79,10 +89,22 @@ export class ReceiptIngestor {
       );
     }
 
+    const center = answeringCenter(sender, this.o.centersSignedBy(verified.signer), {
+      trustClaimedCenter: this.o.trustClaimedCenter,
+    });
+    const answers = RECEIPT_TYPES[parsed.type].answers;
+    const matches = await this.matchAll(parsed.returns, answers);
+    assertOwnDeclarations(
+      center,
+      matches.map((m) => m?.declaration ?? null),
+    );
+
     const receivedAt = new Date();
     const { receipt, duplicate } = await this.o.receipts.insert({
       messageType: parsed.type,
-      digest: createHash('sha256').update(text).digest('hex'),
+      // What was signed, not the bytes it came in: the same receipt with another XML declaration, another
+      // trailing newline or another (equally valid) signature value is the same receipt.
+      digest: createHash('sha256').update(verified.signedXml).digest('hex'),
       raw: text,
       center,
       signer: {
@@ -92,13 +114,11 @@ export class ReceiptIngestor {
       },
       returns: parsed.returns,
       receivedAt,
-      via,
+      via: sender.via,
     });
 
     // Applying again on a duplicate is safe (status moves are idempotent) and finishes the work of an
     // earlier attempt that stored the receipt but crashed before applying it.
-    const answers = RECEIPT_TYPES[parsed.type].answers;
-    const matches = await this.matchAll(parsed.returns, answers);
     const outcomes: ReturnOutcome[] = [];
     for (const [i, ret] of parsed.returns.entries())
       outcomes.push(await this.applyReturn(ret, matches[i] ?? null, receipt, receivedAt));
@@ -122,24 +142,6 @@ export class ReceiptIngestor {
     if (!matched)
       return { guid: ret.guid, status: ret.status, declarationId: null, applied: false, reason: 'unknown-declaration' };
     const { declaration, byGuid } = matched;
-    if (this.o.mayAnswer && receipt.signer && !this.o.mayAnswer(declaration, receipt.signer)) {
-      this.o.logger.warn(
-        {
-          receiptId: receipt.id,
-          declarationId: declaration.id,
-          center: declaration.center,
-          signer: receipt.signer.subject,
-        },
-        'receipt signed by another center than the one the declaration was sent to: ignored',
-      );
-      return {
-        guid: ret.guid,
-        status: ret.status,
-        declarationId: declaration.id,
-        applied: false,
-        reason: 'wrong-center',
-      };
-    }
     if (!isKnownStatus(ret.status))
       return {
         guid: ret.guid,
@@ -152,6 +154,8 @@ export class ReceiptIngestor {
     // and the store need not read it all again.
     if (isTerminal(declaration.status, declaration.messageType)) {
       const decision = decideTransition(declaration.status, ret.status, declaration.messageType);
+      // Seen final again (a redelivery after a crash): finish what the first delivery may not have.
+      if (!decision.apply) await this.o.annualLimit?.releaseIfRefused(declaration, declaration.status);
       if (!decision.apply)
         return {
           guid: ret.guid,
@@ -175,6 +179,8 @@ export class ReceiptIngestor {
       },
     );
     if (result.applied && result.subject) this.o.onApplied?.(result.subject, ret.status, receivedAt, returnTime);
+    // Idempotent: released when the refusal is applied, and again (a no-op) whenever it is seen again.
+    await this.o.annualLimit?.releaseIfRefused(declaration, result.applied ? ret.status : declaration.status);
     return {
       guid: ret.guid,
       status: ret.status,
@@ -232,6 +238,8 @@ export class ReceiptIngestor {
     return result.applied;
   }
 }
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** YYYYMMDDhhmmssSSS (Beijing time, UTC+8) → Date; undefined when absent or malformed. */
 export function parseReturnTime(value: string | undefined): Date | undefined {

@@ -1,11 +1,23 @@
 import type { Logger } from 'pino';
-import type { BaygateOrder } from '../domain/order';
 import { declarationIdFor } from '../domain/declaration-id';
-import { ANNUAL_LIMIT, checkOrder, limitValue, limitYear, type AnnualUsageLookup } from '../domain/rules';
+import type { BaygateOrder } from '../domain/order';
+import { ANNUAL_LIMIT } from '../domain/rules';
 import { EXPORT_MESSAGE_TYPES, type MessageType } from '../domain/message-types';
-import { mapSourceRecord, type SourceMapping } from '../mapping/source-mapper';
-import type { AnnualUsageStore, DeclarationStore, DeclarationView, NewDeclaration } from '../store/contracts';
-import type { OrderOutcome, SubmissionService, SubmissionViolation, SubmitOptions, SubmitResult } from './contracts';
+import type { SourceMapping } from '../mapping/source-mapper';
+import type {
+  AnnualUsageStore,
+  DeclarationStore,
+  DeclarationView,
+  NewDeclaration,
+  OrderNumberClash,
+  OrderNumberStore,
+} from '../store/contracts';
+import { AnnualLimit } from './annual-limit';
+import type { FollowUpOptions, OrderOutcome, SubmissionService, SubmitOptions, SubmitResult } from './contracts';
+import { declareFollowUp } from './follow-up';
+import { readOrder, violation as v, type Rejected, type Valid } from './order-intake';
+
+export { FollowUpError, type FollowUpRefusal } from './follow-up';
 
 /** The declarations one order produces: the three documents plus the inventory. */
 export const IMPORT_DECLARATIONS: readonly MessageType[] = ['CEB311', 'CEB411', 'CEB511', 'CEB621'];
@@ -18,19 +30,10 @@ export class NoCenterError extends Error {
   }
 }
 
-export class SubmissionRequestError extends Error {
-  constructor(
-    public readonly status: 404 | 409 | 422,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SubmissionRequestError';
-  }
-}
-
 export interface SubmissionDeps {
   declarations: DeclarationStore;
   annualUsage: AnnualUsageStore;
+  orderNumbers: OrderNumberStore;
   /** Chooses the clearance center for an order (by customs district and remaining capacity); throws NoCenterError. */
   route: (order: BaygateOrder) => Promise<string>;
   sourceMappings: Map<string, SourceMapping>;
@@ -38,226 +41,208 @@ export interface SubmissionDeps {
   logger: Logger;
   /** Called after declarations were stored (wakes an in-process dispatcher). */
   onAccepted?: (count: number) => void;
+  /** Called for every order refused because another seller holds its number (a metric, an alert). */
+  onClash?: (clash: OrderNumberClash) => void;
 }
 
-type Validated =
-  { index: number; order: BaygateOrder } | { index: number; orderNo?: string; violations: SubmissionViolation[] };
+type Routed = Valid & { center: string };
+/** An order on its way to the store, with what this request reserved for it. */
+type Declaring = Routed & { declarations: NewDeclaration[]; reserved: boolean };
 
-const v = (path: string, code: string, en: string, zh: string): SubmissionViolation => ({
-  path,
-  code,
-  message: { zh, en },
+const batchRejected = (x: { index: number; orderNo?: string }): Rejected => ({
+  index: x.index,
+  orderNo: x.orderNo,
+  outcome: 'rejected',
+  violations: [
+    v(
+      '',
+      'BATCH_REJECTED',
+      'not stored: another order in this atomic batch is invalid',
+      '未保存：同一原子批次中有其他订单无效',
+    ),
+  ],
 });
 
+/**
+ * Submission, order by order: parse (Baygate format or a mapped source format) → business rules → route
+ * to a center → take the platform order number (one seller per number and platform:
+ * docs/decisions/order-number-clashes.md) → annual-limit reservation → store one declaration per message
+ * type. A resubmitted order is a duplicate with its existing declarations and reserves nothing; an order
+ * whose number another seller holds is refused without a word about the other seller's order, and the
+ * clash is recorded for the operator.
+ */
 export class Submission implements SubmissionService {
-  constructor(private readonly d: SubmissionDeps) {}
+  private readonly limit: AnnualLimit;
+
+  constructor(private readonly d: SubmissionDeps) {
+    this.limit = new AnnualLimit(d.annualUsage, d.declarations);
+  }
 
   async submit(inputs: unknown[], options: SubmitOptions): Promise<SubmitResult> {
-    const validated = await Promise.all(inputs.map((input, index) => this.validate(input, index, options)));
-    const invalid = validated.filter((x): x is Extract<Validated, { violations: unknown }> => 'violations' in x);
-    const outcomes: OrderOutcome[] = [];
-    if (options.atomic && invalid.length > 0) {
-      // All or nothing: report every problem; the valid orders are not stored either.
-      for (const x of validated) {
-        if ('violations' in x)
-          outcomes.push({ index: x.index, orderNo: x.orderNo, outcome: 'rejected', violations: x.violations });
-        else
-          outcomes.push({
-            index: x.index,
-            orderNo: x.order.orderNo,
-            outcome: 'rejected',
-            violations: [
-              v(
-                '',
-                'BATCH_REJECTED',
-                'not stored: another order in this atomic batch is invalid',
-                '未保存：同一原子批次中有其他订单无效',
-              ),
-            ],
-          });
-      }
-      return summarise(outcomes);
-    }
+    const validated = await Promise.all(inputs.map((input, index) => readOrder(input, index, options, this.d)));
+    const rejected: Rejected[] = validated.filter((x): x is Rejected => 'violations' in x);
+    const valid = validated.filter((x): x is Valid => 'order' in x);
+    if (options.atomic && rejected.length > 0)
+      return summarise([...rejected, ...valid.map((x) => batchRejected({ index: x.index, orderNo: x.order.orderNo }))]);
 
-    const valid = validated.filter((x): x is Extract<Validated, { order: BaygateOrder }> => 'order' in x);
-    const reserved = await Promise.all(valid.map((x) => this.reserveAndRoute(x)));
-    if (options.atomic && reserved.some((r) => 'violations' in r)) {
-      await Promise.all(
-        reserved.filter((r) => 'order' in r).map((r) => this.releaseReservation((r as { order: BaygateOrder }).order)),
-      );
-      for (const r of reserved) {
-        outcomes.push(
-          'violations' in r
-            ? { index: r.index, orderNo: r.orderNo, outcome: 'rejected', violations: r.violations }
-            : {
-                index: r.index,
-                orderNo: r.order.orderNo,
-                outcome: 'rejected',
-                violations: [
-                  v(
-                    '',
-                    'BATCH_REJECTED',
-                    'not stored: another order in this atomic batch is invalid',
-                    '未保存：同一原子批次中有其他订单无效',
-                  ),
-                ],
-              },
-        );
-      }
-      for (const x of invalid)
-        outcomes.push({ index: x.index, orderNo: x.orderNo, outcome: 'rejected', violations: x.violations });
-      return summarise(outcomes);
+    const routed: Routed[] = [];
+    for (const r of await Promise.all(valid.map((x) => this.route(x)))) {
+      if ('violations' in r) rejected.push(r);
+      else routed.push(r);
     }
-
-    const toStore: NewDeclaration[] = [];
-    const byOrder = new Map<number, NewDeclaration[]>();
-    for (const r of reserved) {
-      if ('violations' in r) {
-        outcomes.push({ index: r.index, orderNo: r.orderNo, outcome: 'rejected', violations: r.violations });
-        continue;
-      }
-      const declarations = declarationsFor(r.order, r.center, options);
-      byOrder.set(r.index, declarations);
-      toStore.push(...declarations);
-    }
-    for (const x of invalid)
-      outcomes.push({ index: x.index, orderNo: x.orderNo, outcome: 'rejected', violations: x.violations });
-
-    if (toStore.length > 0) {
-      const { inserted, existing } = await this.d.declarations.insertMany(toStore);
-      const stored = new Map<string, DeclarationView>();
-      for (const view of [...inserted, ...existing])
-        stored.set(keyOf(view.platformCode, view.orderNo, view.messageType), view);
-      const insertedIds = new Set(inserted.map((i) => i.id));
-      for (const [index, declarations] of byOrder) {
-        const views = declarations
-          .map((d) => stored.get(keyOf(d.platformCode, d.orderNo, d.messageType)))
-          .filter((x): x is DeclarationView => !!x);
-        const fresh = views.some((view) => insertedIds.has(view.id));
-        outcomes.push({
-          index,
-          orderNo: declarations[0]!.orderNo,
-          outcome: fresh ? 'accepted' : 'duplicate',
-          declarations: views.map((view) => ({
-            id: view.id,
-            messageType: view.messageType,
-            center: view.center,
-            status: view.status,
-          })),
+    const { fresh, duplicates, clashes } = await this.takeOrderNumbers(routed, options);
+    rejected.push(...clashes);
+    const declaring: Declaring[] = [];
+    const reservations = await Promise.all(fresh.map((x) => this.limit.reserve(x.order)));
+    for (const [i, x] of fresh.entries()) {
+      const reservation = reservations[i]!;
+      if (reservation.ok)
+        declaring.push({
+          ...x,
+          declarations: declarationsFor(x.order, x.center, options),
+          reserved: reservation.added,
         });
-      }
-      if (inserted.length > 0) this.d.onAccepted?.(inserted.length);
+      else rejected.push(limitExceeded(x, reservation));
     }
-    return summarise(outcomes);
+
+    if (options.atomic && rejected.length > 0) {
+      await this.releaseAll(declaring.filter((x) => x.reserved).map((x) => x.order));
+      return summarise([
+        ...rejected,
+        ...[...declaring, ...duplicates].map((x) => batchRejected({ index: x.index, orderNo: x.order.orderNo })),
+      ]);
+    }
+    const outcomes = await this.store(declaring, options);
+    return summarise([...rejected, ...duplicates.map((d) => d.outcome), ...outcomes]);
   }
 
-  private async validate(input: unknown, index: number, options: SubmitOptions): Promise<Validated> {
-    let candidate: unknown = input;
-    if (options.source) {
-      const mapping = this.d.sourceMappings.get(options.source);
-      if (!mapping)
-        return {
-          index,
-          violations: [
-            v(
-              '',
-              'SOURCE_UNKNOWN',
-              `unknown source format "${options.source}"; known: ${[...this.d.sourceMappings.keys()].join(', ')}`,
-              `未知的来源格式 "${options.source}"`,
-            ),
-          ],
-        };
-      const mapped = mapSourceRecord(mapping, input, { params: this.d.sourceParams });
-      if (!mapped.ok) {
-        return {
-          index,
-          orderNo: stringAt(mapped.draft, 'orderNo'),
-          violations: mapped.issues.map((i) =>
-            v(i.path, 'SOURCE_MAPPING', i.message, `来源格式转换错误：${i.message}`),
-          ),
-        };
-      }
-      candidate = mapped.order;
+  /**
+   * Takes each order's platform number for this seller. Numbers this seller held already are
+   * duplicates when their declarations are stored (and go on as new when they are not: an earlier
+   * attempt was refused, or crashed before storing); numbers another seller holds are clashes.
+   */
+  private async takeOrderNumbers(
+    routed: Routed[],
+    options: SubmitOptions,
+  ): Promise<{
+    fresh: Routed[];
+    duplicates: { index: number; order: BaygateOrder; outcome: OrderOutcome }[];
+    clashes: Rejected[];
+  }> {
+    const owners = await this.d.orderNumbers.claim(
+      routed.map((x) => ({ platformCode: x.order.ebpCode, orderNo: x.order.orderNo, sellerId: options.sellerId })),
+    );
+    const fresh: Routed[] = [];
+    const held: Routed[] = [];
+    const clashes: Rejected[] = [];
+    for (const [i, x] of routed.entries()) {
+      const { owner, claimed } = owners[i]!;
+      if (owner !== options.sellerId) clashes.push(await this.clash(x, owner, options));
+      else (claimed ? fresh : held).push(x);
     }
-    // The annual limit is enforced by an atomic reservation after validation (two gateways must not both
-    // spend the same headroom), so the rule check itself sees no prior usage here.
-    const noUsage: AnnualUsageLookup = { usedThisYear: async () => 0 };
-    const checked = await checkOrder(candidate, { annualUsage: noUsage });
-    if (!checked.ok)
-      return {
-        index,
-        orderNo: checked.order?.orderNo ?? stringAt(candidate, 'orderNo'),
-        violations: checked.violations,
-      };
-    const order = checked.order;
-    if (options.allowedEbcCodes.length > 0 && !options.allowedEbcCodes.includes(order.ebcCode)) {
-      return {
-        index,
-        orderNo: order.orderNo,
-        violations: [
-          v(
-            'ebcCode',
-            'EBC_NOT_YOURS',
-            `this account may not declare for e-commerce company ${order.ebcCode}`,
-            `本账户无权为电商企业 ${order.ebcCode} 申报`,
-          ),
-        ],
-      };
+    const duplicates: { index: number; order: BaygateOrder; outcome: OrderOutcome }[] = [];
+    const existing = await this.storedDeclarations(held.map((x) => x.order));
+    for (const x of held) {
+      const types = declarationTypes(x.order);
+      const found = (existing.get(numberKey(x.order)) ?? []).filter((d) => types.includes(d.messageType));
+      const foreign = found.find((d) => d.sellerId !== options.sellerId);
+      // Declarations of another seller under a number this seller holds: stored before numbers were
+      // held (a second lock, never expected otherwise).
+      if (foreign) clashes.push(await this.clash(x, foreign.sellerId, options));
+      else if (found.length === types.length)
+        duplicates.push({ index: x.index, order: x.order, outcome: stored(x.index, x.order.orderNo, found, false) });
+      else fresh.push(x);
     }
-    return { index, order };
+    return { fresh, duplicates, clashes };
   }
 
-  private async reserveAndRoute(x: {
-    index: number;
-    order: BaygateOrder;
-  }): Promise<
-    | { index: number; order: BaygateOrder; center: string }
-    | { index: number; orderNo: string; violations: SubmissionViolation[] }
-  > {
-    const { order } = x;
-    let center: string;
+  /** Stores the declarations; an order that turns out to be stored already gives its reservation back. */
+  private async store(declaring: Declaring[], options: SubmitOptions): Promise<OrderOutcome[]> {
+    if (declaring.length === 0) return [];
+    const { inserted, existing } = await this.d.declarations.insertMany(declaring.flatMap((x) => x.declarations));
+    const byKey = new Map<string, DeclarationView>();
+    for (const view of [...inserted, ...existing])
+      byKey.set(declarationKey(view.platformCode, view.orderNo, view.messageType), view);
+    const insertedIds = new Set(inserted.map((i) => i.id));
+    const outcomes: OrderOutcome[] = [];
+    for (const x of declaring) {
+      const views = x.declarations
+        .map((d) => byKey.get(declarationKey(d.platformCode, d.orderNo, d.messageType)))
+        .filter((view): view is DeclarationView => !!view);
+      const fresh = views.some((view) => insertedIds.has(view.id));
+      const foreign = views.find((view) => view.sellerId !== options.sellerId);
+      if (!fresh && x.reserved) await this.limit.release(x.order);
+      if (foreign && !fresh) outcomes.push(await this.clash(x, foreign.sellerId, options));
+      else outcomes.push(stored(x.index, x.order.orderNo, views, fresh));
+    }
+    if (inserted.length > 0) this.d.onAccepted?.(inserted.length);
+    return outcomes;
+  }
+
+  /** Records the clash for the operator and refuses the order without a word about the holder's. */
+  private async clash(x: Routed, holder: string, options: SubmitOptions): Promise<Rejected> {
+    const clash = await this.d.orderNumbers.recordClash({
+      platformCode: x.order.ebpCode,
+      orderNo: x.order.orderNo,
+      holderSellerId: holder,
+      claimantSellerId: options.sellerId,
+      requestId: options.requestId,
+    });
+    this.d.logger.warn(
+      { clashId: clash.id, platformCode: clash.platformCode, attempts: clash.attempts, requestId: options.requestId },
+      'order number held by another seller: order refused, clash recorded for the operator',
+    );
+    this.d.onClash?.(clash);
+    return {
+      index: x.index,
+      orderNo: x.order.orderNo,
+      outcome: 'rejected',
+      violations: [
+        v(
+          'orderNo',
+          'ORDER_NO_TAKEN',
+          `this platform's order number ${x.order.orderNo} is already declared by another account; nothing was stored and the operator has been notified (clash ${clash.id})`,
+          `该平台订单号 ${x.order.orderNo} 已由其他账户申报；本单未保存，已通知运营人员（冲突编号 ${clash.id}）`,
+        ),
+      ],
+    };
+  }
+
+  /** The stored declarations of these orders' numbers, by platform and number, in one read. */
+  private async storedDeclarations(orders: BaygateOrder[]): Promise<Map<string, DeclarationView[]>> {
+    const out = new Map<string, DeclarationView[]>();
+    if (orders.length === 0) return out;
+    const platforms = new Set(orders.map((o) => o.ebpCode));
+    for (const d of await this.d.declarations.findByOrderNos(orders.map((o) => o.orderNo))) {
+      if (!platforms.has(d.platformCode)) continue;
+      const key = numberKey({ ebpCode: d.platformCode, orderNo: d.orderNo });
+      out.set(key, [...(out.get(key) ?? []), d]);
+    }
+    return out;
+  }
+
+  private async releaseAll(orders: BaygateOrder[]): Promise<void> {
+    await Promise.all(orders.map((order) => this.limit.release(order)));
+  }
+
+  private async route(x: Valid): Promise<Routed | Rejected> {
     try {
-      center = await this.d.route(order);
+      return { ...x, center: await this.d.route(x.order) };
     } catch (err) {
-      if (err instanceof NoCenterError)
-        return {
-          index: x.index,
-          orderNo: order.orderNo,
-          violations: [v('customsCode', 'NO_CENTER', err.message, `没有清关中心服务关区 ${order.customsCode}`)],
-        };
-      throw err;
+      if (!(err instanceof NoCenterError)) throw err;
+      return {
+        index: x.index,
+        orderNo: x.order.orderNo,
+        outcome: 'rejected',
+        violations: [v('customsCode', 'NO_CENTER', err.message, `没有清关中心服务关区 ${x.order.customsCode}`)],
+      };
     }
-    if (order.direction === 'import') {
-      const year = limitYear(order);
-      const amount = limitValue(order);
-      const result = await this.d.annualUsage.reserve(order.buyerIdNumber, year, orderKey(order), amount, ANNUAL_LIMIT);
-      if (!result.ok) {
-        return {
-          index: x.index,
-          orderNo: order.orderNo,
-          violations: [
-            v(
-              'buyerIdNumber',
-              'ANNUAL_LIMIT_EXCEEDED',
-              `the buyer has used ${result.used.toFixed(2)} CNY in ${year}; with this order's ${amount.toFixed(2)} CNY that exceeds the ${ANNUAL_LIMIT} CNY annual limit`,
-              `订购人 ${year} 年度已用 ${result.used.toFixed(2)} 元，加上本单 ${amount.toFixed(2)} 元超过年度限值 ${ANNUAL_LIMIT} 元`,
-            ),
-          ],
-        };
-      }
-    }
-    return { index: x.index, order, center };
-  }
-
-  private async releaseReservation(order: BaygateOrder): Promise<void> {
-    if (order.direction === 'import')
-      await this.d.annualUsage.release(order.buyerIdNumber, limitYear(order), orderKey(order));
   }
 
   async cancel(
     inventoryDeclarationId: string,
     input: { reason: string; invtNo?: string },
-    options: { sellerIds: string[]; requestId: string },
+    options: FollowUpOptions,
   ): Promise<DeclarationView> {
     return this.followUp('CEB623', inventoryDeclarationId, input, options);
   }
@@ -265,69 +250,64 @@ export class Submission implements SubmissionService {
   async refund(
     inventoryDeclarationId: string,
     input: { reason: string; invtNo?: string },
-    options: { sellerIds: string[]; requestId: string },
+    options: FollowUpOptions,
   ): Promise<DeclarationView> {
     return this.followUp('CEB625', inventoryDeclarationId, input, options);
   }
 
-  /** CEB623/625 refer to an inventory customs has accepted: a new declaration built from the same order. */
   private async followUp(
     type: 'CEB623' | 'CEB625',
     inventoryId: string,
     input: { reason: string; invtNo?: string },
-    options: { sellerIds: string[]; requestId: string },
+    options: FollowUpOptions,
   ): Promise<DeclarationView> {
-    const inventory = await this.d.declarations.findById(inventoryId);
-    if (!inventory || (options.sellerIds.length > 0 && !options.sellerIds.includes(inventory.sellerId))) {
-      throw new SubmissionRequestError(404, `no declaration ${inventoryId}`);
-    }
-    if (inventory.messageType !== 'CEB621')
-      throw new SubmissionRequestError(
-        422,
-        `${type} applies to a CEB621 inventory; ${inventoryId} is a ${inventory.messageType}`,
-      );
-    const accepted = ['120', '300', '399', '500', '501', '502', '503', '599', '800', '899'];
-    if (!accepted.includes(inventory.status)) {
-      throw new SubmissionRequestError(
-        409,
-        `inventory ${inventoryId} is "${inventory.status}"; ${type === 'CEB623' ? 'cancellation' : 'a return'} needs an inventory customs has accepted (120 or later)`,
-      );
-    }
-    if (type === 'CEB623' && inventory.status === '899')
-      throw new SubmissionRequestError(
-        409,
-        `inventory ${inventoryId} is already cleared (899); declare a return (CEB625) instead`,
-      );
-    const stored = await this.d.declarations.orderOf(inventoryId);
-    if (!stored) throw new SubmissionRequestError(404, `no order stored for ${inventoryId}`);
-    const invtNo = input.invtNo ?? latestInvtNo(inventory) ?? inventory.orderNo;
-    const declaration: NewDeclaration = {
-      id: declarationIdFor(inventory.platformCode, inventory.orderNo, type),
-      sellerId: inventory.sellerId,
-      platformCode: inventory.platformCode,
-      orderNo: inventory.orderNo,
-      messageType: type,
-      direction: 'import',
-      tradeMode: inventory.tradeMode,
-      customsCode: inventory.customsCode,
-      center: inventory.center,
-      order: stored.order,
-      extra: { invtNo, reason: input.reason, inventoryDeclarationId: inventoryId },
-      amountCny: inventory.amountCny,
-      requestId: options.requestId,
-    };
-    const { inserted, existing } = await this.d.declarations.insertMany([declaration]);
-    const view = inserted[0] ?? existing[0];
-    if (!view) throw new Error('declaration store returned nothing');
-    if (inserted.length > 0) this.d.onAccepted?.(1);
+    const { view, inserted } = await declareFollowUp(this.d.declarations, type, inventoryId, input, options);
+    if (inserted) this.d.onAccepted?.(1);
     return view;
   }
 }
 
+/**
+ * The refusal names this order's own figures only: what the buyer spent with anyone (this seller or
+ * another) is not this seller's to learn.
+ */
+function limitExceeded(x: Routed, reservation: { amount: number; year: number }): Rejected {
+  return {
+    index: x.index,
+    orderNo: x.order.orderNo,
+    outcome: 'rejected',
+    violations: [
+      v(
+        'buyerIdNumber',
+        'ANNUAL_LIMIT_EXCEEDED',
+        `with this order's ${reservation.amount.toFixed(2)} CNY the buyer would exceed the ${ANNUAL_LIMIT} CNY annual limit for ${reservation.year}`,
+        `加上本单 ${reservation.amount.toFixed(2)} 元，订购人 ${reservation.year} 年度跨境电商消费将超过年度限值 ${ANNUAL_LIMIT} 元`,
+      ),
+    ],
+  };
+}
+
+function stored(index: number, orderNo: string, views: DeclarationView[], fresh: boolean): OrderOutcome {
+  return {
+    index,
+    orderNo,
+    outcome: fresh ? 'accepted' : 'duplicate',
+    declarations: views.map((view) => ({
+      id: view.id,
+      messageType: view.messageType,
+      center: view.center,
+      status: view.status,
+    })),
+  };
+}
+
+function declarationTypes(order: BaygateOrder): readonly MessageType[] {
+  return order.direction === 'import' ? IMPORT_DECLARATIONS : EXPORT_DECLARATIONS;
+}
+
 function declarationsFor(order: BaygateOrder, center: string, options: SubmitOptions): NewDeclaration[] {
-  const types = order.direction === 'import' ? IMPORT_DECLARATIONS : EXPORT_DECLARATIONS;
   const amountCny = order.direction === 'import' ? order.acturalPaid : order.goodsValue;
-  return types.map((messageType) => ({
+  return declarationTypes(order).map((messageType) => ({
     id: declarationIdFor(order.ebpCode, order.orderNo, messageType),
     sellerId: options.sellerId,
     platformCode: order.ebpCode,
@@ -344,24 +324,12 @@ function declarationsFor(order: BaygateOrder, center: string, options: SubmitOpt
   }));
 }
 
-function latestInvtNo(view: DeclarationView): string | undefined {
-  for (const entry of [...view.history].reverse()) {
-    if (entry.documentKeys?.invtNo) return entry.documentKeys.invtNo;
-  }
-  return undefined;
+function numberKey(order: Pick<BaygateOrder, 'ebpCode' | 'orderNo'>): string {
+  return `${order.ebpCode}\u0000${order.orderNo}`;
 }
 
-function orderKey(order: BaygateOrder): string {
-  return `${order.ebpCode}:${order.orderNo}`;
-}
-
-function keyOf(platformCode: string, orderNo: string, messageType: string): string {
+function declarationKey(platformCode: string, orderNo: string, messageType: string): string {
   return `${platformCode}\u0000${orderNo}\u0000${messageType}`;
-}
-
-function stringAt(value: unknown, key: string): string | undefined {
-  const x = (value as Record<string, unknown> | null)?.[key];
-  return typeof x === 'string' ? x : undefined;
 }
 
 function summarise(outcomes: OrderOutcome[]): SubmitResult {

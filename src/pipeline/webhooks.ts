@@ -7,6 +7,7 @@ import type { Webhook, WebhookSubscriptionRepository } from '../store/webhook-su
 
 export type { DeliveryAttempt, WebhookDelivery } from '../store/webhook-deliveries';
 export type { Webhook } from '../store/webhook-subscriptions';
+import { checkWebhookTarget, postToTarget, type WebhookTargetPolicy } from './webhook-targets';
 
 /**
  * Webhooks: a seller registers URLs and receives every status change of its declarations as a signed JSON
@@ -167,7 +168,8 @@ export interface WebhookDispatcherDeps {
   maxBackoffMs?: number;
   /** How long an event id must be old before the cursor moves past it (see the header comment). */
   settleMs?: number;
-  fetch?: typeof fetch;
+  /** Where deliveries may go (src/pipeline/webhook-targets.ts); checked at every attempt. */
+  targets: WebhookTargetPolicy;
   onDelivered?: (ok: boolean) => void;
 }
 
@@ -201,7 +203,6 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     maxBackoffMs: deps.maxBackoffMs ?? 3_600_000,
     settleMs: deps.settleMs ?? 5_000,
   };
-  const doFetch = deps.fetch ?? fetch;
   const log = deps.logger.child({ component: 'webhooks', owner });
   let running = false;
   let loop: Promise<void> | undefined;
@@ -267,31 +268,29 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     const t = Math.floor(started.getTime() / 1000);
     let status: number | undefined;
     let error: string | undefined;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), o.timeoutMs);
-    try {
-      const res = await doFetch(webhook.url, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'Baygate-Webhooks/1',
-          'Baygate-Signature': webhookSignature(webhook.secret, t, delivery.body),
-          'Baygate-Event-Id': delivery.eventId,
-          'Baygate-Delivery-Id': delivery.id,
-        },
-        body: delivery.body,
-        redirect: 'manual',
-        signal: controller.signal,
-      });
-      status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
-      if (status < 200 || status >= 300) error = `HTTP ${status}`;
-    } catch (err) {
-      error = controller.signal.aborted
-        ? `timed out after ${o.timeoutMs} ms`
-        : (((err as Error).cause as Error | undefined)?.message ?? (err as Error).message);
-    } finally {
-      clearTimeout(timer);
+    // Checked at every delivery, on what the name resolves to now, and sent to the address checked.
+    const verdict = await checkWebhookTarget(new URL(webhook.url), deps.targets);
+    if (!verdict.ok) {
+      error = `target refused: ${verdict.reason}`;
+      log.warn({ webhookId: webhook.id, deliveryId: delivery.id, reason: verdict.reason }, 'webhook target refused');
+    } else {
+      try {
+        status = await postToTarget(
+          verdict.target,
+          {
+            'Content-Type': 'application/json',
+            'User-Agent': 'Baygate-Webhooks/1',
+            'Baygate-Signature': webhookSignature(webhook.secret, t, delivery.body),
+            'Baygate-Event-Id': delivery.eventId,
+            'Baygate-Delivery-Id': delivery.id,
+          },
+          delivery.body,
+          o.timeoutMs,
+        );
+        if (status < 200 || status >= 300) error = `HTTP ${status}`;
+      } catch (err) {
+        error = (err as Error).message;
+      }
     }
     const ms = Date.now() - started.getTime();
     const record: DeliveryAttempt = {

@@ -4,9 +4,10 @@ import { loadCenterRegistry, type CenterRegistry } from '../centers/registry';
 import { RoutingView } from '../centers/routing';
 import type { Config } from '../config';
 import type { BaygateOrder } from '../domain/order';
-import type { DeclarationSubject } from '../store/contracts';
 import { loadSourceMappings, paramsFromConfig } from '../mapping/source-mapper';
-import { NoCenterError, Submission } from '../pipeline/submission';
+import { AnnualLimit } from '../pipeline/annual-limit';
+import { ReceiptIngestor, type ReceiptIngestorOptions } from '../pipeline/receipts';
+import { NoCenterError, Submission, type SubmissionDeps } from '../pipeline/submission';
 import { AmqpClient } from '../queue/amqp';
 import { topologyFor } from '../queue/topology';
 import type { TrustLists } from '../signing/trust';
@@ -16,7 +17,7 @@ import type { StoreConnection } from '../store/collections';
 import { createRepositories, type Repositories } from '../store/repositories';
 import { connectMongo } from '../store/mongo';
 import { requestRestart } from './restart';
-import { loadTrust, normaliseSerial } from './signing';
+import { createReceiptVerifier, loadTrust, normaliseSerial } from './signing';
 import { resolve } from 'node:path';
 import { NoCenterForDistrictError } from '../centers/routing';
 
@@ -83,12 +84,17 @@ export async function startCore(
 /** What the submission use case needs: a Core, or a test harness with just the stores and the registry. */
 export type SubmissionCore = Pick<Core, 'config' | 'logger' | 'stores' | 'registry' | 'capacity' | 'centerStates'>;
 
-export function createSubmission(core: SubmissionCore, onAccepted?: (count: number) => void): Submission {
+export function createSubmission(
+  core: SubmissionCore,
+  onAccepted?: (count: number) => void,
+  onClash?: SubmissionDeps['onClash'],
+): Submission {
   // One view per submission service: usage and center states read once a second, not twice per order.
   const routing = new RoutingView(core.registry.centers, core.capacity, core.centerStates);
   return new Submission({
     declarations: core.stores.declarations,
     annualUsage: core.stores.annualUsage,
+    orderNumbers: core.stores.orderNumbers,
     route: async (order: BaygateOrder) => {
       try {
         const decision = await routing.route(order.customsCode, { count: order.direction === 'import' ? 4 : 3 });
@@ -102,20 +108,38 @@ export function createSubmission(core: SubmissionCore, onAccepted?: (count: numb
     sourceParams: paramsFromConfig(core.config),
     logger: core.logger,
     onAccepted,
+    onClash,
   });
 }
 
+/** What receipt ingestion needs: a Core, or a test harness with the stores, the registry and the trust lists. */
+export type ReceiptCore = Pick<Core, 'config' | 'logger' | 'stores' | 'registry' | 'trustLists'>;
+
 /**
- * A receipt may only move declarations routed to the center that signed it: the center's configured
- * receiptSigner identity must be the certificate that signed the receipt (compared by serial).
+ * Receipt ingestion as every process wires it (gateway for POST /v1/receipts, worker for the receipts
+ * queue): strict verification against the centers' trust list, each receipt bound to its center
+ * (src/pipeline/receipt-authority.ts), the annual allowance given back when customs refuses an inventory.
  */
-export function receiptAuthority(
-  core: Core,
-): (declaration: DeclarationSubject, signer: { serialHex: string }) => boolean {
+export function createReceiptIngestor(core: ReceiptCore, hooks: Pick<ReceiptIngestorOptions, 'onApplied'> = {}) {
+  return new ReceiptIngestor({
+    declarations: core.stores.declarations,
+    receipts: core.stores.receipts,
+    verify: createReceiptVerifier(core.trustLists),
+    centersSignedBy: receiptSignerCenters(core),
+    trustClaimedCenter: core.config.NODE_ENV !== 'production',
+    annualLimit: new AnnualLimit(core.stores.annualUsage, core.stores.declarations),
+    logger: core.logger.child({ component: 'receipts' }),
+    ...hooks,
+  });
+}
+
+/** The centers whose configured receiptSigner identity is this certificate (compared by serial). */
+export function receiptSignerCenters(
+  core: Pick<Core, 'registry' | 'trustLists'>,
+): (signer: { serialHex: string }) => readonly string[] {
   const serialOf = new Map(core.trustLists.receiptSigners.map((s) => [s.id, normaliseSerial(s.cert.serialHex)]));
-  return (declaration, signer) => {
-    const center = core.registry.find(declaration.center);
-    if (!center) return false;
-    return serialOf.get(center.receiptSigner) === normaliseSerial(signer.serialHex);
-  };
+  return (signer) =>
+    core.registry.centers
+      .filter((c) => serialOf.get(c.receiptSigner) === normaliseSerial(signer.serialHex))
+      .map((c) => c.code);
 }

@@ -2,28 +2,27 @@ import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { createAuth, seedAccounts } from '../api/auth';
 import { LiveEvents } from '../api/live-events';
-import { createMetrics, instrumentHttp } from '../api/metrics';
+import { createMetrics } from '../api/metrics';
 import { openApiRoutes, undocumentedRoutes } from '../api/openapi';
-import { brokerRoutes } from '../api/routes/broker';
 import { dashboardRoutes } from '../api/routes/dashboard';
 import { declarationsRoutes } from '../api/routes/declarations';
 import { healthRoutes } from '../api/routes/health';
 import { metricsRoutes } from '../api/routes/metrics';
+import { orderClashesRoutes } from '../api/routes/order-clashes';
 import { ordersRoutes } from '../api/routes/orders';
 import { receiptsRoutes } from '../api/routes/receipts';
 import { statsRoutes } from '../api/routes/stats';
 import { streamRoutes } from '../api/routes/stream';
 import { webhooksRoutes } from '../api/routes/webhooks';
 import type { Config } from '../config';
-import { ReceiptIngestor } from '../pipeline/receipts';
+import { parseAllowedTargets } from '../pipeline/webhook-targets';
 import { WebhookRegistry } from '../pipeline/webhooks';
 import type { AmqpClient } from '../queue/amqp';
 import { centerQueueName } from '../queue/topology';
 import type { StoreConnection } from '../store/collections';
 import { pingMongo } from '../store/mongo';
-import { createSubmission, receiptAuthority, startCore, type Core } from './components';
+import { createReceiptIngestor, createSubmission, startCore, type Core } from './components';
 import { listen } from './http-server';
-import { createReceiptVerifier } from './signing';
 
 export interface Gateway {
   port: number;
@@ -50,15 +49,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
 
   const metrics = createMetrics({ declarations: stores.declarations, centers: registry.codes() });
   const idempotency = repositories.idempotencyKeys;
-  const submission = createSubmission(core);
-  const ingestor = new ReceiptIngestor({
-    declarations: stores.declarations,
-    receipts: stores.receipts,
-    verify: createReceiptVerifier(core.trustLists),
-    mayAnswer: receiptAuthority(core),
-    logger: logger.child({ component: 'receipts' }),
-    onApplied: metrics.hooks.onApplied,
-  });
+  const submission = createSubmission(core, undefined, metrics.hooks.onClash);
+  const ingestor = createReceiptIngestor(core, { onApplied: metrics.hooks.onApplied });
   const live = new LiveEvents({ store: stores.declarations, logger: logger.child({ component: 'live-events' }) });
 
   const routers = [
@@ -71,33 +63,32 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     openApiRoutes(),
     metricsRoutes(metrics.registry),
     dashboardRoutes(),
-    ordersRoutes({ submission, auth, idempotency }),
-    declarationsRoutes({ declarations: stores.declarations, submission, auth, idempotency }),
+    ordersRoutes({ submission, declarations: stores.declarations, auth, idempotency }),
+    declarationsRoutes({ declarations: stores.declarations, receipts: stores.receipts, submission, auth, idempotency }),
     receiptsRoutes({ ingestor, auth }),
+    orderClashesRoutes({ orderNumbers: stores.orderNumbers, declarations: stores.declarations, auth }),
     webhooksRoutes({
       webhooks: new WebhookRegistry({
         subscriptions: repositories.webhookSubscriptions,
         deliveries: repositories.webhookDeliveries,
       }),
       auth,
-      allowPrivateUrls: config.NODE_ENV !== 'production',
+      targets: { allowed: parseAllowedTargets(config.WEBHOOK_ALLOWED_TARGETS) },
     }),
-    brokerRoutes({ declarations: stores.declarations, receipts: stores.receipts, auth: auth.authenticate }),
-    streamRoutes({ live, declarations: stores.declarations, auth: auth.authenticate }),
+    streamRoutes({ live, declarations: stores.declarations, auth: auth.guard('declarations.read') }),
     statsRoutes({
       declarations: stores.declarations,
       centers: registry.centers,
       queueDepth: (center) => amqp.withChannel((ch) => ch.checkQueue(centerQueueName(center))),
       capacity: core.capacity,
       centerStates: core.centerStates,
-      auth: auth.authenticate,
+      auth: auth.guard('declarations.read'),
     }),
   ];
   const missing = undocumentedRoutes(routers);
   if (missing.length > 0) logger.warn({ missing }, 'routes without OpenAPI documentation');
 
-  const app = createApp({ logger, routers });
-  instrumentHttp(app, metrics);
+  const app = createApp({ logger, routers, observe: [metrics.httpMiddleware()], proxy: config.TRUST_PROXY });
   const http = await listen(app, config.PORT, config.HOST);
   logger.info({ port: http.port, host: config.HOST }, 'gateway listening');
 

@@ -8,10 +8,14 @@ import { startWebhookDispatcher } from '../pipeline/webhooks';
 import { listen } from './http-server';
 import { CenterHealthMonitor } from '../centers/health';
 import { wrapDxp } from '../centers/dxp';
+import { centerKeyrings, SEALED_CONTENT_TYPE, sealPayload } from '../centers/payload-seal';
+import type { CenterRegistry } from '../centers/registry';
 import type { Config } from '../config';
 import { buildMessage } from '../mapping/message-builder';
 import { Dispatcher, type DispatcherHealth, type ManifestEncoder } from '../pipeline/dispatcher';
-import { ReceiptIngestor, ReceiptRejectedError } from '../pipeline/receipts';
+import { AnnualLimit } from '../pipeline/annual-limit';
+import { parseAllowedTargets } from '../pipeline/webhook-targets';
+import { ReceiptIngestor, ReceiptRejectedError, type ReceiptSender } from '../pipeline/receipts';
 import type { Delivery } from '../queue/amqp';
 import {
   DELIVERY_ROUTING_KEY,
@@ -22,8 +26,8 @@ import {
   RECEIPTS_QUEUE,
 } from '../queue/topology';
 import type { ClaimedDeclaration } from '../store/contracts';
-import { receiptAuthority, startCore, type Core } from './components';
-import { createManifestSigner, createReceiptVerifier, singleSignerProvider } from './signing';
+import { createReceiptIngestor, startCore, type Core } from './components';
+import { createManifestSigner, singleSignerProvider } from './signing';
 
 /**
  * `baygate worker`: the dispatch loop, the receipt consumer and the center health monitor. Stateless:
@@ -66,21 +70,26 @@ export async function startWorker(
     return { xml: built.xml, guid: built.guid };
   };
 
+  const keyrings = centerKeyrings(config, core.registry.centers);
   const encode: ManifestEncoder = (center, signedXml, meta) => {
-    const config = core.registry.get(center);
-    if (config.transport === 'dxp' && config.dxp) {
-      const envelope = wrapDxp(signedXml, {
-        copMsgId: meta.messageGuid,
-        senderId: config.dxp.senderId,
-        receiverIds: [config.dxp.receiverId],
-        createdAt: new Date(),
-        msgType: `${meta.messageType}Message`,
-      });
-      return { body: Buffer.from(envelope, 'utf8'), contentType: 'application/xml' };
-    }
-    return { body: Buffer.from(signedXml, 'utf8'), contentType: 'application/xml' };
+    const target = core.registry.get(center);
+    const xml =
+      target.transport === 'dxp' && target.dxp
+        ? wrapDxp(signedXml, {
+            copMsgId: meta.messageGuid,
+            senderId: target.dxp.senderId,
+            receiverIds: [target.dxp.receiverId],
+            createdAt: new Date(),
+            msgType: `${meta.messageType}Message`,
+          })
+        : signedXml;
+    const body = Buffer.from(xml, 'utf8');
+    // The manifest carries the buyer's personal data: on the broker's disk it is sealed for its center.
+    if (target.payload === 'clear') return { body, contentType: 'application/xml' };
+    return { body: sealPayload(keyrings.get(center)!, meta.messageGuid, body), contentType: SEALED_CONTENT_TYPE };
   };
 
+  const annualLimit = new AnnualLimit(core.stores.annualUsage, core.stores.declarations);
   const dispatcher = new Dispatcher({
     store: core.stores.declarations,
     builder: { build },
@@ -114,6 +123,9 @@ export async function startWorker(
     maxAttempts: config.WORKER_MAX_ATTEMPTS,
     onSigned: metrics.hooks.onSigned,
     onPublished: metrics.hooks.onPublished,
+    onFailed: async (claim) => {
+      await annualLimit.releaseIfRefused(claim, 'failed');
+    },
   });
   // Liveness of the dispatch loop: a cycle that ends now and then, and none that runs without end.
   new Gauge({
@@ -133,19 +145,16 @@ export async function startWorker(
     },
   });
 
-  const ingestor = new ReceiptIngestor({
-    declarations: core.stores.declarations,
-    receipts: core.stores.receipts,
-    verify: createReceiptVerifier(core.trustLists),
-    mayAnswer: receiptAuthority(core),
-    logger: logger.child({ component: 'receipts' }),
-    onApplied: metrics.hooks.onApplied,
-  });
+  const ingestor = createReceiptIngestor(core, { onApplied: metrics.hooks.onApplied });
 
   if (options.consumeReceipts !== false) {
-    await core.amqp.consume(RECEIPTS_QUEUE, (delivery) => handleReceiptDelivery(delivery, ingestor, logger), {
-      prefetch: 32,
-    });
+    await core.amqp.consume(
+      RECEIPTS_QUEUE,
+      (delivery) => handleReceiptDelivery(delivery, ingestor, logger, core.registry),
+      {
+        prefetch: 32,
+      },
+    );
   }
   const monitor = new CenterHealthMonitor({
     amqp: core.amqp,
@@ -173,6 +182,7 @@ export async function startWorker(
             cursors: core.repositories.cursors,
           },
           declarations: core.stores.declarations,
+          targets: { allowed: parseAllowedTargets(config.WEBHOOK_ALLOWED_TARGETS) },
           logger: logger.child({ component: 'webhooks' }),
         });
 
@@ -282,6 +292,23 @@ function withCopNo(claim: ClaimedDeclaration): ClaimedDeclaration['order'] {
 }
 
 /**
+ * Who sent an AMQP receipt: the center whose `receiptsUser` RabbitMQ validated as the message's user-id
+ * (authenticated), else only the center its header claims.
+ */
+export function receiptSender(
+  userId: unknown,
+  claimed: string | undefined,
+  registry: Pick<CenterRegistry, 'centers'>,
+): ReceiptSender {
+  const byUser =
+    typeof userId === 'string' && userId !== ''
+      ? registry.centers.find((c) => c.receiptsUser === userId)?.code
+      : undefined;
+  if (byUser) return { via: 'amqp', center: byUser, authenticated: true };
+  return { via: 'amqp', ...(claimed ? { center: claimed } : {}), authenticated: false };
+}
+
+/**
  * Receipts queue consumer. A receipt that can never be accepted (bad signature, unreadable) is
  * dead-lettered at once; a transient failure (database away) is retried in place with backoff rather than
  * requeued, so an outage does not burn the queue's delivery limit and dead-letter good receipts.
@@ -293,9 +320,11 @@ export async function handleReceiptDelivery(
   delivery: Delivery,
   ingestor: ReceiptIngestor,
   logger: Logger,
+  registry: Pick<CenterRegistry, 'centers'>,
 ): Promise<void> {
   const { message } = delivery;
   const center = (message.properties.headers?.[HEADER_CENTER] as string | undefined) ?? undefined;
+  const sender = receiptSender(message.properties.userId, center, registry);
   let delay = 250;
   for (let attempt = 1; delivery.channelOpen; attempt++) {
     if (attempt > IN_PLACE_ATTEMPTS) {
@@ -322,7 +351,7 @@ export async function handleReceiptDelivery(
           at: typeof notice.at === 'string' ? notice.at : undefined,
         });
       } else {
-        const result = await ingestor.ingest(delivery.content, 'amqp', center);
+        const result = await ingestor.ingest(delivery.content, sender);
         logger.debug(
           {
             receiptId: result.receiptId,

@@ -73,17 +73,20 @@ export class MongoAnnualUsageStore implements AnnualUsageStore {
     orderKey: string,
     amountCny: number,
     limit: number,
-  ): Promise<{ ok: boolean; used: number }> {
+  ): Promise<{ ok: boolean; used: number; added: boolean }> {
     if (!(Number.isFinite(amountCny) && amountCny >= 0))
       throw new RangeError(`amount must be a non-negative number, got ${amountCny}`);
-    return this.appendDeciding<{ ok: boolean; used: number }>(
+    return this.appendDeciding<{ ok: boolean; used: number; added: boolean }>(
       this.bucket(buyerIdNumber, year),
       `reserve for ${orderKey}`,
       (s) => {
-        if (s.reserved.has(orderKey)) return { result: { ok: true, used: s.used } }; // idempotent per order
+        if (s.reserved.has(orderKey)) return { result: { ok: true, used: s.used, added: false } }; // idempotent
         const after = sumCents([s.used, amountCny]);
-        if (after > limit) return { result: { ok: false, used: s.used } };
-        return { entry: { op: 'reserve', orderKey, amount: amountCny }, result: { ok: true, used: after } };
+        if (after > limit) return { result: { ok: false, used: s.used, added: false } };
+        return {
+          entry: { op: 'reserve', orderKey, amount: amountCny },
+          result: { ok: true, used: after, added: true },
+        };
       },
     );
   }

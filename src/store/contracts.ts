@@ -231,8 +231,9 @@ export interface AnnualUsageStore {
   /** CNY used by this buyer in this calendar year (keyed hash of the ID number, never the number itself). */
   usedThisYear(buyerIdNumber: string, year: number): Promise<number>;
   /**
-   * Adds an order's amount once (idempotent per orderKey), refusing when it would exceed `limit`.
-   * One conditional single-document update, so two gateways cannot both spend the same headroom.
+   * Adds an order's amount once (idempotent per orderKey), refusing when it would exceed `limit`. Atomic,
+   * so two gateways cannot both spend the same headroom. `added` says whether THIS call added it (false
+   * when refused, or when the orderKey was reserved already): only a caller that added may release.
    */
   reserve(
     buyerIdNumber: string,
@@ -240,7 +241,64 @@ export interface AnnualUsageStore {
     orderKey: string,
     amountCny: number,
     limit: number,
-  ): Promise<{ ok: boolean; used: number }>;
+  ): Promise<{ ok: boolean; used: number; added: boolean }>;
   /** Gives an amount back (order rejected/cancelled), idempotent per orderKey. */
   release(buyerIdNumber: string, year: number, orderKey: string): Promise<void>;
+}
+
+/** A seller taking a platform's order number: customs knows an order by platform and number. */
+export interface OrderNumberClaim {
+  platformCode: string;
+  orderNo: string;
+  sellerId: string;
+}
+
+/** How an operator settled a clash. */
+export interface ClashResolution {
+  /** dismissed: the number stays with its holder; released: the holder's claim was given up. */
+  action: 'dismissed' | 'released';
+  note: string;
+  by: string;
+  at: Date;
+}
+
+/** A seller refused an order number another seller on the same platform holds. */
+export interface OrderNumberClash {
+  id: string;
+  platformCode: string;
+  orderNo: string;
+  /** The seller that holds the number (claimed it first). */
+  holderSellerId: string;
+  /** The seller whose order was refused. */
+  claimantSellerId: string;
+  /** The request of the latest refused attempt. */
+  requestId: string;
+  firstAt: Date;
+  lastAt: Date;
+  attempts: number;
+  resolution?: ClashResolution;
+}
+
+export interface OrderNumberStore {
+  /**
+   * Claims each (platform, order number) for its seller unless someone holds it already; per claim, in
+   * order: who owns the number now and whether this call claimed it. One unique insert per number, so of
+   * two gateways claiming the same number exactly one wins.
+   */
+  claim(claims: readonly OrderNumberClaim[], at?: Date): Promise<{ owner: string; claimed: boolean }[]>;
+  /** Gives a number up (only if `sellerId` holds it); true when a claim was removed. */
+  release(platformCode: string, orderNo: string, sellerId: string): Promise<boolean>;
+  /** Records a refused claim; the same seller refused the same number again is the same clash, counted. */
+  recordClash(
+    clash: Pick<OrderNumberClash, 'platformCode' | 'orderNo' | 'holderSellerId' | 'claimantSellerId' | 'requestId'>,
+    at?: Date,
+  ): Promise<OrderNumberClash>;
+  /** Newest first; `claimantSellerIds` limits to clashes refusing these sellers, `open` to unresolved ones. */
+  listClashes(
+    filter: { claimantSellerIds?: readonly string[]; open?: boolean },
+    limit: number,
+  ): Promise<OrderNumberClash[]>;
+  findClash(id: string): Promise<OrderNumberClash | null>;
+  /** Settles a clash once (a second resolution leaves the first); returns the clash as it is now. */
+  resolveClash(id: string, resolution: ClashResolution): Promise<OrderNumberClash | null>;
 }

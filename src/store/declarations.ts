@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId, type Collection, type Filter } from 'mongodb';
+import { DomainError, type ErrorCategory } from '../domain/errors';
 import type { BaygateOrder } from '../domain/order';
 import { decideTransition, isTerminal, statusRank, terminalRanks } from '../domain/status';
 import type { MessageType } from '../domain/message-types';
@@ -1269,10 +1270,10 @@ export class StoreInterruptedError extends Error {
   }
 }
 
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends DomainError {
+  readonly category: ErrorCategory = 'malformed';
   constructor() {
-    super('invalid page cursor');
-    this.name = 'InvalidCursorError';
+    super('INVALID_CURSOR', 'cursor is not a cursor this API issued', 'query.cursor');
   }
 }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Role } from '../../src/api/auth';
-import { documentedRoutes } from '../../src/api/openapi';
+import { documentedRoutes, rolesOf } from '../../src/api/openapi';
 import { createAdmin, createBroker, createCenter, createSeller, type TestKey } from '../support/accounts';
 import { generateValidOrder } from '../support/order-generator';
 import { call, isProblem, startApiHarness, type ApiHarness } from './harness';
@@ -38,7 +38,7 @@ describe('access control on every seller-API route', function () {
   });
   after(() => h?.close());
 
-  const routes = () => documentedRoutes().filter((r) => r.roles !== 'public' && MINE.test(r.path));
+  const routes = () => documentedRoutes().filter((r) => r.access !== 'public' && MINE.test(r.path));
   const concrete = (path: string) => path.replace(':id', declarationId).replace(':orderNo', orderNo);
 
   it('sweeps the 10 routes of the seller API', () => {
@@ -60,7 +60,7 @@ describe('access control on every seller-API route', function () {
     let checked = 0;
     for (const route of routes()) {
       for (const role of ['seller', 'broker', 'center', 'admin'] as const) {
-        if ((route.roles as Role[]).includes(role)) continue;
+        if ((rolesOf(route) as Role[]).includes(role)) continue;
         const r = await call(h.base, route.method, concrete(route.path), {
           headers: keys[role].headers,
           ...(route.method === 'POST' ? { json: {} } : {}),

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import Router from '@koa/router';
 import type { Connection } from 'mongoose';
 import { createApp } from '../../src/api/app';
-import { createAuth, principalOf, seedAccounts, type AuthDeps } from '../../src/api/auth';
+import { createAuth, seedAccounts, type AuthDeps } from '../../src/api/auth';
+import { principalOf } from '../../src/api/state';
 import { AccountStore } from '../../src/api/auth/account-store';
 import { MongoAccountRepository } from '../../src/store/accounts';
 import { AccountsFileError } from '../../src/api/auth/seed';
@@ -44,10 +45,10 @@ describe('API access control (API keys, roles, rate limits)', function () {
     router.get('/whoami', auth.authenticate, (ctx) => {
       ctx.body = principalOf(ctx);
     });
-    router.get('/sellers-only', auth.guard('seller'), (ctx) => {
+    router.get('/sellers-only', auth.guard('orders.submit'), (ctx) => {
       ctx.body = { ok: true };
     });
-    router.get('/brokers-and-admins', auth.guard('broker', 'admin'), (ctx) => {
+    router.get('/operators-only', auth.guard('clashes.resolve'), (ctx) => {
       ctx.body = { ok: true };
     });
     const http = await listen(createApp({ logger: silentLogger(), routers: [router] }), 0, '127.0.0.1');
@@ -90,7 +91,6 @@ describe('API access control (API keys, roles, rate limits)', function () {
       expect(await res.json()).to.deep.include({
         role: 'seller',
         id: seller.account.id,
-        sellerIds: [seller.account.id],
         ebcCodes: ['4401960E01'],
         keyId: seller.keyId,
       });
@@ -119,8 +119,8 @@ describe('API access control (API keys, roles, rate limits)', function () {
 
   it('answers 403 problem+json when the role is not allowed, naming the roles', async () => {
     const seller = await createSeller(connection);
-    const body = await problem(await fetch(`${base}/brokers-and-admins`, { headers: seller.headers }), 403);
-    expect(body.detail).to.match(/broker or admin/);
+    const body = await problem(await fetch(`${base}/operators-only`, { headers: seller.headers }), 403);
+    expect(body.detail).to.match(/for admin accounts/);
     expect((await fetch(`${base}/sellers-only`, { headers: seller.headers })).status).to.equal(200);
   });
 

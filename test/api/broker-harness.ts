@@ -8,8 +8,8 @@ import type { RequestState } from '../../src/api/middleware/request-context';
 import { ordersRoutes } from '../../src/api/routes/orders';
 import { loadCenterRegistry } from '../../src/centers/registry';
 import { LiveEvents } from '../../src/api/live-events';
-import { createMetrics, instrumentHttp, type Metrics } from '../../src/api/metrics';
-import { brokerRoutes } from '../../src/api/routes/broker';
+import { createMetrics, type Metrics } from '../../src/api/metrics';
+import { declarationsRoutes } from '../../src/api/routes/declarations';
 import { dashboardRoutes } from '../../src/api/routes/dashboard';
 import { metricsRoutes } from '../../src/api/routes/metrics';
 import { statsRoutes, type StatsRouteDeps } from '../../src/api/routes/stats';
@@ -75,20 +75,20 @@ export async function startBrokerHarness(
   const repositories = createRepositories(mongo);
   await repositories.init();
   const authDeps = createAuth(repositories, { cacheMs: 0, rateLimit: false });
-  const auth = authDeps.authenticate;
+  const auth = authDeps.guard('declarations.read');
+  // The production wiring (routing view, source mappings), not a copy of it.
+  const submission = createSubmission({
+    config,
+    logger,
+    stores,
+    registry: loadCenterRegistry(),
+    capacity: new CoalescingCapacityLedger(repositories.capacity),
+    centerStates: repositories.centerStates,
+  });
+  const idempotency = repositories.idempotencyKeys;
   const extra: Router<RequestState>[] = [];
-  if (options.withOrders) {
-    // The production wiring (routing view, source mappings), not a copy of it.
-    const submission = createSubmission({
-      config,
-      logger,
-      stores,
-      registry: loadCenterRegistry(),
-      capacity: new CoalescingCapacityLedger(repositories.capacity),
-      centerStates: repositories.centerStates,
-    });
-    extra.push(ordersRoutes({ submission, auth: authDeps, idempotency: repositories.idempotencyKeys }));
-  }
+  if (options.withOrders)
+    extra.push(ordersRoutes({ submission, declarations: stores.declarations, auth: authDeps, idempotency }));
   const live = new LiveEvents({ store: stores.declarations, logger, pollMs: 50 });
   const metrics = createMetrics({
     declarations: stores.declarations,
@@ -98,9 +98,16 @@ export async function startBrokerHarness(
   });
   const app = createApp({
     logger,
+    observe: [metrics.httpMiddleware()],
     routers: [
       ...extra,
-      brokerRoutes({ declarations: stores.declarations, receipts: stores.receipts, auth }),
+      declarationsRoutes({
+        declarations: stores.declarations,
+        receipts: stores.receipts,
+        submission,
+        auth: authDeps,
+        idempotency,
+      }),
       streamRoutes({
         live,
         declarations: stores.declarations,
@@ -120,7 +127,6 @@ export async function startBrokerHarness(
       dashboardRoutes(),
     ],
   });
-  instrumentHttp(app, metrics);
   const http = await listen(app, 0, '127.0.0.1');
   return {
     base: `http://127.0.0.1:${http.port}`,

@@ -5,17 +5,16 @@ import { createAuth, type AuthDeps, type AuthOptions } from '../../src/api/auth'
 import { openApiRoutes } from '../../src/api/openapi';
 import { declarationsRoutes } from '../../src/api/routes/declarations';
 import { healthRoutes } from '../../src/api/routes/health';
+import { orderClashesRoutes } from '../../src/api/routes/order-clashes';
 import { ordersRoutes } from '../../src/api/routes/orders';
 import { receiptsRoutes } from '../../src/api/routes/receipts';
 import { webhooksRoutes } from '../../src/api/routes/webhooks';
 import { CoalescingCapacityLedger } from '../../src/centers/capacity-ledger';
 import { loadCenterRegistry } from '../../src/centers/registry';
 import { loadConfig } from '../../src/config';
-import { ReceiptIngestor } from '../../src/pipeline/receipts';
 import type { Submission } from '../../src/pipeline/submission';
 import { WebhookRegistry } from '../../src/pipeline/webhooks';
-import { createReceiptVerifier } from '../../src/runtime/signing';
-import { createSubmission } from '../../src/runtime/components';
+import { createReceiptIngestor, createSubmission } from '../../src/runtime/components';
 import { listen } from '../../src/runtime/http-server';
 import { loadTrustLists } from '../../src/signing/trust';
 import { createStores, type Stores } from '../../src/store';
@@ -83,21 +82,30 @@ export async function startApiHarness(
     subscriptions: repositories.webhookSubscriptions,
     deliveries: repositories.webhookDeliveries,
   });
-  const ingestor = new ReceiptIngestor({
-    declarations: stores.declarations,
-    receipts: stores.receipts,
-    verify: createReceiptVerifier(loadTrustLists(resolve('certs-dev/trust-lists'))),
+  const ingestor = createReceiptIngestor({
+    config,
     logger,
+    stores,
+    registry: loadCenterRegistry(),
+    trustLists: loadTrustLists(resolve('certs-dev/trust-lists')),
   });
   const app = createApp({
     logger,
     routers: [
       healthRoutes({ mongodb: () => pingMongo(connection) }),
       openApiRoutes(),
-      ordersRoutes({ submission, auth, idempotency, limits: options.limits }),
-      declarationsRoutes({ declarations: stores.declarations, submission, auth, idempotency }),
+      ordersRoutes({ submission, declarations: stores.declarations, auth, idempotency, limits: options.limits }),
+      declarationsRoutes({
+        declarations: stores.declarations,
+        receipts: stores.receipts,
+        submission,
+        auth,
+        idempotency,
+      }),
       receiptsRoutes({ ingestor, auth }),
-      webhooksRoutes({ webhooks, auth, allowPrivateUrls: true }),
+      orderClashesRoutes({ orderNumbers: stores.orderNumbers, declarations: stores.declarations, auth }),
+      // Test receivers listen on loopback: the development allow-list names it.
+      webhooksRoutes({ webhooks, auth, targets: { allowed: ['127.0.0.1'] } }),
     ],
   });
   const http = await listen(app, 0, '127.0.0.1');

@@ -5,12 +5,12 @@ import { z } from 'zod';
 import type { AuthDeps } from '../../src/api/auth';
 import { baygateOrderSchema } from '../../src/domain/order';
 import { documentedRoutes, mountedRoutes, problemSchema, undocumentedRoutes } from '../../src/api/openapi';
-import { brokerRoutes } from '../../src/api/routes/broker';
 import { dashboardRoutes } from '../../src/api/routes/dashboard';
 import { declarationsRoutes } from '../../src/api/routes/declarations';
 import { healthRoutes } from '../../src/api/routes/health';
 import { metricsRoutes } from '../../src/api/routes/metrics';
 import { openApiRoutes } from '../../src/api/openapi';
+import { orderClashesRoutes } from '../../src/api/routes/order-clashes';
 import { ordersRoutes } from '../../src/api/routes/orders';
 import { receiptsRoutes } from '../../src/api/routes/receipts';
 import { statsRoutes } from '../../src/api/routes/stats';
@@ -28,18 +28,17 @@ function gatewayRouters() {
   const auth = {
     authenticate: pass,
     guard: () => pass,
-    requireRole: () => pass,
     accounts: inert,
   } as unknown as AuthDeps;
   return [
     healthRoutes({}),
     metricsRoutes(new Registry()),
     openApiRoutes(),
-    ordersRoutes({ submission: inert, auth, idempotency: inert }),
-    declarationsRoutes({ declarations: inert, submission: inert, auth, idempotency: inert }),
+    ordersRoutes({ submission: inert, declarations: inert, auth, idempotency: inert }),
+    declarationsRoutes({ declarations: inert, receipts: inert, submission: inert, auth, idempotency: inert }),
     receiptsRoutes({ ingestor: inert, auth }),
-    webhooksRoutes({ webhooks: inert, auth }),
-    brokerRoutes({ declarations: inert, receipts: inert, auth: pass }),
+    orderClashesRoutes({ orderNumbers: inert, declarations: inert, auth }),
+    webhooksRoutes({ webhooks: inert, auth, targets: { allowed: [] } }),
     streamRoutes({ live: inert, declarations: inert, auth: pass }),
     statsRoutes({
       declarations: inert,

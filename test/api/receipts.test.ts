@@ -73,13 +73,16 @@ describe('POST /v1/receipts', function () {
   });
 
   it('202: applies a signed receipt to the matching declaration and reports the outcome per return', async () => {
-    const order = generateValidOrder(2, { direction: 'import' });
+    // A Guangdong order: routed to GD or GD2, whose receipts the center-gd certificate signs.
+    const order = generateValidOrder(2, { direction: 'import', tradeMode: '9610', sellerRegion: 'GD' });
     const submitted = await call(h.base, 'POST', '/v1/orders', { headers: seller.headers, json: order });
     const ceb311 = (
-      submitted.body.orders as { declarations: { id: string; messageType: string }[] }[]
+      submitted.body.orders as { declarations: { id: string; messageType: string; center: string }[] }[]
     )[0]!.declarations.find((d) => d.messageType === 'CEB311')!;
+    // The center the declaration was routed to answers it (GD and GD2 share the center-gd certificate).
+    const routedTo = ceb311.center === 'GD' ? center : await createCenter(h.connection, ceb311.center);
     const xml = await orderReceipt(order, '120');
-    const r = await post(xml);
+    const r = await post(xml, routedTo);
     expect(r.status, r.text).to.equal(202);
     expect(r.body).to.include({ receiptType: 'CEB312', duplicate: false, unknown: false });
     expect(r.body.returns).to.deep.equal([
@@ -94,7 +97,7 @@ describe('POST /v1/receipts', function () {
     expect(read.body.status).to.equal('120');
 
     // The same receipt again (a center's retry) is a 200 no-op.
-    const again = await post(xml);
+    const again = await post(xml, routedTo);
     expect(again.status).to.equal(200);
     expect(again.body).to.include({ duplicate: true, receiptId: r.body.receiptId });
     expect((again.body.returns as { outcome: string }[])[0]!.outcome).to.equal('duplicate');

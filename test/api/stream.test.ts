@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Middleware } from 'koa';
-import type { AuthedState } from '../../src/api/routes/broker';
+import type { RequestState } from '../../src/api/state';
 import { SseParser, type SseMessage } from '../../src/cli/http-client';
 import { createAdmin, createBroker, createSeller, type TestKey } from '../support/accounts';
 import { waitFor } from '../support/rabbitmq';
@@ -280,7 +280,7 @@ describe('live stream: a client that stops reading', function () {
     };
     const logger = silentLogger();
     const live = new LiveEvents({ store, logger, pollMs: 10, batchSize: 2000, maxPagesPerPoll: 5 });
-    const auth: Middleware<AuthedState> = async (ctx, next) => {
+    const auth: Middleware<RequestState> = async (ctx, next) => {
       ctx.state.principal = { role: 'admin', id: 'ops', name: 'ops', keyId: 'k' };
       await next();
     };

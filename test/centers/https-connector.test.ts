@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { expect } from 'chai';
 import { startHttpsConnector, type HttpsConnector } from '../../src/centers/https-connector';
+import { centerKeyrings, sealPayload } from '../../src/centers/payload-seal';
 import { startSimulator, type Simulator } from '../../src/centers/simulator';
 import { loadSimulatorProfile } from '../../src/centers/simulator/profiles';
 import { devTrustLists } from '../signing/support/dev-identities';
@@ -213,6 +214,24 @@ describe('centers/https-connector (mutual TLS push)', function () {
       5000,
       'notice on the receipts exchange',
     );
+    expect(await queueDepth(code)).to.equal(0);
+  });
+
+  it('opens a manifest sealed for its center and pushes the clear XML; one sealed for another center is dead-lettered, not pushed', async () => {
+    const server = await centerServer(trusted, () => 202);
+    const { code, connector: c } = await connector(server.url, trusted.ca);
+    const ring = centerKeyrings({ NODE_ENV: 'test' }, [{ code, payload: 'sealed' }]).get(code)!;
+    const m = await signedManifest('CEB621', freshImportOrder());
+    await publishManifest(channel, code, m, sealPayload(ring, m.guid, Buffer.from(m.signed, 'utf8')));
+    await waitFor(() => c.stats().delivered === 1, 10000, 'sealed manifest delivered');
+    expect(server.seen[0]?.body).to.equal(m.signed);
+    expect(server.seen[0]?.headers['content-type']).to.equal('application/xml');
+
+    const other = centerKeyrings({ NODE_ENV: 'test' }, [{ code: 'ZZ', payload: 'sealed' }]).get('ZZ')!;
+    const n = await signedManifest('CEB311', freshImportOrder());
+    await publishManifest(channel, code, n, sealPayload(other, n.guid, Buffer.from(n.signed, 'utf8')));
+    await waitFor(() => c.stats().refused === 1, 10000, 'foreign sealed manifest refused');
+    expect(server.seen).to.have.length(1);
     expect(await queueDepth(code)).to.equal(0);
   });
 

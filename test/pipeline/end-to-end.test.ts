@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TEST_EBC_CODES } from '../support/order-generator';
 import { expect } from 'chai';
 import { startSimulators, type SimulatorFleet } from '../../src/centers/simulator';
 import { isTerminal } from '../../src/domain/status';
@@ -65,7 +66,7 @@ describe('pipeline end to end: accepted order → signed manifest → center sim
     const orders = exampleOrders().map(({ order }) => freshenOrder(order, runId));
     const result = await submission.submit(orders, {
       sellerId: 'seller-test',
-      allowedEbcCodes: [],
+      ebcCodes: TEST_EBC_CODES,
       requestId: 'req-e2e',
     });
     expect(result.rejected, JSON.stringify(result.orders.filter((o) => o.outcome === 'rejected'))).to.equal(0);
@@ -99,8 +100,16 @@ describe('pipeline end to end: accepted order → signed manifest → center sim
     const orders = exampleOrders()
       .slice(0, 2)
       .map(({ order }) => freshenOrder(order, runId));
-    const first = await submission.submit(orders, { sellerId: 'seller-test', allowedEbcCodes: [], requestId: 'req-1' });
-    const again = await submission.submit(orders, { sellerId: 'seller-test', allowedEbcCodes: [], requestId: 'req-2' });
+    const first = await submission.submit(orders, {
+      sellerId: 'seller-test',
+      ebcCodes: TEST_EBC_CODES,
+      requestId: 'req-1',
+    });
+    const again = await submission.submit(orders, {
+      sellerId: 'seller-test',
+      ebcCodes: TEST_EBC_CODES,
+      requestId: 'req-2',
+    });
     expect(first.accepted).to.equal(2);
     expect(again.accepted).to.equal(0);
     expect(again.duplicates).to.equal(2);
@@ -118,7 +127,7 @@ describe('pipeline end to end: accepted order → signed manifest → center sim
     const bad = freshenOrder({ ...exampleOrders()[0]!.order, customsCode: '9999' }, runId);
     const result = await submission.submit([bad], {
       sellerId: 'seller-test',
-      allowedEbcCodes: [],
+      ebcCodes: TEST_EBC_CODES,
       requestId: 'req-bad',
     });
     expect(result.rejected).to.equal(1);

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { TEST_EBC_CODES } from '../support/order-generator';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { identityFiles } from '../../src/centers/identities';
@@ -19,12 +20,15 @@ import {
   RECEIPTS_EXCHANGE,
 } from '../../src/queue/topology';
 import type { DeclarationView } from '../../src/store/contracts';
+import type { ImportOrder } from '../../src/domain/order';
+import { limitYear } from '../../src/domain/rules';
+import { AnnualLimit } from '../../src/pipeline/annual-limit';
 import { silentLogger } from '../support/logger';
 import { exampleOrders, pipelineConfig, purgeBaygateQueues, sleep } from '../support/pipeline';
 import { dropDatabase, mongoUrlFor, requireMongo, requireRabbitMQ } from '../support/services';
 
 const CENTERS = ['GD', 'GD2', 'HK', 'MO'];
-const SELLER = { sellerId: 'seller-test', allowedEbcCodes: [] as string[] };
+const SELLER = { sellerId: 'seller-test', ebcCodes: TEST_EBC_CODES };
 
 async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -116,7 +120,13 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       const arrival = ['120', '2', '800', '399', '120', '899', '800', '2'];
       const outcomes = [];
       for (const status of arrival)
-        outcomes.push(await worker.ingestor.ingest(await signedReceipt(manifestXml, status), 'http', 'GD'));
+        outcomes.push(
+          await worker.ingestor.ingest(await signedReceipt(manifestXml, status), {
+            via: 'http',
+            center: 'GD',
+            authenticated: true,
+          }),
+        );
       expect(outcomes.map((o) => o.returns[0]!.applied)).to.deep.equal([
         true,
         false,
@@ -130,8 +140,8 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
 
       // The very same bytes again: stored once, reported as a duplicate, nothing changes.
       const again = await signedReceipt(manifestXml, '899');
-      const first = await worker.ingestor.ingest(again, 'http', 'GD');
-      const second = await worker.ingestor.ingest(again, 'http', 'GD');
+      const first = await worker.ingestor.ingest(again, { via: 'http', center: 'GD', authenticated: true });
+      const second = await worker.ingestor.ingest(again, { via: 'http', center: 'GD', authenticated: true });
       expect(first.duplicate).to.equal(false);
       expect(second.duplicate).to.equal(true);
       expect(second.receiptId).to.equal(first.receiptId);
@@ -161,14 +171,18 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         .replace(/<ceb:orderNo>[^<]*</, '<ceb:orderNo>NOT-OURS-1<');
       const center = inventory.center === 'GD' || inventory.center === 'GD2' ? centerSigner : centerSigner;
       const built = buildReceipt(readManifest(foreign), [{ status: '2', info: 'declared', at: new Date() }]);
-      const result = await worker.ingestor.ingest(await center.sign(built.xml), 'http', 'GD');
+      const result = await worker.ingestor.ingest(await center.sign(built.xml), {
+        via: 'http',
+        center: 'GD',
+        authenticated: true,
+      });
       expect(result.unknown).to.equal(true);
       expect(result.returns[0]).to.include({ declarationId: null, applied: false, reason: 'unknown-declaration' });
       const unknown = await worker.core.stores.receipts.listUnknown(100);
       expect(unknown.map((r) => r.id)).to.include(result.receiptId);
     });
 
-    it('ignores a receipt signed by a center the declaration was not sent to', async () => {
+    it('refuses, storing nothing, a receipt signed by a center the declaration was not sent to', async () => {
       const declarations = await submitExample(worker, 3); // Macao seller: routed to MO
       const inventory = declarations.find((d) => d.messageType === 'CEB621')!;
       expect(inventory.center).to.equal('MO');
@@ -177,8 +191,15 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         15000,
         async () => (await worker.core.stores.declarations.manifestXml(inventory.id)) ?? undefined,
       );
-      const result = await worker.ingestor.ingest(await signedReceipt(manifestXml, '120'), 'http', 'GD'); // signed by the GD center
-      expect(result.returns[0]).to.include({ applied: false, reason: 'wrong-center' });
+      const before = await worker.core.mongo.db!.collection('receipts').countDocuments();
+      const refused = await worker.ingestor
+        .ingest(await signedReceipt(manifestXml, '120'), { via: 'http', center: 'GD', authenticated: true }) // signed by the GD center
+        .then(
+          () => undefined,
+          (err: unknown) => err as { code?: string; category?: string },
+        );
+      expect(refused).to.include({ code: 'RECEIPT_FOR_ANOTHER_CENTER', category: 'forbidden' });
+      expect(await worker.core.mongo.db!.collection('receipts').countDocuments()).to.equal(before);
       expect((await worker.core.stores.declarations.findById(inventory.id))!.status).to.not.equal('120');
     });
 
@@ -280,24 +301,26 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       await doomed.stop().catch(() => undefined);
     });
 
-    it('gives an unroutable declaration up into "failed" with the reason after the configured attempts', async () => {
+    it('gives an unroutable declaration up into "failed" with the reason after the configured attempts, and gives the buyer’s annual allowance back', async () => {
       const core = worker.core;
       // Only this test's dispatcher (2 attempts) may handle the declaration, not the suite worker's.
       await worker.dispatcher.stop();
-      const fresh = freshenOrder(exampleOrders()[0]!.order, randomUUID());
+      const fresh = freshenOrder(exampleOrders()[1]!.order, randomUUID()) as unknown as ImportOrder;
+      const annualLimit = new AnnualLimit(core.stores.annualUsage, core.stores.declarations);
+      expect((await annualLimit.reserve(fresh)).added).to.equal(true);
       const { inserted } = await core.stores.declarations.insertMany([
         {
           id: randomUUID(),
           sellerId: 'seller-test',
-          platformCode: String(fresh.ebpCode),
-          orderNo: String(fresh.orderNo),
-          messageType: 'CEB303',
-          direction: 'export',
-          tradeMode: '9610',
-          customsCode: String(fresh.customsCode),
+          platformCode: fresh.ebpCode,
+          orderNo: fresh.orderNo,
+          messageType: 'CEB621',
+          direction: 'import',
+          tradeMode: fresh.tradeMode,
+          customsCode: fresh.customsCode,
           center: 'NOWHERE',
-          order: fresh as never,
-          amountCny: 1,
+          order: fresh,
+          amountCny: fresh.acturalPaid,
           requestId: 'req-unroutable',
         },
       ]);
@@ -306,8 +329,9 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
       const dispatcher = new Dispatcher({
         store: core.stores.declarations,
         builder: {
+          // Any message will do: the publish is what fails (the inventory's own would need its copNo).
           build: (claim) =>
-            buildMessage(claim.messageType, claim.order, {
+            buildMessage('CEB311', claim.order, {
               sender: { copCode: config.SENDER_COP_CODE, copName: config.SENDER_COP_NAME, dxpId: config.SENDER_DXP_ID },
             }),
         },
@@ -326,6 +350,10 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         maxAttempts: 2,
         baseBackoffMs: 50,
         pollMs: 20,
+        // As the worker wires it (src/runtime/worker.ts).
+        onFailed: async (claim) => {
+          await annualLimit.releaseIfRefused(claim, 'failed');
+        },
       });
       dispatcher.start();
       try {
@@ -336,6 +364,9 @@ describe('pipeline under failure (real RabbitMQ, MongoDB-compatible server and c
         expect(publishAttempts).to.equal(2);
         expect(failed.lastError).to.match(/unroutable/);
         expect(failed.terminal).to.equal(true);
+        await waitUntil('the allowance given back', 5000, async () =>
+          (await core.stores.annualUsage.usedThisYear(fresh.buyerIdNumber, limitYear(fresh))) === 0 ? true : undefined,
+        );
       } finally {
         await dispatcher.stop();
         worker.dispatcher.start();

@@ -34,6 +34,8 @@ describe('receipts of the new types applied through the store (FerretDB)', funct
       declarations: stores.declarations,
       receipts: stores.receipts,
       verify: createReceiptVerifier(devTrustLists()),
+      centersSignedBy: () => ['center-gz'],
+      trustClaimedCenter: false,
       logger: silentLogger(),
     });
   }
@@ -71,7 +73,12 @@ describe('receipts of the new types applied through the store (FerretDB)', funct
   ] as const) {
     it(`${type} ends at ${final}, each step once, however its receipts arrive`, async () => {
       const id = await inFlight(type, 8000 + Number(type.slice(3)));
-      for (const f of files) await ingestor().ingest(readFileSync(join(DIR, `${f}.xml`)), 'amqp', 'HK');
+      for (const f of files)
+        await ingestor().ingest(readFileSync(join(DIR, `${f}.xml`)), {
+          via: 'amqp',
+          center: 'center-gz',
+          authenticated: true,
+        });
       const d = (await stores.declarations.findById(id))!;
       expect(d.status).to.equal(final);
       expect(d.terminal).to.equal(true);

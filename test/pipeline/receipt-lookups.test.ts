@@ -42,6 +42,8 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
   });
   after(async () => close?.());
 
+  const SENDER = { via: 'http', center: 'center-gz', authenticated: true } as const;
+
   function ingestor(): ReceiptIngestor {
     // The signature is checked elsewhere (test/signing, test/api/receipts); here the bytes are taken as signed.
     return new ReceiptIngestor({
@@ -49,6 +51,9 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
       receipts: stores.receipts,
       verify: async (xml) =>
         ({ signedXml: xml, signer: { subject: 'CN=center-gd', serialHex: '01', trustedBy: 'test' } }) as never,
+      // The declarations of these tests go to center-gz (store fixtures), whose certificate this is.
+      centersSignedBy: () => ['center-gz'],
+      trustClaimedCenter: false,
       logger: silentLogger(),
     });
   }
@@ -102,7 +107,7 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     ];
 
     finds.length = 0;
-    const result = await ingestor().ingest(receiptFor(manifests), 'http', 'GD');
+    const result = await ingestor().ingest(receiptFor(manifests), SENDER);
     const readsOfIngest = [...finds];
 
     expect(result.returns).to.have.length(63);
@@ -140,7 +145,7 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     await stores.declarations.applyStatus({ messageGuid: final.guid }, '899', { at: new Date(), source: 'receipt' });
     stepLogScans.length = 0;
     finds.length = 0;
-    const result = await ingestor().ingest(receiptFor([view(final.order, final.guid)], '800'), 'http', 'GD');
+    const result = await ingestor().ingest(receiptFor([view(final.order, final.guid)], '800'), SENDER);
     expect(result.returns[0]).to.include({ declarationId: final.id, applied: false, reason: 'after-terminal' });
     expect(stepLogScans).to.deep.equal([]);
     // The final step is read once (by the ids a CEB311 can end at), not again to decide the change.
@@ -156,11 +161,7 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     await stores.models.Declaration.db
       .db!.collection('declaration_tracking')
       .deleteOne({ _id: lostTracking.guid } as never);
-    const result = await ingestor().ingest(
-      receiptFor([view(lostTracking.order, lostTracking.guid)], '120'),
-      'http',
-      'GD',
-    );
+    const result = await ingestor().ingest(receiptFor([view(lostTracking.order, lostTracking.guid)], '120'), SENDER);
     expect(result.returns[0]).to.include({ declarationId: lostTracking.id, applied: true });
     expect((await stores.declarations.findById(lostTracking.id))?.status).to.equal('120');
   });
@@ -168,12 +169,12 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
   it('reads no more for a hundred returns than for two', async () => {
     const few = Array.from({ length: 2 }, (_, i) => view(importOrder(7400 + i), randomUUID().toUpperCase()));
     finds.length = 0;
-    await ingestor().ingest(receiptFor(few), 'http', 'GD');
+    await ingestor().ingest(receiptFor(few), SENDER);
     const forTwo = finds.length;
 
     const many = Array.from({ length: 100 }, (_, i) => view(importOrder(7500 + i), randomUUID().toUpperCase()));
     finds.length = 0;
-    const result = await ingestor().ingest(receiptFor(many), 'http', 'GD');
+    const result = await ingestor().ingest(receiptFor(many), SENDER);
     expect(result.unknown).to.equal(true);
     expect(result.returns.every((o) => o.reason === 'unknown-declaration')).to.equal(true);
     expect(finds.length, `finds: ${finds.join(', ')}`).to.be.at.most(forTwo);

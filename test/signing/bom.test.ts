@@ -83,6 +83,7 @@ describe('signing/UTF-8 byte-order mark on incoming XML', function () {
       messageType: 'CEB311',
       status: 'delivered',
       orderNo: 'BOM-1',
+      center: 'GD',
     } as DeclarationSubject;
     const applied: string[] = [];
     const stored: unknown[] = [];
@@ -105,9 +106,15 @@ describe('signing/UTF-8 byte-order mark on incoming XML', function () {
       declarations,
       receipts,
       verify: (xml) => verifySignedXml(xml, { pinnedCertificate: pki.rsa.certPem }),
+      centersSignedBy: () => ['GD'],
+      trustClaimedCenter: false,
       logger: silentLogger(),
     });
-    const result = await ingestor.ingest(Buffer.concat([BOM_BYTES, Buffer.from(signed, 'utf8')]), 'amqp');
+    const result = await ingestor.ingest(Buffer.concat([BOM_BYTES, Buffer.from(signed, 'utf8')]), {
+      via: 'amqp',
+      center: 'GD',
+      authenticated: true,
+    });
     expect(result.returns.map((r) => [r.status, r.applied])).to.deep.equal([['2', true]]);
     expect(applied).to.deep.equal(['2']);
     expect(stored).to.have.length(1);

@@ -22,11 +22,21 @@ describe('annual usage store (FerretDB)', function () {
   it('adds an order once per orderKey and gives it back once', async () => {
     const buyer = '11010519491231002X';
     expect(await usage().usedThisYear(buyer, 2026)).to.equal(0);
-    expect(await usage().reserve(buyer, 2026, 'P1/O1', 4999.99, LIMIT)).to.deep.equal({ ok: true, used: 4999.99 });
-    expect(await usage().reserve(buyer, 2026, 'P1/O1', 4999.99, LIMIT)).to.deep.equal({ ok: true, used: 4999.99 });
+    expect(await usage().reserve(buyer, 2026, 'P1/O1', 4999.99, LIMIT)).to.deep.equal({
+      ok: true,
+      used: 4999.99,
+      added: true,
+    });
+    // The same order again is not added twice, and the caller learns it did not add it.
+    expect(await usage().reserve(buyer, 2026, 'P1/O1', 4999.99, LIMIT)).to.deep.equal({
+      ok: true,
+      used: 4999.99,
+      added: false,
+    });
     expect(await usage().reserve(buyer.toLowerCase(), 2026, 'P1/O2', 0.02, LIMIT)).to.deep.equal({
       ok: true,
       used: 5000.01,
+      added: true,
     });
     expect(await usage().usedThisYear(buyer, 2026)).to.equal(5000.01);
     expect(await usage().usedThisYear(buyer, 2025)).to.equal(0);
@@ -35,15 +45,27 @@ describe('annual usage store (FerretDB)', function () {
     await usage().release(buyer, 2026, 'never-reserved');
     expect(await usage().usedThisYear(buyer, 2026)).to.equal(0.02);
     // Released orders can be reserved again (a resubmission after a rejection).
-    expect(await usage().reserve(buyer, 2026, 'P1/O1', 100, LIMIT)).to.deep.equal({ ok: true, used: 100.02 });
+    expect(await usage().reserve(buyer, 2026, 'P1/O1', 100, LIMIT)).to.deep.equal({
+      ok: true,
+      used: 100.02,
+      added: true,
+    });
   });
 
   it('refuses an order that would go above the limit, and accepts one that lands exactly on it', async () => {
     const buyer = BUYER_ID;
     expect((await usage().reserve(buyer, 2027, 'a', 20000, LIMIT)).ok).to.equal(true);
-    expect(await usage().reserve(buyer, 2027, 'b', 6000.01, LIMIT)).to.deep.equal({ ok: false, used: 20000 });
-    expect(await usage().reserve(buyer, 2027, 'b', 6000, LIMIT)).to.deep.equal({ ok: true, used: 26000 });
-    expect(await usage().reserve(buyer, 2027, 'c', 0.01, LIMIT)).to.deep.equal({ ok: false, used: 26000 });
+    expect(await usage().reserve(buyer, 2027, 'b', 6000.01, LIMIT)).to.deep.equal({
+      ok: false,
+      used: 20000,
+      added: false,
+    });
+    expect(await usage().reserve(buyer, 2027, 'b', 6000, LIMIT)).to.deep.equal({ ok: true, used: 26000, added: true });
+    expect(await usage().reserve(buyer, 2027, 'c', 0.01, LIMIT)).to.deep.equal({
+      ok: false,
+      used: 26000,
+      added: false,
+    });
   });
 
   it('never lets concurrent reservations (two gateways) spend the same headroom', async () => {
@@ -73,6 +95,7 @@ describe('annual usage store (FerretDB)', function () {
       Array.from({ length: 8 }, () => usage().reserve(buyer, 2040, 'same-order', 1234.5, LIMIT)),
     );
     expect(results.every((r) => r.ok)).to.equal(true);
+    expect(results.filter((r) => r.added)).to.have.length(1); // exactly one caller may release it
     expect(await usage().usedThisYear(buyer, 2040)).to.equal(1234.5);
   });
 

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { AccountStore, type Account } from '../../src/api/auth/account-store';
 import { MongoAccountRepository } from '../../src/store/accounts';
+import { TEST_EBC_CODES } from './order-generator';
 
 /**
  * Test helpers for access control: create accounts and real API keys in the test's database, and build
@@ -36,7 +37,8 @@ export function createSeller(connection: Connection, overrides: Partial<Extract<
     role: 'seller',
     id: unique('seller'),
     name: 'Test seller',
-    ebcCodes: [],
+    // The companies the generated and example orders declare for: a seller declares only for its own.
+    ebcCodes: [...TEST_EBC_CODES],
     ...overrides,
   });
 }
@@ -72,8 +74,9 @@ export async function createRoleSet(
   connection: Connection,
   options: { sellerEbcCodes?: string[]; centerCode?: string } = {},
 ) {
-  const seller = await createSeller(connection, { ebcCodes: options.sellerEbcCodes ?? [] });
-  const otherSeller = await createSeller(connection, { ebcCodes: options.sellerEbcCodes ?? [] });
+  const ebcCodes = options.sellerEbcCodes ?? [...TEST_EBC_CODES];
+  const seller = await createSeller(connection, { ebcCodes });
+  const otherSeller = await createSeller(connection, { ebcCodes });
   const broker = await createBroker(connection, [seller.account.id]);
   const center = await createCenter(connection, options.centerCode ?? 'GD');
   const admin = await createAdmin(connection);

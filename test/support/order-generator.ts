@@ -287,6 +287,12 @@ const PLATFORM = { ebpCode: '4401961A2B', ebpName: '湾购跨境电商平台（�
 const LOGISTICS = { logisticsCode: '4401980L01', logisticsName: '湾区速运（广州）有限公司' };
 const PAYMENT = { payCode: '4401966P01', payName: '广州湾付支付科技有限公司' };
 
+/**
+ * Every e-commerce company the generated and example orders declare for: what a test seller is given
+ * (sellers declare only for the companies they were given).
+ */
+export const TEST_EBC_CODES: readonly string[] = ['4401960E01', '4403960E02', 'HK3496A101', 'MO5795B201'];
+
 const SELLERS: Record<SellerRegion, { ebcCode: string; ebcName: string }> = {
   GD: { ebcCode: '4401960E01', ebcName: '广州湾购国际贸易有限公司' },
   HK: { ebcCode: 'HK3496A101', ebcName: '香港尖沙咀金饰珠宝有限公司' },

@@ -87,6 +87,8 @@ function ingestorOver(memory: MemoryDeclarations): ReceiptIngestor {
     declarations: memory.store(),
     receipts: memoryReceipts(),
     verify,
+    centersSignedBy: () => ['HK'],
+    trustClaimedCenter: false,
     logger: silentLogger(),
   });
 }
@@ -166,7 +168,8 @@ describe('receipts of the whole family, from signed fixtures', function () {
       if (declared === 'CEB701') sequence.push('ceb792-summarized.xml');
       // Reversed, then in order, then the first again: every receipt arrives twice, most of them late.
       const arrivals = [...[...sequence].reverse(), ...sequence, sequence[0]!];
-      for (const file of arrivals) await ingestor.ingest(readFileSync(join(DIR, file)), 'amqp', 'HK');
+      for (const file of arrivals)
+        await ingestor.ingest(readFileSync(join(DIR, file)), { via: 'amqp', center: 'HK', authenticated: true });
       expect(declaration.status).to.equal(final);
       expect(isTerminal(final, declared)).to.equal(true);
       expect(isSuccessfulOutcome(final, declared)).to.equal(true);
@@ -175,11 +178,11 @@ describe('receipts of the whole family, from signed fixtures', function () {
       expect(ranks, declaration.history.join(' → ')).to.deep.equal([...ranks].sort((a, b) => a - b));
       expect(new Set(declaration.history).size).to.equal(declaration.history.length);
       // A rejection after the end changes nothing.
-      const rejection = await ingestor.ingest(
-        readFileSync(join(DIR, `${receiptType.toLowerCase()}-100.xml`)),
-        'amqp',
-        'HK',
-      );
+      const rejection = await ingestor.ingest(readFileSync(join(DIR, `${receiptType.toLowerCase()}-100.xml`)), {
+        via: 'amqp',
+        center: 'HK',
+        authenticated: true,
+      });
       expect(rejection.returns[0]).to.include({ applied: false, reason: 'after-terminal' });
       expect(declaration.status).to.equal(final);
     });
@@ -189,7 +192,11 @@ describe('receipts of the whole family, from signed fixtures', function () {
       const declaration = memory.add(fixtureGuid(declared), declared);
       const ingestor = ingestorOver(memory);
       for (const s of ['2', '100', '3'])
-        await ingestor.ingest(readFileSync(join(DIR, `${receiptType.toLowerCase()}-${s}.xml`)), 'http', 'HK');
+        await ingestor.ingest(readFileSync(join(DIR, `${receiptType.toLowerCase()}-${s}.xml`)), {
+          via: 'http',
+          center: 'HK',
+          authenticated: true,
+        });
       expect(declaration.history).to.deep.equal(['2', '100']);
       expect(isTerminal('100', declared)).to.equal(true);
       expect(isSuccessfulOutcome('100', declared)).to.equal(false);

@@ -14,7 +14,7 @@ export type { Account, ApiKeyRecord } from '../../store/accounts';
  */
 export class KeyError extends Error {
   constructor(
-    public readonly code: 'ACCOUNT_UNKNOWN' | 'KEY_UNKNOWN' | 'KEY_INVALID',
+    public readonly code: 'ACCOUNT_UNKNOWN' | 'ACCOUNT_INVALID' | 'KEY_UNKNOWN' | 'KEY_INVALID',
     message: string,
   ) {
     super(message);
@@ -25,9 +25,16 @@ export class KeyError extends Error {
 export class AccountStore {
   constructor(private readonly repository: AccountRepository) {}
 
-  /** Creates or replaces an account (idempotent). */
-  upsertAccount(account: Account): Promise<void> {
-    return this.repository.upsertAccount(account);
+  /**
+   * Creates or replaces an account (idempotent). A seller must be given its e-commerce companies and a
+   * broker its sellers explicitly: a missing list is refused here rather than read as "no restriction".
+   */
+  async upsertAccount(account: Account): Promise<void> {
+    if (account.role === 'seller' && !Array.isArray(account.ebcCodes))
+      throw new KeyError('ACCOUNT_INVALID', `seller "${account.id}" needs ebcCodes: the companies it declares for`);
+    if (account.role === 'broker' && !Array.isArray(account.sellerIds))
+      throw new KeyError('ACCOUNT_INVALID', `broker "${account.id}" needs sellerIds: the sellers it serves`);
+    await this.repository.upsertAccount(account);
   }
 
   findAccount(id: string): Promise<Account | null> {
@@ -114,18 +121,13 @@ export function principalFor(account: Account, keyId: string): Principal {
 function basePrincipal(account: Account, keyId: string): Principal {
   switch (account.role) {
     case 'seller':
-      return {
-        role: 'seller',
-        id: account.id,
-        name: account.name,
-        sellerIds: [account.id],
-        ebcCodes: account.ebcCodes,
-        keyId,
-      };
+      // Fail closed: an account stored without its company list (provisioned before the list was required)
+      // declares for no company at all, never for every company.
+      return { role: 'seller', id: account.id, name: account.name, ebcCodes: account.ebcCodes ?? [], keyId };
     case 'broker':
-      return { role: 'broker', id: account.id, name: account.name, sellerIds: account.sellerIds, keyId };
+      return { role: 'broker', id: account.id, name: account.name, sellerIds: account.sellerIds ?? [], keyId };
     case 'center':
-      return { role: 'center', id: account.id, name: account.name, centerCode: account.id, sellerIds: [], keyId };
+      return { role: 'center', id: account.id, name: account.name, centerCode: account.id, keyId };
     case 'admin':
       return { role: 'admin', id: account.id, name: account.name, keyId };
   }

@@ -1,14 +1,11 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import type { RequestState } from '../middleware/request-context';
-import { problems } from '../problem';
+import { ProblemError, problems } from '../problem';
+import type { RequestState } from '../state';
 import { principalFor, type AccountStore } from './account-store';
 import { dummyCompare, parseToken, secretMatches } from './keys';
-import type { Principal, Role } from './principal';
-
-/** Request state once authentication ran. */
-export interface AuthState extends RequestState {
-  principal?: Principal;
-}
+import type { FailureThrottle } from './failure-throttle';
+import { may, rolesFor, type Action } from './policy';
+import type { Principal } from './principal';
 
 export interface AuthenticateOptions {
   accounts: AccountStore;
@@ -18,6 +15,8 @@ export interface AuthenticateOptions {
    * 5 s instead of two per request.
    */
   cacheMs?: number;
+  /** Failed authentications per client address (429 past the limit); none when absent. */
+  throttle?: FailureThrottle;
   now?: () => Date;
 }
 
@@ -44,7 +43,7 @@ export function presentedToken(ctx: ParameterizedContext): string | undefined {
  * 401 (unknown key, wrong secret, revoked, expired, account gone) so a caller learns nothing about which
  * key ids exist; the log line says which one it was.
  */
-export function authenticate(options: AuthenticateOptions): Middleware<AuthState> {
+export function authenticate(options: AuthenticateOptions): Middleware<RequestState> {
   const cacheMs = options.cacheMs ?? 5000;
   const now = options.now ?? (() => new Date());
   const cache = new Map<string, CacheEntry>();
@@ -75,50 +74,57 @@ export function authenticate(options: AuthenticateOptions): Middleware<AuthState
     return { principal };
   }
 
+  /** A presented key that failed: 401, or 429 once the address has failed too often. */
+  async function failed(address: string, unauthorized: ProblemError): Promise<never> {
+    let wait: number | undefined;
+    try {
+      wait = await options.throttle?.failed(address, now().getTime());
+    } catch {
+      // The counter is unavailable: the failure is still a 401 (fail open, like the rate limit).
+    }
+    throw wait === undefined ? unauthorized : tooManyFailures(wait);
+  }
+
   return async (ctx, next) => {
     const token = presentedToken(ctx);
     if (!token)
       throw problems.unauthorized('Send an API key: "Authorization: Bearer <keyId>.<secret>" or "X-Api-Key".');
+    const blocked = options.throttle?.blockedFor(ctx.ip, now().getTime());
+    if (blocked !== undefined) throw tooManyFailures(blocked);
     const parsed = parseToken(token);
-    if (!parsed) throw problems.unauthorized('The API key is malformed; expected "<keyId>.<secret>".');
+    if (!parsed) return failed(ctx.ip, problems.unauthorized('The API key is malformed; expected "<keyId>.<secret>".'));
     const result = await resolve(parsed.keyId, parsed.secret);
     if ('reason' in result) {
       ctx.state.log?.info({ keyId: parsed.keyId, reason: result.reason }, 'authentication failed');
-      throw problems.unauthorized('The API key is unknown, revoked or expired.');
+      return failed(ctx.ip, problems.unauthorized('The API key is unknown, revoked or expired.'));
     }
     ctx.state.principal = result.principal;
     await next();
   };
 }
 
-/** 403 unless the authenticated principal has one of `roles`. Put after `authenticate`. */
-export function requireRole(...roles: Role[]): Middleware<AuthState> {
+/** 403 unless the access policy lets the authenticated principal's role do `action`. Put after `authenticate`. */
+export function allow(action: Action): Middleware<RequestState> {
   return async (ctx, next) => {
     const principal = ctx.state.principal;
     if (!principal) throw problems.unauthorized();
-    if (!roles.includes(principal.role)) {
+    if (!may(principal, action)) {
       throw problems.forbidden(
-        `This operation is for ${roles.join(' or ')} accounts; this key belongs to a ${principal.role}.`,
+        `This operation is for ${rolesFor(action).join(' or ')} accounts; this key belongs to a ${principal.role}.`,
       );
     }
     await next();
   };
 }
 
-/** The authenticated principal of a request (routes behind `authenticate`); 401 when there is none. */
-export function principalOf(ctx: { state: unknown }): Principal {
-  const principal = (ctx.state as AuthState).principal;
-  if (!principal) throw problems.unauthorized();
-  return principal;
-}
-
-/** Whether `principal` may see declarations of `sellerId` (admin: all; others: their sellerIds). */
-export function canSeeSeller(principal: Principal, sellerId: string): boolean {
-  if (principal.role === 'admin') return true;
-  return principal.sellerIds?.includes(sellerId) ?? false;
-}
-
-/** The seller filter for list queries: undefined = unrestricted (admin). */
-export function sellerScope(principal: Principal): string[] | undefined {
-  return principal.role === 'admin' ? undefined : (principal.sellerIds ?? []);
+function tooManyFailures(retryAfterSeconds: number): ProblemError {
+  return new ProblemError(
+    429,
+    'too-many-failed-authentications',
+    'Too Many Requests',
+    {
+      detail: `Too many failed authentications from this address; retry after ${retryAfterSeconds} s.`,
+    },
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 }

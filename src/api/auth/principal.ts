@@ -1,27 +1,25 @@
 /**
  * Who is calling. Set on `ctx.state.principal` by the authentication middleware (src/api/auth/) from the
- * API key; every route decides with it alone.
- *
- * - seller: sees and submits only its own declarations (`sellerIds` = [its id]).
- * - broker: a customs broker serving a set of sellers (`sellerIds`); read-only on their declarations.
- * - center: a clearance center posting receipts (`centerCode`).
- * - admin: operations staff; sees everything (`sellerIds` = undefined means unrestricted).
+ * API key. What each role may see and do is decided by the access policy (./policy.ts) alone.
  */
 export type Role = 'seller' | 'broker' | 'center' | 'admin';
 
-export interface Principal {
-  role: Role;
+interface PrincipalBase {
   /** Account id (seller id, broker id, center code, admin id). */
   id: string;
   name: string;
-  /** Sellers whose declarations this principal may see; undefined = all (admin). */
-  sellerIds?: string[];
-  /** For sellers: the e-commerce company codes (ebcCode) it may declare for ([] = no restriction). */
-  ebcCodes?: string[];
-  /** For centers: its center code. */
-  centerCode?: string;
   /** Id of the API key used (for rate limits and audit), never the key itself. */
   keyId: string;
   /** Per-account rate limit override (requests per minute); the role's default applies when absent. */
   rateLimitPerMinute?: number;
 }
+
+export type Principal =
+  /** A seller: declares for the e-commerce companies (ebcCode) it was given, and nothing else. */
+  | (PrincipalBase & { role: 'seller'; ebcCodes: readonly string[] })
+  /** A customs broker serving these sellers (its scope): reads their declarations. */
+  | (PrincipalBase & { role: 'broker'; sellerIds: readonly string[] })
+  /** A clearance center: answers (posts receipts) for the declarations routed to it. */
+  | (PrincipalBase & { role: 'center'; centerCode: string })
+  /** The gateway's operator. */
+  | (PrincipalBase & { role: 'admin' });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
-import type { AuthState } from '../auth/authenticate';
 import type { IdempotencyKeyRepository } from '../../store/idempotency-keys';
 import { ProblemError, problems } from '../problem';
+import type { RequestState } from '../state';
 
 /**
  * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), per account, kept by the idempotency-key
@@ -34,18 +34,14 @@ export function requestHash(parts: {
     .digest('hex');
 }
 
-export interface IdempotencyState extends AuthState {
-  rawBody?: Buffer;
-}
-
 /**
- * Wraps a handler. Needs `ctx.state.principal` (authenticate first) and `ctx.state.rawBody` (read the body
- * first); requests without the header pass straight through.
+ * Wraps a handler. Needs `ctx.state.principal` (authenticate first) and `ctx.state.body` (the body
+ * middleware first); requests without the header pass straight through.
  */
 export function idempotency(
   store: IdempotencyKeyRepository,
   options: { sweepEveryMs?: number } = {},
-): Middleware<IdempotencyState> {
+): Middleware<RequestState> {
   const sweepEveryMs = options.sweepEveryMs ?? 10 * 60_000;
   let lastSweep = 0;
   return async (ctx, next) => {
@@ -67,7 +63,7 @@ export function idempotency(
       path: ctx.path,
       query: ctx.querystring,
       contentType: ctx.get('Content-Type'),
-      body: ctx.state.rawBody ?? Buffer.alloc(0),
+      body: ctx.state.body?.raw ?? Buffer.alloc(0),
     });
     if (Date.now() - lastSweep > sweepEveryMs) {
       lastSweep = Date.now();

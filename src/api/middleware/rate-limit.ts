@@ -1,8 +1,8 @@
 import type { Middleware } from 'koa';
-import type { AuthState } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
 import type { RateLimitRepository } from '../../store/rate-limits';
 import { ProblemError } from '../problem';
+import type { RequestState } from '../state';
 
 /**
  * Per-API-key rate limit: a fixed window counted in MongoDB by the rate-limit repository
@@ -39,18 +39,40 @@ export const DEFAULT_LIMITS: Record<Principal['role'], number> = {
   admin: 1200,
 };
 
-export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
+/**
+ * Exact counting per fixed window, shared by every gateway, on the rate-limit repository's counters. Used for
+ * the per-key rate limit and for failed authentications per client address (names `authfail:<address>`).
+ */
+export interface WindowTickets {
+  /** Counts one event of `name` in the window; returns its number (> limit = over the limit, not counted). */
+  take(name: string, windowStart: number, limit: number): Promise<number>;
+  /** Deletes past windows now and then (an indexed sweep, not a TTL index). */
+  maybeSweep(t: number): void;
+}
+
+export function windowTickets(options: {
+  counters: RateLimitRepository;
+  windowMs: number;
+  sweepEveryMs?: number;
+}): WindowTickets {
+  const { counters, windowMs } = options;
+  const sweepEveryMs = options.sweepEveryMs ?? 5 * 60_000;
+  let lastSweep = 0;
+  return {
+    take: (name, windowStart, limit) => counters.take(name, windowStart, windowMs, limit),
+    maybeSweep(t) {
+      if (t - lastSweep < sweepEveryMs) return;
+      lastSweep = t;
+      void counters.sweep(new Date(t)).catch(() => undefined);
+    },
+  };
+}
+
+export function rateLimit(options: RateLimitOptions): Middleware<RequestState> {
   const windowMs = options.windowMs ?? 60_000;
   const now = options.now ?? Date.now;
   const limitFor = options.limitFor ?? ((p: Principal) => DEFAULT_LIMITS[p.role]);
-  const sweepEveryMs = options.sweepEveryMs ?? 5 * 60_000;
-  let lastSweep = 0;
-
-  function maybeSweep(t: number): void {
-    if (t - lastSweep < sweepEveryMs) return;
-    lastSweep = t;
-    void options.counters.sweep(new Date(t)).catch(() => undefined);
-  }
+  const tickets = windowTickets({ counters: options.counters, windowMs, sweepEveryMs: options.sweepEveryMs });
 
   return async (ctx, next) => {
     const principal = ctx.state.principal;
@@ -64,12 +86,12 @@ export function rateLimit(options: RateLimitOptions): Middleware<AuthState> {
     const resetSeconds = Math.max(1, Math.ceil((windowStart + windowMs - t) / 1000));
     let used: number;
     try {
-      used = await options.counters.take(principal.keyId, windowStart, windowMs, limit);
+      used = await tickets.take(principal.keyId, windowStart, limit);
     } catch (err) {
       ctx.state.log?.warn({ err }, 'rate limit counter unavailable; request let through');
       return next();
     }
-    maybeSweep(t);
+    tickets.maybeSweep(t);
     ctx.set('RateLimit-Limit', String(limit));
     ctx.set('RateLimit-Remaining', String(Math.max(0, limit - used)));
     ctx.set('RateLimit-Reset', String(resetSeconds));

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import type { RequestState } from '../state';
+
+export type { RequestState } from '../state';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export interface RequestState {
-  requestId: string;
-  log: Logger;
-}
 
 /**
  * Accepts the caller's X-Request-Id when it is sane (else makes one), echoes it back, and gives the request

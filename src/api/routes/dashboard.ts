@@ -57,7 +57,7 @@ registerRoute({
   description:
     'Static page with its script and style at /dashboard/app.js and /dashboard/style.css. The page itself is public; every figure it shows is fetched with the key the user enters.',
   tags: ['broker'],
-  roles: 'public',
+  access: 'public',
   responses: {
     200: {
       description: 'The dashboard page.',
@@ -75,7 +75,7 @@ for (const [name, type] of [
     path: `/dashboard/${name}`,
     summary: `Dashboard ${name === 'app.js' ? 'script' : name === 'style.css' ? 'style sheet' : 'page (same as /dashboard)'}`,
     tags: ['broker'],
-    roles: 'public',
+    access: 'public',
     responses: {
       200: { description: `The ${name} of the dashboard.`, content: { [type]: { schema: z.string(), example: '…' } } },
     },
@@ -86,7 +86,7 @@ registerRoute({
   path: '/dashboard/',
   summary: 'Broker dashboard (same page as /dashboard)',
   tags: ['broker'],
-  roles: 'public',
+  access: 'public',
   responses: {
     200: {
       description: 'The dashboard page.',

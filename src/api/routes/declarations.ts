@@ -1,73 +1,36 @@
-import Router, { type RouterContext } from '@koa/router';
+import Router from '@koa/router';
 import { z } from 'zod';
-import { MESSAGE_TYPES } from '../../domain/message-types';
+import { firstNonXmlChar } from '../../domain/xml-text';
 import type { SubmissionService } from '../../pipeline/contracts';
-import { SubmissionRequestError } from '../../pipeline/submission';
-import type { DeclarationStore, DeclarationView } from '../../store/contracts';
-import { canSeeSeller, principalOf, sellerScope, type AuthDeps } from '../auth';
-import { parseJson, readRawBody, requireMediaType } from '../middleware/body';
-import { idempotency, type IdempotencyState } from '../middleware/idempotency';
+import type { DeclarationFilter, DeclarationStore, DeclarationView, ReceiptStore } from '../../store/contracts';
+import type { AuthDeps } from '../auth';
+import { mayFollowUp, mayRead, sellerFilter } from '../auth/policy';
+import type { Principal } from '../auth/principal';
+import { body, jsonBody, validBody } from '../middleware/body';
+import { idempotency } from '../middleware/idempotency';
 import type { IdempotencyKeyRepository } from '../../store/idempotency-keys';
-import type { RequestState } from '../middleware/request-context';
-import { registerRoute } from '../openapi';
-import { ProblemError, problems } from '../problem';
+import { toDeclaration, toSummary } from '../presenters/declaration';
+import { buildTimeline } from '../presenters/timeline';
+import { problems } from '../problem';
+import { declarationListQuerySchema, parseQuery, type DeclarationFilterQuery } from '../query';
+import { principalOf, type RequestState } from '../state';
+import { documentDeclarationRoutes } from './declarations.docs';
 
 /**
- * Reading one declaration, the declarations of an order, and the follow-up messages of an inventory:
- * cancel (CEB623) and return (CEB625).
+ * The declarations resource: search (filters, cursor pagination, counts per status), one declaration,
+ * its timeline, and its follow-up messages — cancel (CEB623) and return (CEB625) of an inventory.
  *
- * Tenancy: a declaration the caller may not see answers 404 exactly like one that does not exist (not
- * 403), so declaration ids and order numbers of other sellers cannot be probed.
+ * Who sees what is the access policy's (src/api/auth/policy.ts): sellers their own, brokers their
+ * sellers', the operator all. A declaration the caller may not see answers 404 exactly like one that does
+ * not exist (not 403), so ids cannot be probed.
  */
 export interface DeclarationsRoutesDeps {
-  declarations: DeclarationStore;
-  submission: SubmissionService;
+  declarations: Pick<DeclarationStore, 'list' | 'countByStatus' | 'findById'>;
+  receipts: Pick<ReceiptStore, 'findById'>;
+  submission: Pick<SubmissionService, 'cancel' | 'refund'>;
   auth: AuthDeps;
   idempotency: IdempotencyKeyRepository;
 }
-
-const historyEntrySchema = z.object({
-  eventId: z.string(),
-  status: z.string(),
-  at: z.iso.datetime(),
-  source: z.enum(['api', 'worker', 'receipt', 'connector', 'sweeper']),
-  receiptId: z.string().optional(),
-  signer: z.object({ subject: z.string(), serialHex: z.string() }).optional(),
-  info: z.string().optional(),
-  documentKeys: z.record(z.string(), z.string()).optional(),
-});
-
-/** A declaration as the API shows it (DeclarationView: no personal data except the masked buyer id). */
-export const declarationSchema = z.object({
-  id: z.string(),
-  sellerId: z.string(),
-  platformCode: z.string(),
-  orderNo: z.string(),
-  messageType: z.enum(MESSAGE_TYPES),
-  direction: z.enum(['import', 'export']),
-  tradeMode: z.enum(['9610', '1210']),
-  customsCode: z.string(),
-  center: z.string(),
-  status: z
-    .string()
-    .describe(
-      'internal step (accepted, signed, queued, delivered, failed) or a customs return code (e.g. 120, 399, 800)',
-    ),
-  terminal: z.boolean(),
-  messageGuid: z.string().optional(),
-  digest: z.string().optional(),
-  attempts: z.number().int(),
-  lastError: z.string().optional(),
-  amountCny: z.number(),
-  buyerIdMasked: z.string().optional(),
-  requestId: z.string(),
-  history: z.array(historyEntrySchema),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-});
-
-export const idParamsSchema = z.object({ id: z.string().min(1).max(64).describe('declaration id (UUID)') });
-export const orderNoParamsSchema = z.object({ orderNo: z.string().min(1).max(60).describe('order number (orderNo)') });
 
 /** Body of cancel (CEB623) and return (CEB625). */
 export const followUpRequestSchema = z
@@ -77,220 +40,110 @@ export const followUpRequestSchema = z
       .trim()
       .min(1, 'must not be empty')
       .max(1000, 'must be at most 1000 characters')
+      .refine((v) => !firstNonXmlChar(v), 'contains a character XML cannot carry (control characters, U+FFFE/U+FFFF)')
       .describe('reason sent to customs'),
     invtNo: z
       .string()
       .trim()
       .min(1)
       .max(18, 'must be at most 18 characters')
+      .refine((v) => !firstNonXmlChar(v), 'contains a character XML cannot carry')
       .optional()
       .describe("inventory number customs assigned; default: the one from the inventory's receipts"),
   })
   .strict();
 
 const FOLLOW_UP_BODY_BYTES = 64 * 1024;
+const DECLARATION_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** The store filter for what this principal asked for and may see (asking for another tenant is 403). */
+export function declarationFilter(principal: Principal, query: DeclarationFilterQuery): DeclarationFilter {
+  const sellerIds = sellerFilter(principal, query.seller);
+  if (query.from && query.to && query.from > query.to)
+    throw problems.badRequest('query.from must not be after query.to.', [
+      { path: 'query.from', code: 'range', message: 'must not be after to' },
+    ]);
+  return {
+    ...(sellerIds !== undefined ? { sellerIds } : {}),
+    ...(query.status?.length ? { status: query.status } : {}),
+    ...(query.center?.length ? { center: query.center } : {}),
+    ...(query.messageType?.length ? { messageType: query.messageType } : {}),
+    ...(query.orderNo ? { orderNo: query.orderNo } : {}),
+    ...(query.from ? { from: query.from } : {}),
+    ...(query.to ? { to: query.to } : {}),
+  };
+}
 
 export function declarationsRoutes(deps: DeclarationsRoutesDeps): Router<RequestState> {
   const router = new Router<RequestState>();
+  const read = deps.auth.guard('declarations.read');
 
-  router.get('/v1/declarations/:id', deps.auth.guard('seller', 'broker', 'admin'), async (ctx) => {
-    const principal = principalOf(ctx);
-    const view = await deps.declarations.findById(ctx.params.id ?? '');
-    if (!view || !canSeeSeller(principal, view.sellerId)) throw problems.notFound(`No declaration ${ctx.params.id}.`);
-    ctx.body = view;
-  });
-
-  router.get('/v1/orders/:orderNo/declarations', deps.auth.guard('seller', 'broker', 'admin'), async (ctx) => {
-    const principal = principalOf(ctx);
-    const orderNo = ctx.params.orderNo ?? '';
-    const found = await deps.declarations.findByOrderNo(orderNo, sellerScope(principal));
-    const visible = found.filter((d) => canSeeSeller(principal, d.sellerId));
-    if (visible.length === 0) throw problems.notFound(`No declarations for order ${orderNo}.`);
-    ctx.body = { orderNo, items: visible };
-  });
-
-  const followUp = (kind: 'cancel' | 'refund') => async (ctx: RouterContext<RequestState>) => {
-    const principal = principalOf(ctx);
-    const body = parseJson(((ctx.state as IdempotencyState).rawBody ?? Buffer.alloc(0)).toString('utf8'));
-    const parsed = followUpRequestSchema.safeParse(body);
-    if (!parsed.success) {
-      throw problems.validation(
-        'The request is invalid; nothing was stored.',
-        parsed.error.issues.map((i) => ({
-          path: '/' + i.path.map(String).join('/'),
-          code: i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_FIELD',
-          message: i.message,
-          messageZh: `字段无效：${i.message}`,
-        })),
-      );
-    }
-    let view: DeclarationView;
-    try {
-      const options = { sellerIds: principal.sellerIds ?? [principal.id], requestId: ctx.state.requestId };
-      view =
-        kind === 'cancel'
-          ? await deps.submission.cancel(ctx.params.id ?? '', parsed.data, options)
-          : await deps.submission.refund(ctx.params.id ?? '', parsed.data, options);
-    } catch (err) {
-      if (err instanceof SubmissionRequestError) {
-        if (err.status === 404) throw problems.notFound(`No declaration ${ctx.params.id}.`);
-        if (err.status === 409) throw problems.conflict(err.message);
-        throw new ProblemError(422, 'not-applicable', 'Unprocessable Content', { detail: err.message });
-      }
-      throw err;
-    }
-    ctx.status = 202;
-    ctx.set('Location', `/v1/declarations/${view.id}`);
-    ctx.body = view;
+  /** The declaration, if this principal may see it; anything else is the same 404. */
+  const visible = async (principal: Principal, id: string | undefined): Promise<DeclarationView> => {
+    const declaration = id && DECLARATION_ID.test(id) ? await deps.declarations.findById(id) : null;
+    if (!declaration || !mayRead(principal, declaration)) throw problems.notFound('No such declaration.');
+    return declaration;
   };
 
-  const readBody = async (ctx: RouterContext<RequestState>, next: () => Promise<unknown>) => {
-    requireMediaType(ctx, ['application/json']);
-    (ctx.state as IdempotencyState).rawBody = await readRawBody(ctx, FOLLOW_UP_BODY_BYTES);
-    await next();
-  };
+  router.get('/v1/declarations', read, async (ctx) => {
+    const query = parseQuery(declarationListQuerySchema, ctx.query);
+    const filter = declarationFilter(principalOf(ctx), query);
+    if (filter.sellerIds && filter.sellerIds.length === 0) {
+      ctx.body = { items: [], counts: {}, total: 0 };
+      return;
+    }
+    const [page, counts] = await Promise.all([
+      // A cursor of the right shape that this API never issued is the store's InvalidCursorError (400).
+      deps.declarations.list(filter, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) }),
+      deps.declarations.countByStatus(filter),
+    ]);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (page.nextCursor) {
+      const next = new URL(ctx.href);
+      next.searchParams.set('cursor', page.nextCursor);
+      next.searchParams.set('limit', String(query.limit));
+      ctx.set('Link', `<${next.pathname}${next.search}>; rel="next"`);
+    }
+    ctx.body = {
+      items: page.items.map(toSummary),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      counts,
+      total,
+    };
+  });
 
-  router.post(
-    '/v1/declarations/:id/cancel',
-    deps.auth.guard('seller'),
-    readBody,
-    idempotency(deps.idempotency),
-    followUp('cancel'),
-  );
-  router.post(
-    '/v1/declarations/:id/return',
-    deps.auth.guard('seller'),
-    readBody,
-    idempotency(deps.idempotency),
-    followUp('refund'),
-  );
+  router.get('/v1/declarations/:id', read, async (ctx) => {
+    ctx.body = toDeclaration(await visible(principalOf(ctx), ctx.params.id));
+  });
+
+  router.get('/v1/declarations/:id/timeline', read, async (ctx) => {
+    const declaration = await visible(principalOf(ctx), ctx.params.id);
+    ctx.body = { declaration: toSummary(declaration), steps: await buildTimeline(declaration, deps.receipts) };
+  });
+
+  const readFollowUp = body({ accept: ['application/json'], limitBytes: FOLLOW_UP_BODY_BYTES });
+  for (const [path, kind] of [
+    ['/v1/declarations/:id/cancel', 'cancel'],
+    ['/v1/declarations/:id/return', 'refund'],
+  ] as const) {
+    router.post(
+      path,
+      deps.auth.guard('declarations.follow-up'),
+      readFollowUp,
+      idempotency(deps.idempotency),
+      async (ctx) => {
+        const principal = principalOf(ctx);
+        const input = validBody(followUpRequestSchema, jsonBody(ctx), 'request');
+        const options = { mayActOn: (d: DeclarationView) => mayFollowUp(principal, d), requestId: ctx.state.requestId };
+        const view = await deps.submission[kind](ctx.params.id ?? '', input, options);
+        ctx.status = 202;
+        ctx.set('Location', `/v1/declarations/${view.id}`);
+        ctx.body = toDeclaration(view);
+      },
+    );
+  }
 
   return router;
 }
 
-const exampleDeclaration: z.input<typeof declarationSchema> = {
-  id: '0b6f3f0e-4c1a-4c7e-9d43-5a3c1f2e9a73',
-  sellerId: 'seller-gd',
-  platformCode: '4401961A2B',
-  orderNo: 'BG20261128GZ000101',
-  messageType: 'CEB621',
-  direction: 'import',
-  tradeMode: '9610',
-  customsCode: '5141',
-  center: 'GD',
-  status: '120',
-  terminal: false,
-  messageGuid: 'D3A1C0E2-7F7B-4E59-9B1A-0C4E7A5B2F10',
-  attempts: 1,
-  amountCny: 1506.49,
-  buyerIdMasked: '4401**********0012',
-  requestId: 'req-7c1d',
-  history: [
-    { eventId: '674a1b2c3d4e5f6a7b8c9d01', status: 'accepted', at: '2026-11-28T02:30:00.000Z', source: 'api' },
-    { eventId: '674a1b2c3d4e5f6a7b8c9d02', status: 'queued', at: '2026-11-28T02:30:01.000Z', source: 'worker' },
-    {
-      eventId: '674a1b2c3d4e5f6a7b8c9d03',
-      status: '120',
-      at: '2026-11-28T02:31:10.000Z',
-      source: 'receipt',
-      info: '逻辑校验通过',
-      documentKeys: { invtNo: '51412026I000000101' },
-    },
-  ],
-  createdAt: '2026-11-28T02:30:00.000Z',
-  updatedAt: '2026-11-28T02:31:10.000Z',
-};
-
-const readRoles = ['seller', 'broker', 'admin'] as const;
-
-registerRoute({
-  method: 'GET',
-  path: '/v1/declarations/:id',
-  summary: 'One declaration with its status history',
-  description:
-    'Sellers see their own declarations, brokers those of their sellers, admins all. Anything else is 404 (not 403), so ids cannot be probed.',
-  tags: ['declarations'],
-  roles: [...readRoles],
-  params: idParamsSchema,
-  responses: {
-    200: {
-      description: 'The declaration.',
-      content: { 'application/json': { schema: declarationSchema, example: exampleDeclaration } },
-    },
-    404: { description: 'No such declaration, or not yours.', problem: true },
-  },
-});
-
-registerRoute({
-  method: 'GET',
-  path: '/v1/orders/:orderNo/declarations',
-  summary: 'Every declaration of an order (all message types, incl. cancel/return)',
-  tags: ['declarations'],
-  roles: [...readRoles],
-  params: orderNoParamsSchema,
-  responses: {
-    200: {
-      description: 'The declarations visible to the caller.',
-      content: {
-        'application/json': {
-          schema: z.object({ orderNo: z.string(), items: z.array(declarationSchema) }),
-          example: { orderNo: exampleDeclaration.orderNo, items: [exampleDeclaration] },
-        },
-      },
-    },
-    404: { description: 'No declarations of this order visible to the caller.', problem: true },
-  },
-});
-
-for (const [kind, type, what] of [
-  ['cancel', 'CEB623', 'Cancel (withdraw) an accepted inventory'],
-  ['return', 'CEB625', 'Declare a return (refund) of an inventory'],
-] as const) {
-  registerRoute({
-    method: 'POST',
-    path: `/v1/declarations/:id/${kind}`,
-    summary: `${what} (${type})`,
-    description: `The id must be a CEB621 inventory of yours that customs accepted (status 120 or later${kind === 'cancel' ? ', not yet cleared (899)' : ''}). Answers with the new ${type} declaration, which the workers sign and send. Idempotency-Key is supported.`,
-    tags: ['declarations'],
-    roles: ['seller'],
-    params: idParamsSchema,
-    headers: [{ name: 'Idempotency-Key', description: 'Makes a retry safe (see POST /v1/orders).' }],
-    request: {
-      content: {
-        'application/json': {
-          schema: followUpRequestSchema,
-          example: { reason: kind === 'cancel' ? '买家取消订单' : '商品质量问题退货' },
-        },
-      },
-    },
-    responses: {
-      202: {
-        description: `The new ${type} declaration.`,
-        headers: { Location: 'The new declaration.' },
-        content: {
-          'application/json': {
-            schema: declarationSchema,
-            example: {
-              ...exampleDeclaration,
-              id: '5d2e8a51-0d3b-4f0e-8a3e-2c9f7d1b6e44',
-              messageType: type,
-              status: 'accepted',
-              history: [exampleDeclaration.history[0]!],
-            },
-          },
-        },
-      },
-      400: { description: 'Malformed JSON.', problem: true },
-      404: { description: 'No such declaration, or not yours.', problem: true },
-      409: {
-        description: 'The inventory is not in a state that allows this (or an Idempotency-Key is in flight).',
-        problem: true,
-      },
-      415: { description: 'Content-Type is not application/json.', problem: true },
-      422: {
-        description: 'Invalid body (field paths like /reason), or the declaration is not a CEB621.',
-        problem: true,
-      },
-    },
-  });
-}
+documentDeclarationRoutes(followUpRequestSchema);

@@ -32,7 +32,7 @@ registerRoute({
   description:
     'HTTP latency by route template, declarations by status and center, manifest publishes (confirmed/failed), signing time, receipt lag and status delay. No ids or personal data in labels.',
   tags: ['operations'],
-  roles: 'public',
+  access: 'public',
   responses: {
     200: {
       description: 'Prometheus text format 0.0.4.',

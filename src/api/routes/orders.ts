@@ -6,16 +6,21 @@ import { z } from 'zod';
 import { baygateOrderSchema } from '../../domain/order';
 import { MESSAGE_TYPES } from '../../domain/message-types';
 import type { OrderOutcome, SubmissionService, SubmissionViolation } from '../../pipeline/contracts';
-import { principalOf, type AuthDeps } from '../auth';
-import { decodeUtf8, parseJson, parseNdjson, readRawBody, requireMediaType } from '../middleware/body';
-import { idempotency, type IdempotencyState } from '../middleware/idempotency';
+import type { DeclarationStore } from '../../store/contracts';
+import type { AuthDeps } from '../auth';
+import { declarableCompanies, readableSellers } from '../auth/policy';
+import { body, bodyOf } from '../middleware/body';
+import { idempotency } from '../middleware/idempotency';
 import type { IdempotencyKeyRepository } from '../../store/idempotency-keys';
-import type { RequestState } from '../middleware/request-context';
 import { registerRoute } from '../openapi';
+import { declarationSchema, exampleDeclaration, toDeclaration } from '../presenters/declaration';
 import { problems, type ProblemDetails } from '../problem';
+import { orderNoParams, parseParams } from '../query';
+import { principalOf, type RequestState } from '../state';
 
 /**
- * POST /v1/orders: one order (JSON object), a batch (JSON array, ≤ 1,000) or NDJSON (one order per line),
+ * The orders resource. GET /v1/orders/{orderNo}/declarations: every declaration of an order the caller
+ * may see (404 when none). POST /v1/orders: one order (JSON object), a batch (JSON array, ≤ 1,000) or NDJSON (one order per line),
  * in the Baygate format or a mapped source format (?source=<name>); ?atomic=true for all-or-nothing.
  *
  * Outcomes (documented in OpenAPI):
@@ -31,7 +36,8 @@ export const MAX_ORDERS_PER_REQUEST = 1000;
 export const MAX_ORDERS_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface OrdersRoutesDeps {
-  submission: SubmissionService;
+  submission: Pick<SubmissionService, 'submit'>;
+  declarations: Pick<DeclarationStore, 'findByOrderNo'>;
   auth: AuthDeps;
   idempotency: IdempotencyKeyRepository;
   limits?: { maxBodyBytes?: number; maxOrders?: number };
@@ -109,7 +115,13 @@ function present(o: OrderOutcome, lines: number[] | undefined): z.infer<typeof o
   return {
     ...base,
     outcome: o.outcome,
-    declarations: o.declarations.map((d) => ({ ...d, href: `/v1/declarations/${d.id}` })),
+    declarations: o.declarations.map((d) => ({
+      id: d.id,
+      messageType: d.messageType,
+      center: d.center,
+      status: d.status,
+      href: `/v1/declarations/${d.id}`,
+    })),
   };
 }
 
@@ -120,12 +132,8 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
 
   router.post(
     '/v1/orders',
-    deps.auth.guard('seller'),
-    async (ctx, next) => {
-      requireMediaType(ctx, ['application/json', 'application/x-ndjson']);
-      (ctx.state as IdempotencyState).rawBody = await readRawBody(ctx, maxBodyBytes);
-      await next();
-    },
+    deps.auth.guard('orders.submit'),
+    body({ accept: ['application/json', 'application/x-ndjson'], limitBytes: maxBodyBytes, maxRecords: maxOrders }),
     idempotency(deps.idempotency),
     async (ctx) => {
       const principal = principalOf(ctx);
@@ -140,17 +148,13 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
           })),
         );
       }
-      const text = decodeUtf8((ctx.state as IdempotencyState).rawBody ?? Buffer.alloc(0));
+      const read = bodyOf(ctx);
       let orders: unknown[];
       let lines: number[] | undefined;
-      if (requireMediaType(ctx, ['application/json', 'application/x-ndjson']) === 'application/x-ndjson') {
-        ({ values: orders, lines } = parseNdjson(text, maxOrders));
-      } else {
-        const body = parseJson(text);
-        if (Array.isArray(body)) orders = body;
-        else if (body !== null && typeof body === 'object') orders = [body];
-        else throw problems.badRequest('The body must be an order (JSON object) or a batch of orders (JSON array).');
-      }
+      if (read.kind === 'ndjson') ({ values: orders, lines } = read);
+      else if (read.kind === 'json' && Array.isArray(read.value)) orders = read.value;
+      else if (read.kind === 'json' && read.value !== null && typeof read.value === 'object') orders = [read.value];
+      else throw problems.badRequest('The body must be an order (JSON object) or a batch of orders (JSON array).');
       if (orders.length === 0) throw problems.badRequest('The request contains no orders.');
       if (orders.length > maxOrders)
         throw problems.payloadTooLarge(
@@ -160,7 +164,7 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
       const atomic = query.data.atomic === 'true';
       const result = await deps.submission.submit(orders, {
         sellerId: principal.id,
-        allowedEbcCodes: principal.ebcCodes ?? [],
+        ebcCodes: declarableCompanies(principal),
         source: query.data.source,
         atomic,
         requestId: ctx.state.requestId,
@@ -195,6 +199,14 @@ export function ordersRoutes(deps: OrdersRoutesDeps): Router<RequestState> {
       } satisfies z.infer<typeof submitResponseSchema>;
     },
   );
+
+  router.get('/v1/orders/:orderNo/declarations', deps.auth.guard('declarations.read'), async (ctx) => {
+    const { orderNo } = parseParams(orderNoParams, ctx.params);
+    const sellers = readableSellers(principalOf(ctx));
+    const visible = await deps.declarations.findByOrderNo(orderNo, sellers === 'all' ? undefined : [...sellers]);
+    if (visible.length === 0) throw problems.notFound('No declarations of this order.');
+    ctx.body = { orderNo, items: visible.map(toDeclaration) };
+  });
 
   return router;
 }
@@ -241,7 +253,7 @@ registerRoute({
     'Non-atomic batch with some invalid orders: 202, the body lists every order with its outcome and the rejected ones with their errors. If nothing could be stored (all invalid, or `atomic=true` and any invalid): 422 problem+json with every error, paths prefixed by the order index (`/orders/3/items/0/price`).\n\n' +
     'Send `Idempotency-Key` to make retries safe: the same key with the same request replays the first response; with a different request it is 422; while the first is running it is 409.',
   tags: ['orders'],
-  roles: ['seller'],
+  access: 'orders.submit',
   query: submitQuerySchema,
   headers: [
     { name: 'Idempotency-Key', description: 'Up to 255 visible ASCII characters, unique per seller for 24 h.' },
@@ -289,5 +301,27 @@ registerRoute({
         },
       },
     },
+  },
+});
+
+registerRoute({
+  method: 'GET',
+  path: '/v1/orders/:orderNo/declarations',
+  summary: 'Every declaration of an order (all message types, incl. cancel/return)',
+  tags: ['declarations'],
+  access: 'declarations.read',
+  params: orderNoParams,
+  responses: {
+    200: {
+      description: 'The declarations visible to the caller.',
+      content: {
+        'application/json': {
+          schema: z.object({ orderNo: z.string(), items: z.array(declarationSchema) }),
+          example: { orderNo: exampleDeclaration.orderNo, items: [exampleDeclaration] },
+        },
+      },
+    },
+    400: { description: 'The order number is empty or longer than 60 characters (params.orderNo).', problem: true },
+    404: { description: 'No declarations of this order visible to the caller.', problem: true },
   },
 });

@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { ReceiptRejectedError, type IngestResult, type ReceiptIngestor } from '../../pipeline/receipts';
-import { principalOf, type AuthDeps } from '../auth';
-import { readRawBody, requireMediaType } from '../middleware/body';
-import type { RequestState } from '../middleware/request-context';
+import type { IngestResult, ReceiptIngestor } from '../../pipeline/receipts';
+import type { AuthDeps } from '../auth';
+import { answeringCenter } from '../auth/policy';
+import { body, bodyOf } from '../middleware/body';
+import { principalOf, type RequestState } from '../state';
 import { registerRoute } from '../openapi';
-import { ProblemError } from '../problem';
 
 /**
  * POST /v1/receipts: a clearance center posts one signed CEB receipt (the HTTP alternative to the
@@ -66,23 +66,12 @@ export function presentReceipt(result: IngestResult): z.infer<typeof receiptResu
 
 export function receiptsRoutes(deps: ReceiptsRoutesDeps): Router<RequestState> {
   const router = new Router<RequestState>();
-  router.post('/v1/receipts', deps.auth.guard('center'), async (ctx) => {
-    const principal = principalOf(ctx);
-    requireMediaType(ctx, ['application/xml', 'text/xml']);
-    const raw = await readRawBody(ctx, deps.maxBytes ?? MAX_RECEIPT_BYTES);
-    let result: IngestResult;
-    try {
-      result = await deps.ingestor.ingest(raw, 'http', principal.centerCode ?? principal.id);
-    } catch (err) {
-      if (err instanceof ReceiptRejectedError) {
-        throw new ProblemError(422, 'receipt-rejected', 'Receipt rejected', {
-          detail: err.message,
-          code: err.code,
-          errors: [{ path: '', code: err.code, message: err.message, messageZh: `回执被拒绝（${err.code}）` }],
-        });
-      }
-      throw err;
-    }
+  const readBody = body({ accept: ['application/xml', 'text/xml'], limitBytes: deps.maxBytes ?? MAX_RECEIPT_BYTES });
+  router.post('/v1/receipts', deps.auth.guard('receipts.post'), readBody, async (ctx) => {
+    const center = answeringCenter(principalOf(ctx));
+    const read = bodyOf(ctx);
+    if (read.kind !== 'xml' || center === undefined) throw new Error('receipts: XML from a center only');
+    const result = await deps.ingestor.ingest(read.text, { via: 'http', center, authenticated: true });
     ctx.status = result.duplicate ? 200 : 202;
     ctx.body = presentReceipt(result);
   });
@@ -111,7 +100,7 @@ registerRoute({
   description:
     "Body: the signed CEB receipt XML exactly as received from customs (XML-DSig, verified strictly against the clearance centers' trust list). Up to 1 MiB. DOCTYPE/entities are refused.",
   tags: ['receipts'],
-  roles: ['center'],
+  access: 'receipts.post',
   request: {
     content: {
       'application/xml': {

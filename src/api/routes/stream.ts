@@ -5,8 +5,9 @@ import { z } from 'zod';
 import type { DeclarationStore } from '../../store/contracts';
 import { isEventId, replayEvents, type LiveEvent, type LiveEvents } from '../live-events';
 import { registerRoute } from '../openapi';
+import { readableSellers } from '../auth/policy';
 import { problems } from '../problem';
-import { principalOf, visibleSellers, type AuthedState } from './broker';
+import { principalOf, type RequestState } from '../state';
 
 /**
  * `GET /v1/stream`: status changes as Server-Sent Events. Each event is
@@ -24,7 +25,8 @@ import { principalOf, visibleSellers, type AuthedState } from './broker';
 export interface StreamRouteDeps {
   live: LiveEvents;
   declarations: Pick<DeclarationStore, 'eventsSince'>;
-  auth: Middleware<AuthedState>;
+  /** Authentication and the access policy's check (auth.guard('declarations.read')). */
+  auth: Middleware<RequestState>;
   heartbeatMs?: number;
   maxBufferedBytes?: number;
   /** Live events held while a replay runs; more and the client is asked to reconnect. */
@@ -48,16 +50,16 @@ export function formatSse(event: LiveEvent): string {
   return `id: ${event.id}\nevent: status\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export function streamRoutes(deps: StreamRouteDeps): Router<AuthedState> {
-  const router = new Router<AuthedState>();
+export function streamRoutes(deps: StreamRouteDeps): Router<RequestState> {
+  const router = new Router<RequestState>();
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const maxBufferedBytes = deps.maxBufferedBytes ?? 1_000_000;
   const maxPendingEvents = deps.maxPendingEvents ?? 5_000;
   const replayMax = deps.replayMax ?? 10_000;
 
   router.get('/v1/stream', deps.auth, async (ctx) => {
-    const principal = principalOf(ctx);
-    const sellerIds = visibleSellers(principal);
+    const readable = readableSellers(principalOf(ctx));
+    const sellerIds = readable === 'all' ? undefined : [...readable];
     const lastEventIdRaw =
       ctx.get('Last-Event-ID') || (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
     const lastEventId = lastEventIdRaw.trim().toLowerCase();
@@ -174,7 +176,7 @@ registerRoute({
     'Send `Last-Event-ID` (browsers do it on reconnect) to replay what was missed first; delivery is at least once. Comment lines every 15 s keep the connection alive. ' +
     'Only the sellers the key may see. EventSource cannot send an Authorization header: read the stream with fetch, or use `baygate watch`.',
   tags: ['broker'],
-  roles: ['seller', 'broker', 'admin'],
+  access: 'declarations.read',
   headers: [{ name: 'Last-Event-ID', description: 'Resume after this event id (24 hex digits).' }],
   responses: {
     200: {

@@ -1,11 +1,11 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import Router from '@koa/router';
 import { z } from 'zod';
+import { checkWebhookTarget, type WebhookTargetPolicy } from '../../pipeline/webhook-targets';
 import type { WebhookDelivery, WebhookRegistry } from '../../pipeline/webhooks';
-import { principalOf, type AuthDeps } from '../auth';
-import { parseJson, readRawBody, requireMediaType } from '../middleware/body';
-import type { RequestState } from '../middleware/request-context';
+import type { AuthDeps } from '../auth';
+import { ownsWebhook } from '../auth/policy';
+import { body, jsonBody, validBody } from '../middleware/body';
+import { principalOf, type RequestState } from '../state';
 import { registerRoute } from '../openapi';
 import { problems } from '../problem';
 
@@ -17,10 +17,10 @@ export interface WebhooksRoutesDeps {
   webhooks: WebhookRegistry;
   auth: AuthDeps;
   /**
-   * Allow loopback/private literal addresses and plain http (development and tests). In production the
-   * gateway must not be usable to reach its own network (SSRF): https only, no literal private addresses.
+   * Where a webhook may point: public https targets, plus the development allow-list
+   * (src/pipeline/webhook-targets.ts). Checked at registration here and again at every delivery.
    */
-  allowPrivateUrls?: boolean;
+  targets: WebhookTargetPolicy;
 }
 
 export const MAX_WEBHOOKS_PER_SELLER = 10;
@@ -69,55 +69,6 @@ const deliveriesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).optional().describe('newest first; default 100'),
 });
 
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local'))
-    return true;
-  const v = isIP(host);
-  if (v === 4) {
-    const [a, b] = host.split('.').map(Number) as [number, number];
-    return (
-      a === 10 ||
-      a === 127 ||
-      a === 0 ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  if (v === 6)
-    return (
-      host === '::1' ||
-      host === '::' ||
-      host.startsWith('fc') ||
-      host.startsWith('fd') ||
-      host.startsWith('fe80') ||
-      host.startsWith('::ffff:')
-    );
-  return false;
-}
-
-/**
- * https, and the host (a literal or every address it resolves to now) is not loopback/private/link-local.
- * A name that does not resolve is refused too. (DNS can change later; the delivery worker runs outside the
- * gateway's private network in production, which is the real SSRF fence.)
- */
-export async function isPublicHttpsUrl(
-  url: URL,
-  resolve: (host: string) => Promise<{ address: string }[]> = (host) => lookup(host, { all: true }),
-): Promise<boolean> {
-  if (url.protocol !== 'https:') return false;
-  if (isPrivateHost(url.hostname)) return false;
-  if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) return true;
-  try {
-    const addresses = await resolve(url.hostname);
-    return addresses.length > 0 && addresses.every((a) => !isPrivateHost(a.address));
-  } catch {
-    return false;
-  }
-}
-
 function presentDelivery(d: WebhookDelivery): z.input<typeof deliverySchema> {
   return {
     id: d.id,
@@ -141,31 +92,19 @@ function presentDelivery(d: WebhookDelivery): z.input<typeof deliverySchema> {
 
 export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
   const router = new Router<RequestState>();
-  const guard = deps.auth.guard('seller');
+  const guard = deps.auth.guard('webhooks.manage');
 
-  router.post('/v1/webhooks', guard, async (ctx) => {
+  router.post('/v1/webhooks', guard, body({ accept: ['application/json'], limitBytes: 16 * 1024 }), async (ctx) => {
     const principal = principalOf(ctx);
-    requireMediaType(ctx, ['application/json']);
-    const body = parseJson((await readRawBody(ctx, 16 * 1024)).toString('utf8'));
-    const parsed = createWebhookSchema.safeParse(body);
-    if (!parsed.success) {
-      throw problems.validation(
-        'The webhook is invalid; nothing was stored.',
-        parsed.error.issues.map((i) => ({
-          path: '/' + i.path.map(String).join('/'),
-          code: i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_FIELD',
-          message: i.message,
-          messageZh: `字段无效：${i.message}`,
-        })),
-      );
-    }
-    const url = new URL(parsed.data.url);
-    if (!deps.allowPrivateUrls && !(await isPublicHttpsUrl(url))) {
+    const input = validBody(createWebhookSchema, jsonBody(ctx), 'webhook');
+    const url = new URL(input.url);
+    const verdict = await checkWebhookTarget(url, deps.targets);
+    if (!verdict.ok) {
       throw problems.validation('The webhook URL must be https and resolve to public addresses only.', [
         {
           path: '/url',
           code: 'URL_NOT_ALLOWED',
-          message: 'must be https and publicly routable',
+          message: `${verdict.reason}: webhooks go to public https addresses only`,
           messageZh: '必须是可公开访问的 https 地址',
         },
       ]);
@@ -173,7 +112,7 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
     const existing = await deps.webhooks.list(principal.id);
     if (existing.length >= MAX_WEBHOOKS_PER_SELLER)
       throw problems.conflict(`A seller may register at most ${MAX_WEBHOOKS_PER_SELLER} webhooks; delete one first.`);
-    const webhook = await deps.webhooks.create(principal.id, url.toString(), parsed.data.secret);
+    const webhook = await deps.webhooks.create(principal.id, url.toString(), input.secret);
     ctx.status = 201;
     ctx.set('Location', `/v1/webhooks/${webhook.id}`);
     ctx.body = { id: webhook.id, url: webhook.url, createdAt: webhook.createdAt.toISOString(), secret: webhook.secret };
@@ -205,7 +144,7 @@ export function webhooksRoutes(deps: WebhooksRoutesDeps): Router<RequestState> {
         })),
       );
     const webhook = await deps.webhooks.find(ctx.params.id ?? '');
-    if (!webhook || webhook.sellerId !== principal.id) throw problems.notFound(`No webhook ${ctx.params.id}.`);
+    if (!webhook || !ownsWebhook(principal, webhook)) throw problems.notFound(`No webhook ${ctx.params.id}.`);
     const deliveries = await deps.webhooks.deliveriesOf(webhook.id, query.data.limit ?? 100);
     ctx.body = { webhookId: webhook.id, items: deliveries.map(presentDelivery) };
   });
@@ -227,7 +166,7 @@ registerRoute({
     'Every status change of your declarations is POSTed as JSON `{id, type: "declaration.status_changed", createdAt, data: {declarationId, orderNo, messageType, status, …}}` with `Baygate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, `Baygate-Event-Id` and `Baygate-Delivery-Id`. ' +
     'Verify the signature over the raw bytes and refuse timestamps older than 5 minutes. Answer 2xx; anything else (or no answer within 10 s) is retried with exponential backoff (5 s doubling to 1 h) for about 21 hours. The same event can arrive more than once: de-duplicate by `Baygate-Event-Id`.',
   tags: ['webhooks'],
-  roles: ['seller'],
+  access: 'webhooks.manage',
   request: { content: { 'application/json': { schema: createWebhookSchema, example: { url: created.url } } } },
   responses: {
     201: {
@@ -246,7 +185,7 @@ registerRoute({
   path: '/v1/webhooks',
   summary: 'Your webhooks',
   tags: ['webhooks'],
-  roles: ['seller'],
+  access: 'webhooks.manage',
   responses: {
     200: {
       description: 'Registered webhooks (secrets are never shown again).',
@@ -261,7 +200,7 @@ registerRoute({
   path: '/v1/webhooks/:id',
   summary: 'Delete a webhook (pending deliveries are cancelled)',
   tags: ['webhooks'],
-  roles: ['seller'],
+  access: 'webhooks.manage',
   params: webhookIdParams,
   responses: {
     204: { description: 'Deleted.' },
@@ -273,7 +212,7 @@ registerRoute({
   path: '/v1/webhooks/:id/deliveries',
   summary: 'Delivery log of a webhook (newest first)',
   tags: ['webhooks'],
-  roles: ['seller'],
+  access: 'webhooks.manage',
   params: webhookIdParams,
   query: deliveriesQuery,
   responses: {

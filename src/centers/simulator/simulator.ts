@@ -21,6 +21,7 @@ import { loadTrustLists, type TrustLists } from '../../signing/trust';
 import { trustListCheck } from '../../signing/trust-check';
 import { verifySignedXml } from '../../signing/verifier';
 import { looksLikeDxp, unwrapDxp } from '../dxp';
+import { centerKeyrings, isSealed, openPayload, type CenterKeyring } from '../payload-seal';
 import { DEFAULT_CERTS_DIR, identityFiles } from '../identities';
 import { loadCenterRegistry, type CenterConfig, type CenterRegistry } from '../registry';
 import { checkAndBookLimits, MemoryUsageLedger, ThreeDocumentIndex, type BuyerUsageLedger } from './customs';
@@ -49,6 +50,7 @@ import {
  * A simulated clearance center. It consumes its queue `baygate.center.<code>` (through AmqpClient, which
  * reconnects and re-creates the consumer by itself) and, for every manifest:
  *
+ *  0. opens a sealed manifest with the center's payload key (src/centers/payload-seal.ts);
  *  1. publishes a delivery notice `{messageGuid, center, at}` (routing key `delivery`) — unless the
  *     drop-delivery-notice fault hits;
  *  2. unwraps DXP when the body is a DxpMsg;
@@ -120,6 +122,8 @@ export interface SimulatorOptions {
   echoGuid?: 'message' | 'head';
   dedup?: ManifestDedup;
   usageLedger?: BuyerUsageLedger;
+  /** The center's payload keys, to open sealed manifests; default from CENTER_PAYLOAD_KEYS (or the development key). */
+  payloadKeyring?: CenterKeyring;
   /**
    * Also accept manifests POSTed over HTTPS with mutual TLS (centers with transport "https", fed by
    * `baygate center connect`). 202 = taken; 400 = refused for good; 503 = try again; under the no-ack
@@ -198,6 +202,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const receiptsExchange = options.receipts?.exchange ?? RECEIPTS_EXCHANGE;
   const receiptKey = options.receipts?.receiptKey ?? RECEIPT_ROUTING_KEY;
   const deliveryKey = options.receipts?.deliveryKey ?? DELIVERY_ROUTING_KEY;
+  const keyring =
+    options.payloadKeyring ??
+    centerKeyrings(loadConfig(), [{ code: center.code, payload: 'sealed' }]).get(center.code)!;
   const dedup = options.dedup ?? new MemoryManifestDedup();
   const usage = options.usageLedger ?? new MemoryUsageLedger();
   const documents = new ThreeDocumentIndex();
@@ -396,9 +403,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const messageId = delivery.messageId;
     let cebXml: string;
     try {
-      cebXml = looksLikeDxp(delivery.content)
-        ? unwrapDxp(delivery.content).message
-        : new TextDecoder('utf-8', { fatal: true }).decode(delivery.content);
+      const content = isSealed(delivery.content)
+        ? openPayload(keyring, messageId ?? '', delivery.content)
+        : delivery.content;
+      cebXml = looksLikeDxp(content)
+        ? unwrapDxp(content).message
+        : new TextDecoder('utf-8', { fatal: true }).decode(content);
     } catch (err) {
       stats.deadLettered++;
       logger.error({ messageId, err: (err as Error).message }, 'unreadable manifest dead-lettered');

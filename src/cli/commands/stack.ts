@@ -6,7 +6,7 @@ export function register(program: Command): void {
     .description(
       'run the whole system (gateway, workers, center simulators), submit the example orders and follow them to their final status',
     )
-    .option('--port <port>', 'gateway port (default: $PORT, else 8080)', process.env.PORT || '8080')
+    .option('--port <port>', 'gateway port (default: PORT, as for `baygate serve`; else 8080)')
     .option('--workers <n>', 'dispatch worker processes', '2')
     .option('--centers <codes>', 'clearance centers to simulate (comma separated)', 'GD,GD2,HK,MO')
     .option('--profile <name>', 'simulator profile (config/simulator-profiles.json)', 'demo')
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--exit', 'stop everything once every declaration is final (CI, tests)')
     .action(
       async (opts: {
-        port: string;
+        port?: string;
         workers: string;
         centers: string;
         profile: string;
@@ -25,8 +25,10 @@ export function register(program: Command): void {
       }) => {
         const { runStack } = await import('../../runtime/stack');
         const { createLogger } = await import('../../log');
+        const { loadConfig } = await import('../../config');
+        // The stack listens where the gateway it starts would: the same configuration (PORT) unless told.
         const { ok } = await runStack({
-          port: Number(opts.port),
+          port: opts.port !== undefined ? Number(opts.port) : loadConfig().PORT,
           workers: Number(opts.workers),
           centers: opts.centers
             .split(',')

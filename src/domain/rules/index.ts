@@ -4,6 +4,7 @@
  * first, so a merchant fixes an order in one round trip.
  */
 import { parseBaygateOrder, type BaygateOrder } from '../order';
+import { nonXmlText } from '../xml-text';
 import { defaultCodeTables, defaultTaxRates } from '../reference-data';
 import { checkArithmetic } from './arithmetic';
 import { checkCodeTables } from './code-tables';
@@ -70,19 +71,29 @@ export type CheckOrderResult =
   { ok: true; order: BaygateOrder } | { ok: false; order?: BaygateOrder; violations: RuleViolation[] };
 
 /**
- * Untrusted input → parsed order + every violation. Shape problems come back as code "SCHEMA" (and the
- * business rules do not run, since they need a well-formed order).
+ * Untrusted input → parsed order + every violation. Text XML cannot carry comes back as XML_CHAR_INVALID
+ * (any field: every one ends up in a customs message), shape problems as code "SCHEMA" (and the business
+ * rules do not run, since they need a well-formed order).
  */
 export async function checkOrder(input: unknown, deps: OrderRuleDeps): Promise<CheckOrderResult> {
+  const unwritable = nonXmlText(input).map((t) =>
+    violation(
+      t.path,
+      'XML_CHAR_INVALID',
+      `含有 XML 不能承载的字符 ${t.codePoint}（第 ${t.index + 1} 个字符）`,
+      `contains ${t.codePoint} at character ${t.index + 1}, which XML cannot carry`,
+    ),
+  );
   const parsed = parseBaygateOrder(input);
   if (!parsed.ok) {
     return {
       ok: false,
-      violations: parsed.issues.map((issue) =>
-        violation(issue.path, 'SCHEMA', `格式错误：${issue.message}`, issue.message),
-      ),
+      violations: [
+        ...unwritable,
+        ...parsed.issues.map((issue) => violation(issue.path, 'SCHEMA', `格式错误：${issue.message}`, issue.message)),
+      ],
     };
   }
-  const violations = await validateOrder(parsed.order, deps);
+  const violations = [...unwritable, ...(await validateOrder(parsed.order, deps))];
   return violations.length === 0 ? { ok: true, order: parsed.order } : { ok: false, order: parsed.order, violations };
 }

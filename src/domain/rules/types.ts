@@ -14,6 +14,7 @@ export interface RuleViolation {
 
 export type RuleCode =
   | 'SCHEMA'
+  | 'XML_CHAR_INVALID'
   | 'TOTAL_PRICE_MISMATCH'
   | 'GOODS_VALUE_MISMATCH'
   | 'ACTURAL_PAID_MISMATCH'
