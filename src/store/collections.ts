@@ -22,23 +22,47 @@ export function collectionOf<T extends Document>(connection: StoreConnection, na
  * creation (the database away at start-up) is forgotten, so the next call tries again.
  * One `createIndex` per index, not one `createIndexes` for all: FerretDB 1.24 drops the connection (a
  * panic, "slice bounds out of range") when a `createIndexes` names two or more indexes that all exist.
+ * An index a previous version created under another name or with other options (MongoDB's 85
+ * IndexOptionsConflict, 86 IndexKeySpecsConflict) is replaced: the specs here are what this version's
+ * queries need, and a database upgraded in place must not keep a process from starting.
  */
 export class IndexSet {
   private created?: Promise<void>;
 
   constructor(
-    private readonly collection: () => Pick<Collection, 'createIndex'>,
+    private readonly collection: () => Pick<Collection, 'createIndex' | 'indexes' | 'dropIndex'>,
     private readonly specs: readonly IndexDescription[],
   ) {}
 
   ready(): Promise<void> {
     this.created ??= (async () => {
-      for (const { key, ...options } of this.specs) await this.collection().createIndex(key, options);
+      for (const spec of this.specs) await createReplacingConflicts(this.collection(), spec);
     })().catch((err: unknown) => {
       this.created = undefined;
       throw err;
     });
     return this.created;
+  }
+}
+
+const INDEX_CONFLICTS = new Set([85, 86]);
+
+/** Creates one index; an existing index with the same key or name but another definition is dropped first. */
+export async function createReplacingConflicts(
+  collection: Pick<Collection, 'createIndex' | 'indexes' | 'dropIndex'>,
+  { key, ...options }: IndexDescription,
+): Promise<void> {
+  try {
+    await collection.createIndex(key, options);
+  } catch (err) {
+    if (!INDEX_CONFLICTS.has((err as { code?: number }).code ?? 0)) throw err;
+    const wanted = JSON.stringify(Object.entries(key));
+    const existing = (await collection.indexes()).find(
+      (index) => index.name === options.name || JSON.stringify(Object.entries(index.key)) === wanted,
+    );
+    if (!existing?.name || existing.name === '_id_') throw err;
+    await collection.dropIndex(existing.name);
+    await collection.createIndex(key, options);
   }
 }
 
