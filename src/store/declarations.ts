@@ -30,6 +30,9 @@ import {
   type TrackingDoc,
 } from './models';
 import { Coalescer } from './coalesce';
+import { InvalidCursorError, StoreInterruptedError } from './errors';
+
+export { InvalidCursorError, StoreInterruptedError };
 import { maskIdNumber, type PiiVault } from './pii';
 
 /**
@@ -1258,22 +1261,6 @@ export function decodeCursor(cursor: string): Cursor {
     // fall through
   }
   throw new InvalidCursorError();
-}
-
-/** The database went away while a write was in progress and part of it may be lost: retry (503). */
-export class StoreInterruptedError extends Error {
-  readonly transient = true;
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreInterruptedError';
-  }
-}
-
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('invalid page cursor');
-    this.name = 'InvalidCursorError';
-  }
 }
 
 function afterCursor(c: Cursor): Filter<DeclarationDoc> {

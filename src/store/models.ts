@@ -2,6 +2,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type { Collection, Document, Filter, OptionalUnlessRequiredId } from 'mongodb';
 import type { MessageType } from '../domain/message-types';
 import type { Direction, HistoryEntry } from './contracts';
+import { StoreInterruptedError } from './errors';
 import type { SealedValue } from './pii';
 
 /**
@@ -506,19 +507,24 @@ export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }
 
-/** Indexes of the documents an unordered insertMany rejected as duplicates; rethrows any other failure. */
-export function duplicateIndexes(err: unknown): Set<number> {
-  const e = err as { writeErrors?: unknown; code?: unknown };
+/**
+ * Indexes of the documents an unordered insertMany of `total` documents rejected as duplicates; throws on
+ * anything else. An error is "some duplicates" only when every document it did not insert has its own
+ * duplicate-key write error: when the connection drops mid-command, driver 7.8 raises MongoBulkWriteError
+ * with an EMPTY writeErrors (and fewer documents inserted), which is a failure, never "no duplicates".
+ */
+export function duplicateIndexes(err: unknown, total: number): Set<number> {
+  const e = err as { writeErrors?: unknown; result?: { insertedCount?: unknown }; insertedCount?: unknown } | null;
   const writeErrors = e && typeof e === 'object' ? e.writeErrors : undefined;
-  if (!writeErrors) {
-    if (isDuplicateKey(err)) throw new Error('duplicate key without per-document details', { cause: err });
-    throw err;
-  }
-  const list = (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) as {
+  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as {
     index?: number;
     code?: number;
     err?: { index?: number; code?: number };
   }[];
+  if (list.length === 0) {
+    if (isDuplicateKey(err)) throw new Error('duplicate key without per-document details', { cause: err });
+    throw incomplete(err, total, 0);
+  }
   const out = new Set<number>();
   for (const w of list) {
     const code = w.code ?? w.err?.code;
@@ -526,7 +532,19 @@ export function duplicateIndexes(err: unknown): Set<number> {
     if (code !== 11000 || typeof index !== 'number') throw err;
     out.add(index);
   }
+  const inserted = e?.result?.insertedCount ?? e?.insertedCount;
+  if (typeof inserted !== 'number' || inserted + out.size !== total)
+    throw incomplete(err, total, typeof inserted === 'number' ? inserted + out.size : out.size);
   return out;
+}
+
+/** An insert the server did not answer for every document: some may be stored, some not (retry it). */
+function incomplete(err: unknown, total: number, accounted: number): Error {
+  const reason = (err as Error)?.message ?? String(err);
+  return new StoreInterruptedError(
+    `the database answered for ${accounted} of ${total} documents of an insert (${reason}); retry the request`,
+    { cause: err },
+  );
 }
 
 /**
@@ -576,6 +594,6 @@ export async function insertManyIgnoringDuplicates<T extends Document>(
     await collection.insertMany(docs as unknown as OptionalUnlessRequiredId<T>[], { ordered: false });
     return new Set();
   } catch (err) {
-    return duplicateIndexes(err);
+    return duplicateIndexes(err, docs.length);
   }
 }
