@@ -95,38 +95,6 @@ describe('server capabilities the store depends on', function () {
     }
   });
 
-  it('FerretDB 1.x: queries do not use secondary indexes (every filter scans the table)', async function () {
-    if (!ferret) return;
-    const c = db.collection<{ _id: string; status: string }>('scans');
-    await c.createIndex({ status: 1 });
-    await c.insertMany([
-      { _id: 'a', status: 'accepted' },
-      { _id: 'b', status: 'queued' },
-    ]);
-    const plan = JSON.stringify(
-      ((await c.find({ status: 'accepted' }).explain()) as { queryPlanner?: unknown }).queryPlanner,
-    );
-    expect(plan).to.match(/SCAN/);
-    expect(plan).to.not.match(/USING INDEX/);
-  });
-
-  it('FerretDB 1.x: a conditional update is not atomic (racing updateOne calls can all "win")', async function () {
-    if (!ferret) return;
-    const c = db.collection<{ _id: string; status: string; owner?: number }>('races');
-    await c.insertMany(Array.from({ length: 40 }, (_, i) => ({ _id: `d${i}`, status: 'accepted' })));
-    let doubleWins = 0;
-    for (let i = 0; i < 40; i++) {
-      const results = await Promise.all(
-        [0, 1, 2, 3].map((owner) =>
-          c.updateOne({ _id: `d${i}`, status: 'accepted' }, { $set: { status: 'claimed', owner } }),
-        ),
-      );
-      if (results.filter((r) => r.modifiedCount === 1).length > 1) doubleWins++;
-    }
-    // This is why claims, signatures, status steps and annual usage use unique inserts instead.
-    expect(doubleWins).to.be.greaterThan(0);
-  });
-
   it('FerretDB 1.x: a duplicate caused by an UPDATE is not reported as 11000 (the store never relies on it)', async function () {
     if (!ferret) return;
     const c = db.collection<{ _id: string; g?: string }>('update_dup');
