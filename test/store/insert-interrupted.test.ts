@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { MongoClient, type Collection } from 'mongodb';
 import { isDatabaseUnavailable } from '../../src/api/middleware/problem-handler';
 import { StoreInterruptedError } from '../../src/store/errors';
-import { duplicateIndexes, insertManyIgnoringDuplicates } from '../../src/store/models';
+import { duplicateIndexes, insertIgnoringDuplicates } from '../../src/store/bulk-writes';
 import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
@@ -59,7 +59,7 @@ describe('insertMany interrupted by a dropped connection', function () {
 
     let error: unknown;
     try {
-      await insertManyIgnoringDuplicates(client.db().collection<{ _id: string; pad: string }>('docs'), batch);
+      await insertIgnoringDuplicates(client.db().collection<{ _id: string; pad: string }>('docs'), batch);
     } catch (err) {
       error = err;
     }

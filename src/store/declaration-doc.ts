@@ -1,0 +1,199 @@
+import { ObjectId, type Filter } from 'mongodb';
+import type { BaygateOrder } from '../domain/order';
+import type { DeclarationFilter, DeclarationSubject, DeclarationView, HistoryEntry, NewDeclaration } from './contracts';
+import { InvalidCursorError } from './errors';
+import type { DeclarationDoc, DeclarationIdentityDoc, DeclarationOrderDoc, FeedDoc } from './models';
+import { maskIdNumber, type PiiVault } from './pii';
+
+/** Pure helpers around the declaration document (src/store/models.ts): building it, and reading it as views. */
+
+/** AAD of the sealed order and of the sealed manifest: bound to the declaration and the field. */
+export const orderContext = (id: string) => `declarations/${id}/order`;
+export const manifestContext = (id: string) => `declarations/${id}/manifest`;
+
+export interface SealedOrderPayload {
+  order: BaygateOrder;
+  extra?: Record<string, unknown>;
+}
+
+/** What reads that show no history leave out. */
+export const WITHOUT_HISTORY = { history: 0 } as const;
+
+/** The fields a status change needs to write its feed entry, and a receipt to know its declaration. */
+export const IDENTITY = {
+  _id: 1,
+  sellerId: 1,
+  platformCode: 1,
+  orderNo: 1,
+  messageType: 1,
+  center: 1,
+  createdAt: 1,
+} as const;
+
+/** A new history entry (its eventId is new, time-ordered). */
+export function historyEntry(status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): HistoryEntry {
+  const h: HistoryEntry = { eventId: new ObjectId().toHexString(), status, at: entry.at, source: entry.source };
+  if (entry.receiptId !== undefined) h.receiptId = entry.receiptId;
+  if (entry.signer !== undefined) h.signer = { subject: entry.signer.subject, serialHex: entry.signer.serialHex };
+  if (entry.info !== undefined) h.info = entry.info;
+  if (entry.documentKeys !== undefined) h.documentKeys = { ...entry.documentKeys };
+  return h;
+}
+
+/** The feed entry of a history entry of this declaration. */
+export function feedEntry(d: DeclarationIdentityDoc, h: Pick<HistoryEntry, 'eventId' | 'status'>): FeedDoc {
+  return {
+    _id: h.eventId,
+    t: eventSecond(h.eventId),
+    declarationId: d._id,
+    status: h.status,
+    sellerId: d.sellerId,
+    center: d.center,
+    messageType: d.messageType,
+    orderNo: d.orderNo,
+    declaredAt: d.createdAt,
+  };
+}
+
+/** The second an event id was made in (its ObjectId timestamp), as a date. */
+export function eventSecond(eventId: string): Date {
+  return new Date(parseInt(eventId.slice(0, 8), 16) * 1000);
+}
+
+/** The sealed order of a new declaration. */
+export function sealedOrderDoc(d: NewDeclaration, vault: PiiVault): DeclarationOrderDoc {
+  const payload: SealedOrderPayload = d.extra === undefined ? { order: d.order } : { order: d.order, extra: d.extra };
+  return { _id: d.id, orderSealed: vault.sealJson(payload, orderContext(d.id)) };
+}
+
+/** The document of a new declaration: accepted, due now. */
+export function newDeclarationDoc(d: NewDeclaration, vault: PiiVault, now: Date): DeclarationDoc {
+  const doc: DeclarationDoc = {
+    _id: d.id,
+    sellerId: d.sellerId,
+    platformCode: d.platformCode,
+    orderNo: d.orderNo,
+    messageType: d.messageType,
+    direction: d.direction,
+    tradeMode: d.tradeMode,
+    customsCode: d.customsCode,
+    center: d.center,
+    amountCny: d.amountCny,
+    requestId: d.requestId,
+    createdAt: now,
+    status: 'accepted',
+    rank: 0,
+    terminal: false,
+    history: [historyEntry('accepted', { at: now, source: 'api', info: `request ${d.requestId}` })],
+    updatedAt: now,
+    dueAt: now,
+    claims: 0,
+    attempts: 0,
+  };
+  if (d.sellerRegion) doc.sellerRegion = d.sellerRegion;
+  if (d.order.direction === 'import') {
+    doc.buyerIdHash = vault.blindIndex('idNumber', d.order.buyerIdNumber);
+    doc.buyerIdMasked = maskIdNumber(d.order.buyerIdNumber);
+  }
+  return doc;
+}
+
+/** A declaration as the APIs see it (any projection that keeps the view's fields). */
+export function toView(d: DeclarationDoc): DeclarationView {
+  const view: DeclarationView = {
+    id: d._id,
+    sellerId: d.sellerId,
+    platformCode: d.platformCode,
+    orderNo: d.orderNo,
+    messageType: d.messageType,
+    direction: d.direction,
+    tradeMode: d.tradeMode,
+    customsCode: d.customsCode,
+    center: d.center,
+    status: d.status,
+    terminal: d.terminal,
+    attempts: d.attempts ?? 0,
+    amountCny: d.amountCny,
+    requestId: d.requestId,
+    history: (d.history ?? []).map(cleanEntry),
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+  if (d.lastError) view.lastError = d.lastError;
+  if (d.messageGuid) view.messageGuid = d.messageGuid;
+  if (d.digest) view.digest = d.digest;
+  if (d.buyerIdMasked) view.buyerIdMasked = d.buyerIdMasked;
+  return view;
+}
+
+/** A history entry as stored, without the nulls a server may hand back for absent fields. */
+function cleanEntry(e: HistoryEntry): HistoryEntry {
+  const h: HistoryEntry = { eventId: e.eventId, status: e.status, at: e.at, source: e.source };
+  if (e.receiptId !== undefined && e.receiptId !== null) h.receiptId = e.receiptId;
+  if (e.signer) h.signer = { subject: e.signer.subject, serialHex: e.signer.serialHex };
+  if (e.info !== undefined && e.info !== null) h.info = e.info;
+  if (e.documentKeys) h.documentKeys = { ...e.documentKeys };
+  return h;
+}
+
+export function subjectOf(d: DeclarationIdentityDoc & { status: string }): DeclarationSubject {
+  return {
+    id: d._id,
+    sellerId: d.sellerId,
+    platformCode: d.platformCode,
+    orderNo: d.orderNo,
+    messageType: d.messageType,
+    center: d.center,
+    status: d.status,
+    createdAt: d.createdAt,
+  };
+}
+
+export function idempotencyKey(d: Pick<DeclarationDoc, 'platformCode' | 'orderNo' | 'messageType'>): string {
+  return `${d.platformCode}\u0000${d.orderNo}\u0000${d.messageType}`;
+}
+
+/** The query of a declaration filter (status included: it is a field of the document). */
+export function declarationQuery(filter: DeclarationFilter): Filter<DeclarationDoc> {
+  const q: Filter<DeclarationDoc> = {};
+  if (filter.sellerIds) q.sellerId = { $in: filter.sellerIds };
+  if (filter.status?.length) q.status = { $in: filter.status };
+  if (filter.center?.length) q.center = { $in: filter.center };
+  if (filter.messageType?.length) q.messageType = { $in: filter.messageType };
+  if (filter.orderNo) q.orderNo = filter.orderNo;
+  if (filter.from || filter.to)
+    q.createdAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
+  return q;
+}
+
+interface Cursor {
+  t: number;
+  id: string;
+}
+
+export function encodeCursor(v: Pick<DeclarationView, 'createdAt' | 'id'>): string {
+  return Buffer.from(JSON.stringify({ t: v.createdAt.getTime(), id: v.id })).toString('base64url');
+}
+
+/** Opaque cursor → the page's position; a malformed cursor is a caller error with a clear message. */
+export function decodeCursor(cursor: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      typeof (parsed as Cursor).t === 'number' &&
+      typeof (parsed as Cursor).id === 'string'
+    )
+      return parsed as Cursor;
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+}
+
+/** Declarations after the cursor, newest first (createdAt, then _id, descending). */
+export function afterCursor(c: Cursor): Filter<DeclarationDoc> {
+  const t = new Date(c.t);
+  return { $or: [{ createdAt: { $lt: t } }, { createdAt: t, _id: { $lt: c.id } }] };
+}

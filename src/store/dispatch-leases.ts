@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto';
+import type { AnyBulkWriteOperation, Collection } from 'mongodb';
+import { statusRank } from '../domain/status';
+import type { ClaimedDeclaration } from './contracts';
+import { findByValues } from './bulk-writes';
+import { Coalescer } from './coalesce';
+import {
+  feedEntry,
+  historyEntry,
+  IDENTITY,
+  orderContext,
+  WITHOUT_HISTORY,
+  type SealedOrderPayload,
+} from './declaration-doc';
+import type { DeclarationFeed } from './declaration-feed';
+import type { ManifestArchive } from './manifests';
+import type { DeclarationDoc, DeclarationIdentityDoc, DeclarationOrderDoc } from './models';
+import type { PiiVault } from './pii';
+
+const SIGNED_RANK = statusRank('signed');
+const QUEUED_RANK = statusRank('queued');
+const FAILED_RANK = statusRank('failed');
+
+export interface SignRequest {
+  id: string;
+  leaseToken: string;
+  manifest: { xml: string; messageGuid: string; digest: string; signer: { subject: string; serialHex: string } };
+}
+
+type Held = { id: string; leaseToken: string };
+
+/**
+ * Dispatch: claims, signatures, hand-over and failures, each a conditional update of the declaration's own
+ * document (MongoDB's single-document atomicity; no lease documents, no markers):
+ *  - a declaration is due while it carries `dueAt` (accepted or signed, not handed over). A claim reads the
+ *    earliest due through the `dueAt` index and takes each with `{_id, dueAt: {$lte: now}}`, setting
+ *    `dueAt` to the lease's end and `lease.token` to the claim's token: of two workers racing for one,
+ *    exactly one matches. A crashed worker's declarations are due again when their lease ends;
+ *  - every later write of the holder is guarded by `lease.token`, so a worker whose lease was taken over
+ *    changes nothing; the signature is fixed once (`messageGuid: {$exists: false}`), after its manifest was
+ *    stored: every retry re-sends the same bytes;
+ *  - "queued" (after the broker's confirm) and "failed" remove `dueAt` and the lease in the same update.
+ */
+export class DispatchLeases {
+  /** Who each declaration claimed by this process is (for the feed entries of its next steps). */
+  private readonly claimed = new Map<string, DeclarationIdentityDoc>();
+  private readonly signCoalescer = new Coalescer<SignRequest, boolean>((batch) => this.markSignedMany(batch));
+
+  constructor(
+    private readonly declarations: Collection<DeclarationDoc>,
+    private readonly orders: Collection<DeclarationOrderDoc>,
+    private readonly manifests: ManifestArchive,
+    private readonly feed: DeclarationFeed,
+    private readonly vault: PiiVault,
+    private readonly maxRemembered = 50_000,
+  ) {}
+
+  async claimDue(owner: string, leaseMs: number, limit: number, now = new Date()): Promise<ClaimedDeclaration[]> {
+    if (limit <= 0) return [];
+    const due = await this.declarations
+      .find({ dueAt: { $lte: now } }, { projection: { _id: 1 } })
+      .sort({ dueAt: 1 })
+      .limit(limit)
+      .toArray();
+    if (due.length === 0) return [];
+    const until = new Date(now.getTime() + leaseMs);
+    // A token per declaration: it fences every later write of this claim's holder.
+    const tokens = new Map(due.map((d) => [d._id, randomUUID()]));
+    const taken = await this.declarations.bulkWrite(
+      [...tokens].map(([_id, token]) => ({
+        updateOne: {
+          filter: { _id, dueAt: { $lte: now } },
+          update: { $set: { dueAt: until, lease: { owner, token } }, $inc: { claims: 1 } },
+        },
+      })),
+      { ordered: false },
+    );
+    if (taken.modifiedCount === 0) return [];
+    // What this claim won, as it is now (another worker may have taken some of the candidates first).
+    const won = (
+      await findByValues(this.declarations, '_id', [...tokens.keys()], { projection: WITHOUT_HISTORY })
+    ).filter((d) => d.lease?.token === tokens.get(d._id));
+    if (won.length === 0) return [];
+    const [orders, signed] = await Promise.all([
+      findByValues(
+        this.orders,
+        '_id',
+        won.map((d) => d._id),
+      ),
+      this.manifests.xmlByGuid(won.flatMap((d) => (d.messageGuid ? [d.messageGuid] : []))),
+    ]);
+    const orderOf = new Map(orders.map((o) => [o._id, o.orderSealed]));
+    const out: ClaimedDeclaration[] = [];
+    for (const d of won) {
+      const sealed = orderOf.get(d._id);
+      if (!sealed) throw new Error(`declaration ${d._id} has no stored order`);
+      const payload = this.vault.openJson<SealedOrderPayload>(sealed, orderContext(d._id));
+      const manifest = d.messageGuid ? signed.get(d.messageGuid) : undefined;
+      if (d.messageGuid && !manifest) throw new Error(`declaration ${d._id} is signed by a manifest not stored`);
+      const c: ClaimedDeclaration = {
+        id: d._id,
+        messageType: d.messageType,
+        center: d.center,
+        status: manifest ? 'signed' : 'accepted',
+        attempts: d.claims - 1,
+        requestId: d.requestId,
+        order: payload.order,
+        leaseToken: tokens.get(d._id)!,
+      };
+      if (payload.extra !== undefined) c.extra = payload.extra;
+      if (manifest) c.manifest = { xml: manifest.xml, messageGuid: d.messageGuid!, digest: d.digest ?? '' };
+      this.remember(d);
+      out.push(c);
+    }
+    return out;
+  }
+
+  /**
+   * accepted → signed, only while the caller holds the lease. Concurrent calls are merged into one
+   * markSignedMany (a worker signing a claimed batch in parallel pays one round trip per collection).
+   */
+  markSigned(id: string, leaseToken: string, manifest: SignRequest['manifest']): Promise<boolean> {
+    return this.signCoalescer.call({ id, leaseToken, manifest });
+  }
+
+  /**
+   * markSigned for a batch: one result per item, in order. The first signature of a declaration wins; a
+   * later one is refused (false) unless it is the same manifest again (true: idempotent).
+   */
+  async markSignedMany(items: SignRequest[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const now = new Date();
+    const firstPerId = new Map<string, SignRequest>();
+    for (const i of items) if (!firstPerId.has(i.id)) firstPerId.set(i.id, i);
+    const contenders = [...firstPerId.values()];
+    const who = await this.identities(contenders.map((c) => c.id));
+    const steps = contenders.map((c) => ({
+      request: c,
+      entry: historyEntry('signed', { at: now, source: 'worker', signer: c.manifest.signer }),
+    }));
+    const known = steps.filter((s) => who.has(s.request.id));
+    // The manifest (what every retry re-sends) and the feed entry strictly before the update that fixes it.
+    await Promise.all([
+      this.manifests.archive(
+        known.map((s) => ({ declarationId: s.request.id, ...s.request.manifest })),
+        now,
+      ),
+      this.feed.append(known.map((s) => feedEntry(who.get(s.request.id)!, s.entry))),
+    ]);
+    const applied = await this.update(
+      known.map((s) => ({
+        filter: {
+          _id: s.request.id,
+          'lease.token': s.request.leaseToken,
+          messageGuid: { $exists: false },
+          terminal: false,
+          rank: { $lt: SIGNED_RANK },
+        },
+        update: {
+          $set: {
+            status: 'signed',
+            rank: SIGNED_RANK,
+            messageGuid: s.request.manifest.messageGuid,
+            digest: s.request.manifest.digest,
+          },
+          $push: { history: s.entry },
+          $max: { updatedAt: now },
+        },
+      })),
+    );
+    // Who holds each declaration now, and with which signature: as written when every update applied (the
+    // common case), read back otherwise (then the refused steps' feed entries go).
+    const holders = new Map<string, { guid?: string; token?: string }>(
+      known.map((s) => [s.request.id, { guid: s.request.manifest.messageGuid, token: s.request.leaseToken }]),
+    );
+    if (applied !== known.length) {
+      const docs = await this.readBack(known);
+      holders.clear();
+      for (const d of docs) holders.set(d._id, { guid: d.messageGuid, token: d.lease?.token });
+    }
+    return items.map((i) => {
+      const h = holders.get(i.id);
+      return !!h && h.guid === i.manifest.messageGuid && h.token === i.leaseToken;
+    });
+  }
+
+  /** signed → queued after the broker's confirm; ends the lease and leaves dispatch. Returns how many moved. */
+  async markQueued(items: Held[], at = new Date()): Promise<number> {
+    if (items.length === 0) return 0;
+    const who = await this.identities(items.map((i) => i.id));
+    const steps = items
+      .filter((i) => who.has(i.id))
+      .map((i) => ({ request: i, entry: historyEntry('queued', { at, source: 'worker' }) }));
+    await this.feed.append(steps.map((s) => feedEntry(who.get(s.request.id)!, s.entry)));
+    const moved = await this.update(
+      steps.map((s) => ({
+        filter: {
+          _id: s.request.id,
+          'lease.token': s.request.leaseToken,
+          messageGuid: { $exists: true },
+          terminal: false,
+          rank: { $lt: QUEUED_RANK },
+        },
+        update: {
+          $set: { status: 'queued', rank: QUEUED_RANK },
+          $unset: { dueAt: '', lease: '' },
+          $push: { history: s.entry },
+          $max: { updatedAt: at },
+        },
+      })),
+    );
+    if (moved !== steps.length) await this.readBack(steps);
+    for (const i of items) this.claimed.delete(i.id);
+    return moved;
+  }
+
+  /** A failed attempt: due again at `retryAt`, or given up into `failed`. Ends the lease either way. */
+  async recordFailure(
+    id: string,
+    leaseToken: string,
+    error: string,
+    outcome: { retryAt: Date } | { permanent: true },
+  ): Promise<void> {
+    const lastError = error.slice(0, 2000);
+    if ('retryAt' in outcome) {
+      // Our lease taken over meanwhile: the filter matches nothing, and the new holder decides.
+      await this.declarations.updateOne(
+        { _id: id, 'lease.token': leaseToken },
+        { $set: { dueAt: outcome.retryAt, lastError }, $unset: { lease: '' }, $inc: { attempts: 1 } },
+      );
+      return;
+    }
+    const who = (await this.identities([id])).get(id);
+    if (!who) return;
+    const now = new Date();
+    const entry = historyEntry('failed', { at: now, source: 'worker', info: lastError });
+    await this.feed.append([feedEntry(who, entry)]);
+    const moved = await this.update([
+      {
+        filter: { _id: id, 'lease.token': leaseToken, terminal: false },
+        update: {
+          $set: { status: 'failed', rank: FAILED_RANK, terminal: true, lastError },
+          $unset: { dueAt: '', lease: '' },
+          $inc: { attempts: 1 },
+          $push: { history: entry },
+          $max: { updatedAt: now },
+        },
+      },
+    ]);
+    if (moved !== 1) await this.readBack([{ request: { id, leaseToken }, entry }]);
+    this.claimed.delete(id);
+  }
+
+  /** Conditional updates, one per declaration, in one round trip; returns how many applied. */
+  private async update(ops: { filter: object; update: object }[]): Promise<number> {
+    if (ops.length === 0) return 0;
+    const result = await this.declarations.bulkWrite(
+      ops.map((op) => ({ updateOne: op }) as AnyBulkWriteOperation<DeclarationDoc>),
+      { ordered: false },
+    );
+    return result.modifiedCount;
+  }
+
+  /**
+   * The declarations of these steps as they are after an update that did not apply to all of them; the
+   * feed entries of the steps that were not taken (not in the history) are withdrawn.
+   */
+  private async readBack(
+    steps: { request: Held; entry: { eventId: string } }[],
+  ): Promise<Pick<DeclarationDoc, '_id' | 'messageGuid' | 'lease' | 'history'>[]> {
+    const docs = await findByValues(
+      this.declarations,
+      '_id',
+      steps.map((s) => s.request.id),
+      { projection: { messageGuid: 1, lease: 1, 'history.eventId': 1 } },
+    );
+    const inHistory = new Set(docs.flatMap((d) => (d.history ?? []).map((h) => h.eventId)));
+    await this.feed.withdraw(steps.filter((s) => !inHistory.has(s.entry.eventId)).map((s) => s.entry.eventId));
+    return docs;
+  }
+
+  /** Who these declarations are: remembered from the claim, or read. */
+  private async identities(ids: string[]): Promise<Map<string, DeclarationIdentityDoc>> {
+    const out = new Map<string, DeclarationIdentityDoc>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const known = this.claimed.get(id);
+      if (known) out.set(id, known);
+      else missing.push(id);
+    }
+    if (missing.length)
+      for (const d of await findByValues(this.declarations, '_id', missing, { projection: IDENTITY }))
+        out.set(d._id, d);
+    return out;
+  }
+
+  private remember(d: DeclarationDoc): void {
+    if (this.claimed.size >= this.maxRemembered) this.claimed.delete(this.claimed.keys().next().value!);
+    this.claimed.set(d._id, {
+      _id: d._id,
+      sellerId: d.sellerId,
+      platformCode: d.platformCode,
+      orderNo: d.orderNo,
+      messageType: d.messageType,
+      center: d.center,
+      createdAt: d.createdAt,
+    });
+  }
+}
