@@ -13,9 +13,10 @@ import type { PiiVault } from './pii';
  * A reservation is one conditional update: `{_id, orders.<order>: {$exists: false}, usedCents: {$lte:
  * limit − amount}}` → `$inc usedCents, $set orders.<order>`. Two gateways cannot both spend the same
  * headroom, and the same order is counted once, because MongoDB applies each update to one document
- * atomically. A release is the conditional update back (`{orders.<order>: amount}` → `$unset`, `$inc −amount`).
- * The first order of a buyer in a year inserts the document (unique `_id`: of two first orders one inserts,
- * the other updates).
+ * atomically. It is an upsert, so a buyer's first order of the year inserts the document in the same round
+ * trip; when the document exists but the condition fails, the upsert's insert collides with its `_id`
+ * (11000) and the document read then says why (counted already, or over the limit). A release is the
+ * conditional update back (`{orders.<order>: amount}` → `$unset`, `$inc −amount`).
  */
 export class MongoAnnualUsageStore implements AnnualUsageStore {
   private readonly usage: Collection<UsageDoc>;
@@ -49,37 +50,33 @@ export class MongoAnnualUsageStore implements AnnualUsageStore {
     if (!(Number.isFinite(amountCny) && amountCny >= 0))
       throw new RangeError(`amount must be a non-negative number, got ${amountCny}`);
     const _id = this.bucket(buyerIdNumber, year);
-    const order = `orders.${orderField(orderKey)}`;
+    const field = orderField(orderKey);
     const cents = toCents(amountCny);
     const limitCents = toCents(limit);
+    if (cents > limitCents) return { ok: false, used: fromCents((await this.read(_id))?.usedCents ?? 0) };
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      const after = await this.usage.findOneAndUpdate(
-        { _id, [order]: { $exists: false }, usedCents: { $lte: limitCents - cents } },
-        { $inc: { usedCents: cents }, $set: { [order]: cents, updatedAt: new Date() } },
-        { returnDocument: 'after' },
-      );
-      if (after) return { ok: true, used: fromCents(after.usedCents) };
-      // Not taken: reserved already, over the limit, or the buyer's first order this year.
-      const doc = await this.usage.findOne({ _id });
-      if (doc) {
-        if (doc.orders?.[orderField(orderKey)] !== undefined) return { ok: true, used: fromCents(doc.usedCents) };
-        if (doc.usedCents + cents > limitCents) return { ok: false, used: fromCents(doc.usedCents) };
-        continue; // changed between the update and the read: decide again
-      }
-      if (cents > limitCents) return { ok: false, used: 0 };
       try {
-        await this.usage.insertOne({
-          _id,
-          usedCents: cents,
-          orders: { [orderField(orderKey)]: cents },
-          updatedAt: new Date(),
-        });
-        return { ok: true, used: fromCents(cents) };
+        // Taken if this order is not counted yet and fits; inserted whole for the buyer's first order of the
+        // year (the upsert). Otherwise the upsert's insert collides with the existing _id: decided below.
+        const after = await this.usage.findOneAndUpdate(
+          { _id, [`orders.${field}`]: { $exists: false }, usedCents: { $lte: limitCents - cents } },
+          { $inc: { usedCents: cents }, $set: { [`orders.${field}`]: cents, updatedAt: new Date() } },
+          { upsert: true, returnDocument: 'after' },
+        );
+        if (after) return { ok: true, used: fromCents(after.usedCents) };
       } catch (err) {
-        if (!isDuplicateKey(err)) throw err; // another first order inserted it: update it instead
+        if (!isDuplicateKey(err)) throw err;
       }
+      const doc = await this.read(_id);
+      if (doc?.orders?.[field] !== undefined) return { ok: true, used: fromCents(doc.usedCents) }; // counted once
+      if (doc && doc.usedCents + cents > limitCents) return { ok: false, used: fromCents(doc.usedCents) };
+      // changed between the update and the read: decide again
     }
     throw new Error(`annual usage: could not reserve for ${orderKey} after ${this.maxAttempts} attempts`);
+  }
+
+  private read(_id: string): Promise<UsageDoc | null> {
+    return this.usage.findOne({ _id });
   }
 
   async release(buyerIdNumber: string, year: number, orderKey: string): Promise<void> {
