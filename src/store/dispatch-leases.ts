@@ -57,29 +57,22 @@ export class DispatchLeases {
 
   async claimDue(owner: string, leaseMs: number, limit: number, now = new Date()): Promise<ClaimedDeclaration[]> {
     if (limit <= 0) return [];
-    const due = await this.declarations
-      .find({ dueAt: { $lte: now } }, { projection: { _id: 1 } })
-      .sort({ dueAt: 1 })
-      .limit(limit)
-      .toArray();
-    if (due.length === 0) return [];
+    const token = randomUUID();
     const until = new Date(now.getTime() + leaseMs);
-    // A token per declaration: it fences every later write of this claim's holder.
-    const tokens = new Map(due.map((d) => [d._id, randomUUID()]));
-    const taken = await this.declarations.bulkWrite(
-      [...tokens].map(([_id, token]) => ({
-        updateOne: {
-          filter: { _id, dueAt: { $lte: now } },
-          update: { $set: { dueAt: until, lease: { owner, token } }, $inc: { claims: 1 } },
-        },
-      })),
-      { ordered: false },
-    );
-    if (taken.modifiedCount === 0) return [];
-    // What this claim won, as it is now (another worker may have taken some of the candidates first).
-    const won = (
-      await findByValues(this.declarations, '_id', [...tokens.keys()], { projection: WITHOUT_HISTORY })
-    ).filter((d) => d.lease?.token === tokens.get(d._id));
+    const won: DeclarationDoc[] = [];
+    // Another worker may take some of the same candidates first: then read on past them (a few rounds).
+    for (let round = 0; round < 3 && won.length < limit; round++) {
+      const asked = limit - won.length;
+      const candidates = await this.declarations
+        .find({ dueAt: { $lte: now } }, { projection: WITHOUT_HISTORY })
+        .sort({ dueAt: 1 })
+        .limit(asked)
+        .toArray();
+      if (candidates.length === 0) break;
+      const taken = await this.take(candidates, { owner, token }, until, now);
+      won.push(...taken);
+      if (taken.length === candidates.length || candidates.length < asked) break; // all taken, or none left
+    }
     if (won.length === 0) return [];
     const [orders, signed] = await Promise.all([
       findByValues(
@@ -105,7 +98,7 @@ export class DispatchLeases {
         attempts: d.claims - 1,
         requestId: d.requestId,
         order: payload.order,
-        leaseToken: tokens.get(d._id)!,
+        leaseToken: holderToken(token, d._id),
       };
       if (payload.extra !== undefined) c.extra = payload.extra;
       if (manifest) c.manifest = { xml: manifest.xml, messageGuid: d.messageGuid!, digest: d.digest ?? '' };
@@ -113,6 +106,48 @@ export class DispatchLeases {
       out.push(c);
     }
     return out;
+  }
+
+  /**
+   * Takes the candidates that are still due, in one conditional update per kind (unsigned or signed: the
+   * signature is in the guard, so what was read of it is still true of what is taken). All taken, the
+   * common case, needs no read back; otherwise what this claim won is read back by its token.
+   */
+  private async take(
+    candidates: DeclarationDoc[],
+    lease: { owner: string; token: string },
+    until: Date,
+    now: Date,
+  ): Promise<DeclarationDoc[]> {
+    const set = { $set: { dueAt: until, lease }, $inc: { claims: 1 } };
+    const unsigned = candidates.filter((c) => !c.messageGuid).map((c) => c._id);
+    const signed = candidates.filter((c) => c.messageGuid).map((c) => c._id);
+    const [a, b] = await Promise.all([
+      unsigned.length
+        ? this.declarations.updateMany(
+            { _id: { $in: unsigned }, dueAt: { $lte: now }, messageGuid: { $exists: false } },
+            set,
+          )
+        : undefined,
+      signed.length
+        ? this.declarations.updateMany(
+            { _id: { $in: signed }, dueAt: { $lte: now }, messageGuid: { $exists: true } },
+            set,
+          )
+        : undefined,
+    ]);
+    const taken = (a?.modifiedCount ?? 0) + (b?.modifiedCount ?? 0);
+    if (taken === candidates.length)
+      return candidates.map((c) => ({ ...c, dueAt: until, lease, claims: c.claims + 1 }));
+    if (taken === 0) return [];
+    return (
+      await findByValues(
+        this.declarations,
+        '_id',
+        candidates.map((c) => c._id),
+        { projection: WITHOUT_HISTORY },
+      )
+    ).filter((d) => d.lease?.token === lease.token);
   }
 
   /**
@@ -138,7 +173,7 @@ export class DispatchLeases {
       request: c,
       entry: historyEntry('signed', { at: now, source: 'worker', signer: c.manifest.signer }),
     }));
-    const known = steps.filter((s) => who.has(s.request.id));
+    const known = steps.filter((s) => who.has(s.request.id) && claimTokenOf(s.request.leaseToken, s.request.id));
     // The manifest (what every retry re-sends) and the feed entry strictly before the update that fixes it.
     await Promise.all([
       this.manifests.archive(
@@ -151,7 +186,7 @@ export class DispatchLeases {
       known.map((s) => ({
         filter: {
           _id: s.request.id,
-          'lease.token': s.request.leaseToken,
+          'lease.token': claimTokenOf(s.request.leaseToken, s.request.id),
           messageGuid: { $exists: false },
           terminal: false,
           rank: { $lt: SIGNED_RANK },
@@ -171,7 +206,10 @@ export class DispatchLeases {
     // Who holds each declaration now, and with which signature: as written when every update applied (the
     // common case), read back otherwise (then the refused steps' feed entries go).
     const holders = new Map<string, { guid?: string; token?: string }>(
-      known.map((s) => [s.request.id, { guid: s.request.manifest.messageGuid, token: s.request.leaseToken }]),
+      known.map((s) => [
+        s.request.id,
+        { guid: s.request.manifest.messageGuid, token: claimTokenOf(s.request.leaseToken, s.request.id) },
+      ]),
     );
     if (applied !== known.length) {
       const docs = await this.readBack(known);
@@ -180,7 +218,8 @@ export class DispatchLeases {
     }
     return items.map((i) => {
       const h = holders.get(i.id);
-      return !!h && h.guid === i.manifest.messageGuid && h.token === i.leaseToken;
+      const token = claimTokenOf(i.leaseToken, i.id);
+      return !!h && !!token && h.guid === i.manifest.messageGuid && h.token === token;
     });
   }
 
@@ -189,14 +228,14 @@ export class DispatchLeases {
     if (items.length === 0) return 0;
     const who = await this.identities(items.map((i) => i.id));
     const steps = items
-      .filter((i) => who.has(i.id))
+      .filter((i) => who.has(i.id) && claimTokenOf(i.leaseToken, i.id))
       .map((i) => ({ request: i, entry: historyEntry('queued', { at, source: 'worker' }) }));
     await this.feed.append(steps.map((s) => feedEntry(who.get(s.request.id)!, s.entry)));
     const moved = await this.update(
       steps.map((s) => ({
         filter: {
           _id: s.request.id,
-          'lease.token': s.request.leaseToken,
+          'lease.token': claimTokenOf(s.request.leaseToken, s.request.id),
           messageGuid: { $exists: true },
           terminal: false,
           rank: { $lt: QUEUED_RANK },
@@ -222,10 +261,12 @@ export class DispatchLeases {
     outcome: { retryAt: Date } | { permanent: true },
   ): Promise<void> {
     const lastError = error.slice(0, 2000);
+    const token = claimTokenOf(leaseToken, id);
+    if (!token) return; // not a token of this declaration's claim
     if ('retryAt' in outcome) {
       // Our lease taken over meanwhile: the filter matches nothing, and the new holder decides.
       await this.declarations.updateOne(
-        { _id: id, 'lease.token': leaseToken },
+        { _id: id, 'lease.token': token },
         { $set: { dueAt: outcome.retryAt, lastError }, $unset: { lease: '' }, $inc: { attempts: 1 } },
       );
       return;
@@ -237,7 +278,7 @@ export class DispatchLeases {
     await this.feed.append([feedEntry(who, entry)]);
     const moved = await this.update([
       {
-        filter: { _id: id, 'lease.token': leaseToken, terminal: false },
+        filter: { _id: id, 'lease.token': token, terminal: false },
         update: {
           $set: { status: 'failed', rank: FAILED_RANK, terminal: true, lastError },
           $unset: { dueAt: '', lease: '' },
@@ -306,4 +347,17 @@ export class DispatchLeases {
       createdAt: d.createdAt,
     });
   }
+}
+
+/** The token a holder is given for one declaration of a claim: the claim's token, bound to the declaration. */
+function holderToken(claimToken: string, id: string): string {
+  return `${claimToken}:${id}`;
+}
+
+/** The claim token a holder's token names for this declaration; undefined when it is not a token for it. */
+function claimTokenOf(leaseToken: string, id: string): string | undefined {
+  const suffix = `:${id}`;
+  return leaseToken.length > suffix.length && leaseToken.endsWith(suffix)
+    ? leaseToken.slice(0, -suffix.length)
+    : undefined;
 }

@@ -502,7 +502,11 @@ describe('declaration store', function () {
       const t0 = new Date();
       const [claim] = await store().claimDue('w1', 30_000, 10, t0);
       doc = await rawDeclaration(stores, view.id);
-      expect(doc.lease).to.deep.equal({ owner: 'w1', token: claim!.leaseToken });
+      const lease = doc.lease as { owner: string; token: string };
+      expect(lease.owner).to.equal('w1');
+      expect(claim!.leaseToken, "the holder's token: the claim's, bound to the declaration").to.equal(
+        `${lease.token}:${view.id}`,
+      );
       expect((doc.dueAt as Date).getTime(), 'due again when the lease ends').to.equal(t0.getTime() + 30_000);
       expect(doc.claims).to.equal(1);
 
@@ -515,7 +519,7 @@ describe('declaration store', function () {
         messageGuid: manifest.messageGuid,
         digest: manifest.digest,
       });
-      expect(doc.lease, 'still held until queued').to.deep.equal({ owner: 'w1', token: claim!.leaseToken });
+      expect(doc.lease, 'still held until queued').to.deep.equal(lease);
       expect(JSON.stringify(doc), 'the manifest itself is archived apart').to.not.include('CEB311Message');
 
       expect(await store().markQueued([{ id: view.id, leaseToken: claim!.leaseToken }])).to.equal(1);
