@@ -30,6 +30,14 @@ export const IDENTITY = {
   createdAt: 1,
 } as const;
 
+/**
+ * The filter naming one declaration: its `_id`, and the fields of the shard key docs/SCALING.md gives
+ * `declarations` ({platformCode, orderNo}), so that on a sharded cluster the update goes to one shard.
+ */
+export function one(d: Pick<DeclarationIdentityDoc, '_id' | 'platformCode' | 'orderNo'>) {
+  return { _id: d._id, platformCode: d.platformCode, orderNo: d.orderNo };
+}
+
 /** A new history entry (its eventId is new, time-ordered). */
 export function historyEntry(status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): HistoryEntry {
   const h: HistoryEntry = { eventId: new ObjectId().toHexString(), status, at: entry.at, source: entry.source };

@@ -2,7 +2,7 @@ import type { Collection, Filter } from 'mongodb';
 import { decideTransition, statusRank } from '../domain/status';
 import type { DeclarationSubject, HistoryEntry, StatusOutcome } from './contracts';
 import { findByValues } from './bulk-writes';
-import { feedEntry, historyEntry, IDENTITY, subjectOf, toView } from './declaration-doc';
+import { feedEntry, historyEntry, IDENTITY, one, subjectOf, toView } from './declaration-doc';
 import type { DeclarationFeed } from './declaration-feed';
 import type { DeclarationDoc } from './models';
 
@@ -35,7 +35,7 @@ export class DeclarationStatus {
     const step = historyEntry(status, entry);
     await this.feed.append([feedEntry(current, step)]); // before the step (src/store/declaration-feed.ts)
     const after = await this.declarations.findOneAndUpdate(
-      { _id: current._id, rank: { $lt: decision.rank }, terminal: false },
+      { ...one(current), rank: { $lt: decision.rank }, terminal: false },
       {
         $set: { status, rank: decision.rank, terminal: decision.terminal },
         $push: { history: step },

@@ -8,6 +8,7 @@ import {
   feedEntry,
   historyEntry,
   IDENTITY,
+  one,
   orderContext,
   WITHOUT_HISTORY,
   type SealedOrderPayload,
@@ -185,7 +186,7 @@ export class DispatchLeases {
     const applied = await this.update(
       known.map((s) => ({
         filter: {
-          _id: s.request.id,
+          ...one(who.get(s.request.id)!),
           'lease.token': claimTokenOf(s.request.leaseToken, s.request.id),
           messageGuid: { $exists: false },
           terminal: false,
@@ -234,7 +235,7 @@ export class DispatchLeases {
     const moved = await this.update(
       steps.map((s) => ({
         filter: {
-          _id: s.request.id,
+          ...one(who.get(s.request.id)!),
           'lease.token': claimTokenOf(s.request.leaseToken, s.request.id),
           messageGuid: { $exists: true },
           terminal: false,
@@ -262,23 +263,22 @@ export class DispatchLeases {
   ): Promise<void> {
     const lastError = error.slice(0, 2000);
     const token = claimTokenOf(leaseToken, id);
-    if (!token) return; // not a token of this declaration's claim
+    const who = token ? (await this.identities([id])).get(id) : undefined;
+    if (!token || !who) return; // not a token of this declaration's claim, or no such declaration
     if ('retryAt' in outcome) {
       // Our lease taken over meanwhile: the filter matches nothing, and the new holder decides.
       await this.declarations.updateOne(
-        { _id: id, 'lease.token': token },
+        { ...one(who), 'lease.token': token },
         { $set: { dueAt: outcome.retryAt, lastError }, $unset: { lease: '' }, $inc: { attempts: 1 } },
       );
       return;
     }
-    const who = (await this.identities([id])).get(id);
-    if (!who) return;
     const now = new Date();
     const entry = historyEntry('failed', { at: now, source: 'worker', info: lastError });
     await this.feed.append([feedEntry(who, entry)]);
     const moved = await this.update([
       {
-        filter: { _id: id, 'lease.token': token, terminal: false },
+        filter: { ...one(who), 'lease.token': token, terminal: false },
         update: {
           $set: { status: 'failed', rank: FAILED_RANK, terminal: true, lastError },
           $unset: { dueAt: '', lease: '' },
