@@ -8,10 +8,8 @@
  *   node --import tsx bench/support/claim-cost.ts '{"mongoUrl": "...", "backlogs": [1000, 50000], "limit": 256, "rounds": 8}'
  */
 import { MongoClient } from 'mongodb';
-import { declarationIdFor } from '../../src/domain/declaration-id';
 import type { BaygateOrder } from '../../src/domain/order';
-import { IMPORT_DECLARATIONS } from '../../src/pipeline/submission';
-import type { NewDeclaration } from '../../src/store/contracts';
+import { declarationsFor, IMPORT_DECLARATIONS } from '../../src/pipeline/submission';
 import { createStores } from '../../src/store/index';
 import { connectMongo } from '../../src/store/mongo';
 import { silentLogger } from '../../test/support/logger';
@@ -30,23 +28,6 @@ const PII = {
   PII_HASH_KEY: Buffer.alloc(32, 6).toString('base64'),
 };
 
-function declarationsOf(order: BaygateOrder, requestId: string): NewDeclaration[] {
-  return IMPORT_DECLARATIONS.map((messageType) => ({
-    id: declarationIdFor(order.ebpCode, order.orderNo, messageType),
-    sellerId: 'bench-seller',
-    platformCode: order.ebpCode,
-    orderNo: order.orderNo,
-    messageType,
-    direction: 'import' as const,
-    tradeMode: order.tradeMode,
-    customsCode: order.customsCode,
-    center: 'GD',
-    order,
-    amountCny: order.direction === 'import' ? order.acturalPaid : 0,
-    requestId,
-  }));
-}
-
 const results: { backlog: number; insertS: number; claimMs: number[]; medianMs: number }[] = [];
 for (const backlog of options.backlogs) {
   const raw = new MongoClient(options.mongoUrl);
@@ -60,7 +41,13 @@ for (const backlog of options.backlogs) {
   const started = performance.now();
   for (let stored = 0; stored < backlog;) {
     const orders = Math.min(250, Math.ceil((backlog - stored) / IMPORT_DECLARATIONS.length));
-    const batch = Array.from({ length: orders }, () => declarationsOf(next() as unknown as BaygateOrder, 'bench'))
+    const batch = Array.from({ length: orders }, () =>
+      declarationsFor(next() as unknown as BaygateOrder, 'GD', {
+        sellerId: 'bench-seller',
+        allowedEbcCodes: [],
+        requestId: 'bench',
+      }),
+    )
       .flat()
       .slice(0, backlog - stored);
     await stores.declarations.insertMany(batch);

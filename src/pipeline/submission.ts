@@ -324,7 +324,8 @@ export class Submission implements SubmissionService {
   }
 }
 
-function declarationsFor(order: BaygateOrder, center: string, options: SubmitOptions): NewDeclaration[] {
+/** The declarations an accepted order makes, one per message type, their ids derived from the order's key. */
+export function declarationsFor(order: BaygateOrder, center: string, options: SubmitOptions): NewDeclaration[] {
   const types = order.direction === 'import' ? IMPORT_DECLARATIONS : EXPORT_DECLARATIONS;
   const amountCny = order.direction === 'import' ? order.acturalPaid : order.goodsValue;
   return types.map((messageType) => ({

@@ -76,18 +76,11 @@ export function sealedOrderDoc(d: NewDeclaration, vault: PiiVault): DeclarationO
 
 /** The document of a new declaration: accepted, due now. */
 export function newDeclarationDoc(d: NewDeclaration, vault: PiiVault, now: Date): DeclarationDoc {
+  // Every clear field of the submission as it is; the order is sealed apart, the region only when known.
+  const { id, order, extra: _extra, sellerRegion, ...clear } = d;
   const doc: DeclarationDoc = {
-    _id: d.id,
-    sellerId: d.sellerId,
-    platformCode: d.platformCode,
-    orderNo: d.orderNo,
-    messageType: d.messageType,
-    direction: d.direction,
-    tradeMode: d.tradeMode,
-    customsCode: d.customsCode,
-    center: d.center,
-    amountCny: d.amountCny,
-    requestId: d.requestId,
+    _id: id,
+    ...clear,
     createdAt: now,
     status: 'accepted',
     rank: 0,
@@ -98,10 +91,10 @@ export function newDeclarationDoc(d: NewDeclaration, vault: PiiVault, now: Date)
     claims: 0,
     attempts: 0,
   };
-  if (d.sellerRegion) doc.sellerRegion = d.sellerRegion;
-  if (d.order.direction === 'import') {
-    doc.buyerIdHash = vault.blindIndex('idNumber', d.order.buyerIdNumber);
-    doc.buyerIdMasked = maskIdNumber(d.order.buyerIdNumber);
+  if (sellerRegion) doc.sellerRegion = sellerRegion;
+  if (order.direction === 'import') {
+    doc.buyerIdHash = vault.blindIndex('idNumber', order.buyerIdNumber);
+    doc.buyerIdMasked = maskIdNumber(order.buyerIdNumber);
   }
   return doc;
 }

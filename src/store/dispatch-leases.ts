@@ -186,8 +186,7 @@ export class DispatchLeases {
     const applied = await this.update(
       known.map((s) => ({
         filter: {
-          ...one(who.get(s.request.id)!),
-          'lease.token': claimTokenOf(s.request.leaseToken, s.request.id),
+          ...held(who.get(s.request.id)!, s.request),
           messageGuid: { $exists: false },
           terminal: false,
           rank: { $lt: SIGNED_RANK },
@@ -235,8 +234,7 @@ export class DispatchLeases {
     const moved = await this.update(
       steps.map((s) => ({
         filter: {
-          ...one(who.get(s.request.id)!),
-          'lease.token': claimTokenOf(s.request.leaseToken, s.request.id),
+          ...held(who.get(s.request.id)!, s.request),
           messageGuid: { $exists: true },
           terminal: false,
           rank: { $lt: QUEUED_RANK },
@@ -267,10 +265,11 @@ export class DispatchLeases {
     if (!token || !who) return; // not a token of this declaration's claim, or no such declaration
     if ('retryAt' in outcome) {
       // Our lease taken over meanwhile: the filter matches nothing, and the new holder decides.
-      await this.declarations.updateOne(
-        { ...one(who), 'lease.token': token },
-        { $set: { dueAt: outcome.retryAt, lastError }, $unset: { lease: '' }, $inc: { attempts: 1 } },
-      );
+      await this.declarations.updateOne(held(who, { id, leaseToken }), {
+        $set: { dueAt: outcome.retryAt, lastError },
+        $unset: { lease: '' },
+        $inc: { attempts: 1 },
+      });
       return;
     }
     const now = new Date();
@@ -278,7 +277,7 @@ export class DispatchLeases {
     await this.feed.append([feedEntry(who, entry)]);
     const moved = await this.update([
       {
-        filter: { ...one(who), 'lease.token': token, terminal: false },
+        filter: { ...held(who, { id, leaseToken }), terminal: false },
         update: {
           $set: { status: 'failed', rank: FAILED_RANK, terminal: true, lastError },
           $unset: { dueAt: '', lease: '' },
@@ -347,6 +346,11 @@ export class DispatchLeases {
       createdAt: d.createdAt,
     });
   }
+}
+
+/** The filter of a write only the holder of this token may make to this declaration. */
+function held(d: DeclarationIdentityDoc, h: Held) {
+  return { ...one(d), 'lease.token': claimTokenOf(h.leaseToken, h.id) };
 }
 
 /** The token a holder is given for one declaration of a claim: the claim's token, bound to the declaration. */
