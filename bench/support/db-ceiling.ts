@@ -9,13 +9,13 @@
  *   declaration_orders    1 insert per declaration                 ┐ submission (one insertMany each)
  *   declaration_feed      1 insert per declaration (accepted)      │
  *   declarations          1 insert per declaration                 ┘
- *   declarations          1 conditional update (claim)             — claim (one bulkWrite)
+ *   declarations          conditional updateMany (claim)           — claim (one statement per claim)
  *   declaration_manifests 1 insert, declaration_feed 1 (signed)    ┐ signature
- *   declarations          1 conditional update ($push history)     ┘
+ *   declarations          1 conditional update ($push history)     ┘ (one statement per declaration)
  *   declaration_feed      1 insert (queued)                        ┐ hand-over
- *   declarations          1 conditional update ($push, $unset)     ┘
- * = per declaration 6 inserts + 3 updates, per order 1 upsert. Each writer does them for one unit of `batch`
- * orders per round trip, step after step, as one request and one claim would. Reads are not in the ceiling.
+ *   declarations          conditional updateMany ($push, $unset)   ┘ (one statement per claim)
+ * = per declaration 6 inserts and 3 updates. Each writer does them for one unit of `batch` orders per round
+ * trip, step after step, as one request and one claim of that size would. Reads are not in the ceiling.
  *
  *   node --import tsx bench/support/db-ceiling.ts <json options>
  */
@@ -101,10 +101,10 @@ async function unit(): Promise<void> {
     })),
     { ignoreUndefined: true },
   );
-  await updates(ids, (_id) => ({
-    filter: { _id, dueAt: { $lte: now } },
-    update: { $set: { dueAt: new Date(now.getTime() + 30_000), lease: { owner: 'w', token: newId() } } },
-  }));
+  await coll('declarations').updateMany(
+    { _id: { $in: ids }, dueAt: { $lte: now }, messageGuid: { $exists: false } },
+    { $set: { dueAt: new Date(now.getTime() + 30_000), lease: { owner: 'w', token: newId() } }, $inc: { claims: 1 } },
+  );
   await Promise.all([
     coll('declaration_manifests').insertMany(
       ids.map((id) => ({ ...samples.declaration_manifests, _id: newId(), declarationId: id })),
@@ -120,15 +120,12 @@ async function unit(): Promise<void> {
     },
   }));
   await coll('declaration_feed').insertMany(feed('queued'));
-  await updates(ids, (_id) => ({
-    filter: { _id, terminal: false, rank: { $lt: 20 } },
-    update: {
-      $set: { status: 'queued', rank: 20 },
-      $unset: { dueAt: '', lease: '' },
-      $push: { history: { ...firstEntry, eventId: newId(), status: 'queued' } },
-      $max: { updatedAt: now },
-    },
-  }));
+  await coll('declarations').updateMany({ _id: { $in: ids }, terminal: false, rank: { $lt: 20 } }, {
+    $set: { status: 'queued', rank: 20 },
+    $unset: { dueAt: '', lease: '' },
+    $push: { history: { status: 'queued', at: now, source: 'worker' } as Document },
+    $max: { updatedAt: now },
+  } as Document);
   orders += options.batch;
   docs += options.batch + 9 * n;
 }

@@ -12,7 +12,10 @@ export type Direction = 'import' | 'export';
 
 /** One step in a declaration's life, appended to its history in the same update that changes its status. */
 export interface HistoryEntry {
-  /** Unique, time-ordered id (ObjectId hex): the Server-Sent Events id and webhook event id. */
+  /**
+   * Unique, time-ordered id (24 hex digits shaped like an ObjectId: the second, then the millisecond):
+   * the Server-Sent Events id and webhook event id.
+   */
   eventId: string;
   status: string;
   at: Date;

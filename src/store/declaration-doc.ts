@@ -1,8 +1,15 @@
-import { ObjectId, type Filter } from 'mongodb';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import type { Filter } from 'mongodb';
 import type { BaygateOrder } from '../domain/order';
 import type { DeclarationFilter, DeclarationSubject, DeclarationView, HistoryEntry, NewDeclaration } from './contracts';
 import { InvalidCursorError } from './errors';
-import type { DeclarationDoc, DeclarationIdentityDoc, DeclarationOrderDoc, FeedDoc } from './models';
+import type {
+  DeclarationDoc,
+  DeclarationIdentityDoc,
+  DeclarationOrderDoc,
+  FeedDoc,
+  StoredHistoryEntry,
+} from './models';
 import { maskIdNumber, type PiiVault } from './pii';
 
 /** Pure helpers around the declaration document (src/store/models.ts): building it, and reading it as views. */
@@ -40,12 +47,56 @@ export function one(d: Pick<DeclarationIdentityDoc, '_id' | 'platformCode' | 'or
 
 /** A new history entry (its eventId is new, time-ordered). */
 export function historyEntry(status: string, entry: Omit<HistoryEntry, 'eventId' | 'status'>): HistoryEntry {
-  const h: HistoryEntry = { eventId: new ObjectId().toHexString(), status, at: entry.at, source: entry.source };
+  const h: HistoryEntry = { eventId: newEventId(), status, at: entry.at, source: entry.source };
   if (entry.receiptId !== undefined) h.receiptId = entry.receiptId;
   if (entry.signer !== undefined) h.signer = { subject: entry.signer.subject, serialHex: entry.signer.serialHex };
   if (entry.info !== undefined) h.info = entry.info;
   if (entry.documentKeys !== undefined) h.documentKeys = { ...entry.documentKeys };
   return h;
+}
+
+const PROCESS_ID = randomBytes(3).toString('hex');
+let counter = randomInt(0x1000000);
+
+/** The second (8 hex digits, as an ObjectId starts) and the millisecond (4) of an instant. */
+function timePrefix(at: Date): string {
+  const ms = at.getTime();
+  return (
+    Math.floor(ms / 1000)
+      .toString(16)
+      .padStart(8, '0') + (ms % 1000).toString(16).padStart(4, '0')
+  );
+}
+
+/**
+ * A new event id: 24 hex digits shaped like an ObjectId (readers take its first 8 as the second), made of
+ * the second and the millisecond of `at`, this process and a counter — unique, and in time order to the
+ * millisecond across processes (an ObjectId orders to the second only), and strictly within a process.
+ */
+export function newEventId(at = new Date()): string {
+  counter = (counter + 1) % 0x1000000;
+  return timePrefix(at) + PROCESS_ID + counter.toString(16).padStart(6, '0');
+}
+
+/**
+ * The event id of a step that every declaration of a batch takes in one update (the dispatcher's "queued"):
+ * the step's second and millisecond, then a hash of the declaration and the status. A declaration reaches
+ * a status once, so the id is unique, and in time order to the millisecond like `newEventId`'s. One update
+ * writes the same history entry to the whole batch, so such an entry is stored without its id, and views
+ * derive it (`eventIdOf`).
+ */
+export function batchStepEventId(declarationId: string, status: string, at: Date): string {
+  return (
+    timePrefix(at) + createHash('sha256').update(`${declarationId}\u0000${status}`, 'utf8').digest('hex').slice(0, 12)
+  );
+}
+
+/** The event id of a stored history entry: its own, or the one derived for a batch step. */
+export function eventIdOf(
+  declarationId: string,
+  e: Pick<HistoryEntry, 'status' | 'at'> & { eventId?: string },
+): string {
+  return e.eventId ?? batchStepEventId(declarationId, e.status, e.at);
 }
 
 /** The feed entry of a history entry of this declaration. */
@@ -63,7 +114,7 @@ export function feedEntry(d: DeclarationIdentityDoc, h: Pick<HistoryEntry, 'even
   };
 }
 
-/** The second an event id was made in (its ObjectId timestamp), as a date. */
+/** The second of an event id (its first 8 hex digits), as a date. */
 export function eventSecond(eventId: string): Date {
   return new Date(parseInt(eventId.slice(0, 8), 16) * 1000);
 }
@@ -116,7 +167,7 @@ export function toView(d: DeclarationDoc): DeclarationView {
     attempts: d.attempts ?? 0,
     amountCny: d.amountCny,
     requestId: d.requestId,
-    history: (d.history ?? []).map(cleanEntry),
+    history: (d.history ?? []).map((e) => cleanEntry(d._id, e)),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -128,8 +179,8 @@ export function toView(d: DeclarationDoc): DeclarationView {
 }
 
 /** A history entry as stored, without the nulls a server may hand back for absent fields. */
-function cleanEntry(e: HistoryEntry): HistoryEntry {
-  const h: HistoryEntry = { eventId: e.eventId, status: e.status, at: e.at, source: e.source };
+function cleanEntry(declarationId: string, e: StoredHistoryEntry): HistoryEntry {
+  const h: HistoryEntry = { eventId: eventIdOf(declarationId, e), status: e.status, at: e.at, source: e.source };
   if (e.receiptId !== undefined && e.receiptId !== null) h.receiptId = e.receiptId;
   if (e.signer) h.signer = { subject: e.signer.subject, serialHex: e.signer.serialHex };
   if (e.info !== undefined && e.info !== null) h.info = e.info;

@@ -8,7 +8,7 @@ import type { DeclarationDoc, FeedDoc } from './models';
 const CHUNK = 500;
 
 /**
- * The feed: one entry per history entry of every declaration, under its event id (an ObjectId: time-ordered),
+ * The feed: one entry per history entry of every declaration, under its event id (time-ordered),
  * for "every change since X" — server-sent events, webhooks, stats. MongoDB serves that from change streams
  * on a replica set; the test server has none, and a time-ordered page across many documents' embedded
  * histories cannot be read from an index. So each step writes its entry here, BEFORE the conditional update

@@ -1,7 +1,7 @@
 import type { Collection } from 'mongodb';
 import type { DeclarationView, NewDeclaration } from './contracts';
 import { findByValues, insertIgnoringDuplicates } from './bulk-writes';
-import { feedEntry, idempotencyKey, newDeclarationDoc, sealedOrderDoc, toView } from './declaration-doc';
+import { eventIdOf, feedEntry, idempotencyKey, newDeclarationDoc, sealedOrderDoc, toView } from './declaration-doc';
 import type { DeclarationFeed } from './declaration-feed';
 import type { DeclarationDoc, DeclarationOrderDoc } from './models';
 import type { PiiVault } from './pii';
@@ -32,12 +32,12 @@ export class DeclarationSubmissions {
         this.orders,
         input.map((d) => sealedOrderDoc(d, this.vault)),
       ),
-      this.feed.append(docs.map((d) => feedEntry(d, d.history[0]!))),
+      this.feed.append(docs.map((d) => feedEntry(d, { eventId: eventIdOf(d._id, d.history[0]!), status: 'accepted' }))),
     ]);
     const { inserted, duplicates } = await insertIgnoringDuplicates(this.declarations, docs);
     if (duplicates.length === 0) return { inserted: inserted.map(toView), existing: [] };
 
-    await this.feed.withdraw(duplicates.map((d) => d.history[0]!.eventId));
+    await this.feed.withdraw(duplicates.map((d) => eventIdOf(d._id, d.history[0]!)));
     const existing = await this.existingFor(duplicates);
     // A duplicate refused under another id than the stored one (callers that make their own ids) leaves
     // an order under an id no declaration has.

@@ -5,6 +5,8 @@ import type { ClaimedDeclaration } from './contracts';
 import { findByValues } from './bulk-writes';
 import { Coalescer } from './coalesce';
 import {
+  batchStepEventId,
+  eventIdOf,
   feedEntry,
   historyEntry,
   IDENTITY,
@@ -229,24 +231,34 @@ export class DispatchLeases {
     const who = await this.identities(items.map((i) => i.id));
     const steps = items
       .filter((i) => who.has(i.id) && claimTokenOf(i.leaseToken, i.id))
-      .map((i) => ({ request: i, entry: historyEntry('queued', { at, source: 'worker' }) }));
+      .map((i) => ({ request: i, entry: { eventId: batchStepEventId(i.id, 'queued', at), status: 'queued' } }));
     await this.feed.append(steps.map((s) => feedEntry(who.get(s.request.id)!, s.entry)));
-    const moved = await this.update(
-      steps.map((s) => ({
-        filter: {
-          ...held(who.get(s.request.id)!, s.request),
+    // One update per claim (the declarations a worker hands over come from one claim, as a rule): the same
+    // history entry for each, its event id derived from the declaration (batchStepEventId).
+    const byClaim = new Map<string, string[]>();
+    for (const s of steps) {
+      const token = claimTokenOf(s.request.leaseToken, s.request.id)!;
+      byClaim.set(token, [...(byClaim.get(token) ?? []), s.request.id]);
+    }
+    let moved = 0;
+    for (const [token, ids] of byClaim) {
+      const r = await this.declarations.updateMany(
+        {
+          _id: { $in: ids },
+          'lease.token': token,
           messageGuid: { $exists: true },
           terminal: false,
           rank: { $lt: QUEUED_RANK },
         },
-        update: {
+        {
           $set: { status: 'queued', rank: QUEUED_RANK },
           $unset: { dueAt: '', lease: '' },
-          $push: { history: s.entry },
+          $push: { history: { status: 'queued', at, source: 'worker' } },
           $max: { updatedAt: at },
         },
-      })),
-    );
+      );
+      moved += r.modifiedCount;
+    }
     if (moved !== steps.length) await this.readBack(steps);
     for (const i of items) this.claimed.delete(i.id);
     return moved;
@@ -312,9 +324,9 @@ export class DispatchLeases {
       this.declarations,
       '_id',
       steps.map((s) => s.request.id),
-      { projection: { messageGuid: 1, lease: 1, 'history.eventId': 1 } },
+      { projection: { messageGuid: 1, lease: 1, history: 1 } },
     );
-    const inHistory = new Set(docs.flatMap((d) => (d.history ?? []).map((h) => h.eventId)));
+    const inHistory = new Set(docs.flatMap((d) => (d.history ?? []).map((h) => eventIdOf(d._id, h))));
     await this.feed.withdraw(steps.filter((s) => !inHistory.has(s.entry.eventId)).map((s) => s.entry.eventId));
     return docs;
   }

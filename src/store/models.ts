@@ -48,6 +48,12 @@ export interface DeclarationIdentityDoc {
   createdAt: Date;
 }
 
+/**
+ * A history entry as stored: a step that one update takes for a whole batch (the dispatcher's "queued")
+ * carries no event id of its own; it is derived (src/store/declaration-doc.ts, batchStepEventId).
+ */
+export type StoredHistoryEntry = Omit<HistoryEntry, 'eventId'> & { eventId?: string };
+
 export interface DeclarationDoc extends DeclarationIdentityDoc {
   direction: Direction;
   tradeMode: '9610' | '1210';
@@ -63,7 +69,7 @@ export interface DeclarationDoc extends DeclarationIdentityDoc {
   rank: number;
   terminal: boolean;
   /** Every step, in order, each pushed by the update that took it. */
-  history: HistoryEntry[];
+  history: StoredHistoryEntry[];
   /** The latest `at` of the history (`$max`). */
   updatedAt: Date;
 
@@ -87,7 +93,7 @@ export interface DeclarationDoc extends DeclarationIdentityDoc {
 
 const historySchema = new Schema(
   {
-    eventId: { type: String, required: true },
+    eventId: String,
     status: { type: String, required: true },
     at: { type: Date, required: true },
     source: { type: String, required: true },
@@ -187,7 +193,7 @@ const manifestSchema = new Schema<ManifestDoc>(
 // ---------------------------------------------------------------------------------------------------
 
 export interface FeedDoc {
-  /** The history entry's eventId (ObjectId hex: time-ordered). */
+  /** The history entry's eventId (time-ordered: src/store/declaration-doc.ts, newEventId). */
   _id: string;
   /** The second of the eventId (its timestamp), as a date: what pages of the feed are read by. */
   t: Date;

@@ -256,12 +256,13 @@ describe('declaration store', function () {
       ]);
       expect(single).to.deep.equal([true, false]);
       expect(await store().markQueued(claims.map((x) => ({ id: x.id, leaseToken: x.leaseToken })))).to.equal(3);
-      for (const v of views)
-        expect((await store().findById(v.id))!.history.map((h) => h.status)).to.deep.equal([
-          'accepted',
-          'signed',
-          'queued',
-        ]);
+      const queuedIds = new Set<string>();
+      for (const v of views) {
+        const history = (await store().findById(v.id))!.history;
+        expect(history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued']);
+        queuedIds.add(history.at(-1)!.eventId);
+      }
+      expect(queuedIds.size, 'one event id per declaration, though one update queued them all').to.equal(3);
       expect((await store().findById(b.id))!.messageGuid).to.equal(mb.messageGuid);
     });
 
@@ -531,6 +532,12 @@ describe('declaration store', function () {
         'signed',
         'queued',
       ]);
+      // "queued" is taken for a whole claim in one update: its event id is derived, unique per declaration.
+      const queued = (await store().findById(view.id))!.history.at(-1)!;
+      expect(queued.eventId).to.match(/^[0-9a-f]{24}$/);
+      expect((doc.history as { eventId?: string }[]).at(-1)).to.not.have.property('eventId');
+      const feed = stores.models.Feed.db.db!.collection<{ _id: string; declarationId: string }>('declaration_feed');
+      expect(await feed.countDocuments({ _id: queued.eventId, declarationId: view.id } as never)).to.equal(1);
     });
 
     it('refuses the signature of a worker whose lease was taken over after the new holder sent and handed over', async () => {
