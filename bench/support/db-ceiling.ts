@@ -41,15 +41,14 @@ const client = new MongoClient(options.mongoUrl, { maxPoolSize: Math.max(options
 await client.connect();
 const db = client.db();
 await db.dropDatabase();
+// The store's indexes (src/store/models.ts).
 await db
   .collection('declarations')
   .createIndexes([
-    { key: { platformCode: 1, orderNo: 1, messageType: 1 }, unique: true },
+    { key: { orderNo: 1, platformCode: 1, messageType: 1 }, unique: true },
     { key: { dueAt: 1 }, sparse: true },
     { key: { messageGuid: 1 }, sparse: true },
-    { key: { orderNo: 1 } },
     { key: { sellerId: 1, createdAt: -1 } },
-    { key: { buyerIdHash: 1 }, sparse: true },
   ]);
 await db.collection('declaration_feed').createIndexes([{ key: { t: 1 } }, { key: { sellerId: 1, t: 1 } }]);
 for (const n of ['annual_usage', 'declaration_orders', 'declaration_manifests'])

@@ -39,7 +39,7 @@ export const IDENTITY = {
 
 /**
  * The filter naming one declaration: its `_id`, and the fields of the shard key docs/SCALING.md gives
- * `declarations` ({platformCode, orderNo}), so that on a sharded cluster the update goes to one shard.
+ * `declarations` ({orderNo, platformCode}), so that on a sharded cluster the update goes to one shard.
  */
 export function one(d: Pick<DeclarationIdentityDoc, '_id' | 'platformCode' | 'orderNo'>) {
   return { _id: d._id, platformCode: d.platformCode, orderNo: d.orderNo };

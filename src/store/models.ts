@@ -137,17 +137,18 @@ const declarationSchema = new Schema<DeclarationDoc>(
   },
   { versionKey: false, collection: 'declarations', autoCreate: true, autoIndex: false },
 );
-// The idempotency key: a retried submission finds its declarations instead of duplicating them.
-declarationSchema.index({ platformCode: 1, orderNo: 1, messageType: 1 }, { unique: true, name: 'idempotency_key' });
+// The idempotency key: a retried submission finds its declarations instead of duplicating them. The order
+// number leads, so the same index serves look-ups by order number (receipts, GET /v1/orders/{orderNo}).
+// (Named apart from the first layout's `idempotency_key` on {platformCode, orderNo, messageType}, which a
+// development database may still hold: both refuse the same duplicates.)
+declarationSchema.index({ orderNo: 1, platformCode: 1, messageType: 1 }, { unique: true, name: 'declaration_key' });
 // The work claim: `{dueAt: {$lte: now}}` sorted by dueAt (only declarations still to dispatch carry it).
 declarationSchema.index({ dueAt: 1 }, { sparse: true, name: 'due' });
 // Receipts name the manifest they answer by its guid.
 declarationSchema.index({ messageGuid: 1 }, { sparse: true, name: 'message_guid' });
-// Order receipts and GET /v1/orders/{orderNo}.
-declarationSchema.index({ orderNo: 1 }, { name: 'order_no' });
 // A seller's list, newest first.
 declarationSchema.index({ sellerId: 1, createdAt: -1 }, { name: 'seller_created' });
-declarationSchema.index({ buyerIdHash: 1 }, { sparse: true, name: 'buyer' });
+// No other index: each one is work on every insert, and on the test server on every update too.
 
 /** The sealed order of a declaration (write-once; read by id). */
 export interface DeclarationOrderDoc {
