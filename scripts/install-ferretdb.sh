@@ -39,7 +39,9 @@ else
 fi
 STAMP="$BIN.stamp"
 
-if [ -x "$BIN" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$stamp" ] && "$BIN" --version 2>/dev/null | grep -q "version: $VERSION"; then
+# (the binary's output is read whole: `| grep -q` could end it with SIGPIPE, a failure under pipefail)
+version_of() { "$1" --version 2>/dev/null || true; }
+if [ -x "$BIN" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$stamp" ] && [[ $(version_of "$BIN") == *"version: $VERSION"* ]]; then
   exit 0
 fi
 if [ -x "$BIN" ]; then echo "install-ferretdb: $BIN was built from another patch set (or none): rebuilding it"; fi
@@ -58,7 +60,7 @@ trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 # Outside any Go module (the checkout has none, but a parent directory might).
 step "fetching the FerretDB $VERSION module source (go mod download)" \
   "check the network access to the Go module proxy ($(go env GOPROXY)); behind a proxy set HTTPS_PROXY, or set GOPROXY to a reachable mirror" \
-  bash -c "cd '$WORK' && go mod download -json '$MODULE@$VERSION' > '$WORK/module.json'"
+  bash -c "cd '$WORK' && go mod download -json '$MODULE@$VERSION' > '$WORK/module.json' || { cat '$WORK/module.json'; exit 1; }"
 SRC=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' "$WORK/module.json")
 [ -d "$SRC" ] || { echo "install-ferretdb: FAILED: go mod download did not report the module's directory (see $WORK/module.json)" >&2; exit 1; }
 
@@ -84,4 +86,5 @@ step "building FerretDB $VERSION ($flavour; the first build downloads its depend
   bash -c "cd '$WORK/src' && go build -trimpath -buildvcs=false -o '$BIN.new' ./cmd/ferretdb"
 mv -f "$BIN.new" "$BIN"
 echo "$stamp" > "$STAMP"
-echo "install-ferretdb: $("$BIN" --version | head -1) ($flavour) at ${BIN#"$ROOT"/}"
+version=$(version_of "$BIN")
+echo "install-ferretdb: ${version%%$'\n'*} ($flavour) at ${BIN#"$ROOT"/}"

@@ -6,7 +6,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 before=$(bash scripts/services.sh status 2>/dev/null || true)
-bash scripts/services.sh start || { echo "npm test: the services could not be started (see above)" >&2; exit 1; }
+# install what is missing first, in one step (tools for the XML and signature checks, chromium for the dashboard)
+missing=$(bash scripts/services.sh needs)
+# shellcheck disable=SC2086 # a list of words
+bash scripts/install-deps.sh tools browser $missing || { echo "npm test: FAILED: installing what the tests need (see above for the step and how to fix it)" >&2; exit 1; }
+bash scripts/services.sh start || { echo "npm test: FAILED: the services could not be started (see above for how to fix it)" >&2; exit 1; }
 
 if [ -d ../shared/ceb-2022 ]; then
   echo "npm test: official CEB schemas found at ../shared/ceb-2022: XSD conformance tests will run"

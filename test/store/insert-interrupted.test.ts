@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from '../../src/api/middleware/problem-handler'
 import { StoreInterruptedError } from '../../src/store/errors';
 import { duplicateIndexes, insertIgnoringDuplicates } from '../../src/store/bulk-writes';
 import { dropDatabase, mongoUrlFor, requireMongo } from '../support/services';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { cuttingProxy, type CuttingProxy } from '../support/server-contract';
 
 /**
  * An unordered insertMany whose connection drops mid-command: driver 7.8 raises MongoBulkWriteError with an
@@ -14,7 +14,7 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 describe('insertMany interrupted by a dropped connection', function () {
   this.timeout(60000);
   const url = mongoUrlFor('store_insert_interrupted');
-  let proxy: TcpProxy;
+  let proxy: CuttingProxy;
   let client: MongoClient;
   let direct: MongoClient;
   let docs: Collection<{ _id: string; pad: string }>;
@@ -36,25 +36,14 @@ describe('insertMany interrupted by a dropped connection', function () {
 
   it('throws a transient error (503) instead of reporting success when the connection is cut mid-insert', async () => {
     const target = new URL(url);
-    let cutAt = 0;
-    proxy = await startTcpProxy(
-      { host: target.hostname, port: Number(target.port || 27017) },
-      {
-        // The handshake and monitoring are a few KB; the insert below is ~4 MB: cut it halfway.
-        onClientBytes: (total, p) => {
-          if (total > 2_000_000 && !cutAt) {
-            cutAt = total;
-            p.cut();
-          }
-        },
-      },
-    );
+    proxy = await cuttingProxy({ host: target.hostname, port: Number(target.port || 27017) });
     const viaProxy = new URL(url);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
     viaProxy.searchParams.set('directConnection', 'true');
     viaProxy.searchParams.set('serverSelectionTimeoutMS', '2000');
     client = new MongoClient(viaProxy.toString());
     await client.connect();
+    proxy.arm('request', 1_000_000); // the insert below is ~4 MB: cut in the middle of it
     const batch = Array.from({ length: 4000 }, (_, i) => ({ _id: `d-${i}`, pad: 'x'.repeat(1000) }));
 
     let error: unknown;
@@ -63,7 +52,7 @@ describe('insertMany interrupted by a dropped connection', function () {
     } catch (err) {
       error = err;
     }
-    expect(cutAt, 'the proxy cut the insert').to.be.greaterThan(0);
+    await proxy.cutDone;
     expect(error, 'not reported as success').to.be.instanceOf(StoreInterruptedError);
     expect(isDatabaseUnavailable(error), 'answered 503').to.equal(true);
     expect(String(error)).to.match(/of 4000 documents/);

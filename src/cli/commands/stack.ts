@@ -6,7 +6,7 @@ export function register(program: Command): void {
     .description(
       'run the whole system (gateway, workers, center simulators), submit the example orders and follow them to their final status',
     )
-    .option('--port <port>', 'gateway port', '8080')
+    .option('--port <port>', 'gateway port (default: $PORT, else 8080)', process.env.PORT || '8080')
     .option('--workers <n>', 'dispatch worker processes', '2')
     .option('--centers <codes>', 'clearance centers to simulate (comma separated)', 'GD,GD2,HK,MO')
     .option('--profile <name>', 'simulator profile (config/simulator-profiles.json)', 'demo')
