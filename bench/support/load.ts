@@ -14,6 +14,8 @@ interface LoadOptions {
   connections: number;
   batch: number;
   runTag: string;
+  /** Requests per second over all connections (open loop); absent: as fast as the answers come (closed loop). */
+  rate?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
@@ -23,6 +25,7 @@ const bodies = { count: 0 };
 async function runOne(
   url: string,
   connections: number,
+  rate: number | undefined,
 ): Promise<autocannon.Result & { accepted: number; rejected: number; statuses: Record<string, number> }> {
   let accepted = 0;
   let rejected = 0;
@@ -32,6 +35,7 @@ async function runOne(
     connections,
     duration: options.seconds,
     timeout: 60,
+    ...(rate ? { overallRate: rate } : {}),
     requests: [
       {
         method: 'POST',
@@ -61,7 +65,8 @@ async function runOne(
 }
 
 const perUrl = Math.max(1, Math.round(options.connections / options.urls.length));
-const results = await Promise.all(options.urls.map((url) => runOne(url, perUrl)));
+const perUrlRate = options.rate ? Math.max(1, Math.round(options.rate / options.urls.length)) : undefined;
+const results = await Promise.all(options.urls.map((url) => runOne(url, perUrl, perUrlRate)));
 const merged = {
   requests: results.reduce((s, r) => s + r.requests.total, 0),
   errors: results.reduce((s, r) => s + r.errors + r.timeouts, 0),

@@ -220,10 +220,8 @@ export class ReceiptIngestor {
   }
 
   /**
-   * A center's delivery notice: the manifest left its queue. Moves queued → delivered, only while the
-   * declaration is in flight: "delivered" ranks below every receipt status, so once the declaration is final
-   * (its tracking entry gone) the notice can change nothing — and must not cost a read of the archive, which
-   * notices overtaken by their receipts did, a scan of the step log each on FerretDB v1.
+   * A center's delivery notice: the manifest left its queue. Moves queued → delivered ("delivered" ranks
+   * below every receipt status, so a notice overtaken by a receipt changes nothing).
    */
   async delivered(notice: { messageGuid: string; center?: string; at?: string }): Promise<boolean> {
     const at = notice.at ? new Date(notice.at) : new Date();
@@ -232,9 +230,7 @@ export class ReceiptIngestor {
       source: 'connector' as const,
       info: notice.center ? `taken by clearance center ${notice.center}` : undefined,
     };
-    const result = await this.o.declarations.applyStatus({ messageGuid: notice.messageGuid }, 'delivered', entry, {
-      inFlightOnly: true,
-    });
+    const result = await this.o.declarations.applyStatus({ messageGuid: notice.messageGuid }, 'delivered', entry);
     return result.applied;
   }
 }

@@ -305,7 +305,8 @@ function declarationTypes(order: BaygateOrder): readonly MessageType[] {
   return order.direction === 'import' ? IMPORT_DECLARATIONS : EXPORT_DECLARATIONS;
 }
 
-function declarationsFor(order: BaygateOrder, center: string, options: SubmitOptions): NewDeclaration[] {
+/** The declarations an accepted order makes, one per message type, their ids derived from the order's key. */
+export function declarationsFor(order: BaygateOrder, center: string, options: SubmitOptions): NewDeclaration[] {
   const amountCny = order.direction === 'import' ? order.acturalPaid : order.goodsValue;
   return declarationTypes(order).map((messageType) => ({
     id: declarationIdFor(order.ebpCode, order.orderNo, messageType),

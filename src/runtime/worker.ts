@@ -168,10 +168,6 @@ export async function startWorker(
   });
   if (options.monitorCenters !== false) monitor.start();
   dispatcher.start();
-  // Work items a crashed gateway left half-written (declaration stored, dispatch item not) come back here.
-  // It scans the whole store (slow on FerretDB v1), so it runs beside the dispatcher, and a database that
-  // goes away meanwhile only delays it: a worker must not die of an outage it is built to ride out.
-  const repair = repairInBackground(() => core.stores.declarations.repairDispatchQueue(), logger);
   const webhooks =
     options.webhooks === false
       ? undefined
@@ -208,7 +204,6 @@ export async function startWorker(
     ...(metricsServer ? [{ name: 'metrics-http', run: () => metricsServer.close() }] : []),
     ...(webhooks ? [{ name: 'webhooks', run: () => webhooks.stop() }] : []),
     { name: 'dispatcher', run: () => dispatcher.stop() },
-    { name: 'dispatch-repair', run: () => repair.stop() },
     { name: 'center-health', run: () => monitor.stop() },
     { name: 'rabbitmq', run: () => core.amqp.close() },
     { name: 'mongodb', run: () => core.mongo.close() },
@@ -220,43 +215,6 @@ export async function startWorker(
     stopSteps,
     stop: async () => {
       for (const step of stopSteps) await step.run();
-    },
-  };
-}
-
-/** Runs the start-up repair until it succeeds (retrying after failures, backing off up to 30 s) or is stopped. */
-export function repairInBackground(
-  run: () => Promise<string[]>,
-  logger: Logger,
-  maxDelayMs = 30_000,
-): { done: Promise<void>; stop: () => Promise<void> } {
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const done = (async () => {
-    for (let attempt = 0; !stopped; attempt++) {
-      try {
-        const repaired = await run();
-        if (repaired.length > 0) logger.warn({ repaired: repaired.length }, 'dispatch queue repaired');
-        return;
-      } catch (err) {
-        const delayMs = Math.min(maxDelayMs, 500 * 2 ** attempt);
-        logger.warn(
-          { err: (err as Error).message, attempt: attempt + 1, retryInMs: delayMs },
-          'dispatch queue repair failed; retrying',
-        );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delayMs);
-          wake = () => (clearTimeout(timer), resolve());
-        });
-      }
-    }
-  })();
-  return {
-    done,
-    stop: async () => {
-      stopped = true;
-      wake?.();
-      await done;
     },
   };
 }

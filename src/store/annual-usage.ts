@@ -1,37 +1,32 @@
+import { createHash } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import type { AnnualUsageStore } from './contracts';
-import { isDuplicateKey, raw, type StoreModels, type UsageEntryDoc } from './models';
+import { isDuplicateKey } from './bulk-writes';
+import { raw, type StoreModels, type UsageDoc } from './models';
 import type { PiiVault } from './pii';
 
 /**
- * Per-buyer, per-calendar-year usage of the 26,000 CNY annual limit, keyed by the HMAC of the buyer's ID
- * number (the number itself is never stored here).
+ * Per-buyer, per-calendar-year usage of the annual limit: ONE document per buyer and year, keyed by the
+ * HMAC of the buyer's ID number (the number itself is never stored here), holding the CNY used (in cents)
+ * and what each order reserved.
  *
- * A ledger, not a counter: each reservation or release is an entry "<bucket>#<seq>" whose _id is unique.
- * A writer decides (already reserved? within the limit?) on the bucket's entries and appends entry
- * <last seq + 1>. Two gateways deciding on the same state both try the same slot; the unique index lets
- * exactly one in and the other reads on and decides again — compare-and-set without transactions, and
- * correct on FerretDB v1, whose conditional `$inc` is not atomic (measured: 200 racing increments → 4).
- *
- * Reads are what cost on FerretDB v1 (every lookup scans the ledger, which grows with every order), so a
- * writer appends optimistically on what it already knows: entries are immutable and slots are filled in
- * order, so if its append at <known + 1> succeeds, nobody had written there, its knowledge was complete
- * and its decision right. A bucket it has never seen is taken as empty (most buyers are new); a lost
- * append means someone wrote first — then it reads on from what it knew and decides again. The common
- * case costs one insert and no read.
+ * A reservation is one conditional update: `{_id, orders.<order>: {$exists: false}, usedCents: {$lte:
+ * limit − amount}}` → `$inc usedCents, $set orders.<order>`. Two gateways cannot both spend the same
+ * headroom, and the same order is counted once, because MongoDB applies each update to one document
+ * atomically. It is an upsert, so a buyer's first order of the year inserts the document in the same round
+ * trip; when the document exists but the condition fails, the upsert's insert collides with its `_id`
+ * (11000) and the document read then says why (counted already, or over the limit). A release is the
+ * conditional update back (`{orders.<order>: amount}` → `$unset`, `$inc −amount`).
  */
 export class MongoAnnualUsageStore implements AnnualUsageStore {
-  private readonly entries: Collection<UsageEntryDoc>;
-  /** What this process knows of each bucket: its first entries, in slot order (bounded, least recent dropped). */
-  private readonly known = new Map<string, UsageEntryDoc[]>();
+  private readonly usage: Collection<UsageDoc>;
 
   constructor(
     models: StoreModels,
     private readonly vault: PiiVault,
-    private readonly maxRetries = 50,
-    private readonly maxKnown = 50_000,
+    private readonly maxAttempts = 20,
   ) {
-    this.entries = raw(models.Usage);
+    this.usage = raw(models.Usage);
   }
 
   private bucket(buyerIdNumber: string, year: number): string {
@@ -40,31 +35,9 @@ export class MongoAnnualUsageStore implements AnnualUsageStore {
     return `${this.vault.blindIndex('idNumber', buyerIdNumber)}:${year}`;
   }
 
-  /**
-   * Reads the bucket's entries after those already known, slot by slot ("<bucket>#n", "#n+1", … until one
-   * is missing): a lookup by _id alone is the cheapest query FerretDB v1 has, and a buyer has only a few
-   * entries a year. Slots are filled in order (entry n+1 is only written by someone who read entry n), so
-   * the first gap is the end.
-   */
-  private async readOn(bucket: string): Promise<UsageEntryDoc[]> {
-    const list = [...(this.known.get(bucket) ?? [])];
-    for (let seq = list.length + 1; ; seq++) {
-      const entry = await this.entries.findOne({ _id: `${bucket}#${seq}` });
-      if (!entry) break;
-      list.push(entry);
-    }
-    this.learn(bucket, list);
-    return list;
-  }
-
-  private learn(bucket: string, list: UsageEntryDoc[]): void {
-    this.known.delete(bucket); // re-inserted last: the map's order is least recently used first
-    if (this.known.size >= this.maxKnown) this.known.delete(this.known.keys().next().value!);
-    this.known.set(bucket, list);
-  }
-
   async usedThisYear(buyerIdNumber: string, year: number): Promise<number> {
-    return summarise(await this.readOn(this.bucket(buyerIdNumber, year))).used;
+    const doc = await this.usage.findOne({ _id: this.bucket(buyerIdNumber, year) }, { projection: { usedCents: 1 } });
+    return fromCents(doc?.usedCents ?? 0);
   }
 
   async reserve(
@@ -76,79 +49,63 @@ export class MongoAnnualUsageStore implements AnnualUsageStore {
   ): Promise<{ ok: boolean; used: number; added: boolean }> {
     if (!(Number.isFinite(amountCny) && amountCny >= 0))
       throw new RangeError(`amount must be a non-negative number, got ${amountCny}`);
-    return this.appendDeciding<{ ok: boolean; used: number; added: boolean }>(
-      this.bucket(buyerIdNumber, year),
-      `reserve for ${orderKey}`,
-      (s) => {
-        if (s.reserved.has(orderKey)) return { result: { ok: true, used: s.used, added: false } }; // idempotent
-        const after = sumCents([s.used, amountCny]);
-        if (after > limit) return { result: { ok: false, used: s.used, added: false } };
-        return {
-          entry: { op: 'reserve', orderKey, amount: amountCny },
-          result: { ok: true, used: after, added: true },
-        };
-      },
-    );
-  }
-
-  async release(buyerIdNumber: string, year: number, orderKey: string): Promise<void> {
-    await this.appendDeciding(this.bucket(buyerIdNumber, year), `release ${orderKey}`, (s) => {
-      const amount = s.reserved.get(orderKey);
-      if (amount === undefined) return { result: undefined }; // never reserved, or released already
-      return { entry: { op: 'release', orderKey, amount }, result: undefined };
-    });
-  }
-
-  /** Decides on what is known and appends; on a lost slot, reads on and decides again. */
-  private async appendDeciding<R>(
-    bucket: string,
-    what: string,
-    decide: (s: UsageState) => { entry?: Pick<UsageEntryDoc, 'op' | 'orderKey' | 'amount'>; result: R },
-  ): Promise<R> {
-    let list = this.known.get(bucket) ?? [];
-    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
-      const s = summarise(list);
-      const { entry, result } = decide(s);
-      if (!entry) return result;
-      const seq = s.lastSeq + 1;
-      const doc: UsageEntryDoc = { _id: `${bucket}#${seq}`, bucket, seq, ...entry, at: new Date() };
+    const _id = this.bucket(buyerIdNumber, year);
+    const field = orderField(orderKey);
+    const cents = toCents(amountCny);
+    const limitCents = toCents(limit);
+    if (cents > limitCents) return { ok: false, used: fromCents((await this.read(_id))?.usedCents ?? 0), added: false };
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       try {
-        await this.entries.insertOne(doc);
-        this.learn(bucket, [...list, doc]);
-        return result;
+        // Taken if this order is not counted yet and fits; inserted whole for the buyer's first order of the
+        // year (the upsert). Otherwise the upsert's insert collides with the existing _id: decided below.
+        const after = await this.usage.findOneAndUpdate(
+          { _id, [`orders.${field}`]: { $exists: false }, usedCents: { $lte: limitCents - cents } },
+          { $inc: { usedCents: cents }, $set: { [`orders.${field}`]: cents, updatedAt: new Date() } },
+          { upsert: true, returnDocument: 'after' },
+        );
+        if (after) return { ok: true, used: fromCents(after.usedCents), added: true };
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
-      if (attempt > 0) await backoff(attempt);
-      list = await this.readOn(bucket);
+      const doc = await this.read(_id);
+      if (doc?.orders?.[field] !== undefined) return { ok: true, used: fromCents(doc.usedCents), added: false }; // counted once
+      if (doc && doc.usedCents + cents > limitCents) return { ok: false, used: fromCents(doc.usedCents), added: false };
+      // changed between the update and the read: decide again
     }
-    throw new Error(
-      `annual usage: could not ${what} after ${this.maxRetries} attempts (heavy contention on one buyer)`,
-    );
+    throw new Error(`annual usage: could not reserve for ${orderKey} after ${this.maxAttempts} attempts`);
+  }
+
+  private read(_id: string): Promise<UsageDoc | null> {
+    return this.usage.findOne({ _id });
+  }
+
+  async release(buyerIdNumber: string, year: number, orderKey: string): Promise<void> {
+    const _id = this.bucket(buyerIdNumber, year);
+    const field = orderField(orderKey);
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const doc = await this.usage.findOne({ _id }, { projection: { [`orders.${field}`]: 1 } });
+      const cents = doc?.orders?.[field];
+      if (cents === undefined) return; // never reserved, or released already
+      const r = await this.usage.updateOne(
+        { _id, [`orders.${field}`]: cents },
+        { $unset: { [`orders.${field}`]: '' }, $inc: { usedCents: -cents }, $set: { updatedAt: new Date() } },
+      );
+      if (r.modifiedCount === 1) return;
+    }
+    throw new Error(`annual usage: could not release ${orderKey} after ${this.maxAttempts} attempts`);
   }
 }
 
-interface UsageState {
-  used: number;
-  lastSeq: number;
-  reserved: Map<string, number>;
+/** An order key as a field name (no '.', '$' or leading digit): a hash of it. */
+function orderField(orderKey: string): string {
+  return 'o' + createHash('sha256').update(orderKey, 'utf8').digest('hex').slice(0, 32);
 }
 
-function summarise(list: UsageEntryDoc[]): UsageState {
-  const reserved = new Map<string, number>();
-  for (const e of list) {
-    if (e.op === 'reserve') reserved.set(e.orderKey, e.amount);
-    else reserved.delete(e.orderKey);
-  }
-  return { used: sumCents([...reserved.values()]), lastSeq: list.length ? list[list.length - 1]!.seq : 0, reserved };
+/** Money in integer cents, so 0.1 + 0.2 style drift never decides a limit. */
+function toCents(cny: number): number {
+  return Math.round(cny * 100);
 }
 
-/** Sums money in integer cents so 0.1 + 0.2 style drift never decides a limit. */
-function sumCents(amounts: number[]): number {
-  return amounts.reduce((s, a) => s + Math.round(a * 100), 0) / 100;
-}
-
-function backoff(attempt: number): Promise<void> {
-  const ms = Math.min(50, 1 + attempt * 2) * (0.5 + Math.random());
-  return new Promise((r) => setTimeout(r, ms));
+function fromCents(cents: number): number {
+  return cents / 100;
 }

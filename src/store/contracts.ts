@@ -2,17 +2,20 @@ import type { BaygateOrder } from '../domain/order';
 import type { MessageType } from '../domain/message-types';
 
 /**
- * What the pipeline needs from the store. The mongoose implementation lives next to this file; the domain
- * and the pipeline code depend on these types only. Every write is a single-document atomic update (or an
- * updateMany whose per-document effect is atomic): no transactions, no change streams, no $lookup, so the
- * same code runs on FerretDB v1 and on MongoDB.
+ * What the pipeline needs from the store. The MongoDB implementation lives next to this file; the domain
+ * and the pipeline code depend on these types only. Every change is a single-document atomic update (a
+ * conditional updateOne, or a bulkWrite of them): no multi-document transactions, no change streams, no
+ * $lookup (docs/decisions/0002-declaration-store-layout.md says why).
  */
 
 export type Direction = 'import' | 'export';
 
 /** One step in a declaration's life, appended to its history in the same update that changes its status. */
 export interface HistoryEntry {
-  /** Unique, time-ordered id (ObjectId hex): the Server-Sent Events id and webhook event id. */
+  /**
+   * Unique, time-ordered id (24 hex digits shaped like an ObjectId: the second, then the millisecond):
+   * the Server-Sent Events id and webhook event id.
+   */
   eventId: string;
   status: string;
   at: Date;
@@ -115,10 +118,7 @@ export type DeclarationSubject = Pick<
   'id' | 'sellerId' | 'platformCode' | 'orderNo' | 'messageType' | 'center' | 'status' | 'createdAt'
 >;
 
-/**
- * The outcome of a status change: `subject` whenever the declaration is known; the full `declaration`
- * when it was read anyway (a change matched by guid while in flight is decided on the live state alone).
- */
+/** The outcome of a status change: the declaration (and its subject) as it is after it, whenever it is known. */
 export interface StatusOutcome {
   applied: boolean;
   reason?: string;
@@ -134,8 +134,9 @@ export interface DeclarationStore {
   insertMany(declarations: NewDeclaration[]): Promise<{ inserted: DeclarationView[]; existing: DeclarationView[] }>;
 
   /**
-   * Claims up to `limit` declarations that are due (status accepted|signed, nextAttemptAt ≤ now, no live
-   * lease) for `owner` until now + leaseMs. A crashed worker's claims are taken over once its lease expires.
+   * Claims up to `limit` declarations that are due (accepted or signed, not handed over, due ≤ now: never
+   * tried, retry time reached, or the last holder's lease ended) for `owner` until now + leaseMs. A crashed
+   * worker's claims are taken over once its lease ends.
    */
   claimDue(owner: string, leaseMs: number, limit: number, now?: Date): Promise<ClaimedDeclaration[]>;
 
@@ -165,14 +166,12 @@ export interface DeclarationStore {
     match: { id: string } | { messageGuid: string },
     status: string,
     entry: Omit<HistoryEntry, 'eventId' | 'status'>,
-    /** `inFlightOnly`: decided on the live tracking entry alone; a guid no longer in flight is 'not-in-flight' (no archive read). */
-    options?: { inFlightOnly?: boolean },
   ): Promise<StatusOutcome>;
 
   findById(id: string): Promise<DeclarationView | null>;
   /**
-   * What a receipt's returns name, in one read per collection however many returns it has (a receipt may
-   * answer a hundred manifests): each guid's declaration, in flight (tracking) or archived; absent if unknown.
+   * What a receipt's returns name, in one indexed read however many returns it has (a receipt may answer a
+   * hundred manifests): each guid's declaration with its status; absent if unknown.
    */
   subjectsByGuids(messageGuids: readonly string[]): Promise<Map<string, DeclarationSubject>>;
   /** The declarations of an order number (of these sellers only, when given), oldest first. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { OrderNumberClaim, OrderNumberClash, OrderNumberStore, ClashResolution } from './contracts';
-import { findByIds, insertManyIgnoringDuplicates, isDuplicateKey } from './models';
+import { duplicateIndexes, findByValues, isDuplicateKey } from './bulk-writes';
 
 /**
  * Who owns each platform order number, and the clashes between sellers over one
@@ -64,11 +64,21 @@ export class MongoOrderNumberStore implements OrderNumberStore {
     // The same number twice in one batch: the first one claims, the second finds it claimed.
     const seen = new Set<string>();
     const first = docs.filter((d) => !seen.has(d._id) && seen.add(d._id));
-    const refused = await insertManyIgnoringDuplicates(this.claims(), first);
+    let refused = new Set<number>();
+    try {
+      await this.claims().insertMany(first, { ordered: false });
+    } catch (err) {
+      refused = duplicateIndexes(err, first.length);
+    }
     const claimedNow = new Set(first.filter((_, i) => !refused.has(i)).map((d) => d._id));
-    const taken = await findByIds(
-      this.claims(),
-      first.filter((_, i) => refused.has(i)).map((d) => d._id),
+    const taken = new Map(
+      (
+        await findByValues(
+          this.claims(),
+          '_id',
+          first.filter((_, i) => refused.has(i)).map((d) => d._id),
+        )
+      ).map((d) => [d._id, d]),
     );
     // A claim refused as a duplicate and gone when read back was released in between: claim it again.
     const vanished = first.filter((d, i) => refused.has(i) && !taken.has(d._id));

@@ -7,21 +7,20 @@ import type { ImportOrder } from '../../src/domain/order';
 import { ReceiptIngestor } from '../../src/pipeline/receipts';
 import type { Stores } from '../../src/store/index';
 import { silentLogger } from '../support/logger';
-import { fakeManifest, importOrder, newDeclaration, openStores, trackingEntry } from '../store/store-fixtures';
+import { fakeManifest, importOrder, newDeclaration, openStores } from '../store/store-fixtures';
 
 /**
  * A receipt may answer up to a hundred manifests. Its returns are looked up together, so its cost in
- * database reads does not grow with the number of returns — a receipt with a hundred returns for unknown
- * guids once took over 20 s on FerretDB v1 (docs/CHAOS.md, finding 12): every return fell back to its own
- * archive scans.
+ * database reads does not grow with the number of returns (a receipt with a hundred returns once took over
+ * 20 s: docs/CHAOS.md, finding 12), and every look-up of a declaration is by an indexed field.
  */
 describe('receipt ingestion: the returns of one receipt are matched together', function () {
   this.timeout(60000);
   let stores: Stores;
   let close: () => Promise<void>;
   const finds: string[] = [];
-  /** Reads of the step log by anything else than its _id: scans of the largest collection on FerretDB v1. */
-  const stepLogScans: string[] = [];
+  /** Reads of declarations by anything else than an indexed field (the guid, the id, the order number). */
+  const unindexed: string[] = [];
 
   before(async () => {
     let connection;
@@ -33,11 +32,9 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
       if (e.commandName !== 'find') return;
       finds.push(String(e.command.find));
       const filter = (e.command.filter ?? {}) as Record<string, unknown>;
-      if (
-        e.command.find === 'declaration_events' &&
-        (Object.keys(filter).length !== 1 || typeof filter._id !== 'string')
-      )
-        stepLogScans.push(JSON.stringify(filter));
+      const indexed = ['messageGuid', '_id', 'orderNo'];
+      if (e.command.find === 'declarations' && !Object.keys(filter).some((k) => indexed.includes(k)))
+        unindexed.push(JSON.stringify(filter));
     });
   });
   after(async () => close?.());
@@ -88,11 +85,10 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     return { id, order, guid: manifest.messageGuid, leaseToken: claim!.leaseToken };
   }
 
-  it('matches in-flight, archived and order-number returns and reports the unknown ones, in a few reads', async () => {
+  it('matches in-flight, final and order-number returns and reports the unknown ones, in a few indexed reads', async () => {
     const inFlight = await signedDeclaration(7101);
     const archived = await signedDeclaration(7102);
     await stores.declarations.applyStatus({ messageGuid: archived.guid }, '899', { at: new Date(), source: 'receipt' });
-    expect(await trackingEntry(stores, archived.guid), 'final: only in the archive').to.equal(null);
     const byOrderOrder = importOrder(7103);
     const { inserted } = await stores.declarations.insertMany([newDeclaration(byOrderOrder, 'CEB311')]);
     const byOrder = inserted[0]!;
@@ -107,8 +103,10 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     ];
 
     finds.length = 0;
+    unindexed.length = 0;
     const result = await ingestor().ingest(receiptFor(manifests), SENDER);
     const readsOfIngest = [...finds];
+    expect(unindexed).to.deep.equal([]);
 
     expect(result.returns).to.have.length(63);
     expect(result.unknown).to.equal(false);
@@ -122,11 +120,11 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     expect((await stores.receipts.findById(result.receiptId))?.matched).to.deep.equal(
       result.returns.map((o) => o.declarationId),
     );
-    // Before: each of the 60 unknown returns read tracking twice, the manifests and the declarations (≥ 240 finds).
-    expect(readsOfIngest.length, `finds: ${readsOfIngest.join(', ')}`).to.be.at.most(20);
+    // One read of the guids, one of the order numbers, then one per applied return (a read and its update).
+    expect(readsOfIngest.length, `finds: ${readsOfIngest.join(', ')}`).to.be.at.most(6);
   });
 
-  it('applies a delivery notice in flight, and one overtaken by the final receipt without reading the archive', async () => {
+  it('applies a delivery notice in flight, and one overtaken by the final receipt with one indexed read', async () => {
     const inFlight = await signedDeclaration(7301);
     expect(await stores.declarations.markQueued([{ id: inFlight.id, leaseToken: inFlight.leaseToken }])).to.equal(1);
     expect(await ingestor().delivered({ messageGuid: inFlight.guid, center: 'GD' })).to.equal(true);
@@ -136,34 +134,22 @@ describe('receipt ingestion: the returns of one receipt are matched together', f
     await stores.declarations.applyStatus({ messageGuid: final.guid }, '899', { at: new Date(), source: 'receipt' });
     finds.length = 0;
     expect(await ingestor().delivered({ messageGuid: final.guid, center: 'GD' })).to.equal(false);
-    expect(finds, 'only the live tracking entry is read').to.deep.equal(['declaration_tracking']);
+    expect(finds, 'the declaration is read by its guid, once').to.deep.equal(['declarations']);
     expect((await stores.declarations.findById(final.id))?.status).to.equal('899');
   });
 
-  it('answers a receipt overtaken by the final one from the final step, without scanning the step log', async () => {
+  it('answers a receipt overtaken by the final one from the declaration read by its guid, changing nothing', async () => {
     const final = await signedDeclaration(7601);
     await stores.declarations.applyStatus({ messageGuid: final.guid }, '899', { at: new Date(), source: 'receipt' });
-    stepLogScans.length = 0;
+    unindexed.length = 0;
     finds.length = 0;
     const result = await ingestor().ingest(receiptFor([view(final.order, final.guid)], '800'), SENDER);
     expect(result.returns[0]).to.include({ declarationId: final.id, applied: false, reason: 'after-terminal' });
-    expect(stepLogScans).to.deep.equal([]);
-    // The final step is read once (by the ids a CEB311 can end at), not again to decide the change.
-    expect(finds.filter((c) => c === 'declaration_events')).to.have.length(3);
+    expect(unindexed).to.deep.equal([]);
+    expect(finds, 'one read of the declaration').to.deep.equal(['declarations']);
     const stored = await stores.declarations.findById(final.id);
     expect(stored?.status).to.equal('899');
     expect(stored?.history.map((h) => h.status)).to.not.include('800');
-  });
-
-  it('still decides from the whole step log when a declaration out of tracking is not final', async () => {
-    const lostTracking = await signedDeclaration(7602);
-    // What FerretDB was seen to do around a restart: an acknowledged row gone (here the tracking entry).
-    await stores.models.Declaration.db
-      .db!.collection('declaration_tracking')
-      .deleteOne({ _id: lostTracking.guid } as never);
-    const result = await ingestor().ingest(receiptFor([view(lostTracking.order, lostTracking.guid)], '120'), SENDER);
-    expect(result.returns[0]).to.include({ declarationId: lostTracking.id, applied: true });
-    expect((await stores.declarations.findById(lostTracking.id))?.status).to.equal('120');
   });
 
   it('reads no more for a hundred returns than for two', async () => {

@@ -5,7 +5,7 @@ import { connectMongo } from '../../src/store/mongo';
 import { silentLogger } from '../support/logger';
 import { BUYER_ID, openStores, PII_CONFIG } from './store-fixtures';
 
-describe('annual usage store (FerretDB)', function () {
+describe('annual usage store', function () {
   this.timeout(60000);
   let stores: Stores;
   let close: () => Promise<void>;
@@ -66,6 +66,30 @@ describe('annual usage store (FerretDB)', function () {
       used: 26000,
       added: false,
     });
+    // A first order above the limit on its own stores nothing.
+    expect(await usage().reserve(buyer, 2028, 'big', 26000.01, LIMIT)).to.deep.equal({
+      ok: false,
+      used: 0,
+      added: false,
+    });
+    expect(await usage().reserve(buyer, 2028, 'fits', 26000, LIMIT)).to.deep.equal({
+      ok: true,
+      used: 26000,
+      added: true,
+    });
+  });
+
+  it('keeps one document per buyer and year, with what each order reserved in cents', async () => {
+    const buyer = '110105194912310037';
+    await usage().reserve(buyer, 2029, 'P/1', 0.1, LIMIT);
+    await usage().reserve(buyer, 2029, 'P/2', 0.2, LIMIT);
+    const docs = await stores.models.Usage.db.db!.collection('annual_usage').find({}).toArray();
+    const mine = docs.filter((d) => String(d._id).endsWith(':2029'));
+    expect(mine).to.have.length(1);
+    expect(mine[0]).to.include({ usedCents: 30 });
+    expect(Object.values(mine[0]!.orders as Record<string, number>).sort()).to.deep.equal([10, 20]);
+    expect(JSON.stringify(mine[0]), 'no ID number, no order key in clear').to.not.match(/110105194912310037|P\/1/);
+    expect(await usage().usedThisYear(buyer, 2029)).to.equal(0.3);
   });
 
   it('never lets concurrent reservations (two gateways) spend the same headroom', async () => {

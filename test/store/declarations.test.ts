@@ -2,12 +2,10 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { DeclarationView } from '../../src/store/contracts';
 import type { Stores } from '../../src/store/index';
-import { Collection } from 'mongodb';
-import { isDatabaseUnavailable } from '../../src/api/middleware/problem-handler';
-import { InvalidCursorError, StoreInterruptedError } from '../../src/store/declarations';
-import { fakeManifest, importOrder, newDeclaration, openStores, SIGNER, trackingEntry } from './store-fixtures';
+import { InvalidCursorError } from '../../src/store/declarations';
+import { fakeManifest, importOrder, newDeclaration, openStores, rawDeclaration, SIGNER } from './store-fixtures';
 
-describe('declaration store (FerretDB)', function () {
+describe('declaration store', function () {
   this.timeout(60000);
   let stores: Stores;
   let close: () => Promise<void>;
@@ -258,12 +256,13 @@ describe('declaration store (FerretDB)', function () {
       ]);
       expect(single).to.deep.equal([true, false]);
       expect(await store().markQueued(claims.map((x) => ({ id: x.id, leaseToken: x.leaseToken })))).to.equal(3);
-      for (const v of views)
-        expect((await store().findById(v.id))!.history.map((h) => h.status)).to.deep.equal([
-          'accepted',
-          'signed',
-          'queued',
-        ]);
+      const queuedIds = new Set<string>();
+      for (const v of views) {
+        const history = (await store().findById(v.id))!.history;
+        expect(history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued']);
+        queuedIds.add(history.at(-1)!.eventId);
+      }
+      expect(queuedIds.size, 'one event id per declaration, though one update queued them all').to.equal(3);
       expect((await store().findById(b.id))!.messageGuid).to.equal(mb.messageGuid);
     });
 
@@ -330,7 +329,7 @@ describe('declaration store (FerretDB)', function () {
       expect(cleared.applied).to.equal(true);
       expect(cleared.declaration!.history.at(-1)!.documentKeys).to.deep.equal({ invtNo: '51412026I000000101' });
       expect(cleared.declaration!.history.at(-1)).to.not.have.property('signer');
-      expect(await trackingEntry(stores, manifest.messageGuid), 'no longer in flight once final').to.equal(null);
+      expect(await rawDeclaration(stores, view.id), 'out of dispatch').to.not.have.any.keys('dueAt', 'lease');
       expect(await step('-621005')).to.include({ applied: false, reason: 'after-terminal' });
       expect(await step('899')).to.include({ applied: false, reason: 'duplicate' });
       expect(await step('bogus')).to.include({ applied: false, reason: 'unknown-status' });
@@ -491,195 +490,114 @@ describe('declaration store (FerretDB)', function () {
     });
   });
 
-  it('repairDispatchQueue re-creates a work item lost between the two inserts', async () => {
-    await parkAllDue();
-    const view = await accepted();
-    await stores.models.Queue.collection.deleteOne({ _id: view.id } as never);
-    expect(
-      await store()
-        .claimDue('w', 1000, 100)
-        .then((l) => l.map((c) => c.id)),
-    ).to.not.include(view.id);
-    expect(await store().repairDispatchQueue()).to.deep.equal([view.id]);
-    expect(
-      await store()
-        .claimDue('w', 1000, 100)
-        .then((l) => l.map((c) => c.id)),
-    ).to.include(view.id);
-  });
+  describe('one document per declaration', () => {
+    it("holds its status, rank, history, lease and the signed manifest's guid, changed by conditional updates", async () => {
+      await parkAllDue();
+      const view = await accepted({ messageType: 'CEB621' });
+      let doc = await rawDeclaration(stores, view.id);
+      expect(doc).to.include({ status: 'accepted', rank: 0, terminal: false, claims: 0, attempts: 0 });
+      expect(doc.dueAt).to.be.instanceOf(Date);
+      expect(doc).to.not.have.any.keys('lease', 'messageGuid', 'orderSealed');
+      expect((doc.history as unknown[]).length).to.equal(1);
 
-  it('a retried submission gives a declaration whose work item was lost its work item back', async () => {
-    await parkAllDue();
-    const order = importOrder(++seed);
-    const d = newDeclaration(order, 'CEB311');
-    await store().insertMany([d]);
-    await stores.models.Queue.collection.deleteOne({ _id: d.id } as never); // the crash between the inserts
-    const retry = await store().insertMany([d]);
-    expect(retry.existing.map((v) => v.id)).to.deep.equal([d.id]);
-    expect(
-      await store()
-        .claimDue('w', 1000, 100)
-        .then((l) => l.map((c) => c.id)),
-    ).to.include(d.id);
-  });
+      const t0 = new Date();
+      const [claim] = await store().claimDue('w1', 30_000, 10, t0);
+      doc = await rawDeclaration(stores, view.id);
+      const lease = doc.lease as { owner: string; token: string };
+      expect(lease.owner).to.equal('w1');
+      expect(claim!.leaseToken, "the holder's token: the claim's, bound to the declaration").to.equal(
+        `${lease.token}:${view.id}`,
+      );
+      expect((doc.dueAt as Date).getTime(), 'due again when the lease ends').to.equal(t0.getTime() + 30_000);
+      expect(doc.claims).to.equal(1);
 
-  it('fails the submission as a transient error when the database restarted and lost a declaration it had acknowledged; the retry stores it', async () => {
-    const order = importOrder(++seed);
-    const d = newDeclaration(order, 'CEB311');
-    const client = stores.models.Declaration.db.getClient();
-    const original = Collection.prototype.insertMany;
-    // What chaos run 3 saw: the declarations insert acknowledged, then gone after a database restart.
-    Collection.prototype.insertMany = async function (this: Collection, ...args: Parameters<Collection['insertMany']>) {
-      if (this.collectionName === 'declaration_events') {
-        Collection.prototype.insertMany = original;
-        await this.db.collection('declarations').deleteOne({ _id: d.id } as never);
-        client.emit('connectionPoolCleared', {} as never);
-      }
-      return original.apply(this, args);
-    } as typeof original;
-    let error: unknown;
-    try {
-      await store().insertMany([d]);
-    } catch (err) {
-      error = err;
-    } finally {
-      Collection.prototype.insertMany = original;
-    }
-    expect(error).to.be.instanceOf(StoreInterruptedError);
-    expect(isDatabaseUnavailable(error), 'answered 503').to.equal(true);
-    const retry = await store().insertMany([d]);
-    expect([...retry.inserted, ...retry.existing].map((v) => v.id)).to.deep.equal([d.id]);
-    expect(await store().findById(d.id)).to.include({ id: d.id, status: 'accepted' });
-  });
+      const manifest = fakeManifest(view.id, claim!.order as never);
+      expect(await store().markSigned(view.id, claim!.leaseToken, manifest)).to.equal(true);
+      doc = await rawDeclaration(stores, view.id);
+      expect(doc).to.include({
+        status: 'signed',
+        rank: 10,
+        messageGuid: manifest.messageGuid,
+        digest: manifest.digest,
+      });
+      expect(doc.lease, 'still held until queued').to.deep.equal(lease);
+      expect(JSON.stringify(doc), 'the manifest itself is archived apart').to.not.include('CEB311Message');
 
-  it('does not count a signature whose marker a database restart lost: the manifest is not sent, the next claim signs again', async () => {
-    await parkAllDue();
-    const view = await accepted();
-    const claimed = await claimOne(view.id);
-    const client = stores.models.Declaration.db.getClient();
-    const original = Collection.prototype.insertMany;
-    Collection.prototype.insertMany = async function (this: Collection, ...args: Parameters<Collection['insertMany']>) {
-      const result = await original.apply(this, args);
-      if (this.collectionName === 'dispatch_signed') {
-        Collection.prototype.insertMany = original;
-        await this.deleteOne({ _id: view.id } as never); // acknowledged, then lost in the restart
-        client.emit('connectionPoolCleared', {} as never);
-      }
-      return result;
-    } as typeof original;
-    try {
-      expect(
-        await store().markSignedMany([
-          { id: view.id, leaseToken: claimed.leaseToken, manifest: fakeManifest(view.id, claimed.order as never) },
-        ]),
-      ).to.deep.equal([false]);
-    } finally {
-      Collection.prototype.insertMany = original;
-    }
-    const again = await claimOne(view.id, 'w2', new Date(Date.now() + 120_000));
-    expect(again.manifest, 'signed again, not re-sent').to.equal(undefined);
-  });
-
-  it('a work item a repair put back after its declaration was handed over is removed at claim, not signed and sent again', async () => {
-    await parkAllDue();
-    const view = await accepted();
-    const claimed = await claimOne(view.id);
-    expect(
-      await store().markSigned(view.id, claimed.leaseToken, fakeManifest(view.id, claimed.order as never)),
-    ).to.equal(true);
-    expect(await store().markQueued([{ id: view.id, leaseToken: claimed.leaseToken }])).to.equal(1);
-    // What a repair that read the steps just before "queued" was written puts back (chaos run 4: 51 such).
-    const sealed = await stores.models.DeclarationOrder.collection.findOne({ _id: view.id } as never);
-    await stores.models.Queue.collection.insertOne({
-      _id: view.id,
-      dueAt: new Date(0),
-      attempts: 0,
-      messageType: 'CEB311',
-      center: view.center,
-      requestId: view.requestId,
-      sellerId: view.sellerId,
-      platformCode: view.platformCode,
-      orderNo: view.orderNo,
-      declaredAt: view.createdAt,
-      orderSealed: sealed!.orderSealed,
-      recreated: true,
-    } as never);
-    expect(
-      await store()
-        .claimDue('w2', 1000, 100)
-        .then((l) => l.map((c) => c.id)),
-    ).to.not.include(view.id);
-    expect(await stores.models.Queue.collection.countDocuments({ _id: view.id } as never)).to.equal(0);
-    expect((await store().findById(view.id))!.status).to.equal('queued');
-  });
-
-  it('a resubmission that finds a declaration row gone (lost by the database) restores it without dispatching the declaration again', async () => {
-    await parkAllDue();
-    const order = importOrder(++seed);
-    const d = newDeclaration(order, 'CEB311');
-    await store().insertMany([d]);
-    const claimed = await claimOne(d.id);
-    expect(await store().markSigned(d.id, claimed.leaseToken, fakeManifest(d.id, claimed.order as never))).to.equal(
-      true,
-    );
-    expect(await store().markQueued([{ id: d.id, leaseToken: claimed.leaseToken }])).to.equal(1);
-    // Chaos run 5: the row acknowledged a second before a database restart was gone afterwards.
-    await stores.models.Declaration.collection.deleteOne({ _id: d.id } as never);
-    const again = await store().insertMany([{ ...d, requestId: 'the-retry' }]);
-    expect(again.inserted).to.deep.equal([]);
-    expect(again.existing.map((v) => [v.id, v.status])).to.deep.equal([[d.id, 'queued']]);
-    expect(await stores.models.Queue.collection.countDocuments({ _id: d.id } as never), 'no new work item').to.equal(0);
-    expect(await store().findById(d.id)).to.include({ id: d.id, status: 'queued' });
-  });
-
-  it('withdraws a signature whose marker went in after another worker had sent the declaration and removed its work', async () => {
-    await parkAllDue();
-    const view = await accepted();
-    const first = await claimOne(view.id, 'w1');
-    const original = Collection.prototype.insertMany;
-    let intercepted = false;
-    // W1 is slow: before its marker goes in, its lease runs out and W2 claims, signs, sends and hands over.
-    Collection.prototype.insertMany = async function (this: Collection, ...args: Parameters<Collection['insertMany']>) {
-      if (this.collectionName === 'dispatch_signed' && !intercepted) {
-        intercepted = true;
-        Collection.prototype.insertMany = original;
-        const later = new Date(Date.now() + 120_000);
-        const second = (await store().claimDue('w2', 60_000, 500, later)).find((c) => c.id === view.id)!;
-        expect(
-          await store().markSigned(
-            view.id,
-            second.leaseToken,
-            fakeManifest(view.id, second.order as never, 'GUID-OF-W2'),
-          ),
-        ).to.equal(true);
-        expect(await store().markQueued([{ id: view.id, leaseToken: second.leaseToken }])).to.equal(1);
-      }
-      return original.apply(this, args);
-    } as typeof original;
-    let result: boolean[];
-    try {
-      result = await store().markSignedMany([
-        {
-          id: view.id,
-          leaseToken: first.leaseToken,
-          manifest: fakeManifest(view.id, first.order as never, 'GUID-OF-W1'),
-        },
+      expect(await store().markQueued([{ id: view.id, leaseToken: claim!.leaseToken }])).to.equal(1);
+      doc = await rawDeclaration(stores, view.id);
+      expect(doc).to.include({ status: 'queued', rank: 20 });
+      expect(doc, 'handed over: out of dispatch').to.not.have.any.keys('dueAt', 'lease');
+      expect((doc.history as { status: string }[]).map((h) => h.status)).to.deep.equal([
+        'accepted',
+        'signed',
+        'queued',
       ]);
-    } finally {
-      Collection.prototype.insertMany = original;
-    }
-    expect(intercepted).to.equal(true);
-    expect(result, 'W1 must not send').to.deep.equal([false]);
-    const v = (await store().findById(view.id))!;
-    expect(v.messageGuid).to.equal('GUID-OF-W2');
-    expect(
-      await stores.models.SignedWork.collection.countDocuments({ _id: view.id } as never),
-      'no stale marker left',
-    ).to.equal(0);
+      // "queued" is taken for a whole claim in one update: its event id is derived, unique per declaration.
+      const queued = (await store().findById(view.id))!.history.at(-1)!;
+      expect(queued.eventId).to.match(/^[0-9a-f]{24}$/);
+      expect((doc.history as { eventId?: string }[]).at(-1)).to.not.have.property('eventId');
+      const feed = stores.models.Feed.db.db!.collection<{ _id: string; declarationId: string }>('declaration_feed');
+      expect(await feed.countDocuments({ _id: queued.eventId, declarationId: view.id } as never)).to.equal(1);
+    });
+
+    it('refuses the signature of a worker whose lease was taken over after the new holder sent and handed over', async () => {
+      await parkAllDue();
+      const view = await accepted();
+      const first = await claimOne(view.id, 'w1');
+      // W1 is slow: its lease runs out and W2 claims, signs, sends and hands over first.
+      const second = await claimOne(view.id, 'w2', new Date(Date.now() + 120_000));
+      expect(
+        await store().markSigned(
+          view.id,
+          second.leaseToken,
+          fakeManifest(view.id, second.order as never, 'GUID-OF-W2'),
+        ),
+      ).to.equal(true);
+      expect(await store().markQueued([{ id: view.id, leaseToken: second.leaseToken }])).to.equal(1);
+      expect(
+        await store().markSigned(view.id, first.leaseToken, fakeManifest(view.id, first.order as never, 'GUID-OF-W1')),
+        'W1 must not send',
+      ).to.equal(false);
+      expect(await store().markQueued([{ id: view.id, leaseToken: first.leaseToken }])).to.equal(0);
+      const v = (await store().findById(view.id))!;
+      expect(v.messageGuid).to.equal('GUID-OF-W2');
+      expect(v.history.map((h) => h.status)).to.deep.equal(['accepted', 'signed', 'queued']);
+      expect(await store().manifestXml(view.id)).to.include('GUID-OF-W2');
+    });
+
+    it('writes each step taken to the feed once, and no entry for a step a concurrent change took first', async () => {
+      const view = await accepted({ messageType: 'CEB621' });
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          store().applyStatus({ id: view.id }, '2', { at: new Date(), source: 'receipt' }),
+        ),
+      );
+      expect(results.filter((r) => r.applied)).to.have.length(1);
+      const feed = stores.models.Feed.db.db!.collection<{ _id: string; declarationId: string }>('declaration_feed');
+      const entries = await feed.find({ declarationId: view.id }).toArray();
+      const history = (await store().findById(view.id))!.history;
+      expect(entries.map((e) => e._id).sort()).to.deep.equal(history.map((h) => h.eventId).sort());
+      // An entry whose step never made it into the history (a crash between the two writes) is skipped.
+      await feed.insertOne({
+        _id: 'ffffffffffffffffffffff00',
+        declarationId: view.id,
+        status: '3',
+        sellerId: view.sellerId,
+        center: view.center,
+        messageType: view.messageType,
+        orderNo: view.orderNo,
+        declaredAt: view.createdAt,
+      } as never);
+      const after = await store().eventsSince(history.at(-1)!.eventId, 10);
+      expect(after.map((e) => e.event.eventId)).to.not.include('ffffffffffffffffffffff00');
+    });
   });
 
-  /** Pushes every currently due declaration an hour into the future (so a test sees only its own). */
+  /** Pushes every currently due declaration ten hours into the future (so a test sees only its own). */
   async function parkAllDue() {
-    await stores.models.Queue.collection.updateMany({}, { $set: { dueAt: new Date(Date.now() + 3600_000) } });
+    await stores.models.Declaration.collection.updateMany(
+      { dueAt: { $exists: true } },
+      { $set: { dueAt: new Date(Date.now() + 36_000_000) } },
+    );
   }
 });

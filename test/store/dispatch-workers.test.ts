@@ -11,7 +11,7 @@ import { fakeManifest, importOrder, newDeclaration, openStores, PII_CONFIG } fro
  * claim a batch, sign it in parallel, queue the confirmed ones, with random failures and retries. Every
  * declaration must end queued exactly once, and no claim may ever be handed to both at the same time.
  */
-describe('dispatch by two gateways on separate connections (FerretDB)', function () {
+describe('dispatch by two gateways on separate connections', function () {
   this.timeout(120000);
   let stores: Stores;
   let url: string;

@@ -65,7 +65,7 @@ describe('personal data at rest (raw collections)', function () {
     }
   }
 
-  it('stores orders, manifests, work items, events and usage without any personal data in clear', async () => {
+  it('stores declarations, orders, manifests, the feed and usage without any personal data in clear', async () => {
     const order = importOrder(4242, personal);
     const decls = (['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const).map((t) => newDeclaration(order, t));
     await stores.declarations.insertMany(decls);
@@ -86,9 +86,7 @@ describe('personal data at rest (raw collections)', function () {
     expect(dump.map((d) => d.collection)).to.include.members([
       'declarations',
       'declaration_orders',
-      'declaration_events',
-      'dispatch_queue',
-      'dispatch_leases',
+      'declaration_feed',
       'declaration_manifests',
       'annual_usage',
     ]);

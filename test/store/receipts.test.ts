@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Stores } from '../../src/store/index';
 import { openStores } from './store-fixtures';
 
-describe('receipt store (FerretDB)', function () {
+describe('receipt store', function () {
   this.timeout(30000);
   let stores: Stores;
   let close: () => Promise<void>;

@@ -97,13 +97,9 @@ export function fakeManifest(id: string, order: ImportOrder, guid = randomUUID()
   return { xml, messageGuid: guid, digest: 'sha256:' + guid.toLowerCase(), signer: SIGNER };
 }
 
-/** The live tracking entry of a message guid (in flight: signed, not yet final), read directly; null when none. */
-export async function trackingEntry(
-  stores: Stores,
-  messageGuid: string,
-): Promise<{ id: string; status: string; center: string } | null> {
-  const doc = await stores.models.Declaration.db
-    .db!.collection<{ _id: string; declarationId: string; status: string; center: string }>('declaration_tracking')
-    .findOne({ _id: messageGuid });
-  return doc ? { id: doc.declarationId, status: doc.status, center: doc.center } : null;
+/** A declaration's document as stored (read directly, not through the store). */
+export async function rawDeclaration(stores: Stores, id: string): Promise<Record<string, unknown>> {
+  const doc = await stores.models.Declaration.db.db!.collection('declarations').findOne({ _id: id } as never);
+  if (!doc) throw new Error(`no declaration ${id}`);
+  return doc as Record<string, unknown>;
 }

@@ -18,7 +18,7 @@ export async function serverInfo(db: Db): Promise<ServerInfo> {
 }
 
 /**
- * The rule the store must apply to a failed unordered `insertMany` (src/store/models.ts, duplicateIndexes):
+ * The rule the store must apply to a failed unordered `insertMany` (src/store/bulk-writes.ts, duplicateIndexes):
  * it failed ONLY because of duplicates when, and only when, it is a MongoBulkWriteError whose `writeErrors`
  * are all 11000 and, with the documents inserted, account for every document. Anything else is a failure to
  * retry, in particular the MongoBulkWriteError with EMPTY `writeErrors` that driver 7.8 raises when the

@@ -57,9 +57,8 @@ interface EventDoc {
 }
 
 /**
- * `progress`: a cheaper look while the pipeline drains (no receipts read: on FerretDB v1 every read scans
- * and decodes whole collections, and reading every receipt each few seconds slowed the very drain it
- * watched); the final check reads everything.
+ * `progress`: a cheaper look while the pipeline drains (no receipts read: reading every receipt each few
+ * seconds slowed the very drain it watched); the final check reads everything.
  */
 export async function checkRun(
   mongoUrl: string,
@@ -70,14 +69,42 @@ export async function checkRun(
   await client.connect();
   try {
     const db = client.db();
-    const decls = await db
-      .collection<DeclDoc>('declarations')
-      .find({}, { projection: { _id: 1, platformCode: 1, orderNo: 1, messageType: 1 } })
+    const docs = await db
+      .collection<DeclDoc & { status: string; rank: number; terminal: boolean; history?: { source: string }[] }>(
+        'declarations',
+      )
+      .find(
+        {},
+        {
+          projection: {
+            _id: 1,
+            platformCode: 1,
+            orderNo: 1,
+            messageType: 1,
+            status: 1,
+            rank: 1,
+            terminal: 1,
+            'history.source': 1,
+          },
+        },
+      )
       .toArray();
-    const terminalEvents = await db
-      .collection<EventDoc>('declaration_events')
-      .find({ terminal: true }, { projection: { declarationId: 1, status: 1, terminal: 1, source: 1, rank: 1 } })
-      .toArray();
+    const decls: DeclDoc[] = docs.map((d) => ({
+      _id: d._id,
+      platformCode: d.platformCode,
+      orderNo: d.orderNo,
+      messageType: d.messageType,
+    }));
+    // The final step of each final declaration: its status, and where it came from (the last history entry).
+    const terminalEvents: EventDoc[] = docs
+      .filter((d) => d.terminal)
+      .map((d) => ({
+        declarationId: d._id,
+        status: d.status,
+        terminal: true,
+        rank: d.rank,
+        source: d.history?.at(-1)?.source ?? '',
+      }));
     const guids = options.progress ? [] : await sentGuids(db);
     const receipts = options.progress ? 0 : await db.collection('receipts').countDocuments({});
     return evaluate([...orders], decls, terminalEvents, guids, receipts);
@@ -89,17 +116,12 @@ export async function checkRun(
 /** The (guid, declaration) pairs the centers answered: what was actually sent, read from the receipts. */
 async function sentGuids(db: ReturnType<MongoClient['db']>): Promise<{ _id: string; declarationId: string }[]> {
   const receipts = await db
-    .collection<{ _id: string; returns: { guid?: string }[] }>('receipts')
-    .find({}, { projection: { returns: 1 } })
+    .collection<{ _id: string; returns: { guid?: string }[]; matched?: (string | null)[] }>('receipts')
+    .find({}, { projection: { returns: 1, matched: 1 } })
     .toArray();
-  const matches = new Map(
-    (await db.collection<{ _id: string; matched: (string | null)[] }>('receipt_matches').find({}).toArray()).map(
-      (m) => [m._id, m.matched],
-    ),
-  );
   const pairs = new Map<string, { _id: string; declarationId: string }>();
   for (const r of receipts) {
-    const matched = matches.get(r._id) ?? [];
+    const matched = r.matched ?? [];
     r.returns.forEach((ret, i) => {
       const declarationId = matched[i];
       if (ret.guid && declarationId)
